@@ -1,0 +1,63 @@
+# WhyRec: two entry points — `make demo` (install, prepare, start the chat UI) and `make test`.
+# Every step is idempotent: a second `make demo` reuses what is ready and starts in seconds.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DATA_DIR ?= var
+export WHYREC_DATA_DIR ?= $(DATA_DIR)
+export GRADIO_ANALYTICS_ENABLED := False
+export ANONYMIZED_TELEMETRY := False
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: demo test venv llm-env browser-env assets serve-llm ui lint bench clean-data help
+
+help:
+	@echo "make demo   - install everything, prepare assets, start the LLM server and the chat UI"
+	@echo "make test   - install everything and run the whole test suite"
+	@echo "make lint   - ruff"
+	@echo "make bench  - run the benchmarks (evals/bench_*.py); results in evals/results/"
+
+# -- environments ---------------------------------------------------------------
+$(BIN)/.installed: pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
+	@$(BIN)/python scripts/check_torch.py
+	@touch $@
+
+venv: $(BIN)/.installed
+
+llm-env: venv
+	bash scripts/setup_llm.sh
+
+browser-env:
+	bash scripts/setup_browser.sh
+
+# -- assets (each command caches its own output under $(DATA_DIR)) ---------------------
+assets: venv
+	$(BIN)/whyrec data prepare
+	$(BIN)/whyrec index build
+	$(BIN)/whyrec train gcn --dataset demo
+	$(BIN)/whyrec train rl
+	$(BIN)/whyrec causal discover --dataset demo --png $(DATA_DIR)/causal.png
+
+serve-llm: llm-env
+	$(BIN)/whyrec llm serve --background
+
+ui: venv
+	$(BIN)/whyrec ui
+
+demo: venv llm-env assets serve-llm
+	$(BIN)/whyrec ui
+
+# -- tests --------------------------------------------------------------------------------
+test: venv llm-env browser-env
+	$(BIN)/pytest
+
+lint: venv
+	$(BIN)/ruff check agent tools causal ui evals tests scripts
+
+bench: venv
+	for b in evals/bench_*.py; do $(BIN)/python -m evals.$$(basename $$b .py) || exit 1; done

@@ -1,0 +1,159 @@
+"""One typed, frozen settings object for the whole application.
+
+Why: every tunable lives in one place, is validated once, and is *built only in entry
+points* (the ``whyrec`` CLI, the UI, evals) and passed down. Nothing reads the
+environment at import time. Precedence (highest first): explicit keyword overrides,
+``WHYREC_*`` environment variables, ``whyrec.toml`` in the working directory (or the
+file named by ``WHYREC_CONFIG``), then the defaults below.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+ToolMode = Literal["auto", "required"]
+
+
+class Settings(BaseSettings):
+    """All configuration. Frozen: build a new one with ``model_copy(update=...)``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="WHYREC_", frozen=True, extra="forbid", env_nested_delimiter="__"
+    )
+
+    # -- files --------------------------------------------------------------
+    data_dir: Path = Field(Path("var"), description="Where indexes, models, the store and logs live.")
+    catalog_path: Path | None = Field(
+        None, description="Catalog directory or file; None = the shipped demo catalog."
+    )
+
+    # -- LLM (an OpenAI-compatible vLLM server) -----------------------------
+    llm_base_urls: list[str] = Field(
+        default_factory=lambda: ["http://127.0.0.1:8000/v1"],
+        description="One or more OpenAI-compatible base URLs; several are used round-robin with failover.",
+    )
+    llm_model: str = Field("smollm2-135m-instruct", description="Served model name.")
+    llm_model_path: Path | None = Field(
+        None, description="Local model dir to serve; None = <data_dir>/models/smollm2-135m-instruct."
+    )
+    llm_port: int = Field(8000, ge=1, le=65535)
+    llm_gpu: bool = False
+    llm_tensor_parallel_size: int = Field(1, ge=1, le=64)
+    llm_tool_mode: ToolMode | None = Field(
+        None, description="'required' for small models, 'auto' for capable ones; None = infer from size."
+    )
+    llm_temperature: float = Field(0.2, ge=0.0, le=2.0)
+    llm_max_tokens: int = Field(512, ge=16, le=32768)
+    llm_timeout_s: float = Field(30.0, gt=0)
+    llm_connect_timeout_s: float = Field(1.0, gt=0)
+    llm_max_retries: int = Field(0, ge=0, le=10)
+    llm_start_timeout_s: float = Field(180.0, gt=0)
+
+    # -- vectors (Chroma) ---------------------------------------------------
+    chroma_mode: Literal["embedded", "server"] = "embedded"
+    chroma_host: str = "127.0.0.1"
+    chroma_port: int = Field(8001, ge=1, le=65535)
+    chroma_collection: str = "whyrec_items"
+    embed_batch_size: int = Field(64, ge=1, le=4096)
+
+    # -- store --------------------------------------------------------------
+    store_url: str | None = Field(None, description="SQLAlchemy URL; None = sqlite:///<data_dir>/whyrec.db")
+
+    # -- compute ------------------------------------------------------------
+    seed: int = 42
+    torch_threads: int = Field(1, ge=1, le=256)
+    device: Literal["cpu", "cuda"] = "cpu"
+
+    # -- agent --------------------------------------------------------------
+    max_tool_calls_per_turn: int = Field(6, ge=1, le=50)
+    recs_per_turn: int = Field(5, ge=1, le=20)
+    max_message_chars: int = Field(4000, ge=1, le=200_000)
+    rate_limit_per_minute: int = Field(30, ge=1, le=100_000)
+    scorer: Literal["popularity", "lightgcn", "rl"] = "rl"
+
+    # -- UI -----------------------------------------------------------------
+    ui_host: str = "127.0.0.1"
+    ui_port: int = Field(7860, ge=1, le=65535)
+    support_username: str | None = None
+    support_password: SecretStr | None = None
+
+    @field_validator("llm_base_urls", mode="before")
+    @classmethod
+    def _split_urls(cls, value: object) -> object:
+        """Accept a comma-separated string from the environment."""
+        if isinstance(value, str):
+            return [u.strip() for u in value.split(",") if u.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _check(self) -> Settings:
+        if not self.llm_base_urls:
+            raise ValueError("llm_base_urls is empty: give at least one URL, e.g. http://127.0.0.1:8000/v1")
+        for url in self.llm_base_urls:
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"llm_base_urls entry {url!r} must start with http:// or https://")
+        return self
+
+    # -- derived values (pure functions of the fields) -----------------------
+    @property
+    def resolved_store_url(self) -> str:
+        return self.store_url or f"sqlite:///{self.data_dir / 'whyrec.db'}"
+
+    @property
+    def resolved_llm_model_path(self) -> Path:
+        return self.llm_model_path or self.data_dir / "models" / "smollm2-135m-instruct"
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_path = Path(os.environ.get("WHYREC_CONFIG", "whyrec.toml"))
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_path.is_file():
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
+        return tuple(sources)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build the settings (entry points only). ``WHYREC_CONFIG`` is read here, not at import."""
+    if "WHYREC_CONFIG" in os.environ and not Path(os.environ["WHYREC_CONFIG"]).is_file():
+        raise ValueError(
+            f"WHYREC_CONFIG points to {os.environ['WHYREC_CONFIG']!r}, which does not exist; "
+            "fix the path or unset the variable"
+        )
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def apply_runtime_settings(settings: Settings) -> None:
+    """Process-wide knobs that libraries read themselves; called once by entry points."""
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    import torch
+
+    torch.set_num_threads(settings.torch_threads)

@@ -1,0 +1,118 @@
+"""Per-session dialogue state, persisted in the store after every turn.
+
+Why a dataclass with explicit lists: the agent, the degraded pipeline and the audit
+trail all need the same facts — what the user liked, disliked, has seen, which
+constraints hold, what was already recommended (never repeated in a session) — and
+they must round-trip through JSON in ``sessions.state``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from tools.errors import InputError
+
+
+@dataclass
+class Constraints:
+    year_min: int | None = None
+    year_max: int | None = None
+    tags_include: list[str] = field(default_factory=list)
+    tags_exclude: list[str] = field(default_factory=list)
+
+    def validate(self) -> None:
+        for name in ("year_min", "year_max"):
+            v = getattr(self, name)
+            if v is not None and not 1870 <= v <= 2100:
+                raise InputError(f"{name}={v} is out of range; use a year between 1870 and 2100")
+        if self.year_min is not None and self.year_max is not None and self.year_min > self.year_max:
+            raise InputError(
+                f"year_min {self.year_min} is after year_max {self.year_max}; swap them or drop one"
+            )
+
+    def describe(self) -> str:
+        parts = []
+        if self.year_min and self.year_max:
+            parts.append(f"from {self.year_min} to {self.year_max}")
+        elif self.year_min:
+            parts.append(f"from {self.year_min} on")
+        elif self.year_max:
+            parts.append(f"up to {self.year_max}")
+        if self.tags_include:
+            parts.append(", ".join(self.tags_include))
+        if self.tags_exclude:
+            parts.append("not " + ", ".join(self.tags_exclude))
+        return "; ".join(parts)
+
+
+@dataclass
+class DialogueState:
+    liked: list[str] = field(default_factory=list)
+    disliked: list[str] = field(default_factory=list)
+    seen: list[str] = field(default_factory=list)
+    mentioned: list[str] = field(default_factory=list)
+    #: every item recommended in this session (never recommended again)
+    shown: list[str] = field(default_factory=list)
+    #: recommendations the user rejected (dislike feedback or "not that")
+    rejected: list[str] = field(default_factory=list)
+    constraints: Constraints = field(default_factory=Constraints)
+    last_query: str = ""
+    turn_count: int = 0
+    degraded_turns: int = 0
+
+    # -- updates (idempotent, order-preserving) -------------------------------------
+    def _add(self, name: str, item_id: str) -> None:
+        lst: list[str] = getattr(self, name)
+        if item_id not in lst:
+            lst.append(item_id)
+
+    def _remove(self, name: str, item_id: str) -> None:
+        lst: list[str] = getattr(self, name)
+        if item_id in lst:
+            lst.remove(item_id)
+
+    def like(self, item_id: str) -> None:
+        self._add("liked", item_id)
+        self._add("mentioned", item_id)
+        self._remove("disliked", item_id)
+
+    def dislike(self, item_id: str) -> None:
+        self._add("disliked", item_id)
+        self._add("mentioned", item_id)
+        self._remove("liked", item_id)
+
+    def mark_seen(self, item_id: str) -> None:
+        self._add("seen", item_id)
+        self._add("mentioned", item_id)
+
+    def mention(self, item_id: str) -> None:
+        self._add("mentioned", item_id)
+
+    def reject(self, item_id: str) -> None:
+        self._add("rejected", item_id)
+        self.dislike(item_id)
+
+    def record_shown(self, item_ids: list[str]) -> None:
+        for i in item_ids:
+            self._add("shown", i)
+
+    def excluded_ids(self) -> set[str]:
+        """Items never to recommend again in this session."""
+        return set(self.liked) | set(self.disliked) | set(self.seen) | set(self.shown) | set(self.rejected) | set(
+            self.mentioned
+        )
+
+    # -- persistence -------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> DialogueState:
+        if not data:
+            return cls()
+        known = {f.name for f in fields(cls)}
+        kwargs = {k: v for k, v in data.items() if k in known and k != "constraints"}
+        c = data.get("constraints") or {}
+        ckeys = {f.name for f in fields(Constraints)}
+        return cls(**kwargs, constraints=Constraints(**{k: v for k, v in c.items() if k in ckeys}))

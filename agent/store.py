@@ -1,0 +1,491 @@
+"""The store: sessions, messages, tool calls, recommendations, explanations, feedback.
+
+Why SQLAlchemy Core over one schema: SQLite (WAL) on one machine, PostgreSQL at scale,
+same code. Rows are append-only (the audit trail must never be rewritten): an
+explanation that arrives after its card is a new row in ``explanations``; dialogue
+state is the one mutable column (``sessions.state``), and every turn's messages and
+tool calls are kept, so the state can always be explained from the log.
+
+Concurrency: SQLite connections get WAL, ``busy_timeout`` and ``synchronous=FULL``
+(an acknowledged write survives ``kill -9``); writes are short transactions.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+
+from agent.types import FEEDBACK_KINDS
+from tools.errors import AccessDeniedError, InputError, NotFoundError, StoreError
+
+SCHEMA_VERSION = 1
+metadata = sa.MetaData()
+
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("session_id", sa.String(64), primary_key=True),
+    sa.Column("user_id", sa.String(128), index=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("turn_count", sa.Integer, nullable=False, default=0),
+    sa.Column("state", sa.Text, nullable=False, default="{}"),
+)
+messages = sa.Table(
+    "messages",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("session_id", sa.String(64), sa.ForeignKey("sessions.session_id"), index=True, nullable=False),
+    sa.Column("turn_index", sa.Integer, nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("content", sa.Text, nullable=False),
+    sa.Column("meta", sa.Text, nullable=False, default="{}"),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+tool_calls = sa.Table(
+    "tool_calls",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("session_id", sa.String(64), sa.ForeignKey("sessions.session_id"), index=True, nullable=False),
+    sa.Column("turn_index", sa.Integer, nullable=False),
+    sa.Column("tool", sa.String(64), nullable=False),
+    sa.Column("arguments", sa.Text, nullable=False),
+    sa.Column("duration_ms", sa.Float, nullable=False),
+    sa.Column("ok", sa.Boolean, nullable=False),
+    sa.Column("result_summary", sa.Text, nullable=False),
+    sa.Column("error", sa.Text),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+recommendations = sa.Table(
+    "recommendations",
+    metadata,
+    sa.Column("rec_id", sa.String(64), primary_key=True),
+    sa.Column("session_id", sa.String(64), sa.ForeignKey("sessions.session_id"), index=True, nullable=False),
+    sa.Column("user_id", sa.String(128), index=True),
+    sa.Column("turn_index", sa.Integer, nullable=False),
+    sa.Column("item_id", sa.String(128), index=True, nullable=False),
+    sa.Column("title", sa.Text, nullable=False, default=""),
+    sa.Column("rank", sa.Integer, nullable=False),
+    sa.Column("scores", sa.Text, nullable=False),
+    sa.Column("evidence", sa.Text, nullable=False),
+    sa.Column("versions", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, index=True),
+)
+explanations = sa.Table(
+    "explanations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("rec_id", sa.String(64), sa.ForeignKey("recommendations.rec_id"), index=True, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("path", sa.String(32), nullable=False),
+    sa.Column("check_result", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+feedback = sa.Table(
+    "feedback",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("rec_id", sa.String(64), sa.ForeignKey("recommendations.rec_id"), index=True, nullable=False),
+    sa.Column("session_id", sa.String(64), sa.ForeignKey("sessions.session_id"), index=True, nullable=False),
+    sa.Column("item_id", sa.String(128), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+meta_table = sa.Table(
+    "whyrec_meta",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+ROLES = ("user", "assistant", "system", "tool")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def _loads(text: str | None) -> Any:
+    return json.loads(text) if text else {}
+
+
+def _iso(value: Any) -> Any:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.isoformat()
+    return value
+
+
+class Store:
+    """All persistence. Thread-safe (one engine, short transactions)."""
+
+    def __init__(self, url: str, *, create: bool = True, echo: bool = False) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        kwargs: dict[str, Any] = {"echo": echo, "future": True}
+        if self.is_sqlite:
+            db_path = url.split("sqlite:///", 1)[-1]
+            if db_path and db_path != ":memory:":
+                parent = Path(db_path).parent
+                try:
+                    parent.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise StoreError(
+                        f"cannot create the store directory {parent}: {exc}; "
+                        "fix the permissions or set WHYREC_DATA_DIR / WHYREC_STORE_URL to a writable place"
+                    ) from exc
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        else:
+            kwargs["pool_pre_ping"] = True
+            kwargs["pool_size"] = 10
+            kwargs["max_overflow"] = 20
+        try:
+            self.engine: Engine = sa.create_engine(url, **kwargs)
+        except (SQLAlchemyError, ModuleNotFoundError) as exc:
+            raise StoreError(f"cannot open store {url!r}: {exc}; check WHYREC_STORE_URL") from exc
+        if self.is_sqlite:
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._lock = threading.Lock()  # serialises SQLite writers inside one process
+        if create:
+            self._create()
+
+    # -- lifecycle -----------------------------------------------------------
+    def _create(self) -> None:
+        try:
+            metadata.create_all(self.engine)
+            with self._tx() as conn:
+                row = conn.execute(sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")).first()
+                if row is None:
+                    conn.execute(meta_table.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
+                elif int(row[0]) > SCHEMA_VERSION:
+                    raise StoreError(
+                        f"the store at {self.url} has schema version {row[0]}, newer than this WhyRec "
+                        f"({SCHEMA_VERSION}); upgrade WhyRec"
+                    )
+        except OperationalError as exc:
+            raise StoreError(_explain_operational(self.url, exc)) from exc
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def _tx(self) -> Iterator[Connection]:
+        lock = self._lock if self.is_sqlite else _NullLock()
+        try:
+            with lock, self.engine.begin() as conn:
+                yield conn
+        except IntegrityError as exc:
+            raise StoreError(f"store integrity error: {exc.orig}") from exc
+        except OperationalError as exc:
+            raise StoreError(_explain_operational(self.url, exc)) from exc
+
+    def _read(self, stmt: Any) -> list[dict[str, Any]]:
+        try:
+            with self.engine.connect() as conn:
+                return [dict(r._mapping) for r in conn.execute(stmt)]
+        except OperationalError as exc:
+            raise StoreError(_explain_operational(self.url, exc)) from exc
+
+    # -- sessions --------------------------------------------------------------
+    def create_session(self, user_id: str | None = None) -> str:
+        """A new session with an unguessable id (128 bits from ``secrets``)."""
+        session_id = secrets.token_urlsafe(16)
+        now = _now()
+        with self._tx() as conn:
+            conn.execute(
+                sessions.insert().values(
+                    session_id=session_id, user_id=user_id, created_at=now, updated_at=now, turn_count=0, state="{}"
+                )
+            )
+        return session_id
+
+    def session(self, session_id: str) -> dict[str, Any]:
+        rows = self._read(sa.select(sessions).where(sessions.c.session_id == session_id))
+        if not rows:
+            raise NotFoundError(f"unknown session {session_id!r}; start a new session")
+        row = rows[0]
+        row["state"] = _loads(row["state"])
+        row["created_at"] = _iso(row["created_at"])
+        row["updated_at"] = _iso(row["updated_at"])
+        return row
+
+    def load_state(self, session_id: str) -> dict[str, Any]:
+        return self.session(session_id)["state"]
+
+    def save_state(self, session_id: str, state: dict[str, Any], turn_count: int | None = None) -> None:
+        values: dict[str, Any] = {"state": _dumps(state), "updated_at": _now()}
+        if turn_count is not None:
+            values["turn_count"] = turn_count
+        with self._tx() as conn:
+            res = conn.execute(sessions.update().where(sessions.c.session_id == session_id).values(**values))
+            if res.rowcount == 0:
+                raise NotFoundError(f"unknown session {session_id!r}; start a new session")
+
+    # -- messages and tool calls ------------------------------------------------
+    def add_message(
+        self, session_id: str, turn_index: int, role: str, content: str, metadata: dict[str, Any] | None = None
+    ) -> int:
+        if role not in ROLES:
+            raise InputError(f"message role must be one of {ROLES}, got {role!r}")
+        with self._tx() as conn:
+            res = conn.execute(
+                messages.insert().values(
+                    session_id=session_id,
+                    turn_index=turn_index,
+                    role=role,
+                    content=content,
+                    meta=_dumps(metadata or {}),
+                    created_at=_now(),
+                )
+            )
+            return int(res.inserted_primary_key[0])
+
+    def messages(self, session_id: str, limit: int | None = None, upto_turn: int | None = None) -> list[dict[str, Any]]:
+        stmt = sa.select(messages).where(messages.c.session_id == session_id)
+        if upto_turn is not None:
+            stmt = stmt.where(messages.c.turn_index <= upto_turn)
+        stmt = stmt.order_by(messages.c.id)
+        rows = self._read(stmt)
+        if limit is not None:
+            rows = rows[-limit:]
+        for r in rows:
+            r["metadata"] = _loads(r.pop("meta"))
+            r["created_at"] = _iso(r["created_at"])
+        return rows
+
+    def add_tool_call(
+        self,
+        session_id: str,
+        turn_index: int,
+        tool: str,
+        arguments: dict[str, Any],
+        duration_ms: float,
+        ok: bool,
+        result_summary: str,
+        error: str | None = None,
+    ) -> int:
+        with self._tx() as conn:
+            res = conn.execute(
+                tool_calls.insert().values(
+                    session_id=session_id,
+                    turn_index=turn_index,
+                    tool=tool,
+                    arguments=_dumps(arguments),
+                    duration_ms=float(duration_ms),
+                    ok=bool(ok),
+                    result_summary=result_summary[:4000],
+                    error=error,
+                    created_at=_now(),
+                )
+            )
+            return int(res.inserted_primary_key[0])
+
+    def tool_calls(self, session_id: str, turn_index: int | None = None) -> list[dict[str, Any]]:
+        stmt = sa.select(tool_calls).where(tool_calls.c.session_id == session_id)
+        if turn_index is not None:
+            stmt = stmt.where(tool_calls.c.turn_index == turn_index)
+        rows = self._read(stmt.order_by(tool_calls.c.id))
+        for r in rows:
+            r["arguments"] = _loads(r["arguments"])
+            r["created_at"] = _iso(r["created_at"])
+        return rows
+
+    # -- recommendations, explanations, feedback ----------------------------------
+    def add_recommendation(
+        self,
+        *,
+        session_id: str,
+        turn_index: int,
+        item_id: str,
+        rank: int,
+        scores: dict[str, Any],
+        evidence: dict[str, Any],
+        versions: dict[str, Any],
+        title: str = "",
+        rec_id: str | None = None,
+        user_id: str | None = None,
+    ) -> str:
+        rec_id = rec_id or "rec_" + secrets.token_hex(8)
+        with self._tx() as conn:
+            if user_id is None:
+                row = conn.execute(sa.select(sessions.c.user_id).where(sessions.c.session_id == session_id)).first()
+                if row is None:
+                    raise NotFoundError(f"unknown session {session_id!r}; start a new session")
+                user_id = row[0]
+            conn.execute(
+                recommendations.insert().values(
+                    rec_id=rec_id,
+                    session_id=session_id,
+                    user_id=user_id,
+                    turn_index=turn_index,
+                    item_id=str(item_id),
+                    title=title,
+                    rank=rank,
+                    scores=_dumps(scores),
+                    evidence=_dumps(evidence),
+                    versions=_dumps(versions),
+                    created_at=_now(),
+                )
+            )
+        return rec_id
+
+    def add_explanation(self, rec_id: str, text: str, path: str, check: dict[str, Any]) -> int:
+        with self._tx() as conn:
+            if conn.execute(sa.select(recommendations.c.rec_id).where(recommendations.c.rec_id == rec_id)).first() is None:
+                raise NotFoundError(f"unknown rec_id {rec_id!r}")
+            res = conn.execute(
+                explanations.insert().values(
+                    rec_id=rec_id, text=text, path=path, check_result=_dumps(check), created_at=_now()
+                )
+            )
+            return int(res.inserted_primary_key[0])
+
+    def _decode_rec(self, row: dict[str, Any]) -> dict[str, Any]:
+        for key in ("scores", "evidence", "versions"):
+            row[key] = _loads(row[key])
+        row["created_at"] = _iso(row["created_at"])
+        return row
+
+    def recommendation(self, rec_id: str) -> dict[str, Any]:
+        rows = self._read(sa.select(recommendations).where(recommendations.c.rec_id == rec_id))
+        if not rows:
+            raise NotFoundError(f"unknown rec_id {rec_id!r}; list recent ones with `whyrec audit --session ID`")
+        rec = self._decode_rec(rows[0])
+        exps = self._read(sa.select(explanations).where(explanations.c.rec_id == rec_id).order_by(explanations.c.id))
+        for e in exps:
+            e["check"] = _loads(e.pop("check_result"))
+            e["created_at"] = _iso(e["created_at"])
+        rec["explanations"] = exps
+        rec["explanation"] = exps[-1] if exps else None
+        fb = self._read(sa.select(feedback).where(feedback.c.rec_id == rec_id).order_by(feedback.c.id))
+        for f in fb:
+            f["created_at"] = _iso(f["created_at"])
+        rec["feedback"] = fb
+        return rec
+
+    def list_recommendations(
+        self,
+        *,
+        session_id: str | None = None,
+        user_id: str | None = None,
+        item_id: str | None = None,
+        since: datetime | None = None,
+        limit: int = 100,
+    ) -> list[dict[str, Any]]:
+        if limit < 1:
+            raise InputError("limit must be at least 1")
+        stmt = sa.select(recommendations)
+        if session_id is not None:
+            stmt = stmt.where(recommendations.c.session_id == session_id)
+        if user_id is not None:
+            stmt = stmt.where(recommendations.c.user_id == user_id)
+        if item_id is not None:
+            stmt = stmt.where(recommendations.c.item_id == str(item_id))
+        if since is not None:
+            stmt = stmt.where(recommendations.c.created_at >= since)
+        stmt = stmt.order_by(recommendations.c.created_at.desc(), recommendations.c.rank).limit(limit)
+        return [self._decode_rec(r) for r in self._read(stmt)]
+
+    def add_feedback(self, rec_id: str, kind: str, session_id: str | None = None) -> int:
+        if kind not in FEEDBACK_KINDS:
+            raise InputError(f"feedback kind must be one of {', '.join(FEEDBACK_KINDS)}, got {kind!r}")
+        with self._tx() as conn:
+            row = conn.execute(
+                sa.select(recommendations.c.session_id, recommendations.c.item_id).where(recommendations.c.rec_id == rec_id)
+            ).first()
+            if row is None:
+                raise NotFoundError(f"unknown rec_id {rec_id!r}")
+            if session_id is not None and row[0] != session_id:
+                raise AccessDeniedError("this recommendation belongs to another session")
+            res = conn.execute(
+                feedback.insert().values(
+                    rec_id=rec_id, session_id=row[0], item_id=row[1], kind=kind, created_at=_now()
+                )
+            )
+            return int(res.inserted_primary_key[0])
+
+    def feedback(self, since_id: int = 0, session_id: str | None = None) -> list[dict[str, Any]]:
+        stmt = sa.select(feedback).where(feedback.c.id > since_id)
+        if session_id is not None:
+            stmt = stmt.where(feedback.c.session_id == session_id)
+        rows = self._read(stmt.order_by(feedback.c.id))
+        for r in rows:
+            r["created_at"] = _iso(r["created_at"])
+        return rows
+
+    # -- maintenance ----------------------------------------------------------------
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        rows = self._read(sa.select(meta_table.c.value).where(meta_table.c.key == key))
+        return rows[0]["value"] if rows else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._tx() as conn:
+            if conn.execute(sa.select(meta_table.c.key).where(meta_table.c.key == key)).first():
+                conn.execute(meta_table.update().where(meta_table.c.key == key).values(value=value))
+            else:
+                conn.execute(meta_table.insert().values(key=key, value=value))
+
+    def counts(self) -> dict[str, int]:
+        out = {}
+        for table in (sessions, messages, tool_calls, recommendations, explanations, feedback):
+            out[table.name] = int(self._read(sa.select(sa.func.count()).select_from(table))[0]["count_1"])
+        return out
+
+    def integrity_check(self) -> str:
+        """'ok' when the database file is intact (SQLite ``PRAGMA integrity_check``)."""
+        if not self.is_sqlite:
+            self._read(sa.select(sa.literal(1)))
+            return "ok"
+        with self.engine.connect() as conn:
+            return str(conn.exec_driver_sql("PRAGMA integrity_check").scalar())
+
+
+class _NullLock:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    for _ in range(50):  # WAL switch needs a moment when another process holds the file
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            break
+        except Exception:  # noqa: BLE001 - sqlite3.OperationalError: database is locked
+            time.sleep(0.1)
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA synchronous=FULL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+def _explain_operational(url: str, exc: OperationalError) -> str:
+    msg = str(exc.orig) if exc.orig is not None else str(exc)
+    low = msg.lower()
+    if "readonly" in low or "read-only" in low:
+        return f"the store {url} is read-only ({msg}); make the data dir writable or point WHYREC_STORE_URL elsewhere"
+    if "disk" in low and "full" in low:
+        return f"the disk holding {url} is full ({msg}); free space and retry — nothing was written"
+    if "unable to open" in low:
+        return f"cannot open the store {url} ({msg}); check the path and permissions"
+    return f"store error on {url}: {msg}"

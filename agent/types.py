@@ -1,0 +1,98 @@
+"""Data that crosses the agent boundary: what a turn produces, and the agent interface.
+
+Why here: the UI, the CLI ``chat`` command, evals and load tests all consume turns;
+they depend on these types and on the ``ChatAgent`` protocol, never on the loop's
+internals, so each can be tested with a fake agent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal, Protocol, runtime_checkable
+
+FeedbackKind = Literal["like", "dislike", "accept", "watched"]
+FEEDBACK_KINDS: tuple[str, ...] = ("like", "dislike", "accept", "watched")
+
+EventKind = Literal["tool_start", "tool_end", "text_delta", "recommendation", "explanation", "status", "final"]
+
+
+@dataclass(frozen=True)
+class ToolCallRecord:
+    """One tool call as shown in the UI's trace and kept in the audit trail."""
+
+    tool: str
+    arguments: dict[str, Any]
+    duration_ms: float
+    ok: bool
+    result_summary: str
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class RecCard:
+    """One recommendation as shown to a user (titles always rendered from the catalog)."""
+
+    rec_id: str
+    item_id: str
+    title: str
+    year: int | None
+    tags: tuple[str, ...]
+    rank: int
+    score: float
+    explanation: str
+    #: "llm" (passed first time), "llm_regenerated" (passed after one retry) or "template"
+    explanation_path: str
+    check_passed: bool
+    #: the evidence in plain words, one line each (the "why?" expander)
+    evidence_lines: tuple[str, ...] = ()
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class TurnEvent:
+    """Streamed during a turn. ``data`` depends on ``kind``:
+
+    - tool_start: {"tool", "arguments"}; tool_end: a ``ToolCallRecord`` as dict
+    - text_delta: {"text"} (a chunk of the reply)
+    - recommendation: a ``RecCard`` as dict (explanation may still be pending: "")
+    - explanation: {"rec_id", "explanation", "explanation_path", "check_passed"}
+    - status: {"degraded": bool, "message"}
+    - final: a ``TurnResult`` as dict
+    """
+
+    kind: EventKind
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class TurnResult:
+    session_id: str
+    turn_index: int
+    reply: str
+    recommendations: tuple[RecCard, ...]
+    tool_trace: tuple[ToolCallRecord, ...]
+    degraded: bool
+    latency_ms: float
+    stage_ms: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@runtime_checkable
+class ChatAgent(Protocol):
+    """What entry points need from the agent."""
+
+    def new_session(self, user_id: str | None = None) -> str: ...
+
+    def stream_turn(self, session_id: str, text: str) -> Iterator[TurnEvent]: ...
+
+    def turn(self, session_id: str, text: str) -> TurnResult: ...
+
+    def record_feedback(self, session_id: str, rec_id: str, kind: FeedbackKind) -> None: ...
+
+    def history(self, session_id: str) -> list[dict[str, Any]]: ...

@@ -1,0 +1,154 @@
+"""Store round-trips, append-only audit rows, concurrent writers, clear errors."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from agent.store import Store
+from tools.errors import AccessDeniedError, InputError, NotFoundError, StoreError
+
+
+def _rec(store: Store, sid: str, item: str = "42", rank: int = 1) -> str:
+    return store.add_recommendation(
+        session_id=sid, turn_index=0, item_id=item, rank=rank, title="Toy Story",
+        scores={"lightgcn": 0.5}, evidence={"item.title": "Toy Story"}, versions={"catalog": "demo-1"},
+    )
+
+
+def test_session_roundtrip_and_state(store: Store) -> None:
+    sid = store.create_session(user_id="alice")
+    assert len(sid) >= 20  # unguessable
+    store.save_state(sid, {"liked": ["1"], "constraints": {"year_min": 2000}}, turn_count=1)
+    s = store.session(sid)
+    assert s["user_id"] == "alice" and s["turn_count"] == 1
+    assert s["state"] == {"liked": ["1"], "constraints": {"year_min": 2000}}
+    with pytest.raises(NotFoundError, match="unknown session"):
+        store.load_state("nope")
+
+
+def test_messages_tool_calls_recommendations_feedback(store: Store) -> None:
+    sid = store.create_session()
+    store.add_message(sid, 0, "user", "I loved Toy Story", {"lang": "en"})
+    store.add_message(sid, 0, "assistant", "Try Up")
+    store.add_tool_call(sid, 0, "search_items", {"query": "toy"}, 12.5, True, "3 hits")
+    rec = _rec(store, sid)
+    store.add_explanation(rec, "first", "llm", {"passed": False})
+    store.add_explanation(rec, "second", "template", {"passed": True})
+    fid = store.add_feedback(rec, "like", session_id=sid)
+    assert fid > 0
+    msgs = store.messages(sid)
+    assert [m["role"] for m in msgs] == ["user", "assistant"] and msgs[0]["metadata"] == {"lang": "en"}
+    calls = store.tool_calls(sid, turn_index=0)
+    assert calls[0]["arguments"] == {"query": "toy"} and calls[0]["ok"] is True
+    full = store.recommendation(rec)
+    # append-only: both explanations are kept, the latest is the one shown
+    assert [e["text"] for e in full["explanations"]] == ["first", "second"]
+    assert full["explanation"]["path"] == "template"
+    assert full["feedback"][0]["kind"] == "like" and full["feedback"][0]["item_id"] == "42"
+    assert store.list_recommendations(session_id=sid)[0]["rec_id"] == rec
+    assert store.list_recommendations(item_id="42")[0]["rec_id"] == rec
+    assert store.list_recommendations(since=datetime.now(UTC) + timedelta(days=1)) == []
+    assert store.counts() == {"sessions": 1, "messages": 2, "tool_calls": 1, "recommendations": 1,
+                              "explanations": 2, "feedback": 1}
+
+
+def test_bad_input_is_rejected_clearly(store: Store) -> None:
+    sid = store.create_session()
+    other = store.create_session()
+    rec = _rec(store, sid)
+    with pytest.raises(InputError, match="feedback kind"):
+        store.add_feedback(rec, "love")
+    with pytest.raises(AccessDeniedError):
+        store.add_feedback(rec, "like", session_id=other)
+    with pytest.raises(NotFoundError):
+        store.add_feedback("rec_missing", "like")
+    with pytest.raises(InputError, match="role"):
+        store.add_message(sid, 0, "robot", "x")
+    with pytest.raises(NotFoundError):
+        store.recommendation("rec_missing")
+    assert store.counts()["feedback"] == 0
+
+
+def test_survives_reopen(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path}/r.db"
+    a = Store(url)
+    sid = a.create_session("bob")
+    rec = _rec(a, sid)
+    a.add_feedback(rec, "dislike")
+    a.close()
+    b = Store(url)
+    assert b.recommendation(rec)["feedback"][0]["kind"] == "dislike"
+    assert b.integrity_check() == "ok"
+
+
+def test_concurrent_threads_lose_nothing(store: Store) -> None:
+    sid = store.create_session()
+    rec = _rec(store, sid)
+
+    def work(n: int) -> None:
+        for i in range(25):
+            store.add_message(sid, n, "user", f"{n}-{i}")
+            store.add_feedback(rec, "like")
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert store.counts()["messages"] == 200
+    assert store.counts()["feedback"] == 200
+    assert len({m["content"] for m in store.messages(sid)}) == 200
+
+
+def _proc_writer(url: str, rec: str, n: int) -> None:
+    s = Store(url)
+    for _ in range(n):
+        s.add_feedback(rec, "accept")
+    s.close()
+
+
+def test_concurrent_processes_lose_nothing(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path}/p.db"
+    s = Store(url)
+    rec = _rec(s, s.create_session())
+    ctx = mp.get_context("spawn")
+    procs = [ctx.Process(target=_proc_writer, args=(url, rec, 30)) for _ in range(3)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+        assert p.exitcode == 0
+    assert s.counts()["feedback"] == 90
+    assert s.integrity_check() == "ok"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores directory permissions")
+def test_read_only_dir_gives_clear_error(tmp_path) -> None:
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    with pytest.raises(StoreError, match="writable|read-only|cannot open"):
+        Store(f"sqlite:///{ro}/sub/x.db")
+
+
+def test_read_only_database_file_gives_clear_error_and_keeps_rows(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path}/ro.db"
+    s = Store(url)
+    sid = s.create_session()
+    s.close()
+    import sqlite3
+
+    import sqlalchemy as sa
+
+    # open the same file through SQLite's read-only URI mode (as a read-only mount would)
+    eng = sa.create_engine("sqlite://", creator=lambda: sqlite3.connect(f"file:{tmp_path}/ro.db?mode=ro", uri=True))
+    r = Store.__new__(Store)
+    r.url, r.is_sqlite, r.engine, r._lock = url, True, eng, threading.Lock()
+    with pytest.raises(StoreError, match="read-only"):
+        r.add_message(sid, 0, "user", "x")
+    assert Store(url).messages(sid) == []

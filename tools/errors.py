@@ -1,0 +1,52 @@
+"""The WhyRec error hierarchy.
+
+Why a hierarchy: callers (the agent loop, the CLI, the UI) decide how to react by
+*kind* of failure -- show the user a friendly line, send the message back to the LLM
+as a tool message, or switch to degraded mode -- without string-matching messages.
+Every message says what went wrong *and how to fix it*.
+
+``causal/`` sits below this package and keeps its own ``causal.errors``; its
+``CausalInputError`` is also a ``ValueError`` so callers can treat both alike.
+"""
+
+from __future__ import annotations
+
+
+class WhyRecError(Exception):
+    """Base class for every error WhyRec raises on purpose."""
+
+
+class InputError(WhyRecError, ValueError):
+    """Bad input from a user, a file or a caller; the message says how to fix it."""
+
+
+class DataError(WhyRecError):
+    """A data file or store is missing, malformed or inconsistent."""
+
+
+class NotFoundError(WhyRecError, LookupError):
+    """An id (item, session, rec_id, user) that does not exist."""
+
+
+class IndexMismatchError(DataError):
+    """The vector index was built with another embedding model or catalog version."""
+
+
+class ModelNotReadyError(DataError):
+    """A model/checkpoint/index that must be prepared first (the message names the command)."""
+
+
+class LLMUnavailableError(WhyRecError):
+    """The LLM server cannot be reached or timed out; callers degrade instead of failing."""
+
+
+class StoreError(WhyRecError):
+    """The store could not be written or read (read-only dir, disk full, integrity)."""
+
+
+class AccessDeniedError(WhyRecError, PermissionError):
+    """The caller may not see or change this (another user's data, support-only queries)."""
+
+
+class RateLimitedError(WhyRecError):
+    """Too many requests for one session in a short time."""

@@ -1,0 +1,1 @@
+"""Scorers: popularity, LightGCN and the RL policy behind one ``Scorer`` interface."""
