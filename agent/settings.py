@@ -9,13 +9,15 @@ file named by ``WHYREC_CONFIG``), then the defaults below.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -38,7 +40,8 @@ class Settings(BaseSettings):
     )
 
     # -- LLM (an OpenAI-compatible vLLM server) -----------------------------
-    llm_base_urls: list[str] = Field(
+    # NoDecode: the env value reaches ``_split_urls`` as text, so "http://a/v1,http://b/v1" works
+    llm_base_urls: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["http://127.0.0.1:8000/v1"],
         description="One or more OpenAI-compatible base URLs; several are used round-robin with failover.",
     )
@@ -90,8 +93,13 @@ class Settings(BaseSettings):
     @field_validator("llm_base_urls", mode="before")
     @classmethod
     def _split_urls(cls, value: object) -> object:
-        """Accept a comma-separated string from the environment."""
+        """Accept a comma-separated string (or a JSON list as text) from the environment."""
         if isinstance(value, str):
+            if value.strip().startswith("["):
+                try:
+                    return json.loads(value)
+                except json.JSONDecodeError:
+                    pass
             return [u.strip() for u in value.split(",") if u.strip()]
         return value
 

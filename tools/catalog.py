@@ -235,6 +235,7 @@ def write_catalog(
     directory = Path(directory)
     directory.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".catalog-", dir=directory.parent))
+    tmp.chmod(0o755)  # mkdtemp makes it 0700; the catalog is meant to be readable like any data dir
     try:
         suffix = ".gz" if compress else ""
         items_path = tmp / f"items.jsonl{suffix}"

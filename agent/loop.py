@@ -1,0 +1,470 @@
+"""The dialogue loop: one ``turn(session_id, text)`` from user text to checked recommendations.
+
+Data flow (see ../shared/design.md): load state -> deterministic understanding ->
+LLM plan (strict tool calls) or, when the LLM is unreachable, a deterministic plan ->
+candidate bus -> scorer -> slate -> evidence -> explanations (checked) -> persist.
+Events stream out as they happen (tool calls, cards, explanations, reply text), so the
+first card is visible before the explanations are written.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import asdict
+from typing import Any
+
+from agent import replies
+from agent.prompts import PROMPT_VERSION, planning_messages
+from agent.settings import Settings
+from agent.state import DialogueState
+from agent.store import Store
+from agent.strategies import make_strategy
+from agent.types import FEEDBACK_KINDS, RecCard, ToolCallRecord, TurnEvent, TurnResult
+from agent.understanding import Understanding, understand
+from tools.agent_tools import Toolbox, ToolOutcome, ToolServices
+from tools.candidates import CandidateBus
+from tools.errors import InputError, LLMUnavailableError, RateLimitedError, WhyRecError
+
+log = logging.getLogger(__name__)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: explainer(bundles, degraded) -> [{"text", "path", "check": {...}, "lines": [...]}]
+Explainer = Callable[[list[Any], bool], list[dict[str, Any]]]
+#: evidence_builder(item, candidate, context, scorers, toolbox) -> EvidenceBundle
+EvidenceBuilder = Callable[..., Any]
+
+
+class WhyRecAgent:
+    """Implements ``agent.types.ChatAgent``. All dependencies are injected."""
+
+    def __init__(
+        self,
+        *,
+        chat_model: Any | None,
+        services: ToolServices,
+        store: Store,
+        settings: Settings,
+        explainer: Explainer,
+        evidence_builder: EvidenceBuilder,
+        versions: dict[str, Any] | None = None,
+        tool_mode: str = "required",
+        online_learner: Callable[[list[dict[str, Any]]], Any] | None = None,
+        plan_timeout_s: float = 6.0,
+        degrade_cooldown_s: float = 10.0,
+    ) -> None:
+        self.chat_model = chat_model
+        self.services = services
+        self.store = store
+        self.settings = settings
+        self.explainer = explainer
+        self.evidence_builder = evidence_builder
+        self.tool_mode = tool_mode
+        self.strategy = make_strategy(tool_mode, chat_model, settings.max_tool_calls_per_turn) if chat_model else None
+        self.versions = {**(versions or {}), "prompt": PROMPT_VERSION,
+                         "strategy": self.strategy.name if self.strategy else "deterministic"}
+        self.online_learner = online_learner
+        self.plan_timeout_s = plan_timeout_s
+        self.degrade_cooldown_s = degrade_cooldown_s
+        self._llm_down_until = 0.0
+        self._rate: dict[str, deque[float]] = {}
+        self._rate_lock = threading.Lock()
+        self._session_locks: dict[str, threading.Lock] = {}
+
+    # -- ChatAgent ------------------------------------------------------------------------------
+    def new_session(self, user_id: str | None = None) -> str:
+        return self.store.create_session(user_id=user_id)
+
+    def history(self, session_id: str) -> list[dict[str, Any]]:
+        return [{"role": m["role"], "content": m["content"], "turn_index": m["turn_index"]}
+                for m in self.store.messages(session_id) if m["role"] in ("user", "assistant")]
+
+    def turn(self, session_id: str, text: str) -> TurnResult:
+        final: dict[str, Any] | None = None
+        for ev in self.stream_turn(session_id, text):
+            if ev.kind == "final":
+                final = ev.data
+        if final is None:  # pragma: no cover - stream_turn always ends with final
+            raise WhyRecError("the turn ended without a result")
+        return _result_from_dict(final)
+
+    def stream_turn(self, session_id: str, text: str) -> Iterator[TurnEvent]:
+        """Run the turn in a worker thread and yield its events as they happen."""
+        q: queue.Queue[TurnEvent | None] = queue.Queue()
+
+        def emit(kind: str, data: dict[str, Any]) -> None:
+            q.put(TurnEvent(kind, data))  # type: ignore[arg-type]
+
+        def work() -> None:
+            try:
+                self._run_turn(session_id, text, emit)
+            except Exception as exc:  # noqa: BLE001 - last line of defence: the user gets a friendly reply
+                log.exception("turn failed")
+                msg = str(exc) if isinstance(exc, WhyRecError) else "Sorry, something went wrong on my side."
+                emit("final", _error_result(session_id, msg))
+            finally:
+                q.put(None)
+
+        threading.Thread(target=work, name=f"turn-{session_id[:6]}", daemon=True).start()
+        while (ev := q.get()) is not None:
+            yield ev
+
+    def record_feedback(self, session_id: str, rec_id: str, kind: str) -> None:
+        if kind not in FEEDBACK_KINDS:
+            raise InputError(f"feedback must be one of {', '.join(FEEDBACK_KINDS)}")
+        self.store.add_feedback(rec_id, kind, session_id=session_id)
+        rec = self.store.recommendation(rec_id)
+        with self._lock_for(session_id):
+            state = DialogueState.from_dict(self.store.load_state(session_id))
+            {"like": state.like, "accept": state.like, "watched": state.mark_seen,
+             "dislike": state.reject}[kind](rec["item_id"])
+            self.store.save_state(session_id, state.to_dict())
+        if self.online_learner is not None:
+            try:
+                self.online_learner([{"item_id": rec["item_id"], "kind": kind,
+                                      "features": rec["scores"].get("features", {}), "rec_id": rec_id}])
+            except Exception:  # noqa: BLE001 - learning must never break feedback
+                log.exception("online RL update failed")
+
+    def rank_candidates(self, text: str, *, history: list[tuple[str, str]] = (), k: int = 50,
+                        use_llm: bool = False, exclude_mentioned: bool = True) -> list[str]:
+        """Rank catalog ids for a dialogue context through the same pipeline, persisting nothing.
+
+        For benchmarks (ReDial protocol): ``history`` is [(role, text)], the earlier turns; their
+        titles and preferences are tracked exactly as in a live session. With ``use_llm`` the
+        model plans the retrieval; otherwise the deterministic plan runs (the limited-mode path).
+        """
+        if k < 1:
+            raise InputError("k must be at least 1")
+        state = DialogueState()
+        for role, past in history:
+            if role == "user":
+                self._apply_understanding(state, understand(past, self.services.resolver))
+            else:  # titles the recommender already mentioned count as mentioned
+                for m in self.services.resolver.find(past):
+                    state.mention(m.item_id)
+        u = understand(text, self.services.resolver)
+        self._apply_understanding(state, u)
+        if not exclude_mentioned:
+            state.mentioned.clear()
+            state.seen.clear()
+        bus = CandidateBus(self.services.catalog)
+        query = self._default_query(text, state, u)
+        toolbox = Toolbox(self.services, state, bus, default_query=query)
+        if use_llm and self.strategy is not None:
+            try:
+                self.strategy.plan(planning_messages(text, self._state_summary(state), list(history)), toolbox,
+                                   self.plan_timeout_s)
+            except Exception as exc:  # noqa: BLE001 - benchmarks measure the fallback too
+                log.warning("planning failed in rank_candidates: %s", exc)
+        depth = min(100, max(k, 50))
+        if u.anchor is not None and self.services.retriever is not None:
+            toolbox.run("similar_items", {"title": u.anchor.title, "k": depth})
+        if self.services.retriever is not None:
+            toolbox.run("search_items", {"query": query[:500] or text[:500] or "movie", "k": depth})
+        if len(bus):
+            toolbox.run("score_candidates", {"scorer": "default"})
+        excluded = state.excluded_ids() if exclude_mentioned else set(state.disliked)
+        return [c.item_id for c in bus.ranked() if c.item_id not in excluded][:k]
+
+    # -- the turn ---------------------------------------------------------------------------------
+    def _lock_for(self, session_id: str) -> threading.Lock:
+        with self._rate_lock:
+            return self._session_locks.setdefault(session_id, threading.Lock())
+
+    def _check_rate(self, session_id: str) -> None:
+        now = time.monotonic()
+        with self._rate_lock:
+            window = self._rate.setdefault(session_id, deque())
+            while window and now - window[0] > 60:
+                window.popleft()
+            if len(window) >= self.settings.rate_limit_per_minute:
+                raise RateLimitedError("You're sending messages very quickly — please wait a few seconds and try again.")
+            window.append(now)
+
+    def _run_turn(self, session_id: str, text: str, emit: Callable[[str, dict[str, Any]], None]) -> None:
+        t0 = time.perf_counter()
+        stage: dict[str, float] = {}
+        self.store.session(session_id)  # unknown session -> NotFoundError (friendly line)
+        text = _CONTROL.sub(" ", text or "").strip()
+        if not text:
+            return self._finish_simple(session_id, None, replies.EMPTY_MESSAGE, emit, t0, store_user=False)
+        if len(text) > self.settings.max_message_chars:
+            return self._finish_simple(session_id, None, replies.too_long(self.settings.max_message_chars), emit, t0,
+                                       store_user=False)
+        try:
+            self._check_rate(session_id)
+        except RateLimitedError as exc:
+            return self._finish_simple(session_id, None, str(exc), emit, t0, store_user=False)
+
+        with self._lock_for(session_id):
+            state = DialogueState.from_dict(self.store.load_state(session_id))
+            turn_index = state.turn_count
+            history = [(m["role"], m["content"]) for m in self.store.messages(session_id, limit=6)]
+            self.store.add_message(session_id, turn_index, "user", text)
+            u = understand(text, self.services.resolver)
+            self._apply_understanding(state, u)
+            if u.intent in ("prompt_leak", "other_data", "greeting", "off_topic"):
+                reply = {"prompt_leak": replies.REFUSE_PROMPT, "other_data": replies.REFUSE_OTHER_DATA,
+                         "greeting": replies.GREETING, "off_topic": replies.OFF_TOPIC}[u.intent]
+                state.turn_count += 1
+                self.store.save_state(session_id, state.to_dict(), turn_count=state.turn_count)
+                return self._finish_simple(session_id, turn_index, reply, emit, t0, store_user=False,
+                                           intent=u.intent)
+
+            bus = CandidateBus(self.services.catalog)
+            query = self._default_query(text, state, u)
+            toolbox = Toolbox(self.services, state, bus, default_query=query)
+            trace: list[ToolCallRecord] = []
+
+            def on_outcome(o: ToolOutcome) -> None:
+                rec = ToolCallRecord(o.name, o.arguments, round(o.duration_ms, 2), o.ok, o.content[:300], o.error)
+                trace.append(rec)
+                emit("tool_end", asdict(rec))
+
+            degraded = False
+            plan_note = ""
+            if self.strategy is not None and time.monotonic() >= self._llm_down_until:
+                t1 = time.perf_counter()
+                try:
+                    msgs = planning_messages(text, self._state_summary(state), history)
+                    emit("status", {"degraded": False, "message": "thinking"})
+                    result = self.strategy.plan(msgs, _Observed(toolbox, on_outcome, emit), self.plan_timeout_s)
+                    plan_note = result.message or ""
+                except LLMUnavailableError as exc:
+                    log.warning("LLM unavailable, degrading: %s", exc)
+                    degraded = True
+                    self._llm_down_until = time.monotonic() + self.degrade_cooldown_s
+                except Exception as exc:  # noqa: BLE001 - a bad model reply must not crash the turn
+                    log.warning("planning failed, using the fixed plan: %s", exc)
+                    plan_note = f"planning failed: {type(exc).__name__}"
+                stage["llm_plan_ms"] = (time.perf_counter() - t1) * 1000
+            else:
+                degraded = True
+            if degraded:
+                state.degraded_turns += 1
+                emit("status", {"degraded": True, "message": replies.LIMITED_MODE_NOTE})
+
+            # the fixed part of the plan: make sure there are candidates, then score them
+            t2 = time.perf_counter()
+            obs = _Observed(toolbox, on_outcome, emit)
+            if not len(bus):
+                if u.anchor is not None and self.services.retriever is not None:
+                    obs.run("similar_items", {"title": u.anchor.title, "k": 30})
+                if not len(bus) and self.services.retriever is not None:
+                    obs.run("search_items", {"query": query[:500], "k": 30})
+            if len(bus):
+                obs.run("score_candidates", {"scorer": "default"})
+            stage["tools_ms"] = sum(t.duration_ms for t in trace)
+            stage["pipeline_ms"] = (time.perf_counter() - t2) * 1000
+
+            slate = self._slate(bus, toolbox, state)
+            cards = self._persist_cards(session_id, turn_index, slate, bus, toolbox, emit)
+            stage["first_card_ms"] = (time.perf_counter() - t0) * 1000
+            state.record_shown([c.item_id for c in cards])
+            lead = replies.NOTHING_FOUND if not cards else replies.slate_lead(
+                len(cards), [self.services.catalog.get(i).display_title for i in state.liked],
+                self.services.catalog.get(u.anchor.item_id).display_title if u.anchor else None,
+                state.constraints.describe())
+            if degraded:
+                lead = f"{replies.LIMITED_MODE_NOTE}\n\n{lead}"
+            for chunk in _chunks(lead):
+                emit("text_delta", {"text": chunk})
+
+            t3 = time.perf_counter()
+            cards = self._explain(cards, degraded or time.monotonic() < self._llm_down_until, emit)
+            stage["explain_ms"] = (time.perf_counter() - t3) * 1000
+
+            state.turn_count += 1
+            state.last_query = query
+            self.store.save_state(session_id, state.to_dict(), turn_count=state.turn_count)
+            for t in trace:
+                self.store.add_tool_call(session_id, turn_index, t.tool, t.arguments, t.duration_ms, t.ok,
+                                         t.result_summary, t.error)
+            self.store.add_message(session_id, turn_index, "assistant", lead,
+                                   {"rec_ids": [c.rec_id for c in cards], "degraded": degraded,
+                                    "plan_note": plan_note[:500]})
+            total = (time.perf_counter() - t0) * 1000
+            result = TurnResult(session_id, turn_index, lead, tuple(cards), tuple(trace), degraded, round(total, 1),
+                                {k: round(v, 1) for k, v in stage.items()})
+            emit("final", result.to_dict())
+        return None
+
+    # -- helpers ----------------------------------------------------------------------------------
+    def _apply_understanding(self, state: DialogueState, u: Understanding) -> None:
+        for m in u.liked:
+            state.like(m.item_id)
+        for m in u.disliked:
+            state.dislike(m.item_id)
+        for m in u.seen:
+            state.mark_seen(m.item_id)
+        for m in u.mentioned:
+            state.mention(m.item_id)
+        c = state.constraints
+        if u.year_min is not None or u.year_max is not None:
+            c.year_min, c.year_max = u.year_min, u.year_max
+        shown_years = sorted(y for y in (self.services.catalog.get(i).year for i in state.shown[-10:]) if y)
+        if u.older and not u.year_max:
+            c.year_max = (shown_years[len(shown_years) // 2] - 1) if shown_years else 1995
+            c.year_min = None if c.year_min and c.year_min > c.year_max else c.year_min
+        if u.newer and not u.year_min:
+            c.year_min = (shown_years[len(shown_years) // 2] + 1) if shown_years else 2010
+            c.year_max = None if c.year_max and c.year_max < c.year_min else c.year_max
+        for t in u.tags_exclude:
+            if t in c.tags_include:
+                c.tags_include.remove(t)
+            if t not in c.tags_exclude:
+                c.tags_exclude.append(t)
+        for t in u.tags_include:
+            if t in c.tags_exclude:
+                c.tags_exclude.remove(t)
+            if t not in c.tags_include:
+                c.tags_include.append(t)
+        c.tags_include[:] = c.tags_include[-3:]
+        try:
+            c.validate()
+        except InputError:
+            c.year_min, c.year_max = c.year_max, c.year_min
+
+    def _default_query(self, text: str, state: DialogueState, u: Understanding) -> str:
+        liked = [self.services.catalog.get(i) for i in state.liked[-3:]]
+        words = [text]
+        for it in liked:
+            words.append(" ".join((*it.genres[:2], *it.tags[:3])))
+        words.extend(state.constraints.tags_include)
+        return " ".join(w for w in words if w).strip()[:500]
+
+    def _state_summary(self, state: DialogueState) -> str:
+        cat = self.services.catalog
+        parts = []
+        if state.liked:
+            parts.append("liked " + ", ".join(cat.get(i).display_title for i in state.liked[-5:]))
+        if state.disliked:
+            parts.append("disliked " + ", ".join(cat.get(i).display_title for i in state.disliked[-5:]))
+        if d := state.constraints.describe():
+            parts.append("constraints " + d)
+        return "; ".join(parts)
+
+    def _slate(self, bus: CandidateBus, toolbox: Toolbox, state: DialogueState) -> list[str]:
+        excluded = state.excluded_ids()
+        c = state.constraints
+        cat = self.services.catalog
+
+        def ok(i: str) -> bool:
+            y = cat.get(i).year
+            if c.year_min is not None and (y is None or y < c.year_min):
+                return False
+            return not (c.year_max is not None and (y is None or y > c.year_max))
+
+        chosen: list[str] = []
+        if toolbox.final is not None:  # the model's picks first, but only real candidates
+            chosen = [i for i in toolbox.final.item_ids if i in bus and i not in excluded and ok(i)]
+        for cand in bus.ranked():
+            if len(chosen) >= self.settings.recs_per_turn:
+                break
+            if cand.item_id not in excluded and cand.item_id not in chosen and ok(cand.item_id):
+                chosen.append(cand.item_id)
+        return chosen[: self.settings.recs_per_turn]
+
+    def _persist_cards(self, session_id: str, turn_index: int, slate: list[str], bus: CandidateBus,
+                       toolbox: Toolbox, emit: Callable[[str, dict[str, Any]], None]) -> list[RecCard]:
+        cards = []
+        ctx = getattr(toolbox, "last_context", None) or toolbox.scoring_context()
+        for rank, item_id in enumerate(slate, 1):
+            item = self.services.catalog.get(item_id)
+            cand = bus.get(item_id)
+            bundle = self.evidence_builder(item=item, candidate=cand, context=ctx, toolbox=toolbox,
+                                           versions=self.versions, filters=asdict(toolbox.state.constraints))
+            features = {ch: vals.get(item_id) for ch, vals in ctx.features.items() if item_id in vals}
+            rec_id = self.store.add_recommendation(
+                session_id=session_id, turn_index=turn_index, item_id=item_id, rank=rank, title=item.display_title,
+                scores={**cand.scores, "final": cand.final_score, "retrieval": cand.retrieval_score,
+                        "features": features, "sources": cand.sources},
+                evidence=bundle.to_dict(), versions=self.versions)
+            card = RecCard(rec_id, item_id, item.title, item.year, tuple(item.tags[:6]), rank,
+                           round(cand.final_score, 4), "", "pending", False, (), {"bundle": bundle})
+            cards.append(card)
+            emit("recommendation", _card_dict(card))
+        return cards
+
+    def _explain(self, cards: list[RecCard], degraded: bool, emit: Callable[[str, dict[str, Any]], None]) -> list[RecCard]:
+        if not cards:
+            return cards
+        bundles = [c.evidence["bundle"] for c in cards]
+        explained = self.explainer(bundles, degraded)
+        out = []
+        for card, exp in zip(cards, explained, strict=True):
+            self.store.add_explanation(card.rec_id, exp["text"], exp["path"], exp["check"])
+            new = RecCard(card.rec_id, card.item_id, card.title, card.year, card.tags, card.rank, card.score,
+                          exp["text"], exp["path"], bool(exp["check"].get("passed")), tuple(exp.get("lines", ())),
+                          card.evidence["bundle"].to_dict())
+            emit("explanation", {"rec_id": new.rec_id, "explanation": new.explanation,
+                                 "explanation_path": new.explanation_path, "check_passed": new.check_passed,
+                                 "evidence_lines": list(new.evidence_lines)})
+            out.append(new)
+        return out
+
+    def _finish_simple(self, session_id: str, turn_index: int | None, reply: str,
+                       emit: Callable[[str, dict[str, Any]], None], t0: float, *, store_user: bool,
+                       intent: str = "") -> None:
+        if turn_index is not None:
+            self.store.add_message(session_id, turn_index, "assistant", reply, {"intent": intent})
+        for chunk in _chunks(reply):
+            emit("text_delta", {"text": chunk})
+        emit("final", TurnResult(session_id, turn_index if turn_index is not None else -1, reply, (), (), False,
+                                 round((time.perf_counter() - t0) * 1000, 1)).to_dict())
+
+
+class _Observed:
+    """A Toolbox view that reports each call as it starts and ends (for streaming and the trace)."""
+
+    def __init__(self, toolbox: Toolbox, on_outcome: Callable[[ToolOutcome], None],
+                 emit: Callable[[str, dict[str, Any]], None]) -> None:
+        self._tb = toolbox
+        self._on = on_outcome
+        self._emit = emit
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._tb, name)
+
+    def run(self, name: str, arguments: Any) -> ToolOutcome:
+        self._emit("tool_start", {"tool": name, "arguments": arguments if isinstance(arguments, dict) else {}})
+        outcome = self._tb.run(name, arguments)
+        self._on(outcome)
+        return outcome
+
+
+def _chunks(text: str, size: int = 24) -> Iterator[str]:
+    words = text.split(" ")
+    buf: list[str] = []
+    for w in words:
+        buf.append(w)
+        if sum(len(x) + 1 for x in buf) >= size:
+            yield " ".join(buf) + " "
+            buf = []
+    if buf:
+        yield " ".join(buf)
+
+
+def _card_dict(card: RecCard) -> dict[str, Any]:
+    d = {k: v for k, v in card.__dict__.items() if k != "evidence"}
+    d["evidence"] = {}  # the bundle follows with the explanation event and in the final result
+    d["tags"] = list(card.tags)
+    d["evidence_lines"] = list(card.evidence_lines)
+    return d
+
+
+def _error_result(session_id: str, message: str) -> dict[str, Any]:
+    return TurnResult(session_id, -1, message, (), (), False, 0.0).to_dict()
+
+
+def _result_from_dict(d: dict[str, Any]) -> TurnResult:
+    cards = tuple(RecCard(**{**c, "tags": tuple(c["tags"]), "evidence_lines": tuple(c["evidence_lines"])})
+                  for c in d["recommendations"])
+    trace = tuple(ToolCallRecord(**t) for t in d["tool_trace"])
+    return TurnResult(d["session_id"], d["turn_index"], d["reply"], cards, trace, d["degraded"], d["latency_ms"],
+                      d.get("stage_ms", {}))

@@ -1,0 +1,53 @@
+"""Deterministic reply texts: refusals, greetings, the lead sentence of a slate.
+
+Why deterministic: what the user reads around the cards must never name an item that
+is not on them, never leak the prompt, and read the same in limited mode. Titles in
+these texts come from the catalog.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+LIMITED_MODE_NOTE = ("(Limited mode: the language model is unavailable right now, so I'm using my built-in "
+                     "recommender and template explanations. Full mode comes back automatically.)")
+
+REFUSE_PROMPT = ("I can't share my instructions or internal configuration, but I'm happy to help you find a "
+                 "movie. Tell me one you loved, or a mood or genre.")
+REFUSE_OTHER_DATA = ("I can only see this conversation — I can't look up or change other people's data, "
+                     "sessions or passwords. Tell me what you'd like to watch and I'll find something.")
+GREETING = ("Hi! I recommend movies and always tell you why. Tell me a movie you loved, or a mood "
+            "(\"something scary from the 80s\"), and I'll suggest a few.")
+OFF_TOPIC = ("I'm a movie recommender, so I can't help with that — but tell me a movie you enjoyed or what "
+             "you're in the mood for, and I'll find something to watch.")
+EMPTY_MESSAGE = "Please type a message — for example, a movie you loved or a genre you're in the mood for."
+NOTHING_FOUND = ("I couldn't find movies in the catalog that match all of that. Try loosening a constraint "
+                 "(a wider year range or another genre).")
+
+
+def too_long(limit: int) -> str:
+    return f"That message is too long (over {limit:,} characters). Please shorten it and try again."
+
+
+def _join(titles: Sequence[str]) -> str:
+    titles = list(titles)
+    if len(titles) <= 1:
+        return "".join(titles)
+    return ", ".join(titles[:-1]) + " and " + titles[-1]
+
+
+def slate_lead(n: int, liked_titles: Sequence[str], anchor_title: str | None, constraints: str,
+               unknown_titles: Sequence[str] = ()) -> str:
+    parts = []
+    if unknown_titles:
+        parts.append(f"I couldn't find {_join([repr(t) for t in unknown_titles])} in the catalog.")
+    if anchor_title:
+        basis = f"Here are {n} movies like {anchor_title}"
+    elif liked_titles:
+        basis = f"Since you liked {_join(list(liked_titles)[-3:])}, here are {n} picks"
+    else:
+        basis = f"Here are {n} picks"
+    if constraints:
+        basis += f" ({constraints})"
+    parts.append(basis + ". Each card says why it was chosen — use 👍/👎 so I learn what you like.")
+    return " ".join(parts)

@@ -1,0 +1,162 @@
+"""The composition root: settings -> catalog, store, retriever, scorers, LLM, agent.
+
+It lives in agent/ (not ui/) so that evals/ and ui/ can both build the same runtime
+without an upward import.
+
+Why one place: every entry point (``whyrec ui``, ``whyrec chat``, evals, load tests)
+builds the same object graph from one frozen ``Settings``; nothing below this file
+constructs its own dependencies. Missing optional assets degrade with a logged reason
+(no LightGCN checkpoint -> popularity; no causal table -> no causal evidence); a
+missing vector index is an error that names the command to build it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agent.explaining import CheckedExplainer, EvidenceAssembler
+from agent.llm import build_chat_model
+from agent.llm_tools import resolve_tool_mode
+from agent.loop import WhyRecAgent
+from agent.settings import Settings
+from agent.store import Store
+from tools.active_catalog import resolve_catalog_dir
+from tools.agent_tools import ToolServices
+from tools.catalog import Catalog, load_catalog
+from tools.scorers.base import Scorer
+from tools.title_resolver import TitleResolver
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    catalog: Catalog
+    store: Store
+    agent: WhyRecAgent
+    services: ToolServices
+    chat_model: Any | None
+    causal: Any | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def load_active_catalog(settings: Settings) -> Catalog:
+    return load_catalog(resolve_catalog_dir(settings.data_dir, settings.catalog_path))
+
+
+def load_scorers(settings: Settings, catalog: Catalog, notes: list[str]) -> dict[str, Scorer]:
+    """Every scorer whose trained files exist; popularity is always available."""
+    from tools.scorers.registry import LOADERS, load_scorer
+
+    scorers: dict[str, Scorer] = {}
+    for kind in LOADERS:
+        try:
+            scorers[kind] = load_scorer(kind, settings.models_dir, catalog)
+        except Exception as exc:  # noqa: BLE001 - a missing model degrades to the others, with a note
+            notes.append(f"scorer {kind!r} not loaded: {exc}")
+    if "popularity" not in scorers:
+        from tools.scorers.popularity import PopularityScorer
+
+        scorers["popularity"] = PopularityScorer().fit(catalog.interactions, [i.item_id for i in catalog.items])
+    return scorers
+
+
+def open_store(settings: Settings) -> Store:
+    return Store(settings.resolved_store_url)
+
+
+def open_retriever_from_settings(settings: Settings, catalog: Catalog) -> Any:
+    from tools.retrieval import open_retriever
+    from tools.vector_index import open_chroma_client
+
+    client = open_chroma_client(settings.chroma_mode, settings.chroma_path, settings.chroma_host, settings.chroma_port)
+    return open_retriever(catalog, client=client, collection_name=settings.chroma_collection,
+                          threads=settings.torch_threads)
+
+
+def _causal(settings: Settings, notes: list[str]) -> tuple[Any | None, dict[str, Any] | None]:
+    try:
+        from tools.causal_study import CausalStudy
+
+        study = CausalStudy("demo", settings.data_dir / "causal", seed=settings.seed)
+        cache = settings.data_dir / "causal" / "effect-suggested-liked.json"
+        if cache.is_file():
+            effect = json.loads(cache.read_text(encoding="utf-8"))
+        else:
+            effect = study.effect("suggested", "liked")
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            cache.write_text(json.dumps(effect, default=str), encoding="utf-8")
+        return study, effect
+    except Exception as exc:  # noqa: BLE001
+        notes.append(f"causal study unavailable ({exc}); run `whyrec causal discover`")
+        return None, None
+
+
+def build_runtime(settings: Settings, *, use_llm: bool = True, chat_model: Any | None = None,
+                  warm: bool = True) -> Runtime:
+    notes: list[str] = []
+    catalog = load_active_catalog(settings)
+    store = open_store(settings)
+    retriever = open_retriever_from_settings(settings, catalog)
+    scorers = load_scorers(settings, catalog, notes)
+    if warm:
+        # load the embedding model now, not on the first user's first message
+        retriever.search("warm up", k=1)
+    default_scorer = settings.scorer if settings.scorer in scorers else (
+        "lightgcn" if "lightgcn" in scorers else "popularity")
+    study, effect = _causal(settings, notes)
+    services = ToolServices(catalog=catalog, resolver=TitleResolver(catalog.items), retriever=retriever,
+                            scorers=scorers, default_scorer=default_scorer, causal=study)
+    if chat_model is None and use_llm:
+        chat_model = build_chat_model(settings)
+    mode = resolve_tool_mode(settings)
+    versions = {
+        "catalog": catalog.version,
+        "index": f"{settings.chroma_collection}@{catalog.version}",
+        "scorers": ",".join(f"{k}:{getattr(v, 'version', k)}" for k, v in sorted(scorers.items())),
+        "default_scorer": default_scorer,
+        "llm": settings.llm_model if chat_model is not None else "none",
+    }
+    rl = scorers.get("rl")
+    learner = None
+    if rl is not None and hasattr(rl, "update_from_feedback"):
+        learner = _online_learner(rl, settings)
+    agent = WhyRecAgent(
+        chat_model=chat_model, services=services, store=store, settings=settings,
+        explainer=CheckedExplainer(chat_model, catalog), evidence_builder=EvidenceAssembler(catalog, scorers, effect),
+        versions=versions, tool_mode=mode, online_learner=learner,
+    )
+    for n in notes:
+        log.warning(n)
+    return Runtime(settings, catalog, store, agent, services, chat_model, study, notes)
+
+
+def _online_learner(rl: Any, settings: Settings):
+    """Feedback dicts from the agent -> the RL scorer's bounded online update, saved after each."""
+    from tools.scorers import rl_policy
+
+    event_cls = getattr(rl_policy, "FeedbackEvent", None)
+    path = Path(settings.models_dir) / "rl-demo"
+
+    def learn(events: list[dict[str, Any]]) -> Any:
+        evs = [event_cls(item_id=e["item_id"], kind=e["kind"], features=e.get("features") or {}) if event_cls else e
+               for e in events]
+        report = rl.update_from_feedback(evs)
+        try:
+            rl.save(path)
+        except Exception:  # noqa: BLE001
+            log.exception("could not save the RL policy after an online update")
+        return report
+
+    return learn
+
+
+def build_agent(settings: Settings) -> tuple[WhyRecAgent, Store]:
+    """For ``whyrec ui`` (ui/cli_ui.py) and other entry points that need only the agent and store."""
+    rt = build_runtime(settings)
+    return rt.agent, rt.store

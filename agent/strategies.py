@@ -1,0 +1,124 @@
+"""Two ways to let the LLM drive the tools, behind one interface.
+
+- ``PlanFirstStrategy`` (small models, the default SmolLM2-135M): every step is a
+  *forced*, strict tool call (``tool_choice="required"``) at low temperature with
+  few-shot examples. Once a retrieval tool has produced candidates, the rest of the
+  plan is fixed (score -> explain -> respond), so a weak model only has to pick the
+  first action and its arguments — measured 5/5 valid calls vs 0/5 with "auto".
+- ``NativeToolStrategy`` (capable models): ``tool_choice="auto"``, the model decides
+  when to stop; ``respond`` ends the turn.
+Both execute calls through the ``Toolbox`` (validation, errors as tool messages) and
+stop after ``max_steps``. Unavailability of the server surfaces as
+``LLMUnavailableError`` so the agent can degrade.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
+
+from agent.llm import is_unavailable
+from agent.llm_tools import bind_agent_tools
+from tools.agent_tools import Toolbox
+from tools.errors import LLMUnavailableError
+
+RETRIEVAL_TOOLS = ("search_items", "similar_items")
+
+
+@dataclass
+class PlanResult:
+    steps: int = 0
+    llm_ms: float = 0.0
+    invalid_calls: int = 0
+    message: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+class Strategy(Protocol):
+    name: str
+
+    def plan(self, messages: list[BaseMessage], toolbox: Toolbox, timeout_s: float) -> PlanResult: ...
+
+
+def _invoke(runnable: Any, messages: list[BaseMessage], timeout_s: float) -> AIMessage:
+    try:
+        return runnable.invoke(messages, timeout=timeout_s)
+    except LLMUnavailableError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - classify transport errors, re-raise the rest
+        if is_unavailable(exc):
+            raise LLMUnavailableError(f"LLM server unavailable: {type(exc).__name__}") from exc
+        raise
+
+
+class _Base:
+    name = "base"
+    mode = "required"
+    planning_tools = ("search_items", "similar_items", "record_preference", "causal_effect", "respond")
+
+    def __init__(self, chat_model: BaseChatModel, max_steps: int = 3) -> None:
+        self.chat_model = chat_model
+        self.max_steps = max_steps
+
+    def plan(self, messages: list[BaseMessage], toolbox: Toolbox, timeout_s: float) -> PlanResult:
+        names = [n for n in self.planning_tools if n in toolbox.names()]
+        bound = bind_agent_tools(self.chat_model, toolbox.langchain_tools(names), mode=self.mode,
+                                 include_respond=False)
+        result = PlanResult()
+        msgs = list(messages)
+        for _ in range(self.max_steps):
+            t0 = time.perf_counter()
+            ai = _invoke(bound, msgs, timeout_s)
+            result.llm_ms += (time.perf_counter() - t0) * 1000
+            result.steps += 1
+            if not ai.tool_calls:
+                result.message = str(ai.content or "").strip() or None
+                if ai.invalid_tool_calls:
+                    result.invalid_calls += len(ai.invalid_tool_calls)
+                break
+            msgs.append(ai)
+            stop = False
+            for call in ai.tool_calls:
+                outcome = toolbox.run(call["name"], call.get("args") or {})
+                if not outcome.ok:
+                    result.invalid_calls += 1
+                msgs.append(ToolMessage(outcome.content, tool_call_id=call.get("id") or call["name"]))
+                if call["name"] == "respond" and outcome.ok:
+                    result.message = toolbox.final.message if toolbox.final else None
+                    stop = True
+                if self.stop_after(call["name"], outcome.ok, toolbox):
+                    stop = True
+            if stop:
+                break
+        return result
+
+    def stop_after(self, tool: str, ok: bool, toolbox: Toolbox) -> bool:
+        return False
+
+
+class PlanFirstStrategy(_Base):
+    name = "plan_first"
+    mode = "required"
+
+    def stop_after(self, tool: str, ok: bool, toolbox: Toolbox) -> bool:
+        # the model picked the retrieval; scoring, explanation and the reply follow a fixed plan
+        return ok and tool in RETRIEVAL_TOOLS and len(toolbox.bus) > 0
+
+
+class NativeToolStrategy(_Base):
+    name = "native_tools"
+    mode = "auto"
+    planning_tools = ("search_items", "similar_items", "score_candidates", "record_preference",
+                      "causal_graph", "causal_effect", "respond")
+
+
+def make_strategy(mode: str, chat_model: BaseChatModel, max_steps: int) -> Strategy:
+    if mode == "auto":
+        return NativeToolStrategy(chat_model, max_steps=max_steps)
+    if mode == "required":
+        return PlanFirstStrategy(chat_model, max_steps=max_steps)
+    raise ValueError(f"unknown tool mode {mode!r}; use 'auto' or 'required'")

@@ -1,0 +1,103 @@
+"""End-to-end tests against the real local vLLM server (SmolLM2-135M on CPU).
+
+Uses the session fixture ``llm_server`` (tests/fixtures_llm.py): reuses a running server
+or starts one. Each test keeps ``max_tokens`` small so the file stays well under 3 minutes.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+
+import pytest
+
+from agent.llm import build_chat_model, check_llm
+from agent.llm_tools import (
+    RESPOND_TOOL,
+    RESPOND_TOOL_NAME,
+    bind_agent_tools,
+    resolve_tool_mode,
+    structured_call,
+    tool_parameters,
+    validate_tool_call,
+)
+
+pytestmark = pytest.mark.llm
+
+SEARCH = {"type": "function", "function": {
+    "name": "search_movies", "description": "Search the movie catalog by a free-text query.",
+    "parameters": {"type": "object", "properties": {
+        "query": {"type": "string", "description": "what to look for"},
+        "k": {"type": "integer", "minimum": 1, "maximum": 10, "description": "how many results"}},
+        "required": ["query", "k"], "additionalProperties": False}}}
+RECORD = {"type": "function", "function": {
+    "name": "record_preference", "description": "Remember that the user likes or dislikes a movie.",
+    "parameters": {"type": "object", "properties": {
+        "title": {"type": "string"}, "sentiment": {"type": "string", "enum": ["like", "dislike"]}},
+        "required": ["title", "sentiment"], "additionalProperties": False}}}
+
+
+def test_chat_completion(llm_server, llm_settings):
+    chat = build_chat_model(llm_settings, temperature=0.0, max_tokens=24)
+    reply = chat.invoke([("system", "You are a movie expert."), ("user", "Name one famous science fiction movie.")])
+    assert isinstance(reply.content, str) and len(reply.content.strip()) > 0
+    assert reply.response_metadata.get("model_name") == "smollm2-135m-instruct"
+    assert 0 < reply.usage_metadata["output_tokens"] <= 24
+
+
+def test_streaming_yields_several_chunks(llm_server, llm_settings):
+    chat = build_chat_model(llm_settings, temperature=0.0, max_tokens=16)
+    chunks = [c.content for c in chat.stream("Say hello to a movie fan.")]
+    assert sum(1 for c in chunks if c) >= 2
+
+
+def test_required_tool_call_is_valid_against_schema(llm_server, llm_settings):
+    chat = build_chat_model(llm_settings, temperature=0.2, max_tokens=64)
+    bound = bind_agent_tools(chat, [SEARCH, RECORD], mode="required")
+    schemas = {t["function"]["name"]: tool_parameters(t) for t in (SEARCH, RECORD, RESPOND_TOOL)}
+    reply = bound.invoke([("system", "You help people find movies. Always call a tool."),
+                          ("user", "Find me three movies about space travel.")])
+    assert reply.tool_calls, f"no tool call: {reply.content!r}"
+    call = reply.tool_calls[0]
+    assert call["name"] in {"search_movies", "record_preference", RESPOND_TOOL_NAME}
+    assert validate_tool_call(call, schemas) is None, call
+
+
+def test_structured_output_matches_schema(llm_server, llm_settings):
+    schema = {"type": "object", "properties": {
+        "message": {"type": "string", "maxLength": 120},
+        "genre": {"type": "string", "enum": ["science fiction", "drama", "comedy", "horror"]}},
+        "required": ["message", "genre"], "additionalProperties": False}
+    chat = build_chat_model(llm_settings, temperature=0.0, max_tokens=96)
+    value = structured_call(chat, [("user", "I loved Alien. Which genre should I watch tonight? Answer in JSON.")],
+                            schema)
+    assert value["genre"] in schema["properties"]["genre"]["enum"]
+    assert isinstance(value["message"], str)
+
+
+def test_failover_from_dead_url_to_real_server(llm_server, llm_settings):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}/v1"
+    settings = llm_settings.model_copy(update={"llm_base_urls": [dead, llm_server]})
+    chat = build_chat_model(settings, temperature=0.0, max_tokens=8)
+    assert all(chat.invoke("Hi").content is not None for _ in range(2))
+
+
+def test_check_llm_and_tool_mode_for_served_model(llm_server, llm_settings):
+    info = check_llm(llm_settings)
+    assert info["healthy"] and info["model_info"]["max_model_len"] == 4096
+    assert resolve_tool_mode(llm_settings, info["model_info"]) == "required"
+
+
+def test_cli_status_json_reports_healthy_model(llm_server, llm_settings):
+    from typer.testing import CliRunner
+
+    from ui.cli_llm import llm_app
+
+    env = {"WHYREC_DATA_DIR": str(llm_settings.data_dir), "WHYREC_LLM_PORT": str(llm_settings.llm_port)}
+    result = CliRunner().invoke(llm_app, ["status", "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["healthy"] is True and doc["model"] == "smollm2-135m-instruct"
+    assert doc["url"] == llm_server

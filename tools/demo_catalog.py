@@ -1,0 +1,223 @@
+"""Derive the shipped demo catalog (``tools/data/demo/``) from ``shared/data``.
+
+Why a reproducible builder: the demo catalog is data we redistribute under CC BY-SA 4.0,
+so every derived value must be traceable to an input and a rule, and running the build
+twice must give byte-identical files (no timestamps; gzip mtime 0; sorted output).
+
+What goes in (see ``tools/data/demo/LICENSE.md`` for the attribution):
+- items: ReDial's 6,924 movies, title/year parsed by ``tools.redial.parse_title``,
+  popularity = ReDial mention count;
+- genres: joined from the CMU Movie Summary Corpus by ``tools.movie_genres``;
+- tags: mined from the words around ``@id`` mentions by ``tools.tag_mining``;
+- description: one deterministic sentence from year, genres and tags (no other facts);
+- interactions: seeker -> movie labels from the dialogues (``seeker_labels``, falling back
+  to ``recommender_labels``), one per (conversation, movie).
+
+Both dialogue files (``train_partial.jsonl`` and ``valid_data.jsonl``) are used; the ids of
+the conversations that contributed tags or interactions are written into ``catalog.json``
+(``tag_conversation_ids`` / ``interaction_conversation_ids``) so a benchmark evaluating on
+those dialogues can see (and discount) the overlap. The held-out ReDial test split is
+never read (it is not in ``shared/data``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from tools.catalog import Interaction, Item, write_catalog
+from tools.errors import DataError
+from tools.movie_genres import CLEAN_GENRES, GenreIndex, load_cmu_movies, simplify_genres
+from tools.redial import Dialogue, MovieLabel, iter_dialogues, load_movies
+from tools.tag_mining import mention_contexts, mine_tags
+
+#: Bump when the rules change; with the input hashes it identifies a build (no wall clock).
+BUILDER_VERSION = 1
+BUILD_DATE = "2026-11-22"
+DIALOGUE_FILES = ("train_partial.jsonl", "valid_data.jsonl")
+
+REDIAL_CITATION = ('Li, Kahou, Schulz, Michalski, Charlin and Pal, "Towards Deep Conversational '
+                   'Recommendations", NeurIPS 2018')
+CMU_CITATION = ('Bamman, O\'Connor and Smith, "Learning Latent Personas of Film Characters", ACL 2013, '
+                "http://www.cs.cmu.edu/~ark/personas/")
+
+
+def seeker_label_name(label: MovieLabel | None) -> str | None:
+    """ReDial answers -> our label: liked / disliked / seen (opinion unknown) / suggested."""
+    if label is None:
+        return None
+    if label.liked is True:
+        return "liked"
+    if label.liked is False:
+        return "disliked"
+    if label.seen is True:
+        return "seen"
+    if label.suggested is True:
+        return "suggested"
+    return None
+
+
+def describe(year: int | None, genres: Sequence[str], tags: Sequence[str]) -> str:
+    """'A 1984 horror, mystery and teen film. ReDial users described it as scary and classic.'"""
+
+    def join(words: Sequence[str]) -> str:
+        return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+    parts = []
+    kind = join(list(genres[:3])) + " film" if genres else "film"
+    if year:
+        # "an 1895 film" (eighteen...), "a 1984 film"; "an 8..." cannot occur for 4-digit years
+        parts.append(f"{'An' if str(year).startswith('18') else 'A'} {year} {kind}.")
+    elif genres:
+        parts.append(f"{'An' if kind[0] in 'aeiou' else 'A'} {kind}.")
+    if tags:
+        parts.append(f"ReDial users described it as {join(list(tags[:5]))}.")
+    return " ".join(parts)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _sorted_ids(ids: set[str]) -> list[str]:
+    return sorted(ids, key=lambda c: (len(c), c))
+
+
+def derive_demo_catalog(shared_dir: Path, progress: bool = True) -> tuple[list[Item], list[Interaction], dict[str, Any]]:
+    """Build items, interactions and ``catalog.json`` meta from ``shared_dir`` (= shared/data)."""
+    shared_dir = Path(shared_dir)
+    redial_dir = shared_dir / "redial"
+    cmu_path = shared_dir / "movies_meta" / "movie.metadata.tsv.gz"
+    for needed in (redial_dir / "movies_with_mentions.csv", cmu_path, *(redial_dir / f for f in DIALOGUE_FILES)):
+        if not needed.is_file():
+            raise DataError(f"{needed} is missing; pass --shared pointing at the shared data folder (shared/data)")
+
+    def say(msg: str) -> None:
+        if progress:
+            print(msg, file=sys.stderr)
+
+    movies = load_movies(redial_dir / "movies_with_mentions.csv")
+    say(f"read {len(movies)} ReDial movies")
+    index = GenreIndex(load_cmu_movies(cmu_path))
+
+    contexts = []
+    interactions: list[Interaction] = []
+    interaction_convs: dict[str, set[str]] = {f: set() for f in DIALOGUE_FILES}
+    conv_file: dict[str, str] = {}
+    known = {m.movie_id for m in movies}
+    for fname in DIALOGUE_FILES:
+        dialogues: list[Dialogue] = list(iter_dialogues(redial_dir / fname))
+        say(f"read {len(dialogues)} dialogues from {fname}")
+        for d in dialogues:
+            conv_file[d.conversation_id] = fname
+            contexts.extend(mention_contexts(d.turns, d.conversation_id))
+            for movie_id in sorted(set(d.movie_mentions) | set(d.seeker_labels) | set(d.recommender_labels)):
+                # the seeker's own answers; where they said nothing usable, the recommender's
+                label = (seeker_label_name(d.seeker_labels.get(movie_id))
+                         or seeker_label_name(d.recommender_labels.get(movie_id)))
+                if label is None or movie_id not in known:
+                    continue
+                interactions.append(Interaction(f"redial-seeker-{d.seeker_id}", movie_id, label, None,
+                                                f"redial:{d.conversation_id}"))
+                interaction_convs[fname].add(d.conversation_id)
+    interactions.sort(key=lambda i: (len(i.context), i.context, int(i.item_id) if i.item_id.isdigit() else 0, i.item_id))
+
+    mined = mine_tags(contexts)
+    tag_convs: dict[str, set[str]] = {f: set() for f in DIALOGUE_FILES}
+    for cid in mined.conversation_ids:
+        tag_convs[conv_file[cid]].add(cid)
+
+    items: list[Item] = []
+    rules: Counter[str] = Counter()
+    genre_counts: Counter[str] = Counter()
+    tag_counts: Counter[str] = Counter()
+    for m in movies:
+        match = index.match(m.title, m.year)
+        attributes: dict[str, Any] = {}
+        genres: tuple[str, ...] = ()
+        if match is not None:
+            genres = simplify_genres(match.movie.genres)
+            rules[match.rule] += 1
+            attributes.update({
+                "cmu_wikipedia_id": match.movie.wikipedia_id,
+                "cmu_title": match.movie.title,
+                "cmu_year": match.movie.year,
+                "cmu_genres": list(match.movie.genres),
+                "genre_match": match.rule,
+            })
+        tags = mined.tags.get(m.movie_id, ())
+        if tags:
+            attributes["tag_support"] = mined.support[m.movie_id]
+        genre_counts.update(genres)
+        tag_counts.update(tags)
+        items.append(Item(m.movie_id, m.title, m.year, genres, tags, float(m.mentions),
+                          describe(m.year, genres, tags), attributes))
+
+    with_genres = sum(1 for it in items if it.genres)
+    coverage = round(with_genres / len(items), 4) if items else 0.0
+    recent = [it for it in items if it.year and it.year >= 2013]
+    label_counts = Counter(i.label for i in interactions)
+    say(f"genre coverage {coverage:.1%} ({with_genres}/{len(items)}); "
+        f"{sum(1 for it in items if it.tags)} movies with tags; {len(interactions)} interactions")
+    meta: dict[str, Any] = {
+        "name": "demo",
+        "description": "ReDial's movies with CMU genres, tags mined from ReDial dialogues, seeker labels.",
+        "licence": "CC BY-SA 4.0",
+        "licence_url": "https://creativecommons.org/licenses/by-sa/4.0/",
+        "attribution": "See LICENSE.md in this folder.",
+        "build_date": BUILD_DATE,
+        "builder": "tools/demo_catalog.py",
+        "builder_version": BUILDER_VERSION,
+        "sources": [
+            {"name": "ReDial", "licence": "CC BY 4.0", "licence_url": "https://creativecommons.org/licenses/by/4.0/",
+             "citation": REDIAL_CITATION,
+             "files": {f: _sha256(redial_dir / f) for f in ("movies_with_mentions.csv", *DIALOGUE_FILES)}},
+            {"name": "CMU Movie Summary Corpus", "licence": "CC BY-SA (4.0)",
+             "licence_url": "https://creativecommons.org/licenses/by-sa/4.0/", "citation": CMU_CITATION,
+             "files": {"movie.metadata.tsv.gz": _sha256(cmu_path)}},
+        ],
+        "genre_set": list(CLEAN_GENRES),
+        "genre_coverage": coverage,
+        "genre_stats": {
+            "items_with_genres": with_genres,
+            "coverage_2013_and_later": round(sum(1 for it in recent if it.genres) / len(recent), 4) if recent else 0.0,
+            "match_rules": dict(sorted(rules.items())),
+            "genre_counts": dict(sorted(genre_counts.items(), key=lambda kv: (-kv[1], kv[0]))),
+        },
+        "tag_stats": {
+            "items_with_tags": sum(1 for it in items if it.tags),
+            "tag_assignments": sum(len(it.tags) for it in items),
+            "distinct_tags": len(tag_counts),
+            "tag_counts": dict(sorted(tag_counts.items(), key=lambda kv: (-kv[1], kv[0]))),
+            "rule": "allow-listed words around @mentions; >= 2 conversations and >= 5% of the movie's "
+                    "conversations; top 8 per movie",
+        },
+        "interaction_stats": {"interactions": len(interactions), "labels": dict(sorted(label_counts.items())),
+                              "users": len({i.user_id for i in interactions})},
+        "tag_conversation_ids": {f: _sorted_ids(ids) for f, ids in tag_convs.items()},
+        "interaction_conversation_ids": {f: _sorted_ids(ids) for f, ids in interaction_convs.items()},
+        "held_out": "The ReDial test split was not used for anything in this catalog.",
+    }
+    return items, interactions, meta
+
+
+def build_demo_catalog(shared_dir: Path, out_dir: Path, progress: bool = True) -> dict[str, Any]:
+    """Derive the catalog and write it atomically to ``out_dir``; returns a short summary."""
+    items, interactions, meta = derive_demo_catalog(shared_dir, progress=progress)
+    write_catalog(Path(out_dir), items, interactions, meta)
+    return {
+        "out_dir": str(out_dir),
+        "items": len(items),
+        "interactions": len(interactions),
+        "genre_coverage": meta["genre_coverage"],
+        "items_with_tags": meta["tag_stats"]["items_with_tags"],
+        "labels": meta["interaction_stats"]["labels"],
+    }
