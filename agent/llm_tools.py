@@ -27,6 +27,7 @@ ToolMode = Literal["auto", "required"]
 #: Below this many parameters (billions) a model only calls tools reliably when forced.
 SMALL_MODEL_PARAMS_B = 3.0
 RESPOND_TOOL_NAME = "respond"
+RESPOND_MAX_CHARS = 600
 RESPOND_TOOL: dict[str, Any] = {
     "type": "function",
     "function": {
@@ -35,7 +36,10 @@ RESPOND_TOOL: dict[str, Any] = {
         "(e.g. after searching), or right away for greetings and questions you can answer.",
         "parameters": {
             "type": "object",
-            "properties": {"message": {"type": "string", "description": "The reply shown to the user."}},
+            # maxLength: under guided decoding a small model must close the string instead of
+            # rambling until max_tokens cuts the call off (an invalid call).
+            "properties": {"message": {"type": "string", "maxLength": RESPOND_MAX_CHARS,
+                                       "description": "The reply shown to the user."}},
             "required": ["message"],
             "additionalProperties": False,
         },

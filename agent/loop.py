@@ -332,11 +332,13 @@ class WhyRecAgent:
 
     def _default_query(self, text: str, state: DialogueState, u: Understanding) -> str:
         liked = [self.services.catalog.get(i) for i in state.liked[-3:]]
-        words = [text]
+        extra: list[str] = []
         for it in liked:
-            words.append(" ".join((*it.genres[:2], *it.tags[:3])))
-        words.extend(state.constraints.tags_include)
-        return " ".join(w for w in words if w).strip()[:500]
+            extra.extend((*it.genres[:2], *it.tags[:3]))
+        extra.extend(state.constraints.tags_include)
+        seen = set(text.lower().split())
+        words = [w for w in dict.fromkeys(extra) if w and w.lower() not in seen]
+        return " ".join([text, *words]).strip()[:500]
 
     def _state_summary(self, state: DialogueState) -> str:
         cat = self.services.catalog
@@ -379,7 +381,7 @@ class WhyRecAgent:
             cand = bus.get(item_id)
             bundle = self.evidence_builder(item=item, candidate=cand, context=ctx, toolbox=toolbox,
                                            versions=self.versions, filters=asdict(toolbox.state.constraints))
-            features = {ch: vals.get(item_id) for ch, vals in ctx.features.items() if item_id in vals}
+            features = self._policy_features(ctx, item_id)
             rec_id = self.store.add_recommendation(
                 session_id=session_id, turn_index=turn_index, item_id=item_id, rank=rank, title=item.display_title,
                 scores={**cand.scores, "final": cand.final_score, "retrieval": cand.retrieval_score,
@@ -390,6 +392,18 @@ class WhyRecAgent:
             cards.append(card)
             emit("recommendation", _card_dict(card))
         return cards
+
+    def _policy_features(self, ctx: Any, item_id: str) -> dict[str, float]:
+        """The RL policy's input features for this item (what its online update learns from)."""
+        rl = self.services.scorers.get("rl")
+        if rl is not None:
+            try:
+                feats = rl.evidence(ctx, item_id).details.get("features")
+                if feats:
+                    return {k: float(v) for k, v in feats.items()}
+            except Exception:  # noqa: BLE001 - fall back to the raw channels
+                log.exception("RL evidence failed for %s", item_id)
+        return {ch: float(vals[item_id]) for ch, vals in ctx.features.items() if item_id in vals}
 
     def _explain(self, cards: list[RecCard], degraded: bool, emit: Callable[[str, dict[str, Any]], None]) -> list[RecCard]:
         if not cards:

@@ -124,12 +124,12 @@ def build_runtime(settings: Settings, *, use_llm: bool = True, chat_model: Any |
     }
     rl = scorers.get("rl")
     learner = None
-    if rl is not None and hasattr(rl, "update_from_feedback"):
+    if rl is not None and settings.rl_online_updates and hasattr(rl, "update_from_feedback"):
         learner = _online_learner(rl, settings)
     agent = WhyRecAgent(
         chat_model=chat_model, services=services, store=store, settings=settings,
         explainer=CheckedExplainer(chat_model, catalog), evidence_builder=EvidenceAssembler(catalog, scorers, effect),
-        versions=versions, tool_mode=mode, online_learner=learner,
+        versions=versions, tool_mode=mode, online_learner=learner, plan_timeout_s=settings.llm_plan_timeout_s,
     )
     for n in notes:
         log.warning(n)
@@ -137,20 +137,25 @@ def build_runtime(settings: Settings, *, use_llm: bool = True, chat_model: Any |
 
 
 def _online_learner(rl: Any, settings: Settings):
-    """Feedback dicts from the agent -> the RL scorer's bounded online update, saved after each."""
-    from tools.scorers import rl_policy
+    """Feedback dicts from the agent -> the RL scorer's bounded online update, saved after each.
 
-    event_cls = getattr(rl_policy, "FeedbackEvent", None)
+    Serialised by a lock: feedback from many sessions arrives on many threads.
+    """
+    import threading
+
+    from tools.rl.types import FeedbackEvent
+
     path = Path(settings.models_dir) / "rl-demo"
+    lock = threading.Lock()
 
     def learn(events: list[dict[str, Any]]) -> Any:
-        evs = [event_cls(item_id=e["item_id"], kind=e["kind"], features=e.get("features") or {}) if event_cls else e
-               for e in events]
-        report = rl.update_from_feedback(evs)
-        try:
-            rl.save(path)
-        except Exception:  # noqa: BLE001
-            log.exception("could not save the RL policy after an online update")
+        evs = [FeedbackEvent(item_id=e["item_id"], kind=e["kind"], features=e.get("features") or {}) for e in events]
+        with lock:
+            report = rl.update_from_feedback(evs)
+            try:
+                rl.save(path)
+            except Exception:  # noqa: BLE001
+                log.exception("could not save the RL policy after an online update")
         return report
 
     return learn

@@ -83,6 +83,8 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(4000, ge=1, le=200_000)
     rate_limit_per_minute: int = Field(30, ge=1, le=100_000)
     scorer: Literal["popularity", "lightgcn", "rl"] = "rl"
+    rl_online_updates: bool = Field(True, description="Update the RL policy from chat feedback (bounded, seeded).")
+    llm_plan_timeout_s: float = Field(6.0, gt=0, description="Per-call limit for the planning step before degrading.")
 
     # -- UI -----------------------------------------------------------------
     ui_host: str = "127.0.0.1"

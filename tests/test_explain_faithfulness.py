@@ -66,6 +66,10 @@ def test_grounded_text_passes(bundle, text, keys):
     ("A classic from 1995, it won an Oscar.", ["item.title"], "'1995'"),                  # number from an uncited fact
     ("Fans of 'Up' and Heat love it.", ["collab.liked_contributors"], "Heat"),             # other item among real ones
     ("Toy Story ranks 3 times higher than The Matrix.", ["item.title"], "The Matrix"),
+    ("It is a comedy.", ["item.year"], "'comedy'"),                                         # genre from an uncited fact
+    ("You liked Monsters, Inc.", ["item.genres"], "Monsters, Inc."),                       # title from an uncited fact
+    ("Toy Story is a pixar film about toys and toys and toys and toys and toys.", ["item.tags"], "repeats itself"),
+    ("Hello, how is your day going?", ["popularity.mentions"], "states nothing"),            # filler citing a key
 ])
 def test_planted_hallucination_is_rejected(bundle, text, keys, fragment):
     r = check(bundle, text, keys)
@@ -78,6 +82,16 @@ def test_share_rounding_is_whole_percent_only(bundle):
     assert check(bundle, "Monsters, Inc. gave 42% of the score.", ["collab.liked_contributors"]).passed
     assert check(bundle, "Monsters, Inc. gave 41.7% of the score.", ["collab.liked_contributors"]).passed
     assert not check(bundle, "Monsters, Inc. gave 44% of the score.", ["collab.liked_contributors"]).passed
+
+
+def test_repeated_sentence_is_rejected(bundle):
+    s = Sentence("Toy Story is a comedy.", ("item.genres",))
+    r = check_sentences([s, s], bundle.facts(), INDEX)
+    assert not r.passed and r.violations == ["sentence 2 repeats sentence 1"]
+
+
+def test_contractions_are_not_names(bundle):
+    assert check(bundle, "I'm sure you'll like it, it's a comedy.", ["item.genres"]).passed
 
 
 def test_sentence_count_and_empty_output(bundle):

@@ -36,10 +36,9 @@ def test_train_rl_cli_trains_then_uses_the_cache(tmp_path, catalog_dir, monkeypa
     second = json.loads(runner.invoke(app, argv).stdout)
     assert second["cached"] is True and second["version"] == out["version"]
 
-    from tools.scorers.rl_policy import RLPolicyScorer
-
     from tools.catalog import load_catalog
     from tools.scorers.registry import load_scorer
+    from tools.scorers.rl_policy import RLPolicyScorer
 
     scorer = load_scorer("rl", tmp_path / "var" / "models", load_catalog(catalog_dir))
     assert isinstance(scorer, RLPolicyScorer) and scorer.version == out["version"]

@@ -145,3 +145,19 @@ def test_evidence_explains_the_q_value(trained):
     assert sum(d["feature_contributions"].values()) == pytest.approx(ev.score, abs=1e-5)  # linear Q: exact split
     assert 0 < d["softmax_prob"] <= 1 and d["pool_size"] == 2
     assert ev.contributions and set(ev.contributions) == {"ac1"}
+
+
+def test_features_read_caller_channels_and_default_to_zero(world):
+    _, space, _, _ = world
+    fb = FeatureBuilder(space)
+    col = {n: j for j, n in enumerate(ITEM_FEATURES)}
+    plain = fb.item_matrix(ScoringContext(liked_ids=("ac0",)), ["ac1", "co1"])
+    assert plain[:, col["causal"]].tolist() == [0.0, 0.0] and plain[:, col["gcn"]].tolist() == [0.0, 0.0]
+    fed = fb.item_matrix(ScoringContext(liked_ids=("ac0",), query="something horror",
+                                        features={"lightgcn": {"ac1": 3.0, "co1": 1.0, "dr1": 2.0},
+                                                  "causal": {"ac1": 0.4, "co1": -7.0}}), ["ac1", "co1"])
+    np.testing.assert_allclose(fed[:, col["gcn"]], [1.0, 0.0])  # min-max over the caller's whole channel map
+    np.testing.assert_allclose(fed[:, col["causal"]], [0.4, -1.0])  # clipped to [-1, 1]
+    # Jaccard of {action, tag1} and {comedy, tag1} with the liked ac0's {action, tag0}
+    np.testing.assert_allclose(fed[:, col["sim_liked"]], [1 / 3, 0.0], rtol=1e-6)
+    assert fb.constraints(ScoringContext(query="something horror")) == ["horror"]

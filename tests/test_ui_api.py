@@ -23,7 +23,8 @@ def app_url(store, tmp_path):
     from ui.app import build_app, launch_app
 
     agent = FakeAgent(store, small_items())
-    demo = build_app(agent, store, Settings(data_dir=tmp_path, max_message_chars=200))
+    demo = build_app(agent, store, Settings(data_dir=tmp_path, max_message_chars=200, support_username=None,
+                                                 support_password=None))
     port = _free_port()
     launch_app(demo, port=port, prevent_thread_lock=True)
     try:

@@ -67,7 +67,7 @@ def test_chat_card_and_feedback_in_browser(store, tmp_path):
     from ui.app import build_app, launch_app
 
     agent = FakeAgent(store, _real_items(), k=3)
-    demo = build_app(agent, store, Settings(data_dir=tmp_path))
+    demo = build_app(agent, store, Settings(data_dir=tmp_path, support_username=None, support_password=None))
     port = _free_port()
     launch_app(demo, port=port, prevent_thread_lock=True)
     OUT_DIR.mkdir(exist_ok=True)
@@ -75,6 +75,9 @@ def test_chat_card_and_feedback_in_browser(store, tmp_path):
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1360, "height": 1000})
+            outside: list[str] = []  # nothing may leave the machine (fonts, analytics, CDNs)
+            page.on("request", lambda r: None if r.url.startswith(("http://127.0.0.1", "data:", "blob:"))
+                    else outside.append(r.url))
             page.goto(f"http://127.0.0.1:{port}/", wait_until="domcontentloaded")
             box = page.locator("#wr-input textarea")
             box.wait_for(timeout=30_000)
@@ -96,6 +99,7 @@ def test_chat_card_and_feedback_in_browser(store, tmp_path):
             page.get_by_text("Thanks, we'll show you more like this").wait_for(timeout=15_000)
             page.screenshot(path=str(OUT_DIR / "ui_chat.png"), full_page=True)
             browser.close()
+            assert outside == [], f"the page contacted outside hosts: {outside[:5]}"
     finally:
         demo.close()
 

@@ -135,7 +135,8 @@ def test_card_html_escapes_and_shows_evidence():
     assert "&lt;b&gt;you&lt;/b&gt;" in html
     assert "<details" in html and "<li>Liked by 12 people who liked Up</li>" in html
     assert "plain summary of the evidence" in html
-    pending = card_html({**card, "explanation": "", "evidence_lines": []})
+    assert "Reference for support: <code>rec_1</code>" in html
+    pending = card_html({**card, "explanation": "", "evidence_lines": [], "rec_id": ""})
     assert "Writing an explanation" in pending and "<details" not in pending
     assert "not verified" in card_html({**card, "check_passed": False})
     assert banner_html("") == "" and "<b>" not in banner_html("<b>x</b>")
@@ -266,7 +267,8 @@ def test_build_app_lays_out_all_tabs(store, tmp_path):
     from agent.settings import Settings
     from ui.app import build_app
 
-    demo = build_app(FakeAgent(store, small_items()), store, Settings(data_dir=tmp_path))
+    settings = Settings(data_dir=tmp_path, support_username=None, support_password=None)
+    demo = build_app(FakeAgent(store, small_items()), store, settings)
     config = json.dumps(demo.get_config_file(), default=str)
     for tab in ("Chat", "Support", "Causal", "Evaluation"):
         assert f'"label": "{tab}"' in config

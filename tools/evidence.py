@@ -109,7 +109,6 @@ class EvidenceBundle:
                    for k, v in self.filters.items()}
         object.__setattr__(self, "filters", filters)
 
-    # -- facts ---------------------------------------------------------------------------
     def facts(self) -> dict[str, Any]:
         """Flat ``{key: value}`` of every citable fact; values are JSON scalars, lists or dicts.
 
@@ -156,7 +155,6 @@ class EvidenceBundle:
                 f[f"filters.{k}"] = list(v) if isinstance(v, tuple | set | frozenset) else v
         return f
 
-    # -- JSON ----------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         return {
             "schema": self.schema,

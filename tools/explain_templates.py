@@ -70,8 +70,10 @@ def template_sentences(bundle: EvidenceBundle, max_sentences: int = 3) -> list[S
     if _join(f.get("item.tags", [])):
         parts.append(f"is tagged {_join(f['item.tags'])}")
         keys.append("item.tags")
-    if _join(f.get("item.genres", [])):
-        parts.append(f"has the genres {_join(f['item.genres'])}")
+    tag_set = {" ".join(t.lower().split()) for t in f.get("item.tags", [])}
+    genres = [g for g in f.get("item.genres", []) if " ".join(g.lower().split()) not in tag_set]
+    if _join(genres):
+        parts.append(f"has the genres {_join(genres)}")
         keys.append("item.genres")
     if parts:
         out.append(Sentence(f"{text} {parts[0]}" + (f" and {parts[1]}" if len(parts) > 1 else "") + ".",

@@ -11,8 +11,9 @@ A sentence passes when
   4. no other catalog item is named (``TitleIndex``; short common-word titles such as
      "Up", "It", "Her" only count when quoted, or capitalised and not sentence-initial);
   5. every genre/tag word it uses, every capitalised name and every cast/crew/award
-     word appears in the evidence (tolerant to case, punctuation, plurals and
-     adjective forms, e.g. "animated" ~ "Animation").
+     word appears in the CITED facts or the item's title (tolerant to case, punctuation,
+     plurals and adjective forms, e.g. "animated" ~ "Animation");
+  6. it states at least one thing its cited facts back, and does not repeat itself.
 Matching is strict but fair: anything verbatim from the bundle is fine, anything else
 that states a fact must be traceable to the bundle.
 """
@@ -127,7 +128,7 @@ def _mask_phrases(text: str, phrases: Sequence[str]) -> tuple[str, int]:
     count = 0
     for p in phrases:
         words = TOKEN_RE.findall(p)
-        if not words or len(p.strip()) < 2:
+        if not words:
             continue
         # never split a number: "82" must not match inside "3.82"
         pattern = r"(?<!\w)(?<!\d[.,])" + re.escape(p.strip()).replace(r"\ ", r"\s+") + r"(?!\w)(?![.,]\d)"
@@ -152,17 +153,7 @@ def check_sentences(
         return CheckResult(False, ["the explanation has no sentences"], 1, 0)
     if len(sentences) > max_sentences:
         violations.append(f"{len(sentences)} sentences; at most {max_sentences} are allowed")
-    phrases = sorted({" ".join(s.split()) for v in facts.values() for s in _strings(v) if s.strip()},
-                     key=len, reverse=True)
-    if display_title:
-        phrases.insert(0, display_title)
-    evidence_tokens = {t for p in phrases for t in norm_tokens(p)}
-    evidence_token_seqs = [norm_tokens(p) for p in phrases]
-
-    def in_evidence_seq(toks: Sequence[str]) -> bool:
-        n = len(toks)
-        return any(tuple(seq[i:i + n]) == tuple(toks) for seq in evidence_token_seqs for i in range(len(seq) - n + 1))
-
+    seen_sentences: dict[tuple[str, ...], int] = {}
     for si, s in enumerate(sentences, 1):
         where = f"sentence {si}"
         text = " ".join(s.text.split())
@@ -179,8 +170,32 @@ def check_sentences(
             violations.append(f"{where} cites unknown evidence key(s) {missing}; use only keys from the list")
         else:
             supported += 1
-        cited = [facts[k] for k in s.evidence_keys if k in facts]
+        supported_before = supported
+        cited = [facts[k] for k in dict.fromkeys(s.evidence_keys) if k in facts]
         cited_numbers = [n for v in cited for n in _numbers(v)]
+        # names, genres/tags and titles must come from the CITED facts (the item's own title is
+        # always citable: the explanation is about it)
+        scope = [*cited, facts.get("item.title", "")]
+        phrases = sorted({" ".join(x.split()) for v in scope for x in _strings(v) if x.strip()}, key=len, reverse=True)
+        if display_title:
+            phrases.insert(0, display_title)
+        evidence_tokens = {t for p in phrases for t in norm_tokens(p)}
+        seqs = [norm_tokens(p) for p in phrases]
+
+        def in_evidence_seq(toks: Sequence[str], seqs: list[list[str]] = seqs) -> bool:
+            n = len(toks)
+            return any(tuple(q[i:i + n]) == tuple(toks) for q in seqs for i in range(len(q) - n + 1))
+
+        # degenerate output: a sentence said twice, or a phrase repeated inside one sentence
+        toks_all = tuple(norm_tokens(text))
+        if toks_all in seen_sentences:
+            total += 1
+            violations.append(f"{where} repeats sentence {seen_sentences[toks_all]}")
+        seen_sentences.setdefault(toks_all, si)
+        grams = [toks_all[i:i + 5] for i in range(len(toks_all) - 4)]
+        if len(grams) != len(set(grams)):
+            total += 1
+            violations.append(f"{where} repeats itself")
         # 2. verbatim evidence phrases are supported claims; mask them out
         masked, n_phrases = _mask_phrases(text, phrases)
         total += n_phrases
@@ -191,7 +206,7 @@ def check_sentences(
             if in_evidence_seq(norm_tokens(title)):
                 supported += 1
             else:
-                violations.append(f"{where} names catalog item {title!r}, which is not in the evidence")
+                violations.append(f"{where} names catalog item {title!r}, which is not in the cited evidence")
             masked = masked[:a] + f" {MASK} " + masked[b:]
         # 4. numbers
         for m in _NUM_RE.finditer(masked):
@@ -223,7 +238,7 @@ def check_sentences(
             if all(t in evidence_tokens for t in phrase):
                 supported += 1
             else:
-                violations.append(f"{where} says {' '.join(phrase)!r}, which is not a genre/tag in the evidence")
+                violations.append(f"{where} says {' '.join(phrase)!r}, which is not a genre/tag in the cited evidence")
         for i, t in enumerate(ntoks):
             if i in handled:
                 continue
@@ -252,6 +267,11 @@ def check_sentences(
                 j += 1
             name = folded[raw_tokens[i].start():raw_tokens[j].end()]
             total += 1
-            violations.append(f"{where} names {name!r}, which is not in the evidence")
+            violations.append(f"{where} names {name!r}, which is not in the cited evidence")
             i = j + 1
+        # a sentence must state something its citations back (filler that cites keys is not grounded);
+        # a yes/no fact such as policy.explored has no words to match, so citing one is enough
+        if supported == supported_before and not any(isinstance(v, bool) for v in cited):
+            total += 1
+            violations.append(f"{where} states nothing from its cited facts")
     return CheckResult(not violations, violations, total, min(supported, total))

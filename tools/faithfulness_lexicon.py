@@ -49,6 +49,8 @@ release year years filter filters applied satisfies meets matches term terms clo
 contributed contribution contributions liking likers mainly mostly fellow shown showing
 yes sir dear please thank welcome enjoys loved love loves lovely cool awesome amazing wonderful excellent
 fantastic nice solid classic classics watchers audiences audience lovers
+i'm i've i'd i'll you're you'll you've you'd it's that's there's here's we're we've we'd let's don't
+doesn't didn't isn't aren't wasn't won't can't couldn't wouldn't shouldn't what's who's
 changed change changes edge graph causal rests resting listed exploration explores meets found
 """.split()
 )

@@ -135,7 +135,7 @@ class _TurnView:
         self.cards.sort(key=lambda c: (c.get("rank") is None, c.get("rank") or 0))
 
     def explanation(self, data: dict[str, Any]) -> None:
-        fields = ("explanation", "explanation_path", "check_passed")
+        fields = ("explanation", "explanation_path", "check_passed", "evidence_lines")
         self.cards = [
             {**c, **{k: data[k] for k in fields if k in data}} if c.get("rec_id") == data.get("rec_id") else c
             for c in self.cards
@@ -300,6 +300,7 @@ def build_chat_tab(gr: Any, handlers: ChatHandlers) -> None:
     msg.submit(chat, inputs=[msg, history_state, cards_state, session_state], outputs=outputs,
                api_name="chat", concurrency_limit=8)
     new_btn.click(new_chat, outputs=outputs, api_visibility="private")
+    chatbot.clear(new_chat, outputs=outputs, api_visibility="private")  # the chat's trash icon = new chat
 
 
 def _card_block(gr: Any, handlers: ChatHandlers, card: dict[str, Any], session_state: Any) -> None:

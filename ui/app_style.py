@@ -54,6 +54,7 @@ APP_CSS = """
 .wr-why summary { cursor: pointer; color: var(--color-accent); font-weight: 600; font-size: 0.92em; }
 .wr-why ul { margin: 6px 0 2px 18px; padding: 0; }
 .wr-why li { margin: 2px 0; font-size: 0.92em; color: var(--body-text-color); }
+.wr-ref { font-size: 0.78em; color: var(--body-text-color-subdued); margin: 4px 0 2px 0; }
 .wr-card-actions { gap: 8px !important; padding: 4px 16px 10px 16px !important; justify-content: flex-start; }
 .wr-card-actions button { flex: 0 0 auto !important; width: auto !important; min-width: 44px !important;
   border-radius: 999px !important; padding: 2px 12px !important; }
@@ -99,11 +100,12 @@ def card_html(card: Mapping[str, Any]) -> str:
     else:
         expl_html = '<p class="wr-expl wr-expl-pending">Writing an explanation…</p>'
     lines = [str(x) for x in (card.get("evidence_lines") or ()) if str(x).strip()]
-    if lines:
-        why_items = "".join(f"<li>{esc(x)}</li>" for x in lines)
-        why_html = f'<details class="wr-why"><summary>Why?</summary><ul>{why_items}</ul></details>'
-    else:
-        why_html = ""
+    why_items = "".join(f"<li>{esc(x)}</li>" for x in lines)
+    why_list = f"<ul>{why_items}</ul>" if lines else ""
+    ref = card.get("rec_id")
+    ref_html = f'<div class="wr-ref">Reference for support: <code>{esc(ref)}</code></div>' if ref else ""
+    why_html = (f'<details class="wr-why"><summary>Why?</summary>{why_list}{ref_html}</details>'
+                if why_list or ref_html else "")
     rank = card.get("rank")
     rank_html = f'<span class="wr-rank">{esc(rank)}</span>' if rank is not None else ""
     return (

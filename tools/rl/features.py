@@ -35,6 +35,19 @@ DIALOGUE_FEATURES: tuple[str, ...] = (
 )
 #: the upstream score channels read from ``ScoringContext.features``
 EXTERNAL_CHANNELS: tuple[str, ...] = ("gcn", "retrieval", "popularity", "causal")
+#: other names a caller may use for a channel (e.g. the scorer's own name, "lightgcn")
+CHANNEL_ALIASES: dict[str, tuple[str, ...]] = {
+    "gcn": ("gcn", "lightgcn"), "retrieval": ("retrieval",), "popularity": ("popularity",),
+    "causal": ("causal", "causal_adjusted"),
+}
+
+
+def channel(features: Mapping[str, Mapping[str, float]], name: str) -> Mapping[str, float]:
+    """The first non-empty map among ``name``'s aliases (empty when the caller gave none)."""
+    for alias in CHANNEL_ALIASES.get(name, (name,)):
+        if features.get(alias):
+            return features[alias]
+    return {}
 
 _WORD = re.compile(r"[a-z0-9']+")
 
@@ -168,12 +181,12 @@ class FeatureBuilder:
         x[:, col["bias"]] = 1.0
         feats = context.features or {}
         for ch in ("gcn", "retrieval", "popularity"):
-            if feats.get(ch):
-                x[:, col[ch]] = _scaled_lookup(feats[ch], candidate_ids)
+            if chan := channel(feats, ch):
+                x[:, col[ch]] = _scaled_lookup(chan, candidate_ids)
             elif ch == "popularity":
                 x[:, col[ch]] = [self.space.popularity.get(c, 0.0) for c in candidate_ids]
-        if feats.get("causal"):
-            x[:, col["causal"]] = np.clip([float(feats["causal"].get(c, 0.0)) for c in candidate_ids], -1.0, 1.0)
+        if causal := channel(feats, "causal"):
+            x[:, col["causal"]] = np.clip([float(causal.get(c, 0.0)) for c in candidate_ids], -1.0, 1.0)
         tok = self.space.tokens
         liked = [tok.get(i, frozenset()) for i in context.liked_ids]
         disliked = [tok.get(i, frozenset()) for i in context.disliked_ids]
@@ -216,6 +229,6 @@ class FeatureBuilder:
         return np.asarray([float(d.get(name, 1.0 if name == "bias" else 0.0)) for name in ITEM_FEATURES], dtype=np.float32)
 
 
-def _raw_top(context: ScoringContext, channel: str) -> float:
-    vals = (context.features or {}).get(channel) or {}
+def _raw_top(context: ScoringContext, name: str) -> float:
+    vals = channel(context.features or {}, name)
     return float(np.clip(max(vals.values(), default=0.0), 0.0, 1.0))

@@ -1,0 +1,271 @@
+"""Run scripted dialogues against any ``ChatAgent`` and check each turn's expectations.
+
+Why a runner separate from the agent: evaluators run the same scripts against different
+models and configurations and compare the numbers. A failed expectation (or a turn that
+raises) is recorded on that turn and the run goes on; nothing here crashes the run.
+Scripts run concurrently (bounded threads): each has its own session, so they share
+nothing but the agent, which serialises per session.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from agent.types import ChatAgent, TurnResult
+from evals.dialogue_schema import DialogueScript, Expect, ItemRef
+from tools.catalog import Catalog
+from tools.title_resolver import normalise
+
+#: agent_for(llm_on) -> the agent to run a script with (``llm: off`` scripts get False)
+AgentFactory = Callable[[bool], ChatAgent]
+
+
+@dataclass
+class Check:
+    check: str
+    passed: bool
+    detail: str = ""
+
+
+@dataclass
+class TurnOutcome:
+    index: int
+    user: str
+    reply: str = ""
+    rec_ids: list[str] = field(default_factory=list)
+    titles: list[str] = field(default_factory=list)
+    tools: list[str] = field(default_factory=list)
+    degraded: bool | None = None
+    latency_ms: float | None = None
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.checks)
+
+
+@dataclass
+class ScriptOutcome:
+    name: str
+    category: str
+    llm: str
+    source: str
+    turns: list[TurnOutcome] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.turns) and all(t.passed for t in self.turns)
+
+    def failures(self) -> list[str]:
+        return [f"turn {t.index + 1}: {c.check}: {c.detail}" for t in self.turns for c in t.checks if not c.passed]
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["passed"] = self.passed
+        for t, td in zip(self.turns, d["turns"], strict=True):
+            td["passed"] = t.passed
+        return d
+
+
+class TurnChecker:
+    """Evaluates one ``Expect`` against a ``TurnResult``, with the catalog for titles and genres."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self.by_id = catalog.by_id
+        self._by_title: dict[str, list[str]] = {}
+        for it in catalog.items:
+            self._by_title.setdefault(normalise(it.title), []).append(it.item_id)
+
+    def ref_ids(self, ref: ItemRef) -> set[str]:
+        """Catalog ids a reference denotes: an id, or every item with that (normalised) title [and year]."""
+        if ref.item_id:
+            return {ref.item_id} if ref.item_id in self.by_id else set()
+        ids = self._by_title.get(normalise(ref.title or ""), [])
+        return {i for i in ids if ref.year is None or self.by_id[i].year == ref.year}
+
+    def labels(self, item_id: str) -> set[str]:
+        it = self.by_id.get(item_id)
+        return {x.lower() for x in (*it.genres, *it.tags)} if it else set()
+
+    def check(self, e: Expect, r: TurnResult, shown_before: set[str], disliked: set[str]) -> list[Check]:
+        recs = sorted(r.recommendations, key=lambda c: c.rank)
+        ids = [c.item_id for c in recs]
+        tools = [t.tool for t in r.tool_trace]
+        out: list[Check] = []
+        for t in e.tool_called:
+            out.append(Check("tool_called", t in tools, f"{t} {'called' if t in tools else 'not called'}; "
+                             f"tools: {', '.join(tools) or 'none'}"))
+        for t in e.tool_not_called:
+            out.append(Check("tool_not_called", t not in tools, f"{t} {'was called' if t in tools else 'not called'}"))
+        for ref in e.in_top_k:
+            want = self.ref_ids(ref)
+            if not want:
+                out.append(Check("in_top_k", False, f"{ref.label()} is not in the catalog (fix the script)"))
+                continue
+            hit = [i + 1 for i, x in enumerate(ids[: ref.k]) if x in want]
+            out.append(Check("in_top_k", bool(hit), f"{ref.label()} {'at rank ' + str(hit[0]) if hit else 'not'} "
+                             f"in top {ref.k} of [{'; '.join(c.title for c in recs[:ref.k])}]"))
+        for ref in e.not_in_recs:
+            want = self.ref_ids(ref)
+            bad = [x for x in ids if x in want]
+            out.append(Check("not_in_recs", not bad, f"{ref.label()} {'recommended' if bad else 'absent'}"))
+        if e.year_min is not None or e.year_max is not None:
+            lo, hi = e.year_min or -10**9, e.year_max or 10**9
+            bad = [f"{c.title} ({c.year})" for c in recs if c.year is None or not lo <= c.year <= hi]
+            out.append(Check("year_range", not bad, f"outside [{e.year_min}, {e.year_max}]: {', '.join(bad) or 'none'}"))
+        if e.genre_any:
+            want_g = {g.lower() for g in e.genre_any}
+            bad = [c.title for c in recs if not self.labels(c.item_id) & want_g]
+            out.append(Check("genre_any", not bad, f"without any of {sorted(want_g)}: {', '.join(bad) or 'none'}"))
+        if e.genre_none:
+            no_g = {g.lower() for g in e.genre_none}
+            bad = [c.title for c in recs if self.labels(c.item_id) & no_g]
+            out.append(Check("genre_none", not bad, f"with one of {sorted(no_g)}: {', '.join(bad) or 'none'}"))
+        if e.explanations_faithful:
+            bad = [c.title for c in recs if not c.check_passed]
+            out.append(Check("explanations_faithful", not bad, f"failed the check: {', '.join(bad) or 'none'}"))
+        if e.min_recs is not None:
+            out.append(Check("min_recs", len(recs) >= e.min_recs, f"{len(recs)} cards (want >= {e.min_recs})"))
+        if e.max_recs is not None:
+            out.append(Check("max_recs", len(recs) <= e.max_recs, f"{len(recs)} cards (want <= {e.max_recs})"))
+        low = r.reply.lower()
+        for s in e.reply_contains:
+            out.append(Check("reply_contains", s.lower() in low, f"{s!r} {'found' if s.lower() in low else 'missing'}"))
+        for s in e.reply_not_contains:
+            out.append(Check("reply_not_contains", s.lower() not in low,
+                             f"{s!r} {'present' if s.lower() in low else 'absent'}"))
+        if e.degraded is not None:
+            out.append(Check("degraded", r.degraded == e.degraded, f"degraded={r.degraded} (want {e.degraded})"))
+        if e.max_latency_ms is not None:
+            out.append(Check("latency", r.latency_ms <= e.max_latency_ms,
+                             f"{r.latency_ms:.0f} ms (budget {e.max_latency_ms:.0f} ms)"))
+        if e.catalog_only:
+            bad = [x for x in ids if x not in self.by_id]
+            out.append(Check("catalog_only", not bad, f"ids outside the catalog: {', '.join(bad) or 'none'}"))
+        if e.no_repeats:
+            bad = [x for x in ids if x in shown_before] + [x for i, x in enumerate(ids) if x in ids[:i]]
+            out.append(Check("no_repeats", not bad, f"repeated: {', '.join(self._t(x) for x in bad) or 'none'}"))
+        if e.no_disliked:
+            bad = [x for x in ids if x in disliked]
+            out.append(Check("no_disliked", not bad, f"disliked items shown again: "
+                             f"{', '.join(self._t(x) for x in bad) or 'none'}"))
+        return out
+
+    def _t(self, item_id: str) -> str:
+        it = self.by_id.get(item_id)
+        return it.display_title if it else item_id
+
+
+def run_script(script: DialogueScript, agent: ChatAgent, checker: TurnChecker) -> ScriptOutcome:
+    """Run one script in a fresh session; a turn that raises ends the script with a failed check."""
+    out = ScriptOutcome(script.name, script.category, script.llm, script.source)
+    t0 = time.perf_counter()
+    shown: set[str] = set()
+    disliked: set[str] = set()
+    try:
+        sid = agent.new_session(user_id=f"eval-{script.name}")
+    except Exception as exc:  # noqa: BLE001 - reported, never raised
+        out.turns.append(TurnOutcome(0, "", checks=[Check("session", False, f"{type(exc).__name__}: {exc}")]))
+        return out
+    for i, st in enumerate(script.turns):
+        to = TurnOutcome(i, st.user)
+        out.turns.append(to)
+        try:
+            r = agent.turn(sid, st.user)
+        except Exception as exc:  # noqa: BLE001
+            to.checks.append(Check("turn_ran", False, f"{type(exc).__name__}: {exc}"))
+            break
+        recs = sorted(r.recommendations, key=lambda c: c.rank)
+        to.reply, to.degraded, to.latency_ms = r.reply, r.degraded, r.latency_ms
+        to.rec_ids, to.titles = [c.item_id for c in recs], [c.title for c in recs]
+        to.tools = [t.tool for t in r.tool_trace]
+        try:
+            to.checks = checker.check(st.expect, r, shown, disliked)
+        except Exception as exc:  # noqa: BLE001
+            to.checks.append(Check("checker", False, f"{type(exc).__name__}: {exc}"))
+        shown.update(to.rec_ids)
+        for fb in st.feedback:
+            if fb.rank > len(recs):
+                to.checks.append(Check("feedback", False, f"no card at rank {fb.rank} to {fb.kind}"))
+                continue
+            card = recs[fb.rank - 1]
+            try:
+                agent.record_feedback(sid, card.rec_id, fb.kind)
+                if fb.kind == "dislike":
+                    disliked.add(card.item_id)
+            except Exception as exc:  # noqa: BLE001
+                to.checks.append(Check("feedback", False, f"{fb.kind} on rank {fb.rank}: {type(exc).__name__}: {exc}"))
+    out.seconds = round(time.perf_counter() - t0, 3)
+    return out
+
+
+def run_scripts(scripts: list[DialogueScript], agent_for: AgentFactory, catalog: Catalog, *, workers: int = 2,
+                progress: bool = True, progress_cb: Callable[[float, str], None] | None = None) -> list[ScriptOutcome]:
+    """Run every script (bounded concurrency); results come back in the scripts' order."""
+    if workers < 1:
+        raise ValueError("workers must be at least 1")
+    checker = TurnChecker(catalog)
+    results: dict[int, ScriptOutcome] = {}
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(scripts), desc="dialogues", unit="script", file=sys.stderr, disable=not progress)
+
+    def one(idx: int) -> ScriptOutcome:
+        s = scripts[idx]
+        try:
+            return run_script(s, agent_for(s.llm == "on"), checker)
+        except Exception as exc:  # noqa: BLE001 - e.g. the agent factory failed
+            o = ScriptOutcome(s.name, s.category, s.llm, s.source)
+            o.turns.append(TurnOutcome(0, "", checks=[Check("agent", False, f"{type(exc).__name__}: {exc}")]))
+            return o
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="eval-dlg") as pool:
+        futures = {pool.submit(one, i): i for i in range(len(scripts))}
+        for done, fut in enumerate(as_completed(futures), 1):
+            res = fut.result()
+            results[futures[fut]] = res
+            bar.update(1)
+            bar.set_postfix_str(f"{res.name}: {'pass' if res.passed else 'FAIL'}")
+            if progress_cb is not None:
+                progress_cb(done / max(1, len(scripts)), res.name)
+    bar.close()
+    return [results[i] for i in range(len(scripts))]
+
+
+def summarise(outcomes: list[ScriptOutcome]) -> dict[str, Any]:
+    """Pass rates per category and per check kind, turn latencies and every recommended id."""
+    cats: dict[str, list[bool]] = {}
+    checks: dict[str, list[bool]] = {}
+    latencies: list[float] = []
+    recs: list[str] = []
+    degraded_turns = 0
+    turns = 0
+    for o in outcomes:
+        cats.setdefault(o.category, []).append(o.passed)
+        for t in o.turns:
+            turns += 1
+            degraded_turns += bool(t.degraded)
+            if t.latency_ms is not None:
+                latencies.append(t.latency_ms)
+            recs += t.rec_ids
+            for c in t.checks:
+                checks.setdefault(c.check, []).append(c.passed)
+    rate = lambda xs: (sum(xs) / len(xs)) if xs else None  # noqa: E731
+    return {
+        "scripts": len(outcomes),
+        "scripts_passed": sum(o.passed for o in outcomes),
+        "pass_rate": rate([o.passed for o in outcomes]),
+        "turns": turns,
+        "degraded_turns": degraded_turns,
+        "per_category": {k: {"scripts": len(v), "passed": sum(v), "pass_rate": rate(v)} for k, v in sorted(cats.items())},
+        "per_check": {k: {"checks": len(v), "passed": sum(v), "pass_rate": rate(v)} for k, v in sorted(checks.items())},
+        "latencies_ms": latencies,
+        "recommended_ids": recs,
+    }

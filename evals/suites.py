@@ -1,0 +1,143 @@
+"""Entry-level runs (settings in, report out) shared by ``whyrec eval`` and the UI's Evaluation tab.
+
+Why here and not in the CLI: the command line and the Gradio tab run exactly the same
+suites with the same configuration block, so their numbers are comparable. Everything
+heavy (the runtime: catalog, index, scorers, LLM client) is built inside these functions.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from evals.report import config_block, new_run_dir, write_report
+
+log = logging.getLogger(__name__)
+Progress = Callable[[float, str], None]
+DIALOGUES_DIR = Path(__file__).resolve().parent / "dialogues"
+
+
+def _no_llm_agent(rt: Any) -> Any:
+    """The same agent wiring with the LLM switched off (the deterministic, limited-mode path)."""
+    from agent.explaining import CheckedExplainer
+    from agent.loop import WhyRecAgent
+
+    a = rt.agent
+    return WhyRecAgent(chat_model=None, services=rt.services, store=rt.store, settings=rt.settings,
+                       explainer=CheckedExplainer(None, rt.catalog), evidence_builder=a.evidence_builder,
+                       versions={**a.versions, "llm": "none"}, tool_mode=a.tool_mode)
+
+
+def _runtime_config(rt: Any, settings: Any, llm_on: bool, **extra: Any) -> dict[str, Any]:
+    v = rt.agent.versions
+    return config_block(settings, llm=(settings.llm_model if llm_on and rt.chat_model is not None else "off"),
+                        catalog_version=rt.catalog.version, catalog_items=len(rt.catalog.items),
+                        default_scorer=v.get("default_scorer"), scorers=v.get("scorers"), prompt=v.get("prompt"),
+                        strategy=v.get("strategy"), runtime_notes=list(rt.notes), **extra)
+
+
+def run_dialogue_suite(settings: Any, paths: list[str | Path], *, use_llm: bool = True, workers: int = 2,
+                       out: Path | None = None, name: str = "dialogues", progress: bool = True,
+                       progress_cb: Progress | None = None, runtime: Any | None = None) -> tuple[dict, dict]:
+    """(report, written) for the scripts under ``paths`` against the configured runtime."""
+    from agent.runtime import build_runtime
+    from evals.dialogue_runner import run_scripts, summarise
+    from evals.dialogue_schema import load_scripts
+    from evals.metrics import fairness_diversity
+
+    scripts, load_errors = load_scripts([Path(p) for p in paths])
+    rt = runtime or build_runtime(settings, use_llm=use_llm)
+    llm_agent = rt.agent if (use_llm and rt.chat_model is not None) else None
+    plain = _no_llm_agent(rt)
+    if use_llm and llm_agent is None:
+        log.warning("no chat model: every script runs with the LLM off")
+
+    def agent_for(llm_on: bool) -> Any:
+        return llm_agent if (llm_on and llm_agent is not None) else plain
+
+    outcomes = run_scripts(scripts, agent_for, rt.catalog, workers=workers, progress=progress, progress_cb=progress_cb)
+    summary = summarise(outcomes)
+    pop = {it.item_id: float(it.popularity) for it in rt.catalog.items}
+    report = {
+        "kind": "dialogues", "name": name,
+        "config": _runtime_config(rt, settings, llm_agent is not None, workers=workers,
+                                  paths=[str(p) for p in paths]),
+        "summary": summary,
+        "fairness": fairness_diversity(summary["recommended_ids"], pop),
+        "scripts": [o.to_dict() for o in outcomes],
+        "load_errors": load_errors,
+    }
+    written = write_report(report, new_run_dir(name, out))
+    return report, written
+
+
+def run_redial(settings: Any, split: Path, *, pipelines: list[str], limit: int | None = None, filtered: bool = False,
+               use_llm: bool = False, out: Path | None = None, train: Path | None = None, progress: bool = True,
+               progress_cb: Progress | None = None) -> tuple[dict, dict]:
+    """The ReDial benchmark with train-only scorers; the agent is wired to those scorers."""
+    from agent.explaining import CheckedExplainer, EvidenceAssembler
+    from agent.llm import build_chat_model
+    from agent.llm_tools import resolve_tool_mode
+    from agent.loop import WhyRecAgent
+    from agent.runtime import load_active_catalog, open_retriever_from_settings, open_store
+    from evals.redial_bench import build_assets, run_benchmark
+    from tools.agent_tools import ToolServices
+    from tools.redial import default_redial_dir
+    from tools.title_resolver import TitleResolver
+
+    split = Path(split)
+    if not split.is_file():
+        raise FileNotFoundError(f"{split}: no such ReDial split; try ../shared/data/redial/valid_data.jsonl")
+    if split.name == "train_partial.jsonl":
+        raise ValueError("the benchmark trains on train_partial.jsonl; evaluate on valid_data.jsonl (or a test file)")
+    train = Path(train) if train else default_redial_dir() / "train_partial.jsonl"
+    catalog = load_active_catalog(settings)
+    needs_index = any(p in ("agent", "retrieval", "hybrid") for p in pipelines)
+    retriever = open_retriever_from_settings(settings, catalog) if needs_index else None
+    chat_model = build_chat_model(settings) if use_llm else None
+    store = None
+
+    def agent_factory(scorers: dict[str, Any], default: str) -> Any:
+        nonlocal store
+        store = open_store(settings)
+        services = ToolServices(catalog=catalog, resolver=TitleResolver(catalog.items), retriever=retriever,
+                                scorers=scorers, default_scorer=default)
+        return WhyRecAgent(chat_model=chat_model, services=services, store=store, settings=settings,
+                           explainer=CheckedExplainer(None, catalog), evidence_builder=EvidenceAssembler(catalog, scorers),
+                           versions={"catalog": catalog.version}, tool_mode=resolve_tool_mode(settings))
+
+    assets = build_assets(catalog, train, retriever=retriever, cache_dir=Path(settings.data_dir) / "eval-cache",
+                          seed=settings.seed, agent_factory=agent_factory if "agent" in pipelines else None,
+                          need_gcn=any(p in ("agent", "gcn", "hybrid") for p in pipelines))
+    report = run_benchmark(assets, split, pipelines=pipelines, limit=limit, filtered=filtered, use_llm=use_llm,
+                           progress=progress, progress_cb=progress_cb)
+    report["config"] = config_block(settings, llm=(settings.llm_model if use_llm else "off"),
+                                    catalog_version=catalog.version, catalog_items=len(catalog.items),
+                                    agent_default_scorer="lightgcn (train_partial)", limit=limit,
+                                    pipelines=pipelines, train_file=str(train))
+    written = write_report(report, new_run_dir(f"redial-{'filtered' if filtered else 'all'}", out))
+    return report, written
+
+
+def run_simulation(settings: Any, *, n: int = 20, max_turns: int = 5, split: Path | None = None,
+                   simulator: str = "auto", out: Path | None = None, progress: bool = True,
+                   progress_cb: Progress | None = None, runtime: Any | None = None) -> tuple[dict, dict]:
+    """iEvaLM-style simulated seekers with hidden targets from the validation split."""
+    from agent.runtime import build_runtime
+    from evals.llm_simulator import pick_targets, run_episodes
+    from evals.metrics import fairness_diversity
+    from tools.redial import default_redial_dir
+
+    rt = runtime or build_runtime(settings, use_llm=True)
+    split = Path(split) if split else default_redial_dir() / "valid_data.jsonl"
+    targets = pick_targets(split, rt.catalog, n, seed=settings.seed)
+    report = run_episodes(rt, targets, max_turns=max_turns, simulator=simulator, settings=settings,
+                          progress=progress, progress_cb=progress_cb)
+    pop = {it.item_id: float(it.popularity) for it in rt.catalog.items}
+    report["fairness"] = fairness_diversity(report.pop("recommended_ids"), pop)
+    report["config"] = _runtime_config(rt, settings, rt.chat_model is not None, simulator=report["simulator"],
+                                       split=str(split), n=n, max_turns=max_turns)
+    written = write_report(report, new_run_dir(f"simulate-{report['simulator'].split()[0]}", out))
+    return report, written
