@@ -35,16 +35,22 @@ llm-env: venv
 browser-env:
 	bash scripts/setup_browser.sh
 
-# -- assets (each command caches its own output under $(DATA_DIR)) ---------------------
-assets: venv
+# -- assets (each command caches its own output under $(DATA_DIR); the stamp skips them all) ---
+ASSET_STAMP := $(DATA_DIR)/.assets-ready
+DEMO_DATA := $(wildcard tools/data/demo/*.gz)
+
+$(ASSET_STAMP): $(BIN)/.installed $(DEMO_DATA)
 	$(BIN)/whyrec data prepare
 	$(BIN)/whyrec index build
 	$(BIN)/whyrec train gcn --dataset demo
 	$(BIN)/whyrec train rl
 	$(BIN)/whyrec causal discover --dataset demo --png $(DATA_DIR)/causal.png
+	@touch $@
+
+assets: $(ASSET_STAMP)
 
 serve-llm: llm-env
-	$(BIN)/whyrec llm serve --background
+	$(BIN)/whyrec llm serve --background --reuse
 
 ui: venv
 	$(BIN)/whyrec ui

@@ -199,7 +199,7 @@ class WhyRecAgent:
         try:
             self._check_rate(session_id)
         except RateLimitedError as exc:
-            return self._finish_simple(session_id, None, str(exc), emit, t0, store_user=False)
+            return self._finish_simple(session_id, None, str(exc), emit, t0, store_user=False, intent="rate_limited")
 
         with self._lock_for(session_id):
             state = DialogueState.from_dict(self.store.load_state(session_id))
@@ -429,8 +429,9 @@ class WhyRecAgent:
             self.store.add_message(session_id, turn_index, "assistant", reply, {"intent": intent})
         for chunk in _chunks(reply):
             emit("text_delta", {"text": chunk})
-        emit("final", TurnResult(session_id, turn_index if turn_index is not None else -1, reply, (), (), False,
-                                 round((time.perf_counter() - t0) * 1000, 1)).to_dict())
+        final = TurnResult(session_id, turn_index if turn_index is not None else -1, reply, (), (), False,
+                           round((time.perf_counter() - t0) * 1000, 1)).to_dict()
+        emit("final", {**final, "intent": intent} if intent else final)  # "rate_limited" -> HTTP 429 in ui/api.py
 
 
 class _Observed:

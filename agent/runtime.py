@@ -70,13 +70,24 @@ def open_store(settings: Settings) -> Store:
     return Store(settings.resolved_store_url)
 
 
-def open_retriever_from_settings(settings: Settings, catalog: Catalog) -> Any:
-    from tools.retrieval import open_retriever
+def chroma_client(settings: Settings) -> Any:
     from tools.vector_index import open_chroma_client
 
-    client = open_chroma_client(settings.chroma_mode, settings.chroma_path, settings.chroma_host, settings.chroma_port)
-    return open_retriever(catalog, client=client, collection_name=settings.chroma_collection,
-                          threads=settings.torch_threads)
+    return open_chroma_client(settings.chroma_mode, settings.chroma_path, settings.chroma_host, settings.chroma_port)
+
+
+def make_embedder(settings: Settings) -> Any:
+    from tools.embeddings import MiniLMEmbedder
+
+    return MiniLMEmbedder(threads=settings.torch_threads, batch_size=settings.embed_batch_size, device=settings.device)
+
+
+def open_retriever_from_settings(settings: Settings, catalog: Catalog) -> Any:
+    """The one place a retriever is built from settings (CLI, agent, evals)."""
+    from tools.retrieval import open_retriever
+
+    return open_retriever(catalog, client=chroma_client(settings), collection_name=settings.chroma_collection,
+                          embedder=make_embedder(settings))
 
 
 def _causal(settings: Settings, notes: list[str]) -> tuple[Any | None, dict[str, Any] | None]:
@@ -128,7 +139,8 @@ def build_runtime(settings: Settings, *, use_llm: bool = True, chat_model: Any |
         learner = _online_learner(rl, settings)
     agent = WhyRecAgent(
         chat_model=chat_model, services=services, store=store, settings=settings,
-        explainer=CheckedExplainer(chat_model, catalog), evidence_builder=EvidenceAssembler(catalog, scorers, effect),
+        explainer=CheckedExplainer(chat_model, catalog, max_concurrency=settings.explain_concurrency,
+                                    max_tokens=settings.explain_max_tokens), evidence_builder=EvidenceAssembler(catalog, scorers, effect),
         versions=versions, tool_mode=mode, online_learner=learner, plan_timeout_s=settings.llm_plan_timeout_s,
     )
     for n in notes:

@@ -83,6 +83,8 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(4000, ge=1, le=200_000)
     rate_limit_per_minute: int = Field(30, ge=1, le=100_000)
     scorer: Literal["popularity", "lightgcn", "rl"] = "rl"
+    explain_max_tokens: int = Field(256, ge=32, le=4096, description="Token budget of one LLM explanation.")
+    explain_concurrency: int = Field(5, ge=1, le=64, description="Explanations generated at once.")
     rl_online_updates: bool = Field(True, description="Update the RL policy from chat feedback (bounded, seeded).")
     llm_plan_timeout_s: float = Field(6.0, gt=0, description="Per-call limit for the planning step before degrading.")
 
@@ -91,6 +93,9 @@ class Settings(BaseSettings):
     ui_port: int = Field(7860, ge=1, le=65535)
     support_username: str | None = None
     support_password: SecretStr | None = None
+    api_secret: SecretStr | None = Field(
+        None, description="HMAC key for JSON API session tokens; None = generated into <data_dir>/api_secret."
+    )
 
     @field_validator("llm_base_urls", mode="before")
     @classmethod

@@ -44,9 +44,9 @@ class Strategy(Protocol):
     def plan(self, messages: list[BaseMessage], toolbox: Toolbox, timeout_s: float) -> PlanResult: ...
 
 
-def _invoke(runnable: Any, messages: list[BaseMessage], timeout_s: float) -> AIMessage:
+def _invoke(runnable: Any, messages: list[BaseMessage], timeout_s: float, max_tokens: int) -> AIMessage:
     try:
-        return runnable.invoke(messages, timeout=timeout_s)
+        return runnable.invoke(messages, timeout=timeout_s, max_completion_tokens=max_tokens)
     except LLMUnavailableError:
         raise
     except Exception as exc:  # noqa: BLE001 - classify transport errors, re-raise the rest
@@ -60,9 +60,10 @@ class _Base:
     mode = "required"
     planning_tools = ("search_items", "similar_items", "record_preference", "causal_effect", "respond")
 
-    def __init__(self, chat_model: BaseChatModel, max_steps: int = 3) -> None:
+    def __init__(self, chat_model: BaseChatModel, max_steps: int = 3, max_tokens: int = 96) -> None:
         self.chat_model = chat_model
         self.max_steps = max_steps
+        self.max_tokens = max_tokens
 
     def plan(self, messages: list[BaseMessage], toolbox: Toolbox, timeout_s: float) -> PlanResult:
         names = [n for n in self.planning_tools if n in toolbox.names()]
@@ -72,7 +73,7 @@ class _Base:
         msgs = list(messages)
         for _ in range(self.max_steps):
             t0 = time.perf_counter()
-            ai = _invoke(bound, msgs, timeout_s)
+            ai = _invoke(bound, msgs, timeout_s, self.max_tokens)
             result.llm_ms += (time.perf_counter() - t0) * 1000
             result.steps += 1
             if not ai.tool_calls:
@@ -101,8 +102,12 @@ class _Base:
 
 
 class PlanFirstStrategy(_Base):
+    """Forced strict calls; ``respond`` is not offered: a 135M model given a free-text tool tends to
+    ramble past its token budget, and greetings/off-topic turns are answered before planning."""
+
     name = "plan_first"
     mode = "required"
+    planning_tools = ("search_items", "similar_items", "record_preference", "causal_effect")
 
     def stop_after(self, tool: str, ok: bool, toolbox: Toolbox) -> bool:
         # the model picked the retrieval; scoring, explanation and the reply follow a fixed plan

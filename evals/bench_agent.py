@@ -100,8 +100,8 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("--turns must be at least 1")
 
     from agent.llm import check_llm
-    from agent.settings import apply_runtime_settings, load_settings
     from agent.runtime import build_runtime
+    from agent.settings import apply_runtime_settings, load_settings
 
     overrides = {"data_dir": Path(args.data_dir) if args.data_dir else None,
                  "llm_base_urls": [args.base_url] if args.base_url else None, "rate_limit_per_minute": 100_000}

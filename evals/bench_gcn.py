@@ -174,6 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--lr", type=float, default=None)
     p.add_argument("--batch-size", type=int, default=None)
+    p.add_argument("--l2", type=float, default=None, help="L2 weight on the batch's ego embeddings")
     p.add_argument("--init", default=None, choices=["normal", "svd"])
     p.add_argument("--skip-peer", action="store_true", help="only LightGCN (exploration)")
     p.add_argument("--out", type=Path, default=RESULTS_DIR / "gcn.md")
@@ -181,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     config = dataclasses.replace(
         GOWALLA_CONFIG, time_budget_s=args.budget_minutes * 60,
-        **{k: v for k, v in {"lr": args.lr, "batch_size": args.batch_size, "init": args.init}.items()
+        **{k: v for k, v in {"lr": args.lr, "batch_size": args.batch_size, "init": args.init, "l2": args.l2}.items()
            if v is not None},
     )
     machine = machine_description(args.threads, args.device)

@@ -112,6 +112,8 @@ class LLMSeeker:
             "Describe what you want in one or two short sentences, like a real user. Never mention any movie title. "
             "If the recommendations do not fit, say what is wrong and ask again.")
         self.fallback = RuleSeeker(target)
+        #: utterances the rule-based seeker had to supply (the LLM failed or said nothing)
+        self.fallbacks = 0
 
     def utterance(self, history: list[tuple[str, str]], turn: int, attempt: int = 0) -> str:
         from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
@@ -128,7 +130,10 @@ class LLMSeeker:
         except Exception:  # noqa: BLE001 - an LLM hiccup costs one rule-based utterance, not the episode
             text = ""
         text = " ".join(text.split())[:400]
-        return text or self.fallback.utterance(history, turn)
+        if not text:
+            self.fallbacks += 1
+            return self.fallback.utterance(history, turn)
+        return text
 
 
 def run_episode(agent: Any, seeker: Seeker, guard: LeakGuard, target: Item, max_turns: int) -> dict[str, Any]:
@@ -163,6 +168,7 @@ def run_episode(agent: Any, seeker: Seeker, guard: LeakGuard, target: Item, max_
     return {"target_id": target.item_id, "target_title": target.display_title, "success": success_turn is not None,
             "turns": success_turn or max_turns, "leaks": leaks, "leaked_sent": leaked_sent,
             "utterances": len([h for h in history if h[0] == "user"]), "transcript": history,
+            "rule_fallbacks": getattr(seeker, "fallbacks", 0),
             "latencies_ms": latencies, "recommended": recommended}
 
 
@@ -209,6 +215,7 @@ def summarise_episodes(episodes: list[dict[str, Any]], max_turns: int, simulator
             "utterances": utter, "leaks": leaks,
             "leak_fraction": leaks / max(1, utter + leaks),
             "leaked_sent": sum(e["leaked_sent"] for e in episodes),
+            "rule_fallback_utterances": sum(e.get("rule_fallbacks", 0) for e in episodes),
         },
         "episodes": [{k: v for k, v in e.items() if k not in ("latencies_ms", "recommended")} for e in episodes],
         "latencies_ms": [x for e in episodes for x in e["latencies_ms"]],

@@ -164,7 +164,8 @@ def simulate_md(report: dict[str, Any]) -> str:
     lines = [f"# User-simulator evaluation ({report['simulator']})", "",
              f"{s['episodes']} episodes, up to {report['max_turns']} turns each. **Success rate {_f(s['success_rate'], True)}**, "
              f"mean turns to success {_f(s['mean_turns_to_success'])}, leak fraction {_f(s['leak_fraction'], True)} "
-             f"({s['leaks']} leaking utterances of {s['utterances']} redacted/regenerated).", ""]
+             f"({s['leaks']} leaking utterances of {s['utterances']} redacted/regenerated; {s['leaked_sent']} sent); "
+             f"{s.get('rule_fallback_utterances', 0)} utterances came from the rule-based fallback.", ""]
     if report.get("note"):
         lines += [f"> {report['note']}", ""]
     lines += ["| target | success | turns | leaks |", "|---|---|---|---|"]

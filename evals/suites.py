@@ -40,8 +40,14 @@ def _runtime_config(rt: Any, settings: Any, llm_on: bool, **extra: Any) -> dict[
 
 def run_dialogue_suite(settings: Any, paths: list[str | Path], *, use_llm: bool = True, workers: int = 2,
                        out: Path | None = None, name: str = "dialogues", progress: bool = True,
-                       progress_cb: Progress | None = None, runtime: Any | None = None) -> tuple[dict, dict]:
-    """(report, written) for the scripts under ``paths`` against the configured runtime."""
+                       progress_cb: Progress | None = None, runtime: Any | None = None,
+                       retry_llm_each_turn: bool = True) -> tuple[dict, dict]:
+    """(report, written) for the scripts under ``paths`` against the configured runtime.
+
+    ``retry_llm_each_turn`` sets the agent's degrade cool-down to 0 for the run: otherwise one
+    slow LLM reply puts every script that starts in the next seconds into limited mode, and
+    the "LLM on" numbers would measure the cool-down instead of the model.
+    """
     from agent.runtime import build_runtime
     from evals.dialogue_runner import run_scripts, summarise
     from evals.dialogue_schema import load_scripts
@@ -53,17 +59,28 @@ def run_dialogue_suite(settings: Any, paths: list[str | Path], *, use_llm: bool 
     plain = _no_llm_agent(rt)
     if use_llm and llm_agent is None:
         log.warning("no chat model: every script runs with the LLM off")
+    cooldown = getattr(llm_agent, "degrade_cooldown_s", None)
+    if llm_agent is not None and retry_llm_each_turn and cooldown is not None:
+        llm_agent.degrade_cooldown_s = 0.0
+    run_cooldown = getattr(llm_agent, "degrade_cooldown_s", None)
 
     def agent_for(llm_on: bool) -> Any:
         return llm_agent if (llm_on and llm_agent is not None) else plain
 
-    outcomes = run_scripts(scripts, agent_for, rt.catalog, workers=workers, progress=progress, progress_cb=progress_cb)
+    try:
+        outcomes = run_scripts(scripts, agent_for, rt.catalog, workers=workers, progress=progress,
+                               progress_cb=progress_cb)
+    finally:
+        if cooldown is not None and llm_agent is not None:
+            llm_agent.degrade_cooldown_s = cooldown  # the UI's agent goes back to its own setting
     summary = summarise(outcomes)
     pop = {it.item_id: float(it.popularity) for it in rt.catalog.items}
     report = {
         "kind": "dialogues", "name": name,
         "config": _runtime_config(rt, settings, llm_agent is not None, workers=workers,
-                                  paths=[str(p) for p in paths]),
+                                  paths=[str(p) for p in paths],
+                                  degrade_cooldown_s=run_cooldown,
+                                  plan_timeout_s=getattr(llm_agent, "plan_timeout_s", None)),
         "summary": summary,
         "fairness": fairness_diversity(summary["recommended_ids"], pop),
         "scripts": [o.to_dict() for o in outcomes],

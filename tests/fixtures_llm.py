@@ -57,6 +57,10 @@ def llm_server(llm_settings):
         pytest.fail(f"the real LLM is not set up ({exc}). Run `scripts/setup_llm.sh` (or set "
                     "WHYREC_SKIP_LLM_TESTS=1 to skip the LLM tests on purpose)")
     server = LLMServer(spec, llm_settings.data_dir / "llm", start_timeout_s=llm_settings.llm_start_timeout_s)
+    if server.read_record() is not None:  # another test run is starting it right now: wait, do not own it
+        server.wait_healthy()
+        yield base_url
+        return
     server.start(wait=True)
     try:
         yield base_url

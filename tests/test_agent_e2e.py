@@ -20,7 +20,9 @@ def real_agent(make_agent, llm_server):
 
     settings = Settings(llm_base_urls=[llm_server], llm_temperature=0.2, llm_max_tokens=96)
     model = build_chat_model(settings)
-    return make_agent(chat_model=model, explain_model=build_chat_model(settings, max_tokens=160))
+    agent = make_agent(chat_model=model, explain_model=build_chat_model(settings, max_tokens=160))
+    agent.plan_timeout_s = 120.0  # functionality, not latency (bench_agent measures latency on a quiet machine)
+    return agent
 
 
 def test_two_turn_dialogue_with_real_llm(real_agent, agent_catalog, store):

@@ -152,8 +152,8 @@ def test_bad_yaml_and_bad_files_do_not_stop_the_rest(tmp_path: Path):
 
 
 def test_shipped_scripts_are_valid_and_cover_the_categories():
-    from tools.catalog import load_catalog
     from evals.dialogue_runner import TurnChecker
+    from tools.catalog import load_catalog
 
     folder = Path(__file__).resolve().parents[1] / "evals" / "dialogues"
     scripts, errors = load_scripts([folder])

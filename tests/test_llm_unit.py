@@ -179,11 +179,12 @@ def test_dead_port_raises_llm_unavailable_fast():
         started = time.perf_counter()
         with pytest.raises(LLMUnavailableError, match="whyrec llm serve"):
             call()
-        assert time.perf_counter() - started < 2.0
+        # connection refused is immediate; the margin is for a loaded CI machine
+        assert time.perf_counter() - started < 4.0
     started = time.perf_counter()
     with pytest.raises(LLMUnavailableError, match="no LLM server answers"):
         check_llm(settings_for(dead))
-    assert time.perf_counter() - started < 2.0
+    assert time.perf_counter() - started < 4.0
 
 
 @pytest.fixture

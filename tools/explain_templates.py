@@ -43,6 +43,15 @@ def _causal_phrase(d: dict[str, Any]) -> str:
     return s
 
 
+def _clear_effect(d: dict[str, Any]) -> bool:
+    """True when the effect's interval excludes zero (or there is no interval to judge by)."""
+    interval = d.get("interval")
+    if not interval:
+        return False
+    lo, hi = interval
+    return (lo > 0 and hi > 0) or (lo < 0 and hi < 0)
+
+
 def template_sentences(bundle: EvidenceBundle, max_sentences: int = 3) -> list[Sentence]:
     """Up to ``max_sentences`` faithful sentences, most informative evidence first."""
     f = bundle.facts()
@@ -81,7 +90,8 @@ def template_sentences(bundle: EvidenceBundle, max_sentences: int = 3) -> list[S
     elif "item.year" in f:
         out.append(Sentence(f"{title} was released in {f['item.year']}.", ("item.title", "item.year")))
     for key in sorted(k for k in f if k.startswith("causal.effect")):
-        out.append(Sentence(f"In past conversations, {_causal_phrase(f[key])}.", (key,)))
+        if _clear_effect(f[key]):  # an effect indistinguishable from zero tells the user nothing
+            out.append(Sentence(f"In past conversations, {_causal_phrase(f[key])}.", (key,)))
     if f.get("policy.explored"):
         out.append(Sentence("It is also shown to explore something new for you.", ("policy.explored",)))
     elif "policy.q_value" in f:
@@ -169,6 +179,5 @@ def evidence_lines(bundle: EvidenceBundle) -> list[str]:
     filters = [f"{k.removeprefix('filters.')}={_value(v)}" for k, v in f.items() if k.startswith("filters.")]
     if filters:
         lines.append("Filters applied: " + ", ".join(filters))
-    if bundle.versions:
-        lines.append("Versions: " + ", ".join(f"{k}={v}" for k, v in sorted(bundle.versions.items())))
+    # versions stay in the audit trail (`whyrec why`), not in the end user's "why?" list
     return lines

@@ -13,8 +13,11 @@ Callers (agent tools, evals, the RL simulator) see only our dataclasses -- ``Ite
     hits = r.search("scary clown", SearchFilters(year_min=1980), exclude_ids={"1234"}, k=10)
     more = r.similar(hits[0].item_id, k=5)
 
-Speed: query embeddings are LRU-cached, the lexical index and the filter arrays are numpy,
-and only year/popularity go to Chroma as a ``where``; see ``evals/bench_retrieval.py``.
+Speed: query embeddings are LRU-cached, the lexical index and the filter arrays are numpy.
+Filters are applied as an in-memory row mask over an over-fetched neighbour list (or Chroma's
+exact ``ids=`` allow-list when a filter keeps <= 2000 items); ``filter_mode="where"`` pushes
+year/popularity into Chroma's metadata ``where`` instead, which measured ~1 s per query at
+100k items. See ``evals/bench_retrieval.py`` and ``evals/results/retrieval.md``.
 """
 
 from __future__ import annotations
@@ -55,6 +58,8 @@ MAX_K = 500
 MAX_QUERY_CHARS = 2000
 #: allow-lists up to this size are searched exactly (``ids=``) instead of over-fetching
 _SELECTIVE_ROWS = 2000
+#: never ask Chroma for more neighbours than this in one over-fetch round
+_MAX_FETCH = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,25 +181,26 @@ class ChromaRetriever(Retriever):
                                         include=["distances"])
             return [(self._row[i], 1.0 - d) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)
                     if i in self._row]
-        # Two ways to honour a broad filter: Chroma's metadata ``where`` (exact, but Chroma
-        # evaluates it over every row on each query) or over-fetching unfiltered neighbours and
-        # keeping those in ``mask`` (sub-linear; the fetch grows as 1/selectivity). "auto" uses
-        # the mask unless the filter keeps under 5% of the catalog; see evals/bench_retrieval.py.
+        # Two ways to honour a broad filter: Chroma's metadata ``where`` (exact, but Chroma scans
+        # the metadata of every row on each query: ~1 s at 100k items) or over-fetching unfiltered
+        # neighbours and keeping those in ``mask`` (sub-linear; the fetch grows as 1/selectivity,
+        # and filters keeping <= 2000 rows took the exact ``ids=`` path above). "auto" therefore
+        # uses the mask; "where" is kept for comparison (evals/bench_retrieval.py measures both).
         where = self.facets.where(filters)
         frac = allowed / max(self.facets.size, 1)
-        use_where = where is not None and (self.filter_mode == "where" or (self.filter_mode == "auto" and frac < 0.05))
+        use_where = where is not None and self.filter_mode == "where"
         if use_where:
             n = min(self._count, depth + min(self.facets.size - allowed, 4 * depth) + 10)
         else:
             where = None
-            n = min(self._count, int(depth / frac * 1.3) + 10)
+            n = min(self._count, _MAX_FETCH, int(depth / frac * 1.2) + 10)
         while True:
             res = self.collection.query(query_embeddings=q, n_results=n, where=where, include=["distances"])
             got = list(zip(res["ids"][0], res["distances"][0], strict=True))
             kept = [(self._row[i], 1.0 - d) for i, d in got if i in self._row and mask[self._row[i]]]
-            if len(kept) >= depth or len(got) < n or n >= self._count:
+            if len(kept) >= depth or len(got) < n or n >= min(self._count, _MAX_FETCH):
                 return kept[:depth]
-            n = min(self._count, n * 4)
+            n = min(self._count, _MAX_FETCH, n * 4)
 
     def _vector_scores(self, qvec: np.ndarray, item_ids: list[str]) -> dict[str, float]:
         if not item_ids:
@@ -224,7 +230,7 @@ class ChromaRetriever(Retriever):
         mask = self._mask(flt, exclude_ids)
         query = " ".join(query.split())
         qvec = self.embed_query(query)
-        depth = max(3 * k, 30) if self.hybrid else k
+        depth = max(2 * k, 20) if self.hybrid else k
         vec = self._vector(qvec, depth, flt, mask)
         if not self.hybrid:
             return [self._hit(r, s, ("semantic",), s, None) for r, s in vec[:k]]

@@ -1,10 +1,11 @@
-"""Search filters: validated once, applied as a Chroma ``where`` plus an in-memory row mask.
+"""Search filters: validated once, applied as an in-memory row mask (optionally a Chroma ``where``).
 
-Why both: Chroma filters numeric metadata (year, popularity) inside the vector search, so the
-nearest neighbours it returns already satisfy them; tag/genre membership and exclusions are
-checked against precomputed numpy arrays (``CatalogFacets``), which also filter the lexical
-candidates. Filters that name a genre or tag the catalog does not have are refused with
-suggestions, because an agent that typos "Horor" should hear so instead of getting nothing.
+Why a mask: every constraint (year, popularity, tags, genres, exclusions) is checked against
+precomputed numpy arrays (``CatalogFacets``) in well under a millisecond, for the vector and
+the lexical candidates alike. ``CatalogFacets.where`` also renders the numeric part as a Chroma
+``where`` clause (``ChromaRetriever(filter_mode="where")``); Chroma evaluates that over every
+row per query, so it is the slower choice at scale. Filters that include a genre or tag the
+catalog does not have are refused with suggestions, because an agent that typos "Horor" should hear so instead of getting nothing.
 """
 
 from __future__ import annotations

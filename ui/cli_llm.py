@@ -53,11 +53,12 @@ def serve(
     tensor_parallel_size: int = typer.Option(None, "--tensor-parallel-size", "-tp", help="GPUs per replica (GPU only)."),
     chat_template: Path = typer.Option(None, "--chat-template",
                                        help="Jinja chat template (default: ours for SmolLM2, the model's own on GPU)."),
+    reuse: bool = typer.Option(False, "--reuse", help="If a healthy server already runs on the port, use it (exit 0)."),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Start the vLLM server and wait until /health and /v1/models answer.
 
-    Examples: `whyrec llm serve --background`; `whyrec llm serve --port 8010`;
+    Examples: `whyrec llm serve --background` (add --reuse to accept a running one); `whyrec llm serve --port 8010`;
     `whyrec llm serve --gpu --model Qwen/Qwen2.5-7B-Instruct -tp 2` (then set WHYREC_LLM_MODEL to match).
     Without --background it stays in the foreground; Ctrl-C stops the server.
     """
@@ -66,6 +67,14 @@ def serve(
     _quiet_http()
 
     settings = get_settings(ctx)
+    if reuse:
+        from agent.llm_server import server_handle
+
+        current = server_handle(settings, port=port).status()
+        if current.get("healthy"):
+            typer.echo("an LLM server is already running and healthy; reusing it", err=True)
+            emit(current, as_json, _human_status)
+            return
     server = server_for_settings(settings, model=model, port=port, gpu=gpu,
                                  tensor_parallel_size=tensor_parallel_size, chat_template=chat_template)
     typer.echo(f"starting {server.spec.served_model_name} on {server.spec.base_url} (log: {server.log_file}) ...",

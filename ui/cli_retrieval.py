@@ -7,7 +7,6 @@ settings are turned into a retriever; the chat/UI entry points call it too.
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 from typing import Any
 
@@ -28,41 +27,29 @@ index_app = typer.Typer(
 
 
 def load_active_catalog(settings: Any) -> Any:
-    """The catalog the app runs on: the active one chosen by `whyrec catalog`, else settings.catalog_path."""
-    from tools.catalog import load_catalog
+    from agent.runtime import load_active_catalog as load
 
-    for module_name in ("tools.active_catalog", "tools.catalog"):
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        resolve = getattr(module, "resolve_catalog_dir", None)
-        if resolve is not None:
-            return load_catalog(resolve(settings.data_dir, settings.catalog_path))
-    return load_catalog(settings.catalog_path)
+    return load(settings)
 
 
 def chroma_client(settings: Any) -> Any:
-    from tools.vector_index import open_chroma_client
+    from agent.runtime import chroma_client as client
 
-    return open_chroma_client(settings.chroma_mode, settings.chroma_path, settings.chroma_host, settings.chroma_port)
+    return client(settings)
 
 
 def make_embedder(settings: Any) -> Any:
-    from tools.embeddings import MiniLMEmbedder
+    from agent.runtime import make_embedder as embedder
 
-    return MiniLMEmbedder(threads=settings.torch_threads, batch_size=settings.embed_batch_size, device=settings.device)
+    return embedder(settings)
 
 
 def build_retriever(settings: Any, catalog: Any = None) -> Any:
     """A ready ``ChromaRetriever`` for ``settings`` (the active catalog unless one is given)."""
-    from tools.retrieval import open_retriever
+    from agent.runtime import open_retriever_from_settings
 
     catalog = catalog if catalog is not None else load_active_catalog(settings)
-    return open_retriever(catalog, client=chroma_client(settings), collection_name=settings.chroma_collection,
-                          embedder=make_embedder(settings))
+    return open_retriever_from_settings(settings, catalog)
 
 
 @index_app.command("build")

@@ -10,13 +10,9 @@ from ui.cli_common import JSON_OPTION, emit, friendly_errors, get_settings
 
 
 def _load_active_catalog(settings: Any) -> Any:
-    from tools.catalog import load_catalog
+    from agent.runtime import load_active_catalog
 
-    try:
-        from tools.active_catalog import resolve_catalog_dir
-    except ModuleNotFoundError:
-        return load_catalog(settings.catalog_path)
-    return load_catalog(resolve_catalog_dir(settings.data_dir, settings.catalog_path))
+    return load_active_catalog(settings)
 
 
 def _human(r: dict[str, Any]) -> str:

@@ -74,13 +74,13 @@ def train_rl(
     settings = get_settings(ctx)
     import torch
 
+    from agent.runtime import load_active_catalog
     from tools.redial import default_redial_dir
     from tools.rl.env import ChannelGreedyPolicy, evaluate
     from tools.rl.train import TrainConfig
     from tools.rl.world import build_world, has_redial
     from tools.scorers.popularity import PopularityScorer
     from tools.scorers.rl_policy import RLPolicyConfig, RLPolicyScorer, ScorerPolicy
-    from ui.cli_retrieval import load_active_catalog
 
     seed = settings.seed if seed is None else seed
     torch.set_num_threads(settings.torch_threads)

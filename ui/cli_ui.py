@@ -83,16 +83,22 @@ def ui_command(
     settings = get_settings(ctx)
     host = host or settings.ui_host
     port = port or settings.ui_port
-    from ui.app import build_app, launch_app
+    import uvicorn
+
+    from ui.api import build_api, mount_with_gradio
+    from ui.app import build_app, launch_kwargs
 
     deps = build_dependencies(settings)
     demo = build_app(deps["agent"], deps["store"], settings, causal_provider=deps["causal_provider"],
                      eval_runner=deps["eval_runner"])
     if not settings.support_username or settings.support_password is None:
         typer.echo("note: Support tab disabled (set WHYREC_SUPPORT_USERNAME and WHYREC_SUPPORT_PASSWORD)", err=True)
-    typer.echo(f"WhyRec UI on http://{host}:{port}/  (Ctrl+C to stop)")
+    # one port for both: the JSON API under /api/v1 (ui/api.py), the Gradio app at /
+    app = mount_with_gradio(build_api(deps["agent"], deps["store"], settings), demo, footer_links=[],
+                            run_history=False, show_error=False, **launch_kwargs())
+    typer.echo(f"WhyRec UI on http://{host}:{port}/  JSON API on http://{host}:{port}/api/v1  (Ctrl+C to stop)")
     try:
-        launch_app(demo, host=host, port=port)
+        uvicorn.run(app, host=host, port=port, log_level="warning")
     finally:
         close = getattr(deps["store"], "close", None)
         if callable(close):

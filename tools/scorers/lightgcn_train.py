@@ -7,10 +7,12 @@ the ego embeddings of the batch.
 
 Why big batches: on CPU the cost of a step is dominated by the full-graph propagation (three
 sparse-dense products over all nodes), not by the batch. The reference code propagates once
-per 2,048 triples (~400 propagations per Gowalla epoch, ~80 s); we propagate once per
-50k-200k triples (a handful per epoch, a few seconds) and scale the learning rate up instead.
-Â is a torch CSR tensor; since Â is symmetric, the backward pass of Â·X is Â·grad (a custom
-autograd function, so no transpose or COO conversion is ever needed).
+per 2,048 triples (~400 propagations per Gowalla epoch); we propagate once per 50k-200k
+triples (a handful per epoch) and scale the learning rate up instead.
+Â is a torch CSR tensor on CUDA and a scipy CSR matrix on CPU (faster there, see
+``Adjacency``). Training uses the closed-form BPR gradient (``bpr_loss_and_grad``, checked
+against autograd in tests); ``propagate`` stays differentiable through ``_SymSpMM``, whose
+backward is Â·grad since Â is symmetric.
 """
 
 from __future__ import annotations

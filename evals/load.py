@@ -1,0 +1,338 @@
+"""Bounded load run through the JSON API, then an audit of the STORE against what clients saw.
+
+    python -m evals.load --sessions 100 --turns 10 --fast          # deterministic plan, no LLM
+    python -m evals.load --sessions 20 --turns 5                   # with the LLM (vLLM must be up)
+    python -m evals.load --url http://127.0.0.1:7860 --store-url sqlite:///var/whyrec.db   # a running app
+
+Without ``--url`` it builds the real composition (``agent.runtime.build_runtime``, ``use_llm=False``
+for ``--fast``) over a FRESH store in a temporary directory (so row counts can be compared
+exactly), serves ``ui.api.build_api`` with uvicorn on a free loopback port in a background
+thread, and drives N concurrent sessions x M turns with httpx, giving feedback on the first
+card every other turn. It stops by itself (``--time-limit``). Afterwards every counter the
+clients observed (answered turns, cards, tool calls, feedback) must equal the rows in the
+store: no lost or duplicated rows, no 5xx, ``integrity_check() == "ok"``. The rate limit stays
+on (10 turns per session is under the default 30/min). Online RL updates are switched off
+for the run so a load test never rewrites the trained policy in the data dir.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import socket
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent / "results" / "load.md"
+PROMPTS = ("I loved {t}, something like it please", "more like {t}", "scary movies from the 80s",
+           "something funny for the whole family", "I didn't like {t}, show me something else",
+           "a thriller, nothing too long", "animated movies", "more like {t} but older", "romantic comedies",
+           "any science fiction recommendations?")
+FEEDBACK = ("like", "dislike", "accept", "watched")
+
+
+@dataclass
+class SessionLog:
+    session_id: str = ""
+    turns_ok: int = 0
+    cards: int = 0
+    tool_calls: int = 0
+    feedback_ok: int = 0
+    degraded: int = 0
+    errors: list[str] = field(default_factory=list)
+    latencies_ms: list[float] = field(default_factory=list)
+    statuses: list[int] = field(default_factory=list)
+    not_run: int = 0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class BackgroundServer:
+    """uvicorn in a daemon thread on loopback; ``stop()`` asks it to exit."""
+
+    def __init__(self, app: Any, port: int) -> None:
+        import uvicorn
+
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                                    access_log=False))
+        self.thread = threading.Thread(target=self.server.run, daemon=True, name="load-uvicorn")
+        self.url = f"http://127.0.0.1:{port}"
+
+    def start(self, timeout_s: float = 30.0) -> BackgroundServer:
+        self.thread.start()
+        deadline = time.monotonic() + timeout_s
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the API server did not start")
+            time.sleep(0.05)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+def drive_session(url: str, index: int, turns: int, titles: list[str], deadline: float,
+                  timeout_s: float) -> SessionLog:
+    import httpx
+
+    log = SessionLog()
+    with httpx.Client(base_url=url, timeout=timeout_s) as client:
+        try:
+            r = client.post("/api/v1/sessions")
+        except httpx.HTTPError as exc:
+            log.errors.append(f"create session: {type(exc).__name__}: {exc}")
+            log.not_run = turns
+            return log
+        log.statuses.append(r.status_code)
+        if r.status_code != 201:
+            log.errors.append(f"create session: HTTP {r.status_code} {r.text[:200]}")
+            log.not_run = turns
+            return log
+        body = r.json()
+        log.session_id = body["session_id"]
+        auth = {"Authorization": f"Bearer {body['token']}"}
+        for t in range(turns):
+            if time.monotonic() > deadline:
+                log.not_run += turns - t
+                break
+            text = PROMPTS[(index + t) % len(PROMPTS)].format(t=titles[(index * 7 + t) % len(titles)])
+            t0 = time.perf_counter()
+            try:
+                r = client.post(f"/api/v1/sessions/{log.session_id}/turns", json={"text": text}, headers=auth)
+            except httpx.HTTPError as exc:
+                log.errors.append(f"turn {t}: {type(exc).__name__}: {exc}")
+                continue
+            log.latencies_ms.append((time.perf_counter() - t0) * 1000)
+            log.statuses.append(r.status_code)
+            if r.status_code != 200:
+                log.errors.append(f"turn {t}: HTTP {r.status_code} {r.text[:200]}")
+                continue
+            res = r.json()
+            if res["turn_index"] != log.turns_ok:
+                log.errors.append(f"turn {t}: turn_index {res['turn_index']} (expected {log.turns_ok}): {res['reply'][:120]}")
+                continue
+            log.turns_ok += 1
+            log.cards += len(res["recommendations"])
+            log.tool_calls += len(res["tool_trace"])
+            log.degraded += bool(res["degraded"])
+            if t % 2 == 0 and res["recommendations"]:
+                rec = res["recommendations"][0]["rec_id"]
+                f = client.post(f"/api/v1/sessions/{log.session_id}/feedback",
+                                json={"rec_id": rec, "kind": FEEDBACK[(index + t) % len(FEEDBACK)]}, headers=auth)
+                log.statuses.append(f.status_code)
+                if f.status_code == 201:
+                    log.feedback_ok += 1
+                else:
+                    log.errors.append(f"feedback: HTTP {f.status_code} {f.text[:200]}")
+        h = client.get(f"/api/v1/sessions/{log.session_id}/history", headers=auth)
+        log.statuses.append(h.status_code)
+        if h.status_code != 200 or len(h.json()["messages"]) != 2 * log.turns_ok:
+            log.errors.append(f"history: HTTP {h.status_code}, {len(h.json().get('messages', []))} messages "
+                              f"for {log.turns_ok} answered turns")
+    return log
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    return s[min(len(s) - 1, max(0, int(round(q / 100 * (len(s) - 1)))))]
+
+
+def audit_store(store: Any, logs: list[SessionLog], baseline: dict[str, int]) -> dict[str, Any]:
+    """Expected rows (from what clients saw) vs. rows in the store; per table and per session."""
+    counts = store.counts()
+    delta = {k: counts[k] - baseline.get(k, 0) for k in counts}
+    turns = sum(s.turns_ok for s in logs)
+    cards = sum(s.cards for s in logs)
+    expected = {"sessions": sum(1 for s in logs if s.session_id), "messages": 2 * turns, "recommendations": cards,
+                "explanations": cards, "tool_calls": sum(s.tool_calls for s in logs),
+                "feedback": sum(s.feedback_ok for s in logs)}
+    mismatches = {k: {"expected": v, "stored": delta[k]} for k, v in expected.items() if delta[k] != v}
+    per_session = 0
+    for s in logs:
+        if not s.session_id:
+            continue
+        recs = store.list_recommendations(session_id=s.session_id, limit=100_000)
+        if (len(store.messages(s.session_id)) != 2 * s.turns_ok or len(recs) != s.cards
+                or len(store.feedback(session_id=s.session_id)) != s.feedback_ok
+                or len(store.tool_calls(s.session_id)) != s.tool_calls
+                or store.session(s.session_id)["turn_count"] != s.turns_ok):
+            per_session += 1
+    return {"expected": expected, "stored": delta, "mismatches": mismatches, "sessions_inconsistent": per_session,
+            "integrity": store.integrity_check()}
+
+
+def run_load(*, sessions: int, turns: int, fast: bool, url: str | None = None, concurrency: int | None = None,
+             time_limit_s: float = 300.0, data_dir: str | None = None, store_url: str | None = None,
+             request_timeout_s: float = 120.0, titles: list[str] | None = None, runtime: Any = None,
+             llm_timeout_s: float | None = None) -> dict[str, Any]:
+    """Run the load and return the report dict (``ok`` is the verdict)."""
+    if sessions < 1 or turns < 1:
+        raise ValueError("--sessions and --turns must be at least 1")
+    concurrency = concurrency or sessions
+    if concurrency < 1:
+        raise ValueError("--concurrency must be at least 1")
+    server = None
+    store = None
+    tmp = None
+    notes: list[str] = []
+    t_build = time.perf_counter()
+    if url is None:
+        if runtime is None:
+            from agent.runtime import build_runtime
+            from agent.settings import apply_runtime_settings, load_settings
+
+            tmp = tempfile.TemporaryDirectory(prefix="whyrec-load-")
+            settings = load_settings(data_dir=Path(data_dir) if data_dir else None,
+                                     store_url=f"sqlite:///{tmp.name}/load.db", rl_online_updates=False,
+                                     llm_plan_timeout_s=llm_timeout_s, llm_timeout_s=llm_timeout_s)
+            apply_runtime_settings(settings)
+            runtime = build_runtime(settings, use_llm=not fast)
+            notes += runtime.notes
+        from ui.api import build_api
+
+        store = runtime.store
+        titles = titles or [i.title for i in sorted(runtime.catalog.items, key=lambda i: -i.popularity)[:50]]
+        server = BackgroundServer(build_api(runtime.agent, store, runtime.settings), free_port()).start()
+        url = server.url
+    elif store_url:
+        from agent.store import Store
+
+        store = Store(store_url, create=False)
+        notes.append("external app: store rows compared as deltas, valid only if nothing else writes meanwhile")
+    else:
+        notes.append("external app without --store-url: store rows not audited")
+    titles = titles or ["Toy Story", "The Matrix", "Titanic", "Up", "Alien"]
+    build_s = time.perf_counter() - t_build
+    baseline = store.counts() if store is not None else {}
+    deadline = time.monotonic() + time_limit_s
+    t0 = time.perf_counter()
+    try:
+        with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="load-client") as pool:
+            logs = list(pool.map(lambda i: drive_session(url, i, turns, titles, deadline, request_timeout_s),
+                                 range(sessions)))
+        wall = time.perf_counter() - t0
+        audit = audit_store(store, logs, baseline) if store is not None else None
+    finally:
+        if server is not None:
+            server.stop()
+        if tmp is not None:
+            runtime.store.close()
+            tmp.cleanup()
+    lat = [x for s in logs for x in s.latencies_ms]
+    statuses = [c for s in logs for c in s.statuses]
+    answered = sum(s.turns_ok for s in logs)
+    errors = [e for s in logs for e in s.errors]
+    report = {
+        "mode": "fast" if fast else "llm", "sessions": sessions, "turns_per_session": turns, "concurrency": concurrency,
+        "turns_requested": sessions * turns, "turns_answered": answered, "turns_not_run": sum(s.not_run for s in logs),
+        "degraded_turns": sum(s.degraded for s in logs), "feedback_sent": sum(s.feedback_ok for s in logs),
+        "errors": len(errors), "error_samples": errors[:5], "http_5xx": sum(1 for c in statuses if c >= 500),
+        "http_4xx": sum(1 for c in statuses if 400 <= c < 500), "wall_s": round(wall, 2), "startup_s": round(build_s, 1),
+        "turns_per_s": round(answered / wall, 2) if wall else 0.0,
+        "latency_ms": {"p50": round(pct(lat, 50), 1), "p95": round(pct(lat, 95), 1), "p99": round(pct(lat, 99), 1),
+                       "mean": round(statistics.fmean(lat), 1) if lat else float("nan"),
+                       "max": round(max(lat), 1) if lat else float("nan")},
+        "store": audit, "notes": notes,
+    }
+    lost = (audit or {}).get("mismatches") or (audit or {}).get("sessions_inconsistent")
+    report["ok"] = (not errors and report["http_5xx"] == 0 and answered + report["turns_not_run"] == sessions * turns
+                    and not lost and (audit is None or audit["integrity"] == "ok"))
+    return report
+
+
+def machine() -> str:
+    load = os.getloadavg() if hasattr(os, "getloadavg") else ("?",)
+    return (f"{platform.node()} · {platform.system()} {platform.release()} · {os.cpu_count()} CPUs · "
+            f"load avg {', '.join(f'{x:.1f}' for x in load)} · Python {platform.python_version()}")
+
+
+def to_markdown(r: dict[str, Any]) -> str:
+    a = r["store"]
+    lines = [f"### {r['mode']}: {r['sessions']} sessions × {r['turns_per_session']} turns "
+             f"(concurrency {r['concurrency']}) — {'PASS' if r['ok'] else 'FAIL'}", "",
+             f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} · {machine()}", "",
+             "| metric | value |", "|---|---|",
+             f"| turns answered / requested | {r['turns_answered']} / {r['turns_requested']} "
+             f"(not run before the time limit: {r['turns_not_run']}) |",
+             f"| errors / HTTP 5xx / HTTP 4xx | {r['errors']} / {r['http_5xx']} / {r['http_4xx']} |",
+             f"| degraded turns | {r['degraded_turns']} |", f"| feedback sent | {r['feedback_sent']} |",
+             f"| wall time | {r['wall_s']} s (startup {r['startup_s']} s) |",
+             f"| throughput | {r['turns_per_s']} turns/s |",
+             f"| latency p50 / p95 / p99 / max | {r['latency_ms']['p50']} / {r['latency_ms']['p95']} / "
+             f"{r['latency_ms']['p99']} / {r['latency_ms']['max']} ms |"]
+    if a:
+        rows = ", ".join(f"{k} {a['stored'][k]}/{v}" for k, v in a["expected"].items())
+        lines += [f"| store rows (stored/expected) | {rows} |",
+                  f"| lost or duplicated rows | {len(a['mismatches'])} tables, {a['sessions_inconsistent']} sessions |",
+                  f"| integrity_check | {a['integrity']} |"]
+    if r["error_samples"]:
+        lines += ["", "Errors (first 5):", *[f"- `{e}`" for e in r["error_samples"]]]
+    if r["notes"]:
+        lines += ["", "Notes:", *[f"- {n}" for n in r["notes"][:8]]]
+    return "\n".join(lines) + "\n"
+
+
+def write_results(report: dict[str, Any], path: Path = RESULTS) -> Path:
+    """Keep one section per mode (fast / llm) in ``evals/results/load.md``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    head = ("# Load test (evals/load.py)\n\nN concurrent sessions × M turns through the JSON API (ui/api.py), "
+            "then the store is audited against what the clients saw.\n\n")
+    text = path.read_text(encoding="utf-8") if path.is_file() else head
+    start, end = f"<!-- load:{report['mode']} -->", f"<!-- /load:{report['mode']} -->"
+    section = f"{start}\n{to_markdown(report)}{end}\n"
+    if start in text and end in text:
+        text = text[: text.index(start)] + section + text[text.index(end) + len(end) + 1:]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m evals.load", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--sessions", type=int, default=10)
+    p.add_argument("--turns", type=int, default=3)
+    p.add_argument("--fast", action="store_true", help="no LLM: the deterministic plan (limited mode)")
+    p.add_argument("--url", help="drive an already running app instead of starting one")
+    p.add_argument("--store-url", help="with --url: the app's store, to audit rows (as deltas)")
+    p.add_argument("--data-dir", help="data dir with the index (default: settings, ./var)")
+    p.add_argument("--concurrency", type=int, help="client threads (default: one per session)")
+    p.add_argument("--time-limit", type=float, default=300.0, help="stop starting turns after S seconds")
+    p.add_argument("--request-timeout", type=float, default=120.0)
+    p.add_argument("--llm-timeout", type=float, help="planning and LLM request limit in s (default: settings, 6 s "
+                   "to plan); a CPU-served model under N concurrent sessions needs more, or turns degrade")
+    p.add_argument("--no-write", action="store_true", help="do not update evals/results/load.md")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    a = p.parse_args(argv)
+    try:
+        report = run_load(sessions=a.sessions, turns=a.turns, fast=a.fast, url=a.url, concurrency=a.concurrency,
+                          time_limit_s=a.time_limit, data_dir=a.data_dir, store_url=a.store_url,
+                          request_timeout_s=a.request_timeout, llm_timeout_s=a.llm_timeout)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if not a.no_write:
+        print(f"wrote {write_results(report)}", file=sys.stderr)
+    print(json.dumps(report, indent=2, default=str) if a.json else to_markdown(report))
+    return 0 if report["ok"] else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

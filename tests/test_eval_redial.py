@@ -1,0 +1,104 @@
+"""The ReDial protocol on a tiny hand-made dialogue file with known rankings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from evals.redial_bench import BenchAssets, comparison_table, make_rank_fns, mention_counts, run_benchmark
+from evals.redial_protocol import evaluate, extract_samples
+from tests.fixtures_retrieval import small_catalog
+from tools.redial import load_dialogues
+
+
+def _msg(i, sender, text):
+    return {"messageId": i, "senderWorkerId": sender, "text": text, "timeOffset": 0}
+
+
+def _dialogue(cid, msgs, liked=()):
+    return {"conversationId": cid, "initiatorWorkerId": 1, "respondentWorkerId": 2,
+            "messages": [_msg(i, s, t) for i, (s, t) in enumerate(msgs)],
+            "movieMentions": {}, "respondentQuestions": {},
+            "initiatorQuestions": {m: {"suggested": 0, "seen": 1, "liked": 1} for m in liked}}
+
+
+@pytest.fixture()
+def split(tmp_path: Path) -> Path:
+    rows = [
+        _dialogue("c1", [(1, "hi, I loved @5"), (1, "any ideas?"), (2, "try @8 or @6"), (1, "seen @8"),
+                         (2, "then @4"), (2, "or @5 again")], liked=["5"]),
+        _dialogue("c2", [(2, "hello, have you seen @1 ?"), (1, "no, I want scary stuff"), (2, "@777 is great")]),
+    ]
+    p = tmp_path / "mini.jsonl"
+    p.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    return p
+
+
+def test_extract_samples_merges_turns_and_filters(split: Path):
+    titles = {i.item_id: i.title for i in small_catalog().items}
+    ids = set(titles)
+    samples, skipped = extract_samples(load_dialogues(split), titles, ids)
+    # c1: recommender utt 1 -> targets 8, 6; utt 2 (two merged messages) -> 4, 5. c2: first utt has no context;
+    # @777 is not in the catalog
+    assert [s.targets for s in samples] == [("8", "6"), ("4", "5")]
+    first = samples[0]
+    assert first.text == "hi, I loved Halloween any ideas?" and first.history[-1][0] == "user"
+    assert first.liked_before == ("5",) and first.mentioned_before == ("5",)
+    assert samples[1].mentioned_before == ("5", "8", "6")
+    assert skipped == {"targets_not_in_catalog": 1, "targets_repeated_filtered": 0, "no_context": 1}
+    filt, sk = extract_samples(load_dialogues(split), titles, ids, filtered=True)
+    assert [s.targets for s in filt] == [("8", "6"), ("4",)] and sk["targets_repeated_filtered"] == 1
+
+
+def test_evaluate_known_ranking(split: Path):
+    titles = {i.item_id: i.title for i in small_catalog().items}
+    samples, _ = extract_samples(load_dialogues(split), titles, set(titles))
+    fixed = {0: ["8", "1", "2"], 1: ["1", "2", "3", "4"]}  # targets: 8@1, 6 miss, 4@4, 5 miss
+    res = evaluate("fixed", samples, lambda s, k, ex: fixed[samples.index(s)], progress=False)
+    assert res.ranks == [1, None, 4, None]
+    assert res.metrics["recall@1"] == 0.25 and res.metrics["recall@10"] == 0.5
+    assert res.metrics["mrr"] == pytest.approx((1 + 0.25) / 4)
+    assert res.metrics["mean_list_len"] == 3.5
+
+    def broken(s, k, ex):
+        raise RuntimeError("nope")
+
+    bad = evaluate("broken", samples, broken, progress=False)
+    assert bad.errors == 2 and bad.metrics["recall@50"] == 0.0 and "nope" in bad.first_error
+
+
+def test_benchmark_pipelines_without_index(split: Path, tmp_path: Path):
+    cat = small_catalog()
+    ids = [i.item_id for i in cat.items]
+    counts = mention_counts(split)
+    assert counts["5"] == 1 and counts["8"] == 1
+    pop = sorted(ids, key=lambda i: (-counts.get(i, 0), i))
+
+    class FakeGCN:  # scores: liked Halloween -> The Shining first (a known fold-in answer)
+        class graph:
+            item_ids = tuple(ids)
+
+        def score_all(self, ctx):
+            import numpy as np
+
+            s = np.zeros(len(ids))
+            if "5" in ctx.liked_ids:
+                s[ids.index("8")] = 2.0
+                s[ids.index("4")] = 1.0
+            return s
+
+    assets = BenchAssets(cat, ids, pop, FakeGCN(), None, None, {"train_file": "x"})
+    fns = make_rank_fns(assets)
+    samples, _ = extract_samples(load_dialogues(split), {i.item_id: i.title for i in cat.items}, set(ids))
+    assert fns["gcn"](samples[0], 3, False)[:2] == ["8", "4"]
+    assert "5" not in fns["gcn"](samples[0], 50, True)  # filtered: mentioned excluded
+    assert fns["popularity"](samples[0], 50, True)[0] not in samples[0].mentioned_before
+    report = run_benchmark(assets, split, pipelines=["gcn", "popularity"], progress=False)
+    assert report["pipelines"]["gcn"]["metrics"]["recall@1"] == 0.25  # 8@1; 6, 4, 5 not first
+    assert "1,355 of the 10,006" in report["training"]["note"]
+    table = comparison_table(report)
+    assert "UniCRS (published) | 0.050 | 0.215 | 0.413" in table and "**WhyRec gcn**" in table
+    with pytest.raises(ValueError, match="unknown pipeline"):
+        run_benchmark(assets, split, pipelines=["bogus"], progress=False)

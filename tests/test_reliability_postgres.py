@@ -1,0 +1,199 @@
+"""The scale-out path: the store on a real PostgreSQL server (psycopg 3).
+
+A throwaway cluster is started on loopback for this module (``initdb`` + ``pg_ctl`` in a temp
+dir, on a free port, as the ``postgres`` user when we run as root), and removed afterwards.
+Skipped, with the reason, when the PostgreSQL binaries are absent: install them with
+``scripts/setup_postgres.sh``. The other two scale-out parts are tested elsewhere: Chroma in
+server mode (tests/test_retrieval_search.py, ``chroma_server`` param) and the LLM client over
+several base URLs (test_llm_clients_round_robin_and_failover below, and tests/test_llm_unit.py).
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+pytestmark = pytest.mark.timeout(300)
+
+
+def _pg_bin() -> Path | None:
+    found = shutil.which("initdb")
+    if found:
+        return Path(os.path.realpath(found)).parent
+    cands = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    return Path(cands[-1]).parent if cands else None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def pg_url():
+    pytest.importorskip("psycopg", reason="psycopg 3 is not installed (pip install 'psycopg[binary]')")
+    bindir = _pg_bin()
+    if bindir is None:
+        pytest.skip("PostgreSQL binaries (initdb/pg_ctl) not found: run scripts/setup_postgres.sh")
+    as_user: list[str] = []
+    owner = None
+    if os.geteuid() == 0:  # initdb refuses to run as root
+        try:
+            owner = pwd.getpwnam("postgres")
+        except KeyError:
+            pytest.skip("running as root and there is no 'postgres' user to run initdb as")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    root = Path(tempfile.mkdtemp(prefix="whyrec-pg-"))
+    if owner is not None:
+        os.chown(root, owner.pw_uid, owner.pw_gid)
+    data, log = root / "data", root / "pg.log"
+    port = _free_port()
+
+    def run(*args: str) -> None:
+        r = subprocess.run([*as_user, *args], capture_output=True, text=True, timeout=120)
+        if r.returncode != 0:
+            raise RuntimeError(f"{args[0]} failed: {r.stderr or r.stdout}\n{log.read_text() if log.exists() else ''}")
+
+    run(str(bindir / "initdb"), "-D", str(data), "-U", "whyrec", "--auth=trust", "-E", "UTF8", "--no-sync")
+    run(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-t", "60", "start", "-o",
+        f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100")
+    try:
+        yield f"postgresql+psycopg://whyrec@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+                       capture_output=True, timeout=60)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture()
+def store(pg_url):
+    """Overrides tests/fixtures_store.py's SQLite store for this module: the agent runs on PostgreSQL."""
+    import sqlalchemy as sa
+
+    from agent.store import Store, metadata
+
+    s = Store(pg_url)
+    yield s
+    with s.engine.begin() as conn:  # a clean database for the next test
+        for table in reversed(metadata.sorted_tables):
+            conn.execute(sa.text(f'TRUNCATE "{table.name}" CASCADE'))
+    s.close()
+
+
+def test_store_round_trip_on_postgres(store):
+    from tools.errors import AccessDeniedError, NotFoundError
+
+    assert not store.is_sqlite and store.integrity_check() == "ok"
+    sid = store.create_session(user_id="u1")
+    other = store.create_session()
+    store.save_state(sid, {"liked": ["1"], "note": "é ✓ 🎬"}, turn_count=1)
+    m = store.add_message(sid, 0, "user", "I loved Toy Story 🎬", {"k": [1, 2]})
+    store.add_tool_call(sid, 0, "search_items", {"query": "toy"}, 3.5, True, "found 3")
+    rec = store.add_recommendation(session_id=sid, turn_index=0, item_id="1", rank=1, scores={"final": 0.9},
+                                   evidence={"why": ["a"]}, versions={"catalog": "v1"}, title="Toy Story")
+    store.add_explanation(rec, "Because you liked Up.", "template", {"passed": True})
+    fid = store.add_feedback(rec, "like", session_id=sid)
+    with pytest.raises(AccessDeniedError):
+        store.add_feedback(rec, "like", session_id=other)
+    with pytest.raises(NotFoundError):
+        store.session("nope")
+
+    s = store.session(sid)
+    assert s["user_id"] == "u1" and s["turn_count"] == 1 and s["state"]["note"] == "é ✓ 🎬"
+    assert store.messages(sid)[0]["id"] == m and store.messages(sid)[0]["metadata"] == {"k": [1, 2]}
+    assert store.tool_calls(sid)[0]["arguments"] == {"query": "toy"}
+    r = store.recommendation(rec)
+    assert r["title"] == "Toy Story" and r["explanation"]["text"] == "Because you liked Up." and r["user_id"] == "u1"
+    assert [f["id"] for f in store.feedback(session_id=sid)] == [fid]
+    assert store.counts() == {"sessions": 2, "messages": 1, "tool_calls": 1, "recommendations": 1,
+                              "explanations": 1, "feedback": 1}
+
+
+def test_concurrent_writers_on_postgres(store, pg_url):
+    """16 threads over two engines (two app processes' worth) write at once: every row, exactly once."""
+    from agent.store import Store
+
+    second = Store(pg_url)
+    sid = store.create_session()
+    rec = store.add_recommendation(session_id=sid, turn_index=0, item_id="1", rank=1, scores={}, evidence={},
+                                   versions={})
+    acked: list[int] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+    start = threading.Barrier(16)
+
+    def writer(n: int) -> None:
+        s = store if n % 2 else second
+        start.wait()
+        try:
+            for i in range(25):
+                mid = s.add_message(sid, n, "user", f"w{n}-{i}")
+                fid = s.add_feedback(rec, ("like", "dislike", "accept", "watched")[i % 4], session_id=sid)
+                with lock:
+                    acked.extend([mid, -fid])
+        except BaseException as exc:  # noqa: BLE001 - surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(16)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors, errors[:3]
+    msgs = store.messages(sid)
+    assert len(msgs) == 400 and len({m["content"] for m in msgs}) == 400
+    assert sorted(m["id"] for m in msgs) == sorted(x for x in acked if x > 0)
+    assert len(store.feedback(session_id=sid)) == 400
+    assert time.perf_counter() - t0 < 120
+    second.close()
+
+
+def test_agent_load_run_on_postgres(make_agent, store, agent_catalog, tmp_path):
+    """The whole turn pipeline and the JSON API over PostgreSQL, audited row by row."""
+    from agent.settings import Settings
+    from evals.load import run_load
+
+    agent = make_agent(chat_model=None)
+    assert agent.store is store and not store.is_sqlite
+    runtime = SimpleNamespace(agent=agent, store=store, settings=Settings(data_dir=tmp_path), catalog=agent_catalog,
+                              notes=[])
+    report = run_load(sessions=6, turns=2, fast=True, runtime=runtime, titles=[i.title for i in agent_catalog.items],
+                      time_limit_s=180)
+    assert report["ok"], report
+    assert report["store"]["mismatches"] == {} and report["turns_answered"] == 12
+
+
+def test_llm_clients_round_robin_and_failover():
+    """Two live OpenAI-compatible servers get turns in round robin; a dead one is skipped."""
+    from agent.llm import build_chat_model
+    from agent.settings import Settings
+    from tests.fake_openai import FakeOpenAIServer
+
+    a = FakeOpenAIServer(model="m", tag="A").start()
+    b = FakeOpenAIServer(model="m", tag="B").start()
+    dead = f"http://127.0.0.1:{_free_port()}/v1"
+    try:
+        model = build_chat_model(Settings(llm_base_urls=[a.base_url, b.base_url], llm_model="m"))
+        replies = [model.invoke(f"hi {i}").content for i in range(4)]
+        assert sorted(r.split("]")[0] for r in replies) == ["[A", "[A", "[B", "[B"]
+        assert len(a.requests) == 2 and len(b.requests) == 2
+
+        model = build_chat_model(Settings(llm_base_urls=[dead, b.base_url], llm_model="m",
+                                          llm_connect_timeout_s=0.5))
+        assert all(model.invoke(f"x {i}").content.startswith("[B]") for i in range(3))
+    finally:
+        a.stop()
+        b.stop()
