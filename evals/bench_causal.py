@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import sys
 import time
 from pathlib import Path
 
 from tqdm import tqdm
+
+from evals.machine import machine as describe_machine
 
 VARS = (10, 20, 50)
 NS = (1_000, 10_000, 100_000)
@@ -48,25 +49,7 @@ def skip_reason(method: str, p: int, n: int) -> str | None:
 
 
 def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    from importlib.metadata import version
-
-    import causallearn  # noqa: F401
-    import numpy as np
-
-    load = os.getloadavg()
-    return (
-        f"{platform.platform()}; {cpu}; {os.cpu_count()} cores visible; Python {platform.python_version()}; "
-        f"numpy {np.__version__}; causal-learn {version('causal-learn')}; load average at start "
-        f"{load[0]:.1f}/{load[1]:.1f}/{load[2]:.1f} (machine shared with other engineers)"
-    )
+    return describe_machine(('causal-learn', 'numpy'))
 
 
 def run(quick: bool, seeds: int) -> tuple[list[dict], list[str]]:

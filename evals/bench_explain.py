@@ -20,8 +20,6 @@ baseline measured in the same run.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import random
 import re
 import sys
@@ -31,6 +29,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from evals.machine import machine as describe_machine
 
 RESULTS = Path(__file__).resolve().parent / "results" / "explain.md"
 DEFAULT_URL = "http://127.0.0.1:8000/v1"
@@ -58,17 +58,7 @@ def pct(values: list[float], q: float) -> float:
 
 
 def machine() -> str:
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return (f"{cpu}, {os.cpu_count()} logical CPUs (shared with other work; 1-min load {load:.1f} at start), "
-            f"Python {platform.python_version()}, {platform.system()} {platform.release()}")
+    return describe_machine(('langchain-openai',))
 
 
 def probe(base_url: str) -> str:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -23,26 +22,16 @@ from typing import Any
 
 import numpy as np
 
+from evals.machine import cpu_model, load_average
+from evals.machine import machine as describe_machine
+
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 PAPER = {"recall@20": 0.1830, "ndcg@20": 0.1554}
 
 
 def machine_description(threads: int, device: str) -> dict[str, Any]:
-    import torch
-
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "python": platform.python_version(), "platform": platform.platform(), "cpu": cpu,
-        "cores_visible": os.cpu_count(), "torch_threads": threads, "torch": torch.__version__,
-        "device": device, "load_average_at_start": os.getloadavg(),
-    }
+    return {"machine": describe_machine(("torch", "implicit")), "torch_threads": threads, "device": device,
+            "cpu": cpu_model(), "load_average_at_start": load_average()}
 
 
 def run_popularity(split: Any, train: Any, test: Any) -> dict[str, Any]:

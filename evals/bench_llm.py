@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import sys
 import time
@@ -29,6 +27,7 @@ from tqdm import tqdm
 from agent.llm import build_chat_model, check_llm
 from agent.llm_tools import RESPOND_TOOL, bind_agent_tools, tool_parameters, validate_tool_call
 from agent.settings import apply_runtime_settings, load_settings
+from evals.machine import machine as describe_machine
 
 
 def _fn(name: str, description: str, properties: dict, required: list[str]) -> dict:
@@ -163,15 +162,7 @@ def bench_tools(settings, mode: str, prompts: list[tuple[str, str]], args) -> di
 
 
 def machine() -> str:
-    cpu = "?"
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                   if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    load = os.getloadavg()
-    return (f"{platform.node()}: {cpu}, {os.cpu_count()} cores, load avg {load[0]:.1f}/{load[1]:.1f}, "
-            f"Python {platform.python_version()}, {platform.system()} {platform.release()}")
+    return describe_machine(('openai', 'langchain-openai'))
 
 
 def render(res: dict, info: dict, args) -> str:

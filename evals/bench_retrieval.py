@@ -18,8 +18,6 @@ What it measures and why:
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import sys
 import tempfile
 import time
@@ -27,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from evals.machine import machine as describe_machine
 
 RESULTS = Path(__file__).resolve().parent / "results" / "retrieval.md"
 GENRES = ("action", "adventure", "animation", "comedy", "crime", "drama", "family", "fantasy", "horror",
@@ -36,23 +36,8 @@ TAGS = ("scary", "funny", "classic", "feel good", "violent", "twist ending", "ba
 
 
 def machine() -> str:
-    import chromadb
-    import torch
+    return describe_machine(("torch", "chromadb"))
 
-    cpu = platform.processor() or ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-
-
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return (f"{cpu}, {os.cpu_count()} logical CPUs (shared; 1-min load {load:.1f} at start), "
-            f"Python {platform.python_version()}, torch {torch.__version__} ({torch.get_num_threads()} thread), "
-            f"chromadb {chromadb.__version__}, {platform.system()} {platform.release()}")
 
 
 def pct(values: list[float], q: float) -> float:

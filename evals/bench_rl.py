@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import argparse
 import math
-import platform
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from evals.machine import machine as describe_machine
 
 RESULTS = Path(__file__).resolve().parent / "results"
 BASELINES = ("popularity-greedy", "gcn-greedy", "retrieval-greedy")
@@ -138,12 +139,7 @@ def fmt(m: tuple[float, float], digits: int = 3) -> str:
 
 
 def machine() -> str:
-    import os
-
-    import torch
-
-    return (f"{platform.platform()}, Python {platform.python_version()}, torch {torch.__version__}, "
-            f"{os.cpu_count()} CPUs visible (shared; load average {os.getloadavg()[0]:.1f} at the end)")
+    return describe_machine(('torch',))
 
 
 def write_report(res: dict[str, Any], args: argparse.Namespace, seconds: float) -> str:
