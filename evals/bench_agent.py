@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import statistics
 import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+
+from evals.machine import machine as describe_machine
 
 #: (message, acceptable first tools) — labelled intents for tool-choice accuracy
 LABELLED_TURNS: list[tuple[str, set[str]]] = [
@@ -75,14 +76,17 @@ def run_mode(rt, turns: int, label: str) -> dict:
         for c in final["recommendations"]:
             paths[c["explanation_path"]] = paths.get(c["explanation_path"], 0) + 1
         trace = final["tool_trace"]
-        if label != "deterministic":
+        planned = st.get("llm_plan_ms", 0.0) > 0 and not final["degraded"]
+        if label != "deterministic" and planned:
             total_labelled += 1
+            # the first call the *model* made (the fixed plan runs after it)
             correct += bool(trace) and trace[0]["tool"] in expected
         print(f"  [{label}] {i + 1}/{turns} {total:7.0f} ms  first card {first_card or float('nan'):6.0f} ms  "
               f"tools {[t['tool'] for t in trace]}", file=sys.stderr)
     summary = {k: {"p50": round(statistics.median(v), 1) if v else None, "p95": round(_pct(v, 0.95), 1) if v else None}
                for k, v in stats.items()}
     summary["tool_choice_accuracy"] = round(correct / total_labelled, 3) if total_labelled else None
+    summary["llm_planned_turns"] = total_labelled
     summary["explanation_paths"] = paths
     summary["degraded_turns"] = degraded
     return summary
@@ -118,16 +122,16 @@ def main(argv: list[str] | None = None) -> int:
     for mode in [m.strip() for m in args.modes.split(",") if m.strip()]:
         rt = build_runtime(settings.model_copy(update={"llm_tool_mode": mode}))
         results[mode] = run_mode(rt, args.turns, mode)
-    machine = f"{platform.node()} {platform.machine()} {platform.processor() or ''} cores={__import__('os').cpu_count()}"
+    machine = describe_machine(("langchain-openai", "openai"))
     lines = [f"\n## Agent benchmark {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
-             f"machine: {machine}; model: {settings.llm_model} at {settings.llm_base_urls[0]} ({info.get('models')}); "
+             f"machine: {machine}; model: {info.get('model', settings.llm_model)} at {settings.llm_base_urls[0]}; "
              f"turns per mode: {args.turns}", "",
-             "| mode | first card p50/p95 ms | turn p50/p95 ms | LLM plan p50 | tools p50 | explain p50 | tool-choice acc | paths |",
-             "|---|---|---|---|---|---|---|---|"]
+             "| mode | first card p50/p95 ms | turn p50/p95 ms | LLM plan p50 | tools p50 | explain p50 | tool-choice acc (LLM-planned turns) | degraded turns | paths |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for mode, r in results.items():
         lines.append(f"| {mode} | {r['first_card']['p50']}/{r['first_card']['p95']} | {r['total']['p50']}/{r['total']['p95']} "
                      f"| {r['llm']['p50']} | {r['tools']['p50']} | {r['explain']['p50']} | {r['tool_choice_accuracy']} "
-                     f"| {json.dumps(r['explanation_paths'])} |")
+                     f"({r['llm_planned_turns']}) | {r['degraded_turns']} | {json.dumps(r['explanation_paths'])} |")
     base_p50 = results["deterministic"]["total"]["p50"] or 1
     for mode in results:
         if mode != "deterministic":

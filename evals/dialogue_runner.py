@@ -207,8 +207,13 @@ def run_script(script: DialogueScript, agent: ChatAgent, checker: TurnChecker) -
 
 
 def run_scripts(scripts: list[DialogueScript], agent_for: AgentFactory, catalog: Catalog, *, workers: int = 2,
-                progress: bool = True, progress_cb: Callable[[float, str], None] | None = None) -> list[ScriptOutcome]:
-    """Run every script (bounded concurrency); results come back in the scripts' order."""
+                progress: bool = True, progress_cb: Callable[[float, str], None] | None = None,
+                on_result: Callable[[ScriptOutcome], None] | None = None) -> list[ScriptOutcome]:
+    """Run every script (bounded concurrency); results come back in the scripts' order.
+
+    ``on_result`` sees each outcome as it completes (the suite appends it to a JSONL file, so
+    an interrupted run still leaves what it finished).
+    """
     if workers < 1:
         raise ValueError("workers must be at least 1")
     checker = TurnChecker(catalog)
@@ -231,6 +236,11 @@ def run_scripts(scripts: list[DialogueScript], agent_for: AgentFactory, catalog:
         for done, fut in enumerate(as_completed(futures), 1):
             res = fut.result()
             results[futures[fut]] = res
+            if on_result is not None:
+                try:
+                    on_result(res)
+                except Exception:  # noqa: BLE001 - a full disk must not lose the in-memory results
+                    pass
             bar.update(1)
             bar.set_postfix_str(f"{res.name}: {'pass' if res.passed else 'FAIL'}")
             if progress_cb is not None:

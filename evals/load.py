@@ -248,8 +248,12 @@ def run_load(*, sessions: int, turns: int, fast: bool, url: str | None = None, c
         "latency_ms": {"p50": round(pct(lat, 50), 1), "p95": round(pct(lat, 95), 1), "p99": round(pct(lat, 99), 1),
                        "mean": round(statistics.fmean(lat), 1) if lat else float("nan"),
                        "max": round(max(lat), 1) if lat else float("nan")},
-        "store": audit, "notes": notes,
+        "store": audit, "notes": notes, "llm_timeout_s": llm_timeout_s,
     }
+    if not fast and report["degraded_turns"]:
+        notes.insert(0, f"{report['degraded_turns']} turns ran in limited mode: the LLM did not answer within the "
+                        "planning limit, so the circuit breaker served the deterministic plan for its cool-down "
+                        "(degraded turns still count as answered: the user got recommendations)")
     lost = (audit or {}).get("mismatches") or (audit or {}).get("sessions_inconsistent")
     report["ok"] = (not errors and report["http_5xx"] == 0 and answered + report["turns_not_run"] == sessions * turns
                     and not lost and (audit is None or audit["integrity"] == "ok"))
@@ -271,7 +275,8 @@ def to_markdown(r: dict[str, Any]) -> str:
              f"| turns answered / requested | {r['turns_answered']} / {r['turns_requested']} "
              f"(not run before the time limit: {r['turns_not_run']}) |",
              f"| errors / HTTP 5xx / HTTP 4xx | {r['errors']} / {r['http_5xx']} / {r['http_4xx']} |",
-             f"| degraded turns | {r['degraded_turns']} |", f"| feedback sent | {r['feedback_sent']} |",
+             f"| degraded turns | {r['degraded_turns']}"
+             + ("" if r["mode"] == "fast" else f" (LLM limit: {r.get('llm_timeout_s') or 'settings default'} s)") + " |", f"| feedback sent | {r['feedback_sent']} |",
              f"| wall time | {r['wall_s']} s (startup {r['startup_s']} s) |",
              f"| throughput | {r['turns_per_s']} turns/s |",
              f"| latency p50 / p95 / p99 / max | {r['latency_ms']['p50']} / {r['latency_ms']['p95']} / "

@@ -7,7 +7,9 @@ heavy (the runtime: catalog, index, scorers, LLM client) is built inside these f
 
 from __future__ import annotations
 
+import json
 import logging
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -67,9 +69,17 @@ def run_dialogue_suite(settings: Any, paths: list[str | Path], *, use_llm: bool 
     def agent_for(llm_on: bool) -> Any:
         return llm_agent if (llm_on and llm_agent is not None) else plain
 
+    run_dir = new_run_dir(name, out)
+    partial = run_dir / "scripts.partial.jsonl"
+    lock = threading.Lock()
+
+    def keep(o: Any) -> None:
+        with lock, partial.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(o.to_dict(), default=str) + "\n")
+
     try:
         outcomes = run_scripts(scripts, agent_for, rt.catalog, workers=workers, progress=progress,
-                               progress_cb=progress_cb)
+                               progress_cb=progress_cb, on_result=keep)
     finally:
         if cooldown is not None and llm_agent is not None:
             llm_agent.degrade_cooldown_s = cooldown  # the UI's agent goes back to its own setting
@@ -86,7 +96,8 @@ def run_dialogue_suite(settings: Any, paths: list[str | Path], *, use_llm: bool 
         "scripts": [o.to_dict() for o in outcomes],
         "load_errors": load_errors,
     }
-    written = write_report(report, new_run_dir(name, out))
+    written = write_report(report, run_dir)
+    partial.unlink(missing_ok=True)
     return report, written
 
 

@@ -176,3 +176,12 @@ def test_rate_limit_is_friendly(make_agent):
     agent.turn(sid, "hello")
     res = agent.turn(sid, "hello")
     assert "quickly" in res.reply
+
+
+def test_placeholder_query_from_a_small_model_is_replaced_by_the_conversation(make_agent):
+    agent = make_agent([tool_call("search_items", query="movie_name")])
+    sid = agent.new_session()
+    res = agent.turn(sid, "I want something scary")
+    assert res.tool_trace[0].tool == "search_items"
+    assert "query_used" in res.tool_trace[0].result_summary
+    assert {c.item_id for c in res.recommendations} <= HORROR

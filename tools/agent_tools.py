@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -28,6 +29,9 @@ from tools.scorers.base import Scorer, ScoringContext
 from tools.title_resolver import TitleResolver
 
 log = logging.getLogger(__name__)
+_WORD = re.compile(r"[a-z0-9]+")
+_STOP = frozenset("a an the and or of to in on for with me my i some something movie movies film films like "
+                  "want watch please good great recommend show find any".split())
 TOOL_NAMES = ("search_items", "similar_items", "score_candidates", "record_preference",
               "causal_graph", "causal_effect", "explain_items", "respond")
 
@@ -215,11 +219,24 @@ class Toolbox:
             return False
         return not include or any(g.lower() in text for g in include)
 
+    def grounded_query(self, query: str) -> str:
+        """The model's query if it shares a content word with the conversation, else the conversation's.
+
+        Why: a 135M model fills the argument with placeholders ("movie_name") or unrelated text;
+        searching for that would silently derail the turn. The tool result says which was used.
+        """
+        if not self.default_query:
+            return query
+        words = {w for w in _WORD.findall(query.lower()) if w not in _STOP}
+        context = {w for w in _WORD.findall(self.default_query.lower()) if w not in _STOP}
+        return query if words & context else self.default_query
+
     def _search(self, a: SearchArgs) -> dict[str, Any]:
         c = getattr(self.state, "constraints", None)
         include = list(dict.fromkeys([*a.genres, *getattr(c, "tags_include", [])]))
         exclude = list(getattr(c, "tags_exclude", []))
-        query = a.query if not include else f"{a.query} {' '.join(g for g in include if g.lower() not in a.query.lower())}"
+        base = self.grounded_query(a.query)
+        query = base if not include else f"{base} {' '.join(g for g in include if g.lower() not in base.lower())}"
         hits = self.services.retriever.search(query, self._filters(a.year_min, a.year_max),
                                               exclude_ids=self.state.excluded_ids(), k=min(100, a.k * 3))
         # genre words are soft: prefer items that carry them, fall back when the catalog has too few
@@ -230,7 +247,8 @@ class Toolbox:
         for h in chosen:
             self.bus.add(h.item_id, source=f"search_items:{a.query[:60]}", retrieval_score=h.vector_score or 0.0,
                          matched_fields=h.matched_fields, query=query)
-        return {"found": len(chosen), "candidates": self.bus.summary(limit=8)}
+        note = {} if base == a.query else {"query_used": base, "note": "the given query did not match the conversation"}
+        return {"found": len(chosen), **note, "candidates": self.bus.summary(limit=8)}
 
     def _similar(self, a: SimilarArgs) -> dict[str, Any]:
         match = self.services.resolver.lookup(a.title)

@@ -140,7 +140,10 @@ def derive_demo_catalog(shared_dir: Path, progress: bool = True) -> tuple[list[I
     genre_counts: Counter[str] = Counter()
     tag_counts: Counter[str] = Counter()
     for m in movies:
-        match = index.match(m.title, m.year)
+        # two ReDial rows have no title at all (" (2007)"): never join them to a film by an empty
+        # normalised title; give them a neutral name so they stay addressable by id
+        title = m.title.strip() or f"Untitled ReDial movie {m.movie_id}"
+        match = index.match(m.title, m.year) if m.title.strip() else None
         attributes: dict[str, Any] = {}
         genres: tuple[str, ...] = ()
         if match is not None:
@@ -158,7 +161,7 @@ def derive_demo_catalog(shared_dir: Path, progress: bool = True) -> tuple[list[I
             attributes["tag_support"] = mined.support[m.movie_id]
         genre_counts.update(genres)
         tag_counts.update(tags)
-        items.append(Item(m.movie_id, m.title, m.year, genres, tags, float(m.mentions),
+        items.append(Item(m.movie_id, title, m.year, genres, tags, float(m.mentions),
                           describe(m.year, genres, tags), attributes))
 
     with_genres = sum(1 for it in items if it.genres)

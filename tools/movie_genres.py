@@ -249,6 +249,8 @@ class GenreIndex:
             if not mv.genres:
                 continue
             norm = normalise_title(mv.title)
+            if not norm:  # e.g. a title in CJK script: nothing to match on
+                continue
             self._full.setdefault(norm, []).append(mv)
             if mv.year is not None:
                 self._by_year.setdefault(mv.year, []).append((norm, mv))
@@ -267,6 +269,8 @@ class GenreIndex:
     def match(self, title: str, year: int | None) -> GenreMatch | None:
         full = normalise_title(title)
         head = main_title(title)
+        if not full:  # a title with no letters or digits left (e.g. only CJK or empty) matches nothing
+            return None
         if year is None:
             cands = self._full.get(full, [])
             return GenreMatch(cands[0], "title-unique-no-year") if len(cands) == 1 else None
