@@ -154,7 +154,7 @@ class WhyRecAgent:
             state.seen.clear()
         bus = CandidateBus(self.services.catalog)
         query = self._default_query(text, state, u)
-        toolbox = Toolbox(self.services, state, bus, default_query=query)
+        toolbox = Toolbox(self.services, state, bus, default_query=query, user_text=text)
         if use_llm and self.strategy is not None:
             try:
                 self.strategy.plan(planning_messages(text, self._state_summary(state), list(history)), toolbox,
@@ -218,7 +218,7 @@ class WhyRecAgent:
 
             bus = CandidateBus(self.services.catalog)
             query = self._default_query(text, state, u)
-            toolbox = Toolbox(self.services, state, bus, default_query=query)
+            toolbox = Toolbox(self.services, state, bus, default_query=query, user_text=text)
             trace: list[ToolCallRecord] = []
 
             def on_outcome(o: ToolOutcome) -> None:

@@ -58,17 +58,18 @@ def _invoke(runnable: Any, messages: list[BaseMessage], timeout_s: float, max_to
 class _Base:
     name = "base"
     mode = "required"
+    compact = False
     planning_tools = ("search_items", "similar_items", "record_preference", "causal_effect", "respond")
 
-    def __init__(self, chat_model: BaseChatModel, max_steps: int = 3, max_tokens: int = 96) -> None:
+    def __init__(self, chat_model: BaseChatModel, max_steps: int = 3, max_tokens: int = 64) -> None:
         self.chat_model = chat_model
         self.max_steps = max_steps
         self.max_tokens = max_tokens
 
     def plan(self, messages: list[BaseMessage], toolbox: Toolbox, timeout_s: float) -> PlanResult:
         names = [n for n in self.planning_tools if n in toolbox.names()]
-        bound = bind_agent_tools(self.chat_model, toolbox.langchain_tools(names), mode=self.mode,
-                                 include_respond=False)
+        bound = bind_agent_tools(self.chat_model, toolbox.langchain_tools(names, compact=self.compact),
+                                 mode=self.mode, include_respond=False)
         result = PlanResult()
         msgs = list(messages)
         for _ in range(self.max_steps):
@@ -107,7 +108,8 @@ class PlanFirstStrategy(_Base):
 
     name = "plan_first"
     mode = "required"
-    planning_tools = ("search_items", "similar_items", "record_preference", "causal_effect")
+    compact = True
+    planning_tools = ("search_items", "similar_items", "record_preference")
 
     def stop_after(self, tool: str, ok: bool, toolbox: Toolbox) -> bool:
         # the model picked the retrieval; scoring, explanation and the reply follow a fixed plan

@@ -244,8 +244,8 @@ def recall_curve(ranks: list[int | None], ks: range = range(1, 51)) -> list[floa
 
 def comparison_table(report: dict[str, Any]) -> str:
     """Markdown table: our pipelines next to the published anchors."""
-    cols = ["recall@1", "recall@10", "recall@50", "mrr", "ndcg@10", "ndcg@50"]
-    lines = ["| system | " + " | ".join(c.replace("recall", "R").replace("ndcg", "NDCG") for c in cols) + " |",
+    cols = ["recall@1", "recall@10", "recall@50", "mrr", "ndcg@10", "ndcg@50", "mean_list_len"]
+    lines = ["| system | " + " | ".join(c.replace("recall", "R").replace("ndcg", "NDCG").replace("mean_list_len", "list len") for c in cols) + " |",
              "|---|" + "---|" * len(cols)]
     for name, r in report["pipelines"].items():
         m = r["metrics"]
@@ -256,4 +256,4 @@ def comparison_table(report: dict[str, Any]) -> str:
 
 
 def _f(v: float | None) -> str:
-    return "—" if v is None else f"{v:.3f}"
+    return "—" if v is None else f"{v:.1f}" if v >= 1.5 else f"{v:.3f}"

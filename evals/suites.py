@@ -88,7 +88,8 @@ def run_dialogue_suite(settings: Any, paths: list[str | Path], *, use_llm: bool 
     report = {
         "kind": "dialogues", "name": name,
         "config": _runtime_config(rt, settings, llm_agent is not None, workers=workers,
-                                  paths=[str(p) for p in paths],
+                                  paths=[str(p) for p in paths], scripts=len(scripts),
+                                  scripts_hash=_scripts_hash(scripts),
                                   degrade_cooldown_s=run_cooldown,
                                   plan_timeout_s=getattr(llm_agent, "plan_timeout_s", None)),
         "summary": summary,
@@ -99,6 +100,16 @@ def run_dialogue_suite(settings: Any, paths: list[str | Path], *, use_llm: bool 
     written = write_report(report, run_dir)
     partial.unlink(missing_ok=True)
     return report, written
+
+
+def _scripts_hash(scripts: list[Any]) -> str:
+    """Changes whenever any script's content changes, so compare can tell "same suite" apart."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for sc in sorted(scripts, key=lambda x: x.name):
+        h.update(sc.model_dump_json(exclude={"source"}).encode())
+    return h.hexdigest()[:16]
 
 
 def run_redial(settings: Any, split: Path, *, pipelines: list[str], limit: int | None = None, filtered: bool = False,

@@ -178,3 +178,30 @@ def test_support_handlers_refuse_without_login(store):
     assert not ok and msg
     unconfigured = SupportHandlers(store, SupportAuth(None, None), None)
     assert "Log in first" in unconfigured.lookup(True, LOOKUP_KINDS[0], sid)[0]  # forged state, no login set up
+
+
+def test_one_port_serves_gradio_chat_and_json_api(make_agent, store, tmp_path):
+    """What `whyrec ui` runs: uvicorn serving the API app with Gradio mounted at /; both work."""
+    import httpx
+    from gradio_client import Client
+
+    from agent.settings import Settings
+    from evals.load import BackgroundServer, free_port
+    from ui.api import build_api, mount_with_gradio
+    from ui.app import build_app
+
+    agent = make_agent(chat_model=None)
+    settings = Settings(data_dir=tmp_path)
+    app = mount_with_gradio(build_api(agent, store, settings), build_app(agent, store, settings), footer_links=[])
+    server = BackgroundServer(app, free_port()).start()
+    try:
+        history, cards, _banner, _box = Client(server.url + "/", verbose=False).predict("I loved Toy Story",
+                                                                                         api_name="/chat")
+        assert cards and history[0]["role"] == "user"
+        body = httpx.post(server.url + "/api/v1/sessions").json()
+        r = httpx.post(f"{server.url}/api/v1/sessions/{body['session_id']}/turns", json={"text": "scary movies"},
+                       headers={"Authorization": f"Bearer {body['token']}"}, timeout=60)
+        assert r.status_code == 200 and r.json()["recommendations"]
+        assert store.counts()["sessions"] == 2  # the Gradio chat session and the API session
+    finally:
+        server.stop()

@@ -136,17 +136,40 @@ _SCHEMAS: dict[str, tuple[type[BaseModel], str]] = {
 }
 
 
+class PlanSearchArgs(_Strict):
+    query: str = Field(..., min_length=1, max_length=200, description="What the user wants, in a few words.")
+
+
+class PlanSimilarArgs(_Strict):
+    title: str = Field(..., min_length=1, max_length=120, description="The movie title the user named.")
+
+
+class PlanPreferenceArgs(_Strict):
+    liked: list[str] = Field(default_factory=list, max_length=5, description="Titles the user liked.")
+    disliked: list[str] = Field(default_factory=list, max_length=5, description="Titles the user disliked.")
+
+
+#: compact argument schemas for small models: every optional field is one more thing to get wrong
+#: (and more tokens to decode); years and genres come from the deterministic understanding instead
+_COMPACT: dict[str, type[BaseModel]] = {
+    "search_items": PlanSearchArgs, "similar_items": PlanSimilarArgs, "record_preference": PlanPreferenceArgs,
+}
+
+
 class Toolbox:
     """The tools for one turn, bound to the session state and the candidate bus."""
 
     def __init__(self, services: ToolServices, state: PreferenceState, bus: CandidateBus,
                  explain: Callable[[list[str]], list[dict[str, Any]]] | None = None,
-                 default_query: str = "") -> None:
+                 default_query: str = "", user_text: str | None = None) -> None:
         self.services = services
         self.state = state
         self.bus = bus
         self.explain = explain
         self.default_query = default_query
+        #: when given, titles the model passes must have been mentioned by the user (grounding)
+        self.user_text = user_text
+        self._mentioned_ids: set[str] | None = None
         self.outcomes: list[ToolOutcome] = []
         self.final: RespondArgs | None = None
         self._impl: dict[str, Callable[[BaseModel], Any]] = {
@@ -164,11 +187,17 @@ class Toolbox:
             names = [n for n in names if n not in ("search_items", "similar_items")]
         return names
 
-    def langchain_tools(self, names: list[str] | None = None) -> list[StructuredTool]:
-        """LangChain tools for binding to a chat model (schemas only; we execute them ourselves)."""
+    def langchain_tools(self, names: list[str] | None = None, compact: bool = False) -> list[StructuredTool]:
+        """LangChain tools for binding to a chat model (schemas only; we execute them ourselves).
+
+        ``compact``: the small-model schemas (see ``_COMPACT``); calls are still validated against
+        the full schema, of which each compact one is a subset.
+        """
         out = []
         for name in names or self.names():
             schema, description = _SCHEMAS[name]
+            if compact and name in _COMPACT:
+                schema = _COMPACT[name]
             out.append(StructuredTool.from_function(
                 func=lambda _n=name, **kw: self.run(_n, kw).content,
                 name=name, description=description, args_schema=schema,
@@ -250,6 +279,16 @@ class Toolbox:
         note = {} if base == a.query else {"query_used": base, "note": "the given query did not match the conversation"}
         return {"found": len(chosen), **note, "candidates": self.bus.summary(limit=8)}
 
+    def mentioned_by_user(self, item_id: str) -> bool:
+        """Did the user name this item (this message, or earlier in the session)?"""
+        if self.user_text is None:
+            return True
+        if self._mentioned_ids is None:
+            self._mentioned_ids = {m.item_id for m in self.services.resolver.find(self.user_text)}
+            for name in ("mentioned", "liked", "disliked", "seen"):
+                self._mentioned_ids.update(getattr(self.state, name, ()))
+        return item_id in self._mentioned_ids
+
     def _similar(self, a: SimilarArgs) -> dict[str, Any]:
         match = self.services.resolver.lookup(a.title)
         if match is None and a.title in self.services.catalog:
@@ -258,6 +297,8 @@ class Toolbox:
             raise WhyRecError(f"no catalog movie matches {a.title!r}; ask the user to check the title")
         else:
             seed = match.item_id
+        if not self.mentioned_by_user(seed):
+            raise WhyRecError(f"the user did not mention {a.title!r}; use search_items with what they asked for")
         hits = self.services.retriever.similar(seed, k=a.k, filters=self._filters(None, None) or None,
                                                exclude_ids=self.state.excluded_ids() | {seed})
         seed_title = self.services.catalog.get(seed).display_title
@@ -309,15 +350,22 @@ class Toolbox:
     def _record(self, a: PreferenceArgs) -> dict[str, Any]:
         recorded: dict[str, list[str]] = {"liked": [], "disliked": [], "seen": []}
         unknown: list[str] = []
+        not_mentioned: list[str] = []
         for kind, titles in (("liked", a.liked), ("disliked", a.disliked), ("seen", a.seen)):
             for t in titles:
                 m = self.services.resolver.lookup(t)
                 if m is None:
                     unknown.append(t)
                     continue
+                if not self.mentioned_by_user(m.item_id):  # the model may not invent the user's taste
+                    not_mentioned.append(t)
+                    continue
                 {"liked": self.state.like, "disliked": self.state.dislike, "seen": self.state.mark_seen}[kind](m.item_id)
                 recorded[kind].append(self.services.catalog.get(m.item_id).display_title)
-        return {"recorded": recorded, "not_in_catalog": unknown}
+        out: dict[str, Any] = {"recorded": recorded, "not_in_catalog": unknown}
+        if not_mentioned:
+            out["ignored_not_mentioned_by_user"] = not_mentioned
+        return out
 
     def _causal_graph(self, _a: _NoArgs) -> dict[str, Any]:
         return self.services.causal.graph_summary()  # type: ignore[union-attr]
