@@ -11,7 +11,7 @@ export ANONYMIZED_TELEMETRY := False
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: demo test venv llm-env browser-env assets serve-llm ui lint bench clean-data help
+.PHONY: demo test venv llm-env browser-env postgres-env assets serve-llm ui lint bench help
 
 help:
 	@echo "make demo   - install everything, prepare assets, start the LLM server and the chat UI"
@@ -34,6 +34,9 @@ llm-env: venv
 
 browser-env:
 	bash scripts/setup_browser.sh
+
+postgres-env:
+	bash scripts/setup_postgres.sh
 
 # -- assets (each command caches its own output under $(DATA_DIR); the stamp skips them all) ---
 ASSET_STAMP := $(DATA_DIR)/.assets-ready
@@ -59,7 +62,7 @@ demo: venv llm-env assets serve-llm
 	$(BIN)/whyrec ui
 
 # -- tests --------------------------------------------------------------------------------
-test: venv llm-env browser-env
+test: venv llm-env browser-env postgres-env
 	$(BIN)/pytest
 
 lint: venv

@@ -20,6 +20,7 @@ from dataclasses import asdict
 from typing import Any
 
 from agent import replies
+from agent.explaining import plain_tags
 from agent.prompts import PROMPT_VERSION, planning_messages
 from agent.settings import Settings
 from agent.state import DialogueState
@@ -387,7 +388,7 @@ class WhyRecAgent:
                 scores={**cand.scores, "final": cand.final_score, "retrieval": cand.retrieval_score,
                         "features": features, "sources": cand.sources},
                 evidence=bundle.to_dict(), versions=self.versions)
-            card = RecCard(rec_id, item_id, item.title, item.year, tuple(item.tags[:6]), rank,
+            card = RecCard(rec_id, item_id, item.title, item.year, plain_tags(item.tags)[:6], rank,
                            round(cand.final_score, 4), "", "pending", False, (), {"bundle": bundle})
             cards.append(card)
             emit("recommendation", _card_dict(card))

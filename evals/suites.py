@@ -21,15 +21,26 @@ Progress = Callable[[float, str], None]
 DIALOGUES_DIR = Path(__file__).resolve().parent / "dialogues"
 
 
-def _no_llm_agent(rt: Any) -> Any:
-    """The same agent wiring with the LLM switched off (the deterministic, limited-mode path)."""
+def _eval_agent(rt: Any, llm_on: bool, degrade_cooldown_s: float | None = None) -> Any:
+    """A private agent with the runtime's wiring, for one evaluation run.
+
+    Never the app's own agent object: (1) no online learner, so scripted like/dislike feedback
+    does not train the served RL policy (runs would otherwise change the model they measure);
+    (2) its own degrade cool-down, so one slow LLM reply does not put every script that starts
+    in the next seconds into limited mode. ``llm_on=False`` is the deterministic path.
+    """
     from agent.explaining import CheckedExplainer
     from agent.loop import WhyRecAgent
 
     a = rt.agent
-    return WhyRecAgent(chat_model=None, services=rt.services, store=rt.store, settings=rt.settings,
-                       explainer=CheckedExplainer(None, rt.catalog), evidence_builder=a.evidence_builder,
-                       versions={**a.versions, "llm": "none"}, tool_mode=a.tool_mode)
+    model = a.chat_model if llm_on else None
+    return WhyRecAgent(chat_model=model, services=rt.services, store=rt.store, settings=rt.settings,
+                       explainer=a.explainer if llm_on else CheckedExplainer(None, rt.catalog),
+                       evidence_builder=a.evidence_builder,
+                       versions={**a.versions, **({} if llm_on else {"llm": "none"})}, tool_mode=a.tool_mode,
+                       online_learner=None, plan_timeout_s=getattr(a, "plan_timeout_s", 6.0),
+                       degrade_cooldown_s=(getattr(a, "degrade_cooldown_s", 10.0) if degrade_cooldown_s is None
+                                           else degrade_cooldown_s))
 
 
 def _runtime_config(rt: Any, settings: Any, llm_on: bool, **extra: Any) -> dict[str, Any]:
@@ -46,9 +57,9 @@ def run_dialogue_suite(settings: Any, paths: list[str | Path], *, use_llm: bool 
                        retry_llm_each_turn: bool = True) -> tuple[dict, dict]:
     """(report, written) for the scripts under ``paths`` against the configured runtime.
 
-    ``retry_llm_each_turn`` sets the agent's degrade cool-down to 0 for the run: otherwise one
-    slow LLM reply puts every script that starts in the next seconds into limited mode, and
-    the "LLM on" numbers would measure the cool-down instead of the model.
+    ``retry_llm_each_turn``: the run's agent tries the LLM on every turn (degrade cool-down 0);
+    otherwise the "LLM on" numbers would partly measure the cool-down instead of the model.
+    Online learning is always off during a run (see ``_eval_agent``).
     """
     from agent.runtime import build_runtime
     from evals.dialogue_runner import run_scripts, summarise
@@ -57,14 +68,11 @@ def run_dialogue_suite(settings: Any, paths: list[str | Path], *, use_llm: bool 
 
     scripts, load_errors = load_scripts([Path(p) for p in paths])
     rt = runtime or build_runtime(settings, use_llm=use_llm)
-    llm_agent = rt.agent if (use_llm and rt.chat_model is not None) else None
-    plain = _no_llm_agent(rt)
+    llm_agent = (_eval_agent(rt, True, 0.0 if retry_llm_each_turn else None)
+                 if (use_llm and rt.chat_model is not None) else None)
+    plain = _eval_agent(rt, False)
     if use_llm and llm_agent is None:
         log.warning("no chat model: every script runs with the LLM off")
-    cooldown = getattr(llm_agent, "degrade_cooldown_s", None)
-    if llm_agent is not None and retry_llm_each_turn and cooldown is not None:
-        llm_agent.degrade_cooldown_s = 0.0
-    run_cooldown = getattr(llm_agent, "degrade_cooldown_s", None)
 
     def agent_for(llm_on: bool) -> Any:
         return llm_agent if (llm_on and llm_agent is not None) else plain
@@ -77,12 +85,8 @@ def run_dialogue_suite(settings: Any, paths: list[str | Path], *, use_llm: bool 
         with lock, partial.open("a", encoding="utf-8") as fh:
             fh.write(json.dumps(o.to_dict(), default=str) + "\n")
 
-    try:
-        outcomes = run_scripts(scripts, agent_for, rt.catalog, workers=workers, progress=progress,
-                               progress_cb=progress_cb, on_result=keep)
-    finally:
-        if cooldown is not None and llm_agent is not None:
-            llm_agent.degrade_cooldown_s = cooldown  # the UI's agent goes back to its own setting
+    outcomes = run_scripts(scripts, agent_for, rt.catalog, workers=workers, progress=progress,
+                           progress_cb=progress_cb, on_result=keep)
     summary = summarise(outcomes)
     pop = {it.item_id: float(it.popularity) for it in rt.catalog.items}
     report = {
@@ -90,7 +94,7 @@ def run_dialogue_suite(settings: Any, paths: list[str | Path], *, use_llm: bool 
         "config": _runtime_config(rt, settings, llm_agent is not None, workers=workers,
                                   paths=[str(p) for p in paths], scripts=len(scripts),
                                   scripts_hash=_scripts_hash(scripts),
-                                  degrade_cooldown_s=run_cooldown,
+                                  degrade_cooldown_s=getattr(llm_agent, "degrade_cooldown_s", None), online_learning="off",
                                   plan_timeout_s=getattr(llm_agent, "plan_timeout_s", None)),
         "summary": summary,
         "fairness": fairness_diversity(summary["recommended_ids"], pop),
@@ -172,11 +176,16 @@ def run_simulation(settings: Any, *, n: int = 20, max_turns: int = 5, split: Pat
     rt = runtime or build_runtime(settings, use_llm=True)
     split = Path(split) if split else default_redial_dir() / "valid_data.jsonl"
     targets = pick_targets(split, rt.catalog, n, seed=settings.seed)
+    import dataclasses
+
+    # a private agent: no online learning, LLM tried on every turn (see _eval_agent)
+    rt = dataclasses.replace(rt, agent=_eval_agent(rt, rt.chat_model is not None, 0.0))
     report = run_episodes(rt, targets, max_turns=max_turns, simulator=simulator, settings=settings,
                           progress=progress, progress_cb=progress_cb)
     pop = {it.item_id: float(it.popularity) for it in rt.catalog.items}
     report["fairness"] = fairness_diversity(report.pop("recommended_ids"), pop)
     report["config"] = _runtime_config(rt, settings, rt.chat_model is not None, simulator=report["simulator"],
-                                       split=str(split), n=n, max_turns=max_turns)
+                                       split=str(split), n=n, max_turns=max_turns,
+                                       online_learning="off")
     written = write_report(report, new_run_dir(f"simulate-{report['simulator'].split()[0]}", out))
     return report, written

@@ -62,9 +62,7 @@ class EvalRunner:
                 paths = [s.source for s in scripts if s.category == cat]
             _, written = run_dialogue_suite(self.settings, paths, use_llm=True, workers=2, name=f"ui-{cat}",
                                             progress=False, progress_cb=progress_cb, runtime=self._runtime(),
-                                            out=self._out(f"dialogues-{cat}"),
-                                            # the app's agent serves chat users too: leave its cool-down alone
-                                            retry_llm_each_turn=False)
+                                            out=self._out(f"dialogues-{cat}"))
         elif suite == REDIAL_SUITE:
             from evals.redial_bench import PIPELINES
             from tools.redial import default_redial_dir

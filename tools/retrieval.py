@@ -37,6 +37,7 @@ from tools.errors import InputError, NotFoundError
 from tools.lexical import LexicalIndex
 from tools.retrieval_filters import POPULARITY_BANDS, CatalogFacets, SearchFilters
 from tools.vector_index import IndexReport, build_index, index_status, open_chroma_client, open_collection
+from tools.vector_matrix import VectorMatrix
 
 __all__ = [
     "POPULARITY_BANDS",
@@ -60,6 +61,9 @@ MAX_QUERY_CHARS = 2000
 _SELECTIVE_ROWS = 2000
 #: never ask Chroma for more neighbours than this in one over-fetch round
 _MAX_FETCH = 20_000
+#: in ``filter_mode="auto"``, filters keeping less than this fraction of the catalog are searched
+#: exactly over the in-memory vector matrix; broader ones over-fetch from HNSW (a few extra rows)
+_EXACT_BELOW = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +151,13 @@ class ChromaRetriever(Retriever):
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = query_cache_size
         self._lock = threading.Lock()
+        #: float32 copy of the item vectors for exact filtered search; read on first use
+        #: (rows x dim x 4 bytes: 154 MB at 100k items) -- call ``load_vectors()`` to pay it up front
+        self.vectors = VectorMatrix(collection, self._ids)
+
+    def load_vectors(self) -> int:
+        """Read the in-memory vector matrix now (else the first filtered query does); returns its bytes."""
+        return self.vectors.load().nbytes
 
     # -- helpers --------------------------------------------------------------
     def embed_query(self, query: str) -> np.ndarray:
@@ -174,6 +185,9 @@ class ChromaRetriever(Retriever):
         allowed = int(mask.sum())
         if allowed == 0 or self._count == 0:
             return []
+        frac = allowed / max(self.facets.size, 1)
+        if self.filter_mode == "auto" and frac < _EXACT_BELOW:
+            return self.vectors.top(qvec, mask, depth)
         q = [qvec.tolist()]
         if allowed <= _SELECTIVE_ROWS and allowed < self._count:
             ids = [self._ids[r] for r in np.flatnonzero(mask)]
@@ -187,7 +201,6 @@ class ChromaRetriever(Retriever):
         # and filters keeping <= 2000 rows took the exact ``ids=`` path above). "auto" therefore
         # uses the mask; "where" is kept for comparison (evals/bench_retrieval.py measures both).
         where = self.facets.where(filters)
-        frac = allowed / max(self.facets.size, 1)
         use_where = where is not None and self.filter_mode == "where"
         if use_where:
             n = min(self._count, depth + min(self.facets.size - allowed, 4 * depth) + 10)
@@ -205,6 +218,9 @@ class ChromaRetriever(Retriever):
     def _vector_scores(self, qvec: np.ndarray, item_ids: list[str]) -> dict[str, float]:
         if not item_ids:
             return {}
+        if self.vectors.loaded:
+            found = self.vectors.scores(qvec, [self._row[i] for i in item_ids])
+            return {self._ids[r]: s for r, s in found.items()}
         got = self.collection.get(ids=item_ids, include=["embeddings"])
         embs = np.asarray(got["embeddings"], dtype=np.float32)
         return {i: float(e @ qvec) for i, e in zip(got["ids"], embs, strict=True)}
