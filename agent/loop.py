@@ -170,7 +170,10 @@ class WhyRecAgent:
         if len(bus):
             toolbox.run("score_candidates", {"scorer": "default"})
         excluded = state.excluded_ids() if exclude_mentioned else set(state.disliked)
-        return [c.item_id for c in bus.ranked() if c.item_id not in excluded][:k]
+        cat = self.services.catalog
+        named = {_title_key(cat.get(i).title) for i in excluded if i in cat} if exclude_mentioned else set()
+        return [c.item_id for c in bus.ranked()
+                if c.item_id not in excluded and _title_key(cat.get(c.item_id).title) not in named][:k]
 
     # -- the turn ---------------------------------------------------------------------------------
     def _lock_for(self, session_id: str) -> threading.Lock:
@@ -363,15 +366,22 @@ class WhyRecAgent:
                 return False
             return not (c.year_max is not None and (y is None or y > c.year_max))
 
+        # the catalog lists some films twice (with and without a year): a title the user already
+        # named, or one already on this slate, is the same film and never a recommendation
+        taken_titles = {_title_key(cat.get(i).title) for i in excluded if i in cat}
+
+        def fresh(i: str) -> bool:
+            return i not in excluded and ok(i) and _title_key(cat.get(i).title) not in taken_titles
+
         chosen: list[str] = []
-        if toolbox.final is not None:  # the model's picks first, but only real candidates
-            chosen = [i for i in toolbox.final.item_ids if i in bus and i not in excluded and ok(i)]
-        for cand in bus.ranked():
+        picks = [i for i in toolbox.final.item_ids if i in bus] if toolbox.final is not None else []
+        for item_id in [*picks, *(c.item_id for c in bus.ranked())]:  # the model's picks first
             if len(chosen) >= self.settings.recs_per_turn:
                 break
-            if cand.item_id not in excluded and cand.item_id not in chosen and ok(cand.item_id):
-                chosen.append(cand.item_id)
-        return chosen[: self.settings.recs_per_turn]
+            if item_id not in chosen and fresh(item_id):
+                chosen.append(item_id)
+                taken_titles.add(_title_key(cat.get(item_id).title))
+        return chosen
 
     def _persist_cards(self, session_id: str, turn_index: int, slate: list[str], bus: CandidateBus,
                        toolbox: Toolbox, emit: Callable[[str, dict[str, Any]], None]) -> list[RecCard]:
@@ -452,6 +462,10 @@ class _Observed:
         outcome = self._tb.run(name, arguments)
         self._on(outcome)
         return outcome
+
+
+def _title_key(title: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9]+", title.lower()))
 
 
 def _chunks(text: str, size: int = 24) -> Iterator[str]:

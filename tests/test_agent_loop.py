@@ -197,3 +197,23 @@ def test_model_cannot_invent_the_users_taste_or_seed(make_agent, store):
     assert "ignored_not_mentioned_by_user" in res.tool_trace[0].result_summary
     assert not res.tool_trace[1].ok and "did not mention" in res.tool_trace[1].result_summary
     assert {c.item_id for c in res.recommendations} <= HORROR
+
+
+def test_duplicate_catalog_entry_of_a_named_film_is_not_recommended(make_agent, agent_catalog):
+    """The catalog can list one film twice (with and without a year); the slate skips the twin."""
+    from tools.agent_tools import Toolbox
+    from tools.candidates import CandidateBus
+    from tools.catalog import Catalog, Item
+
+    twin = Item("1dup", "Toy Story", None, ("Animation",), ("pixar",), 0.99, "")
+    cat = Catalog((*agent_catalog.items, twin), agent_catalog.interactions, "with-twin")
+    agent = make_agent([])
+    agent.services.catalog = cat
+    state = DialogueState()
+    state.like("1")  # the user named Toy Story (1995)
+    bus = CandidateBus(cat)
+    for rank, item_id in enumerate(["1dup", "2", "2", "31", "3"]):
+        bus.add(item_id, source="test", retrieval_score=1.0 - rank / 10)
+        bus.get(item_id).final_score = 1.0 - rank / 10
+    slate = agent._slate(bus, Toolbox(agent.services, state, bus), state)
+    assert "1dup" not in slate and slate[:3] == ["2", "31", "3"]

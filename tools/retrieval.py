@@ -14,10 +14,12 @@ Callers (agent tools, evals, the RL simulator) see only our dataclasses -- ``Ite
     more = r.similar(hits[0].item_id, k=5)
 
 Speed: query embeddings are LRU-cached, the lexical index and the filter arrays are numpy.
-Filters are applied as an in-memory row mask over an over-fetched neighbour list (or Chroma's
-exact ``ids=`` allow-list when a filter keeps <= 2000 items); ``filter_mode="where"`` pushes
-year/popularity into Chroma's metadata ``where`` instead, which measured ~1 s per query at
-100k items. See ``evals/bench_retrieval.py`` and ``evals/results/retrieval.md``.
+A filter keeping < 50% of the catalog is searched exactly over an in-memory float32 copy of the
+item vectors (``tools.vector_matrix``; read from Chroma on first use, 154 MB at 100k items);
+broader filters over-fetch HNSW neighbours and mask them. ``filter_mode="mask"`` always uses the
+HNSW over-fetch (or Chroma's exact ``ids=`` allow-list when a filter keeps <= 2000 items), and
+``filter_mode="where"`` pushes year/popularity into Chroma's metadata ``where``, which measured
+~1 s per query at 100k items. See ``evals/bench_retrieval.py`` and ``evals/results/retrieval.md``.
 """
 
 from __future__ import annotations
@@ -135,7 +137,8 @@ class ChromaRetriever(Retriever):
     """Hybrid (vector + lexical) retriever over a verified Chroma collection of ``catalog``."""
 
     def __init__(self, catalog: Catalog, collection: Any, embedder: Any, hybrid: bool = True,
-                 query_cache_size: int = 1024, filter_mode: str = "auto") -> None:
+                 query_cache_size: int = 1024, filter_mode: str = "auto",
+                 vectors: VectorMatrix | None = None) -> None:
         if filter_mode not in ("auto", "where", "mask"):
             raise InputError(f"filter_mode must be 'auto', 'where' or 'mask' (got {filter_mode!r})")
         self.filter_mode = filter_mode
@@ -153,7 +156,8 @@ class ChromaRetriever(Retriever):
         self._lock = threading.Lock()
         #: float32 copy of the item vectors for exact filtered search; read on first use
         #: (rows x dim x 4 bytes: 154 MB at 100k items) -- call ``load_vectors()`` to pay it up front
-        self.vectors = VectorMatrix(collection, self._ids)
+        #: (pass ``vectors=`` to share one matrix between retrievers over the same collection)
+        self.vectors = vectors if vectors is not None else VectorMatrix(collection, self._ids)
 
     def load_vectors(self) -> int:
         """Read the in-memory vector matrix now (else the first filtered query does); returns its bytes."""
