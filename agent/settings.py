@@ -43,7 +43,8 @@ class Settings(BaseSettings):
     # NoDecode: the env value reaches ``_split_urls`` as text, so "http://a/v1,http://b/v1" works
     llm_base_urls: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["http://127.0.0.1:8000/v1"],
-        description="One or more OpenAI-compatible base URLs; several are used round-robin with failover.",
+        description="One or more OpenAI-compatible base URLs; several are used round-robin with failover. "
+        "Default: the local server on llm_port.",
     )
     llm_model: str = Field("smollm2-135m-instruct", description="Served model name.")
     llm_model_path: Path | None = Field(
@@ -112,6 +113,9 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
+        if "llm_base_urls" not in self.model_fields_set:
+            # not given: follow llm_port, so `WHYREC_LLM_PORT=8010` moves the server and the client together
+            object.__setattr__(self, "llm_base_urls", [f"http://127.0.0.1:{self.llm_port}/v1"])
         if not self.llm_base_urls:
             raise ValueError("llm_base_urls is empty: give at least one URL, e.g. http://127.0.0.1:8000/v1")
         for url in self.llm_base_urls:
