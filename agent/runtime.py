@@ -116,8 +116,10 @@ def build_runtime(settings: Settings, *, use_llm: bool = True, chat_model: Any |
     retriever = open_retriever_from_settings(settings, catalog)
     scorers = load_scorers(settings, catalog, notes)
     if warm:
-        # load the embedding model now, not on the first user's first message
+        # load the embedding model and the in-memory vectors now, not on the first user's first message
         retriever.search("warm up", k=1)
+        if hasattr(retriever, "load_vectors"):
+            retriever.load_vectors()
     default_scorer = settings.scorer if settings.scorer in scorers else (
         "lightgcn" if "lightgcn" in scorers else "popularity")
     study, effect = _causal(settings, notes)

@@ -89,11 +89,6 @@ class VectorMatrix:
             raise RuntimeError("vector matrix failed to load")
         return self._matrix, self._present
 
-    def vector(self, row: int) -> np.ndarray | None:
-        """The unit vector of ``row`` (None when the collection holds none for it)."""
-        matrix, present = self._arrays()
-        return matrix[row] if present[row] else None
-
     def scores(self, query: np.ndarray, rows: Sequence[int]) -> dict[int, float]:
         """Cosine similarity of ``query`` to each of ``rows`` that has a vector."""
         matrix, present = self._arrays()
