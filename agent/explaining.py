@@ -11,14 +11,18 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
+import threading
+import time
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from tools.agent_tools import Toolbox
 from tools.candidates import Candidate
 from tools.catalog import Catalog, Item
 from tools.evidence import build_evidence
-from tools.explain import explain_items
+from tools.explain import explain_item, explain_items
 from tools.faithfulness_titles import TitleIndex
 from tools.scorers.base import Scorer, ScoringContext
 
@@ -73,22 +77,48 @@ class EvidenceAssembler:
 
 
 class CheckedExplainer:
-    """bundles -> checked explanations as dicts; templates only when degraded or no LLM."""
+    """bundles -> checked explanations as dicts; templates when degraded, without an LLM, or late.
+
+    Why a deadline: the user should not wait on a slow server for sentences a template can give
+    faithfully. Each item's LLM explanation that has not passed the check within ``deadline_s``
+    is replaced by its template (recorded as ``deadline_exceeded`` in the check), so a turn's
+    explanations are bounded in time and every one shown is still checked.
+    """
 
     def __init__(self, chat_model: Any | None, catalog: Catalog, max_concurrency: int = 5,
-                 max_tokens: int = 160) -> None:
+                 max_tokens: int = 160, deadline_s: float | None = None) -> None:
         self.chat_model = chat_model
         self.index = TitleIndex.coerce(catalog)
         self.max_concurrency = max_concurrency
         self.max_tokens = max_tokens
+        self.deadline_s = deadline_s
+        self._pool = ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix="explain")
+
+    def _generate(self, bundles: list[Any], model: Any | None) -> list[tuple[Any, bool]]:
+        if model is None or self.deadline_s is None:
+            return [(e, False) for e in explain_items(bundles, model, self.index, max_concurrency=self.max_concurrency,
+                                                      max_tokens=self.max_tokens)]
+        down = threading.Event()
+        futures = [self._pool.submit(explain_item, b, model, self.index, llm_down=down, max_tokens=self.max_tokens)
+                   for b in bundles]
+        deadline = time.monotonic() + self.deadline_s
+        out = []
+        for bundle, fut in zip(bundles, futures, strict=True):
+            try:
+                out.append((fut.result(timeout=max(0.0, deadline - time.monotonic())), False))
+            except FutureTimeout:
+                fut.cancel()  # not started yet -> never sent; running ones finish in the background
+                out.append((explain_item(bundle, None, self.index), True))
+        return out
 
     def __call__(self, bundles: list[Any], degraded: bool) -> list[dict[str, Any]]:
         model = None if degraded else self.chat_model
         out = []
-        for exp in explain_items(bundles, model, self.index, max_concurrency=self.max_concurrency,
-                                 max_tokens=self.max_tokens):
-            out.append({"text": exp.text, "path": exp.path, "check": exp.to_dict()["check"] | {
+        for exp, late in self._generate(bundles, model):
+            check = exp.to_dict()["check"] | {
                 "llm_attempts": exp.llm_attempts, "rejected": list(exp.rejected), "prompt_id": exp.prompt_id,
-                "sentences": [s.to_dict() for s in exp.sentences]},
-                "lines": list(exp.evidence_lines)})
+                "sentences": [s.to_dict() for s in exp.sentences]}
+            if late:
+                check["deadline_exceeded"] = self.deadline_s
+            out.append({"text": exp.text, "path": exp.path, "check": check, "lines": list(exp.evidence_lines)})
         return out

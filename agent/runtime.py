@@ -142,7 +142,8 @@ def build_runtime(settings: Settings, *, use_llm: bool = True, chat_model: Any |
     agent = WhyRecAgent(
         chat_model=chat_model, services=services, store=store, settings=settings,
         explainer=CheckedExplainer(chat_model, catalog, max_concurrency=settings.explain_concurrency,
-                                    max_tokens=settings.explain_max_tokens), evidence_builder=EvidenceAssembler(catalog, scorers, effect),
+                                    max_tokens=settings.explain_max_tokens, deadline_s=settings.explain_deadline_s),
+        evidence_builder=EvidenceAssembler(catalog, scorers, effect),
         versions=versions, tool_mode=mode, online_learner=learner, plan_timeout_s=settings.llm_plan_timeout_s,
     )
     for n in notes:

@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(30, ge=1, le=100_000)
     scorer: Literal["popularity", "lightgcn", "rl"] = "rl"
     explain_max_tokens: int = Field(256, ge=32, le=4096, description="Token budget of one LLM explanation.")
+    explain_deadline_s: float | None = Field(
+        3.0, gt=0, description="LLM explanations not checked by then are replaced by templates; None = wait."
+    )
     explain_concurrency: int = Field(5, ge=1, le=64, description="Explanations generated at once.")
     rl_online_updates: bool = Field(True, description="Update the RL policy from chat feedback (bounded, seeded).")
     llm_plan_timeout_s: float = Field(6.0, gt=0, description="Per-call limit for the planning step before degrading.")

@@ -1,0 +1,48 @@
+"""The explanation step's time budget: late LLM explanations give way to checked templates."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
+
+from agent.explaining import CheckedExplainer
+from tools.evidence import build_evidence
+
+
+class SlowModel(BaseChatModel):
+    """Answers correctly, but only after ``delay`` seconds (a loaded server)."""
+
+    delay: float = 2.0
+
+    @property
+    def _llm_type(self) -> str:
+        return "slow-fake"
+
+    def _generate(self, messages: list[Any], stop: Any = None, run_manager: Any = None, **kw: Any) -> ChatResult:
+        time.sleep(self.delay)
+        text = '{"sentences": [{"text": "Toy Story 2 was released in 1999.", "evidence_keys": ["item.title", "item.year"]}]}'
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(text))])
+
+
+def _bundles(agent_catalog, ids=("2", "3")):
+    return [build_evidence(agent_catalog.get(i), query="pixar", versions={"catalog": "t"}, title_of=agent_catalog)
+            for i in ids]
+
+
+def test_late_llm_explanations_become_checked_templates(agent_catalog):
+    explainer = CheckedExplainer(SlowModel(delay=2.0), agent_catalog, max_concurrency=2, deadline_s=0.3)
+    t0 = time.perf_counter()
+    out = explainer(_bundles(agent_catalog), degraded=False)
+    assert time.perf_counter() - t0 < 1.5
+    assert all(o["path"] == "template" and o["check"]["passed"] for o in out)
+    assert all(o["check"]["deadline_exceeded"] == 0.3 for o in out)
+
+
+def test_fast_llm_explanations_are_used(agent_catalog):
+    explainer = CheckedExplainer(SlowModel(delay=0.0), agent_catalog, max_concurrency=2, deadline_s=5.0)
+    out = explainer(_bundles(agent_catalog, ("2",)), degraded=False)
+    assert out[0]["path"] == "llm" and out[0]["check"]["passed"] and "deadline_exceeded" not in out[0]["check"]
