@@ -65,7 +65,8 @@ class WhyRecAgent:
         self.explainer = explainer
         self.evidence_builder = evidence_builder
         self.tool_mode = tool_mode
-        self.strategy = make_strategy(tool_mode, chat_model, settings.max_tool_calls_per_turn) if chat_model else None
+        self.strategy = (make_strategy(tool_mode, chat_model, settings.max_tool_calls_per_turn,
+                                       settings.llm_plan_retries) if chat_model else None)
         self.versions = {**(versions or {}), "prompt": PROMPT_VERSION,
                          "strategy": self.strategy.name if self.strategy else "deterministic"}
         self.online_learner = online_learner

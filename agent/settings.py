@@ -86,10 +86,13 @@ class Settings(BaseSettings):
     scorer: Literal["popularity", "lightgcn", "rl"] = "rl"
     explain_max_tokens: int = Field(256, ge=32, le=4096, description="Token budget of one LLM explanation.")
     explain_deadline_s: float | None = Field(
-        3.0, gt=0, description="LLM explanations not checked by then are replaced by templates; None = wait."
+        2.0, gt=0, description="LLM explanations not checked by then are replaced by templates; None = wait."
     )
     explain_concurrency: int = Field(5, ge=1, le=64, description="Explanations generated at once.")
     rl_online_updates: bool = Field(True, description="Update the RL policy from chat feedback (bounded, seeded).")
+    llm_plan_retries: int = Field(
+        0, ge=0, le=5, description="Small-model planning: extra tries after a failed tool call (each ~1.6 s on CPU)."
+    )
     llm_plan_timeout_s: float = Field(6.0, gt=0, description="Per-call limit for the planning step before degrading.")
 
     # -- UI -----------------------------------------------------------------

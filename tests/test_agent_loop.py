@@ -38,7 +38,7 @@ def test_tool_order_and_cards_from_tools(make_agent, store):
 
 def test_invalid_arguments_go_back_to_the_model_and_turn_survives(make_agent):
     agent = make_agent([tool_call("search_items", query="", k=5000, bogus=1),
-                        tool_call("similar_items", title="Toy Story")])
+                        tool_call("similar_items", title="Toy Story")], llm_plan_retries=1)
     sid = agent.new_session()
     res = agent.turn(sid, "more like Toy Story")
     trace = res.tool_trace
