@@ -8,6 +8,7 @@ WHYREC_SKIP_BROWSER_TESTS=1 to skip on machines without Chromium.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -41,6 +42,27 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@contextlib.contextmanager
+def _browser_page(demo, chromium: str):
+    """Launch ``demo`` on a free loopback port and yield (page, base_url); always tear both down."""
+    from playwright.sync_api import sync_playwright
+
+    from ui.app import launch_app
+
+    port = _free_port()
+    launch_app(demo, port=port, prevent_thread_lock=True)
+    OUT_DIR.mkdir(exist_ok=True)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+            try:
+                yield browser.new_page(viewport={"width": 1360, "height": 1000}), f"http://127.0.0.1:{port}/"
+            finally:
+                browser.close()
+    finally:
+        demo.close()
+
+
 def _real_items():
     """A small real catalog: the shipped demo catalog, else the ReDial movie table."""
     from tools.catalog import Item, load_catalog
@@ -61,47 +83,37 @@ def _real_items():
 
 def test_chat_card_and_feedback_in_browser(store, tmp_path):
     chromium = _chromium()
-    from playwright.sync_api import sync_playwright
 
     from agent.settings import Settings
-    from ui.app import build_app, launch_app
+    from ui.app import build_app
 
     agent = FakeAgent(store, _real_items(), k=3)
     demo = build_app(agent, store, Settings(data_dir=tmp_path, support_username=None, support_password=None))
-    port = _free_port()
-    launch_app(demo, port=port, prevent_thread_lock=True)
-    OUT_DIR.mkdir(exist_ok=True)
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1360, "height": 1000})
-            outside: list[str] = []  # nothing may leave the machine (fonts, analytics, CDNs)
-            page.on("request", lambda r: None if r.url.startswith(("http://127.0.0.1", "data:", "blob:"))
-                    else outside.append(r.url))
-            page.goto(f"http://127.0.0.1:{port}/", wait_until="domcontentloaded")
-            box = page.locator("#wr-input textarea")
-            box.wait_for(timeout=30_000)
-            box.fill("I loved Toy Story and Up, what should I watch next?")
-            box.press("Enter")
+    with _browser_page(demo, chromium) as (page, url):
+        outside: list[str] = []  # nothing may leave the machine (fonts, analytics, CDNs)
+        page.on("request", lambda r: None if r.url.startswith(("http://127.0.0.1", "data:", "blob:"))
+                else outside.append(r.url))
+        page.goto(url, wait_until="domcontentloaded")
+        box = page.locator("#wr-input textarea")
+        box.wait_for(timeout=30_000)
+        box.fill("I loved Toy Story and Up, what should I watch next?")
+        box.press("Enter")
 
-            card = page.locator(".wr-card").first
-            card.wait_for(timeout=30_000)
-            page.locator(".wr-card .wr-expl:not(.wr-expl-pending)").first.wait_for(timeout=30_000)
-            title = card.locator(".wr-title").inner_text()
-            assert "Toy Story" in title
-            assert "Recommended because" in card.locator(".wr-expl").inner_text()
-            # the tool trace shows as a collapsed "thinking" message
-            assert page.get_by_text("search_items").first.is_visible()
+        card = page.locator(".wr-card").first
+        card.wait_for(timeout=30_000)
+        page.locator(".wr-card .wr-expl:not(.wr-expl-pending)").first.wait_for(timeout=30_000)
+        title = card.locator(".wr-title").inner_text()
+        assert "Toy Story" in title
+        assert "Recommended because" in card.locator(".wr-expl").inner_text()
+        # the tool trace shows as a collapsed "thinking" message
+        assert page.get_by_text("search_items").first.is_visible()
 
-            card.locator("summary").click()  # open "Why?"
-            assert card.locator(".wr-why li").first.is_visible()
-            page.locator(".wr-fb-like").first.click()
-            page.get_by_text("Thanks, we'll show you more like this").wait_for(timeout=15_000)
-            page.screenshot(path=str(OUT_DIR / "ui_chat.png"), full_page=True)
-            browser.close()
-            assert outside == [], f"the page contacted outside hosts: {outside[:5]}"
-    finally:
-        demo.close()
+        card.locator("summary").click()  # open "Why?"
+        assert card.locator(".wr-why li").first.is_visible()
+        page.locator(".wr-fb-like").first.click()
+        page.get_by_text("Thanks, we'll show you more like this").wait_for(timeout=15_000)
+        page.screenshot(path=str(OUT_DIR / "ui_chat.png"), full_page=True)
+    assert outside == [], f"the page contacted outside hosts: {outside[:5]}"
 
     rows = store.feedback()
     assert len(rows) == 1 and rows[0]["kind"] == "like"
@@ -113,10 +125,9 @@ def test_chat_card_and_feedback_in_browser(store, tmp_path):
 def test_support_login_and_lookup_in_browser(store, tmp_path):
     """Wrong password is refused; the right one opens the panel; a rec_id shows its full account."""
     chromium = _chromium()
-    from playwright.sync_api import sync_playwright
 
     from agent.settings import Settings
-    from ui.app import build_app, launch_app
+    from ui.app import build_app
 
     agent = FakeAgent(store, _real_items(), k=2)
     session_id = agent.new_session()
@@ -124,30 +135,21 @@ def test_support_login_and_lookup_in_browser(store, tmp_path):
     rec_id = final.data["recommendations"][0]["rec_id"]
     settings = Settings(data_dir=tmp_path, support_username="staff", support_password="s3cret-test")
     demo = build_app(agent, store, settings)
-    port = _free_port()
-    launch_app(demo, port=port, prevent_thread_lock=True)
-    OUT_DIR.mkdir(exist_ok=True)
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1360, "height": 1000})
-            page.goto(f"http://127.0.0.1:{port}/", wait_until="domcontentloaded")
-            page.get_by_role("tab", name="Support").click()
-            page.locator("#wr-support-user input").fill("staff")
-            page.locator("#wr-support-pass input").fill("wrong")
-            page.get_by_role("button", name="Log in").click()
-            page.get_by_text("Wrong username or password").wait_for(timeout=15_000)
-            assert not page.get_by_role("button", name="Look up").is_visible()
+    with _browser_page(demo, chromium) as (page, url):
+        page.goto(url, wait_until="domcontentloaded")
+        page.get_by_role("tab", name="Support").click()
+        page.locator("#wr-support-user input").fill("staff")
+        page.locator("#wr-support-pass input").fill("wrong")
+        page.get_by_role("button", name="Log in").click()
+        page.get_by_text("Wrong username or password").wait_for(timeout=15_000)
+        assert not page.get_by_role("button", name="Look up").is_visible()
 
-            page.locator("#wr-support-pass input").fill("s3cret-test")
-            page.get_by_role("button", name="Log in").click()
-            page.get_by_role("button", name="Look up").wait_for(timeout=15_000)
-            page.locator("#wr-support-query textarea").fill(rec_id)
-            page.get_by_role("button", name="Look up").click()
-            page.get_by_text("Conversation up to that turn").wait_for(timeout=15_000)
-            body = page.locator("body").inner_text()
-            assert f"Recommendation {rec_id}" in body and "search_items" in body and "check: PASSED" in body
-            page.screenshot(path=str(OUT_DIR / "ui_support.png"), full_page=True)
-            browser.close()
-    finally:
-        demo.close()
+        page.locator("#wr-support-pass input").fill("s3cret-test")
+        page.get_by_role("button", name="Log in").click()
+        page.get_by_role("button", name="Look up").wait_for(timeout=15_000)
+        page.locator("#wr-support-query textarea").fill(rec_id)
+        page.get_by_role("button", name="Look up").click()
+        page.get_by_text("Conversation up to that turn").wait_for(timeout=15_000)
+        body = page.locator("body").inner_text()
+        assert f"Recommendation {rec_id}" in body and "search_items" in body and "check: PASSED" in body
+        page.screenshot(path=str(OUT_DIR / "ui_support.png"), full_page=True)

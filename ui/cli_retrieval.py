@@ -1,7 +1,7 @@
 """``whyrec index build|status`` and ``whyrec search``: the vector index from the command line.
 
 Heavy imports (torch, chromadb, sentence-transformers) happen inside the commands so that
-``whyrec --help`` stays fast. ``build_retriever(settings, catalog)`` is the one place the
+``whyrec --help`` stays fast. ``agent.runtime.open_retriever_from_settings`` is the one place the
 settings are turned into a retriever; the chat/UI entry points call it too.
 """
 
@@ -26,32 +26,6 @@ index_app = typer.Typer(
 )
 
 
-def load_active_catalog(settings: Any) -> Any:
-    from agent.runtime import load_active_catalog as load
-
-    return load(settings)
-
-
-def chroma_client(settings: Any) -> Any:
-    from agent.runtime import chroma_client as client
-
-    return client(settings)
-
-
-def make_embedder(settings: Any) -> Any:
-    from agent.runtime import make_embedder as embedder
-
-    return embedder(settings)
-
-
-def build_retriever(settings: Any, catalog: Any = None) -> Any:
-    """A ready ``ChromaRetriever`` for ``settings`` (the active catalog unless one is given)."""
-    from agent.runtime import open_retriever_from_settings
-
-    catalog = catalog if catalog is not None else load_active_catalog(settings)
-    return open_retriever_from_settings(settings, catalog)
-
-
 @index_app.command("build")
 @friendly_errors
 def index_build(
@@ -68,6 +42,8 @@ def index_build(
     from tools.vector_index import build_index, move_aside_corrupt
 
     settings = get_settings(ctx)
+    from agent.runtime import chroma_client, load_active_catalog, make_embedder
+
     catalog = load_active_catalog(settings)
     embedder = make_embedder(settings)
     try:
@@ -92,6 +68,8 @@ def index_status_command(ctx: typer.Context, as_json: bool = JSON_OPTION) -> Non
     from tools.vector_index import index_status
 
     settings = get_settings(ctx)
+    from agent.runtime import chroma_client, load_active_catalog, make_embedder
+
     catalog = load_active_catalog(settings)
     status = index_status(chroma_client(settings), settings.chroma_collection, make_embedder(settings), catalog)
     status["mode"] = settings.chroma_mode
@@ -136,7 +114,9 @@ def search_command(
     settings = get_settings(ctx)
     filters = SearchFilters(year_min=year_min, year_max=year_max, tags_include=tuple(tag or ()),
                             tags_exclude=tuple(exclude_tag or ()), genres_include=tuple(genre or ()))
-    retriever = build_retriever(settings)
+    from agent.runtime import load_active_catalog, open_retriever_from_settings
+
+    retriever = open_retriever_from_settings(settings, load_active_catalog(settings))
     hits = retriever.search(query, filters, exclude_ids=tuple(exclude_id or ()), k=k)
     rows = []
     for h in hits:

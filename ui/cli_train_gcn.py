@@ -9,12 +9,6 @@ import typer
 from ui.cli_common import JSON_OPTION, emit, friendly_errors, get_settings
 
 
-def _load_active_catalog(settings: Any) -> Any:
-    from agent.runtime import load_active_catalog
-
-    return load_active_catalog(settings)
-
-
 def _human(r: dict[str, Any]) -> str:
     if r.get("cached"):
         return (f"cached: {r['lightgcn_dir']} already holds a model with config hash {r['config_hash']} "
@@ -71,7 +65,9 @@ def train_gcn(
     )
     models_dir = settings.models_dir
     if dataset == "demo":
-        report = train_catalog_models(_load_active_catalog(settings), models_dir, config, device=dev, force=force)
+        from agent.runtime import load_active_catalog
+
+        report = train_catalog_models(load_active_catalog(settings), models_dir, config, device=dev, force=force)
     else:
         from tools.gowalla import load_gowalla
 
