@@ -22,7 +22,7 @@ from tools.agent_tools import Toolbox
 from tools.candidates import Candidate
 from tools.catalog import Catalog, Item
 from tools.evidence import build_evidence
-from tools.explain import explain_item, explain_items
+from tools.explain import DEADLINE_ERROR, explain_item, explain_items
 from tools.faithfulness_titles import TitleIndex
 from tools.scorers.base import Scorer, ScoringContext
 
@@ -76,6 +76,10 @@ class EvidenceAssembler:
                               versions={k: str(v) for k, v in versions.items()}, title_of=self.catalog)
 
 
+#: extra wait past the deadline for a call that is stopping itself (check + return)
+_GRACE_S = 0.25
+
+
 class CheckedExplainer:
     """bundles -> checked explanations as dicts; templates when degraded, without an LLM, or late.
 
@@ -94,31 +98,39 @@ class CheckedExplainer:
         self.deadline_s = deadline_s
         self._pool = ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix="explain")
 
-    def _generate(self, bundles: list[Any], model: Any | None) -> list[tuple[Any, bool]]:
-        if model is None or self.deadline_s is None:
+    def _generate(self, bundles: list[Any], model: Any | None, deadline_s: float | None) -> list[tuple[Any, bool]]:
+        if model is None or deadline_s is None:
             return [(e, False) for e in explain_items(bundles, model, self.index, max_concurrency=self.max_concurrency,
                                                       max_tokens=self.max_tokens)]
         down = threading.Event()
-        futures = [self._pool.submit(explain_item, b, model, self.index, llm_down=down, max_tokens=self.max_tokens)
+        deadline = time.monotonic() + deadline_s
+        futures = [self._pool.submit(explain_item, b, model, self.index, llm_down=down, max_tokens=self.max_tokens,
+                                     deadline=deadline)
                    for b in bundles]
-        deadline = time.monotonic() + self.deadline_s
         out = []
         for bundle, fut in zip(bundles, futures, strict=True):
             try:
-                out.append((fut.result(timeout=max(0.0, deadline - time.monotonic())), False))
+                # each call stops itself at the deadline; the grace covers the check and the return
+                exp = fut.result(timeout=max(0.0, deadline - time.monotonic()) + _GRACE_S)
+                out.append((exp, exp.error == DEADLINE_ERROR))
             except FutureTimeout:
-                fut.cancel()  # not started yet -> never sent; running ones finish in the background
+                fut.cancel()  # not started yet -> never sent
                 out.append((explain_item(bundle, None, self.index), True))
         return out
 
-    def __call__(self, bundles: list[Any], degraded: bool) -> list[dict[str, Any]]:
+    def __call__(self, bundles: list[Any], degraded: bool, deadline_s: float | None = None) -> list[dict[str, Any]]:
+        """``deadline_s``: this call's time limit when the caller has less left than ``self.deadline_s``
+        (the agent passes what remains of the turn's budget)."""
         model = None if degraded else self.chat_model
+        limit = self.deadline_s
+        if deadline_s is not None:
+            limit = deadline_s if limit is None else min(limit, deadline_s)
         out = []
-        for exp, late in self._generate(bundles, model):
+        for exp, late in self._generate(bundles, model, limit):
             check = exp.to_dict()["check"] | {
                 "llm_attempts": exp.llm_attempts, "rejected": list(exp.rejected), "prompt_id": exp.prompt_id,
                 "sentences": [s.to_dict() for s in exp.sentences]}
             if late:
-                check["deadline_exceeded"] = self.deadline_s
+                check["deadline_exceeded"] = limit
             out.append({"text": exp.text, "path": exp.path, "check": check, "lines": list(exp.evidence_lines)})
         return out

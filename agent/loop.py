@@ -34,7 +34,7 @@ from tools.errors import InputError, LLMUnavailableError, RateLimitedError, WhyR
 
 log = logging.getLogger(__name__)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-#: explainer(bundles, degraded) -> [{"text", "path", "check": {...}, "lines": [...]}]
+#: explainer(bundles, degraded[, deadline_s=...]) -> [{"text", "path", "check": {...}, "lines": [...]}]
 Explainer = Callable[[list[Any], bool], list[dict[str, Any]]]
 #: evidence_builder(item, candidate, context, scorers, toolbox) -> EvidenceBundle
 EvidenceBuilder = Callable[..., Any]
@@ -281,7 +281,9 @@ class WhyRecAgent:
                 emit("text_delta", {"text": chunk})
 
             t3 = time.perf_counter()
-            cards = self._explain(cards, degraded or time.monotonic() < self._llm_down_until, emit)
+            budget_left = (None if self.settings.turn_budget_s is None
+                           else max(0.0, self.settings.turn_budget_s - (time.perf_counter() - t0)))
+            cards = self._explain(cards, degraded or time.monotonic() < self._llm_down_until, emit, budget_left)
             stage["explain_ms"] = (time.perf_counter() - t3) * 1000
 
             state.turn_count += 1
@@ -417,11 +419,14 @@ class WhyRecAgent:
                 log.exception("RL evidence failed for %s", item_id)
         return {ch: float(vals[item_id]) for ch, vals in ctx.features.items() if item_id in vals}
 
-    def _explain(self, cards: list[RecCard], degraded: bool, emit: Callable[[str, dict[str, Any]], None]) -> list[RecCard]:
+    def _explain(self, cards: list[RecCard], degraded: bool, emit: Callable[[str, dict[str, Any]], None],
+                 budget_left_s: float | None = None) -> list[RecCard]:
+        """Checked explanations; ``budget_left_s`` is what remains of the turn's time budget."""
         if not cards:
             return cards
         bundles = [c.evidence["bundle"] for c in cards]
-        explained = self.explainer(bundles, degraded)
+        explained = (self.explainer(bundles, degraded) if budget_left_s is None
+                     else self.explainer(bundles, degraded, deadline_s=budget_left_s))
         out = []
         for card, exp in zip(cards, explained, strict=True):
             self.store.add_explanation(card.rec_id, exp["text"], exp["path"], exp["check"])

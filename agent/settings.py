@@ -89,6 +89,10 @@ class Settings(BaseSettings):
         2.0, gt=0, description="LLM explanations not checked by then are replaced by templates; None = wait."
     )
     explain_concurrency: int = Field(5, ge=1, le=64, description="Explanations generated at once.")
+    turn_budget_s: float | None = Field(
+        3.5, gt=0, description="Whole-turn time budget: explanations get what is left of it after the cards "
+        "are shown (at most explain_deadline_s); None = only explain_deadline_s applies."
+    )
     rl_online_updates: bool = Field(True, description="Update the RL policy from chat feedback (bounded, seeded).")
     llm_plan_retries: int = Field(
         0, ge=0, le=5, description="Small-model planning: extra tries after a failed tool call (each ~1.6 s on CPU)."

@@ -2,9 +2,9 @@
 
 - ``PlanFirstStrategy`` (small models, the default SmolLM2-135M): every step is a
   *forced*, strict tool call (``tool_choice="required"``) at low temperature with
-  few-shot examples. Once a retrieval tool has produced candidates, the rest of the
-  plan is fixed (score -> explain -> respond), so a weak model only has to pick the
-  first action and its arguments — measured 5/5 valid calls vs 0/5 with "auto".
+  few-shot examples. After the model's first successful call the rest of the plan is
+  fixed (retrieve if needed -> score -> explain -> reply), so a weak model only has to
+  pick the first action and its arguments — measured 5/5 valid calls vs 0/5 with "auto".
 - ``NativeToolStrategy`` (capable models): ``tool_choice="auto"``, the model decides
   when to stop; ``respond`` ends the turn.
 Both execute calls through the ``Toolbox`` (validation, errors as tool messages) and
@@ -59,6 +59,7 @@ class _Base:
     name = "base"
     mode = "required"
     compact = False
+    single_call = False  # one tool call per model reply (see bind_agent_tools)
     planning_tools = ("search_items", "similar_items", "record_preference", "causal_effect", "respond")
 
     def __init__(self, chat_model: BaseChatModel, max_steps: int = 3, max_tokens: int = 64, retries: int = 0) -> None:
@@ -70,7 +71,7 @@ class _Base:
     def plan(self, messages: list[BaseMessage], toolbox: Toolbox, timeout_s: float) -> PlanResult:
         names = [n for n in self.planning_tools if n in toolbox.names()]
         bound = bind_agent_tools(self.chat_model, toolbox.langchain_tools(names, compact=self.compact),
-                                 mode=self.mode, include_respond=False)
+                                 mode=self.mode, include_respond=False, single_call=self.single_call)
         result = PlanResult()
         msgs = list(messages)
         for _ in range(self.max_steps):
@@ -110,15 +111,19 @@ class PlanFirstStrategy(_Base):
     name = "plan_first"
     mode = "required"
     compact = True
+    single_call = True  # only the first call is executed; do not decode more
     planning_tools = ("search_items", "similar_items", "record_preference")
 
     def stop_after(self, tool: str, ok: bool, toolbox: Toolbox) -> bool:
-        # the model picked the retrieval: scoring, explanation and the reply follow a fixed plan.
-        # After a failed call the model gets ``retries`` more tries, seeing the error as a tool
-        # message; then the fixed plan takes over. Measured: a 135M model mostly repeats the same
-        # bad call (six similar_items in one turn), each costing a full LLM round trip (~1.6 s).
+        # the model's first good call decides the turn: after a retrieval the plan goes on with
+        # scoring, explanation and the reply; after record_preference the fixed plan retrieves from
+        # the updated state (the same step the model would take next). One LLM round trip per turn:
+        # measured, a second planning call after record_preference cost another ~1.4 s and was the
+        # slow tail of the turn latency. After a failed call the model gets ``retries`` more tries,
+        # seeing the error as a tool message; then the fixed plan takes over. Measured: a 135M
+        # model mostly repeats the same bad call, each costing a full LLM round trip (~1.6 s).
         failures = sum(1 for o in toolbox.outcomes if not o.ok)
-        return failures > self.retries or (ok and tool in RETRIEVAL_TOOLS and len(toolbox.bus) > 0)
+        return failures > self.retries or ok
 
 
 class NativeToolStrategy(_Base):

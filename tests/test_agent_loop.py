@@ -187,15 +187,23 @@ def test_placeholder_query_from_a_small_model_is_replaced_by_the_conversation(ma
     assert {c.item_id for c in res.recommendations} <= HORROR
 
 
-def test_model_cannot_invent_the_users_taste_or_seed(make_agent, store):
-    agent = make_agent([tool_call("record_preference", liked=["Inception"], disliked=[]),
-                        tool_call("similar_items", title="Inception")])
+def test_model_cannot_invent_the_users_taste(make_agent, store):
+    agent = make_agent([tool_call("record_preference", liked=["Inception"], disliked=[])])
     sid = agent.new_session()
     res = agent.turn(sid, "I want something scary")
     state = DialogueState.from_dict(store.load_state(sid))
     assert "16" not in state.liked  # Inception was never mentioned by the user
     assert "ignored_not_mentioned_by_user" in res.tool_trace[0].result_summary
-    assert not res.tool_trace[1].ok and "did not mention" in res.tool_trace[1].result_summary
+    # one model call per turn: the fixed plan retrieves from the user's own words
+    assert [t.tool for t in res.tool_trace] == ["record_preference", "search_items", "score_candidates"]
+    assert {c.item_id for c in res.recommendations} <= HORROR
+
+
+def test_model_cannot_invent_the_seed_item(make_agent):
+    agent = make_agent([tool_call("similar_items", title="Inception")])
+    sid = agent.new_session()
+    res = agent.turn(sid, "I want something scary")
+    assert not res.tool_trace[0].ok and "did not mention" in res.tool_trace[0].result_summary
     assert {c.item_id for c in res.recommendations} <= HORROR
 
 

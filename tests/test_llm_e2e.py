@@ -65,6 +65,17 @@ def test_required_tool_call_is_valid_against_schema(llm_server, llm_settings):
     assert validate_tool_call(call, schemas) is None, call
 
 
+def test_single_call_reply_holds_exactly_one_valid_call(llm_server, llm_settings):
+    # parallel_tool_calls=false: vLLM's "required" grammar allows one call, so decoding stops after it
+    chat = build_chat_model(llm_settings, temperature=0.0, max_tokens=96)
+    bound = bind_agent_tools(chat, [SEARCH, RECORD], mode="required", include_respond=False, single_call=True)
+    reply = bound.invoke([("system", "You help people find movies. Always call a tool."),
+                          ("user", "I loved Alien. Find me three movies about space travel.")])
+    assert len(reply.tool_calls) == 1, reply.tool_calls
+    schemas = {t["function"]["name"]: tool_parameters(t) for t in (SEARCH, RECORD)}
+    assert validate_tool_call(reply.tool_calls[0], schemas) is None, reply.tool_calls[0]
+
+
 def test_structured_output_matches_schema(llm_server, llm_settings):
     # enum + bounded integer: the grammar fixes the shape; a free-text field's maxLength is not enforced
     # by this vLLM build's xgrammar backend, so a 135M model can ramble past any token budget there

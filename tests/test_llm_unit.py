@@ -112,6 +112,14 @@ def test_required_tools_binding_is_strict_and_offers_respond(fake):
     assert "does not match" in validate_tool_call({"name": "search_movies", "args": {"query": 3}}, by_name)
 
 
+def test_single_call_binding_asks_the_server_for_at_most_one_call(fake):
+    chat = build_chat_model(settings_for(fake.base_url))
+    bind_agent_tools(chat, [SEARCH_TOOL], mode="required", single_call=True).invoke("find space movies")
+    assert fake.requests[-1]["body"]["parallel_tool_calls"] is False
+    bind_agent_tools(chat, [SEARCH_TOOL], mode="required").invoke("find space movies")
+    assert "parallel_tool_calls" not in fake.requests[-1]["body"]
+
+
 def test_bind_agent_tools_rejects_unknown_mode(fake):
     chat = build_chat_model(settings_for(fake.base_url))
     with pytest.raises(ValueError, match="tool mode"):

@@ -241,9 +241,21 @@ def _template(bundle: EvidenceBundle, index: TitleIndex, *, t0: float, attempts:
                        tuple(evidence_lines(bundle)), tuple(checks))
 
 
+#: below this many seconds before the deadline no LLM call is started (it could not finish)
+MIN_CALL_S = 0.15
+DEADLINE_ERROR = "explanation deadline reached"
+
+
 def explain_item(bundle: EvidenceBundle, chat_model: Any, index: TitleIndex | Any = None, *,
-                 llm_down: threading.Event | None = None, max_tokens: int | None = 320) -> Explanation:
-    """One checked explanation. Never raises for LLM trouble: the template is the floor."""
+                 llm_down: threading.Event | None = None, max_tokens: int | None = 320,
+                 deadline: float | None = None) -> Explanation:
+    """One checked explanation. Never raises for LLM trouble: the template is the floor.
+
+    ``deadline`` (a ``time.monotonic()`` instant): each LLM call gets the time left as its HTTP
+    timeout and no call starts after it, so a late explanation stops at the deadline instead of
+    occupying the server in the background (the client disconnects; vLLM aborts the request)
+    and slowing the next turn's planning. The template answers, with error ``DEADLINE_ERROR``.
+    """
     t0 = time.perf_counter()
     index = TitleIndex.coerce(index)
     if chat_model is None or (llm_down is not None and llm_down.is_set()):
@@ -254,13 +266,24 @@ def explain_item(bundle: EvidenceBundle, chat_model: Any, index: TitleIndex | An
     checks: list[CheckResult] = []
     bind = {"max_tokens": max_tokens} if max_tokens else {}
     for attempt in (1, 2):
+        call_kwargs = dict(bind)
+        if deadline is not None:
+            remaining = deadline - time.monotonic()
+            if remaining < MIN_CALL_S:
+                return _template(bundle, index, t0=t0, attempts=attempt - 1, rejected=rejected,
+                                 error=DEADLINE_ERROR, degraded=False, checks=checks)
+            call_kwargs["timeout"] = remaining
         try:
-            obj, raw = structured_json_call(chat_model, messages, schema, "explanation", **bind)
+            obj, raw = structured_json_call(chat_model, messages, schema, "explanation", **call_kwargs)
             sents = _sentences_from(obj)
             check = check_explanation(sents, bundle, index)
         except StructuredOutputError as exc:
             raw, check = str(exc), CheckResult(False, [f"the reply was not valid JSON of the required shape: {exc}"], 1, 0)
         except Exception as exc:  # noqa: BLE001 - any LLM failure degrades to the template
+            if deadline is not None and time.monotonic() >= deadline - 0.05:
+                # our own deadline cut the call short: late, not a sign that the server is down
+                return _template(bundle, index, t0=t0, attempts=attempt, rejected=rejected,
+                                 error=DEADLINE_ERROR, degraded=False, checks=checks)
             unavailable = _is_unavailable(exc)
             if unavailable and llm_down is not None:
                 llm_down.set()
