@@ -89,7 +89,12 @@ def cpu_spec(
     ]
     if chat_template:
         argv += ["--chat-template", str(chat_template)]
-    env = {"VLLM_CPU_KVCACHE_SPACE": "1", "VLLM_CPU_OMP_THREADS_BIND": omp_cores(os.cpu_count() or 1)}
+    # VLLM_ENFORCE_STRICT_TOOL_CALLING=0: forced calls (tool_choice="required") are decoded with the
+    # JSON-array grammar [{"name":..,"parameters":{..}}] instead of the Hermes structural tag
+    # <tool_call>\n{"name": .., "arguments": {..}}\n</tool_call>: ~20 tokens per call instead of ~33
+    # (each ~25 ms on 2 cores), and our template shows the model that exact form (json_array).
+    env = {"VLLM_CPU_KVCACHE_SPACE": "1", "VLLM_CPU_OMP_THREADS_BIND": omp_cores(os.cpu_count() or 1),
+           "VLLM_ENFORCE_STRICT_TOOL_CALLING": "0"}
     return ServerSpec(argv, host, port, served_model_name, str(model_path), env)
 
 

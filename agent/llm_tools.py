@@ -92,15 +92,18 @@ def resolve_tool_mode(settings: Settings, model_info: dict | None = None) -> Too
 
 def bind_agent_tools(
     chat_model: BaseChatModel, tools: Sequence[Any], *, mode: ToolMode, include_respond: bool = True,
-    single_call: bool = False,
+    single_call: bool | None = None,
 ) -> Runnable:
     """Bind ``tools`` (LangChain tools, pydantic models or OpenAI dicts) with strict schemas.
 
     "required": the model must call a tool each step; ``respond`` ends the turn.
     "auto": the model may answer in plain text; ``respond`` is still offered for uniformity.
-    ``single_call``: send ``parallel_tool_calls=false``, which makes vLLM's "required" grammar an
+    ``single_call`` (default: on in "required" mode): send ``parallel_tool_calls=false``, which makes vLLM's "required" grammar an
     array of at most one call: the model's reply ends after its first call instead of decoding
-    more calls nobody executes (every token is ~30 ms on the CPU server).
+    more calls nobody executes (every token is ~25 ms on the CPU server). It also asks our chat
+    template (``chat_template_kwargs``) to show earlier calls in that grammar's exact form, so
+    few-shot examples teach the bytes the model must write (see the template's header; other
+    templates ignore the variable).
     """
     if mode not in ("auto", "required"):
         raise ValueError(f"tool mode must be 'auto' or 'required', got {mode!r}")
@@ -110,7 +113,14 @@ def bind_agent_tools(
         bound.append(RESPOND_TOOL)
     if not bound:
         raise ValueError("bind_agent_tools needs at least one tool (or include_respond=True)")
-    extra = {"parallel_tool_calls": False} if single_call else {}
+    if single_call is None:
+        # a small model forced to call tools, with no limit on the array, measured: it kept appending
+        # calls until max_tokens cut the reply off (no call at all)
+        single_call = mode == "required"
+    extra: dict[str, Any] = {}
+    if single_call:
+        extra = {"parallel_tool_calls": False,
+                 "extra_body": {"chat_template_kwargs": {"tool_call_format": "json_array"}}}
     return chat_model.bind_tools([strict_tool(t) for t in bound], tool_choice=mode, strict=True, **extra)
 
 
@@ -125,7 +135,37 @@ def strict_tool(tool: Any) -> dict:
     params = formatted["function"].setdefault("parameters", {"type": "object", "properties": {}})
     if params.get("type") == "object":
         params.setdefault("additionalProperties", False)
+    bound_free_strings(params)
     return formatted
+
+
+#: grammar-level cap on free-text tool arguments: xgrammar in this vLLM build fails the request
+#: (HTTP 500) for a bounded repetition over ~128; 120 characters is a long query or title
+MAX_STRING_CHARS = 120
+
+
+def bound_free_strings(schema: Any) -> None:
+    """Give every free-text string a length-bounded single-line ``pattern`` (in place).
+
+    Why: this vLLM build's xgrammar backend ignores ``maxLength`` but enforces a pattern's
+    bounded repetition; without it a 135M model at temperature 0 can repeat a fragment inside
+    a string ("to_me_to_me_...") until max_tokens cuts the call off and no call comes back.
+    The grammar cap is at most ``MAX_STRING_CHARS`` (our own validation still applies the
+    schema's maxLength). Strings with an enum, a const, a format or a pattern are left alone.
+    """
+    if isinstance(schema, dict):
+        if schema.get("type") == "string" and not ({"enum", "const", "pattern", "format"} & schema.keys()):
+            lo = int(schema.get("minLength", 0))
+            hi = min(int(schema.get("maxLength", MAX_STRING_CHARS)), MAX_STRING_CHARS)
+            schema["pattern"] = "^[^\\n\\r]{%d,%d}$" % (lo, max(lo, hi))
+            # xgrammar rejects a pattern next to length keywords (HTTP 400); the pattern says both
+            schema.pop("minLength", None)
+            schema.pop("maxLength", None)
+        for value in schema.values():
+            bound_free_strings(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            bound_free_strings(value)
 
 
 def _tool_name(tool: Any) -> str:

@@ -248,6 +248,7 @@ class WhyRecAgent:
                     log.warning("planning failed, using the fixed plan: %s", exc)
                     plan_note = f"planning failed: {type(exc).__name__}"
                 stage["llm_plan_ms"] = (time.perf_counter() - t1) * 1000
+                stage["model_tool_calls"] = float(len(trace))  # calls the model made (the fixed plan's follow)
             else:
                 degraded = True
             if degraded:

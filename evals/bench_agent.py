@@ -76,7 +76,9 @@ def run_mode(rt, turns: int, label: str) -> dict:
         for c in final["recommendations"]:
             paths[c["explanation_path"]] = paths.get(c["explanation_path"], 0) + 1
         trace = final["tool_trace"]
-        planned = st.get("llm_plan_ms", 0.0) > 0 and not final["degraded"]
+        # only turns where the model itself made a call: after a failed planning request the fixed
+        # plan's search_items would otherwise count as the model's (correct) choice
+        planned = st.get("model_tool_calls", 0) > 0 and not final["degraded"]
         if label != "deterministic" and planned:
             total_labelled += 1
             # the first call the *model* made (the fixed plan runs after it)

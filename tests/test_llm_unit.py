@@ -114,10 +114,14 @@ def test_required_tools_binding_is_strict_and_offers_respond(fake):
 
 def test_single_call_binding_asks_the_server_for_at_most_one_call(fake):
     chat = build_chat_model(settings_for(fake.base_url))
-    bind_agent_tools(chat, [SEARCH_TOOL], mode="required", single_call=True).invoke("find space movies")
-    assert fake.requests[-1]["body"]["parallel_tool_calls"] is False
-    bind_agent_tools(chat, [SEARCH_TOOL], mode="required").invoke("find space movies")
+    bind_agent_tools(chat, [SEARCH_TOOL], mode="required").invoke("find space movies")  # forced: one call
+    body = fake.requests[-1]["body"]
+    assert body["parallel_tool_calls"] is False
+    assert body["chat_template_kwargs"] == {"tool_call_format": "json_array"}
+    bind_agent_tools(chat, [SEARCH_TOOL], mode="auto").invoke("find space movies")
     assert "parallel_tool_calls" not in fake.requests[-1]["body"]
+    bind_agent_tools(chat, [SEARCH_TOOL], mode="auto", single_call=True).invoke("find space movies")
+    assert fake.requests[-1]["body"]["parallel_tool_calls"] is False
 
 
 def test_bind_agent_tools_rejects_unknown_mode(fake):
@@ -392,3 +396,20 @@ def test_cli_status_json(tmp_path, fake):
     assert doc["healthy"] and doc["model"] == MODEL and doc["pid"] is None
     down = CliRunner().invoke(llm_app, ["status", "--port", str(free_port()), "--json"], env=env)
     assert down.exit_code == 1 and json.loads(down.stdout)["healthy"] is False
+
+
+def test_free_text_tool_arguments_get_a_bounded_single_line_pattern():
+    from agent.llm_tools import MAX_STRING_CHARS, bound_free_strings
+
+    schema = {"type": "object", "properties": {
+        "query": {"type": "string", "minLength": 1, "maxLength": 500},
+        "title": {"type": "string", "maxLength": 40},
+        "genre": {"type": "string", "enum": ["drama", "comedy"]},
+        "tags": {"type": "array", "items": {"type": "string"}}}}
+    bound_free_strings(schema)
+    props = schema["properties"]
+    assert props["query"]["pattern"] == "^[^\\n\\r]{1,%d}$" % MAX_STRING_CHARS  # capped for xgrammar
+    assert props["title"]["pattern"] == "^[^\\n\\r]{0,40}$"
+    assert "pattern" not in props["genre"]
+    assert "maxLength" not in props["query"] and "minLength" not in props["query"]  # xgrammar: not with pattern
+    assert props["tags"]["items"]["pattern"] == "^[^\\n\\r]{0,%d}$" % MAX_STRING_CHARS
