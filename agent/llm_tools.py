@@ -157,7 +157,7 @@ def bound_free_strings(schema: Any) -> None:
         if schema.get("type") == "string" and not ({"enum", "const", "pattern", "format"} & schema.keys()):
             lo = int(schema.get("minLength", 0))
             hi = min(int(schema.get("maxLength", MAX_STRING_CHARS)), MAX_STRING_CHARS)
-            schema["pattern"] = "^[^\\n\\r]{%d,%d}$" % (lo, max(lo, hi))
+            schema["pattern"] = f"^[^\\n\\r]{{{lo},{max(lo, hi)}}}$"
             # xgrammar rejects a pattern next to length keywords (HTTP 400); the pattern says both
             schema.pop("minLength", None)
             schema.pop("maxLength", None)

@@ -177,6 +177,7 @@ def _online_learner(rl: Any, settings: Settings):
 
 
 def build_agent(settings: Settings) -> tuple[WhyRecAgent, Store]:
-    """For ``whyrec ui`` (ui/cli_ui.py) and other entry points that need only the agent and store."""
+    """For ``whyrec ui`` (ui/cli_ui.py) and other long-running entry points: the planner is warmed up."""
     rt = build_runtime(settings)
+    rt.agent.warm_up()
     return rt.agent, rt.store

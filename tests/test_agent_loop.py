@@ -7,7 +7,7 @@ import time
 import pytest
 
 from agent.state import DialogueState
-from tests.fixtures_agent import INJECTED_ID, tool_call
+from tests.fixtures_agent import INJECTED_ID, FakeToolCallingModel, tool_call
 from tools.errors import AccessDeniedError, LLMUnavailableError
 
 HORROR = {"4", "5", "6", "7", "8", "9", "18", "32", "34", "38", INJECTED_ID}
@@ -225,3 +225,20 @@ def test_duplicate_catalog_entry_of_a_named_film_is_not_recommended(make_agent, 
         bus.get(item_id).final_score = 1.0 - rank / 10
     slate = agent._slate(bus, Toolbox(agent.services, state, bus), state)
     assert "1dup" not in slate and slate[:3] == ["2", "31", "3"]
+
+
+def test_warm_up_makes_one_planning_call_and_stores_nothing(make_agent, store):
+    agent = make_agent([tool_call("search_items", query="a good movie")])
+    before = store.counts()
+    assert agent.warm_up() is not None
+    assert len(agent.chat_model.calls) == 1
+    assert store.counts() == before
+
+
+def test_warm_up_without_a_server_is_skipped_quietly(make_agent):
+    class Down(FakeToolCallingModel):
+        def _generate(self, *a, **k):
+            raise LLMUnavailableError("connection refused")
+
+    agent = make_agent(chat_model=Down(script=[]))
+    assert agent.warm_up() is None

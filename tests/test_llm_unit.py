@@ -408,8 +408,8 @@ def test_free_text_tool_arguments_get_a_bounded_single_line_pattern():
         "tags": {"type": "array", "items": {"type": "string"}}}}
     bound_free_strings(schema)
     props = schema["properties"]
-    assert props["query"]["pattern"] == "^[^\\n\\r]{1,%d}$" % MAX_STRING_CHARS  # capped for xgrammar
+    assert props["query"]["pattern"] == f"^[^\\n\\r]{{1,{MAX_STRING_CHARS}}}$"  # capped for xgrammar
     assert props["title"]["pattern"] == "^[^\\n\\r]{0,40}$"
     assert "pattern" not in props["genre"]
     assert "maxLength" not in props["query"] and "minLength" not in props["query"]  # xgrammar: not with pattern
-    assert props["tags"]["items"]["pattern"] == "^[^\\n\\r]{0,%d}$" % MAX_STRING_CHARS
+    assert props["tags"]["items"]["pattern"] == f"^[^\\n\\r]{{0,{MAX_STRING_CHARS}}}$"
