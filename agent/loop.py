@@ -34,7 +34,7 @@ from tools.errors import InputError, LLMUnavailableError, RateLimitedError, WhyR
 
 log = logging.getLogger(__name__)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-#: explainer(bundles, degraded[, deadline_s=...]) -> [{"text", "path", "check": {...}, "lines": [...]}]
+#: explainer(bundles, degraded, deadline_s=None|seconds) -> [{"text", "path", "check": {...}, "lines": [...]}]
 Explainer = Callable[[list[Any], bool], list[dict[str, Any]]]
 #: evidence_builder(item, candidate, context, scorers, toolbox) -> EvidenceBundle
 EvidenceBuilder = Callable[..., Any]
@@ -446,8 +446,7 @@ class WhyRecAgent:
         if not cards:
             return cards
         bundles = [c.evidence["bundle"] for c in cards]
-        explained = (self.explainer(bundles, degraded) if budget_left_s is None
-                     else self.explainer(bundles, degraded, deadline_s=budget_left_s))
+        explained = self.explainer(bundles, degraded, deadline_s=budget_left_s)
         out = []
         for card, exp in zip(cards, explained, strict=True):
             self.store.add_explanation(card.rec_id, exp["text"], exp["path"], exp["check"])

@@ -59,7 +59,6 @@ class _Base:
     name = "base"
     mode = "required"
     compact = False
-    single_call: bool | None = None  # None: one call per reply in "required" mode (see bind_agent_tools)
     planning_tools = ("search_items", "similar_items", "record_preference", "causal_effect", "respond")
 
     def __init__(self, chat_model: BaseChatModel, max_steps: int = 3, max_tokens: int = 64, retries: int = 0) -> None:
@@ -71,7 +70,7 @@ class _Base:
     def plan(self, messages: list[BaseMessage], toolbox: Toolbox, timeout_s: float) -> PlanResult:
         names = [n for n in self.planning_tools if n in toolbox.names()]
         bound = bind_agent_tools(self.chat_model, toolbox.langchain_tools(names, compact=self.compact),
-                                 mode=self.mode, include_respond=False, single_call=self.single_call)
+                                 mode=self.mode, include_respond=False)
         result = PlanResult()
         msgs = list(messages)
         for _ in range(self.max_steps):
@@ -111,7 +110,6 @@ class PlanFirstStrategy(_Base):
     name = "plan_first"
     mode = "required"
     compact = True
-    single_call = True  # only the first call is executed; do not decode more
     #: record_preference is not offered: the deterministic understanding already records the likes
     #: and dislikes the user names, and offered it, SmolLM2-135M called it for 9 of 15 labelled turns,
     #: mostly with genres as "liked titles" (measured 2026-11-22) — a wasted round trip each time

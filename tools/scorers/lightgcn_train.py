@@ -108,13 +108,13 @@ class Adjacency:
     """
 
     def __init__(self, users: np.ndarray, items: np.ndarray, n_users: int, n_items: int, device: str = "cpu"):
-        self.scipy = normalized_adjacency_scipy(users, items, n_users, n_items)
+        a = normalized_adjacency_scipy(users, items, n_users, n_items)
         self.device = torch.device(device)
         self.n_users = n_users
+        self._shape = a.shape
         self.torch = None
         self._blocks = None
         if self.device.type != "cpu":
-            a = self.scipy
             self.torch = torch.sparse_csr_tensor(
                 torch.from_numpy(a.indptr.astype(np.int64)),
                 torch.from_numpy(a.indices.astype(np.int64)),
@@ -122,12 +122,12 @@ class Adjacency:
                 size=a.shape,
                 check_invariants=False,
             ).to(self.device)
-        else:
-            self._blocks = (self.scipy[:n_users, n_users:].tocsr(), self.scipy[n_users:, :n_users].tocsr())
+        else:  # only the two off-diagonal blocks are kept: the full matrix would be a second copy
+            self._blocks = (a[:n_users, n_users:].tocsr(), a[n_users:, :n_users].tocsr())
 
     @property
     def shape(self) -> tuple[int, int]:
-        return self.scipy.shape
+        return self._shape
 
     def __matmul__(self, x: torch.Tensor) -> torch.Tensor:
         if self.torch is not None:
