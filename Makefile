@@ -47,6 +47,7 @@ $(ASSET_STAMP): $(BIN)/.installed $(DEMO_DATA)
 	$(BIN)/whyrec index build
 	$(BIN)/whyrec train gcn --dataset demo
 	$(BIN)/whyrec train rl
+	$(BIN)/whyrec train ranker
 	$(BIN)/whyrec causal discover --dataset demo --png $(DATA_DIR)/causal.png
 	@touch $@
 

@@ -22,10 +22,12 @@ from typing import Any
 from agent import replies
 from agent.explaining import plain_tags
 from agent.prompts import PROMPT_VERSION, planning_messages
+from agent.recommender_assets import DialogueReader
 from agent.settings import Settings
 from agent.state import DialogueState
 from agent.store import Store
 from agent.strategies import make_strategy
+from agent.turn.runner import run_turn
 from agent.types import FEEDBACK_KINDS, RecCard, ToolCallRecord, TurnEvent, TurnResult
 from agent.understanding import Understanding, understand
 from tools.agent_tools import Toolbox, ToolOutcome, ToolServices
@@ -76,6 +78,8 @@ class WhyRecAgent:
         self._rate: dict[str, deque[float]] = {}
         self._rate_lock = threading.Lock()
         self._session_locks: dict[str, threading.Lock] = {}
+        self.reader = (DialogueReader(services.resolver, services.people, services.catalog)
+                       if services.recommender is not None else None)
 
     # -- ChatAgent ------------------------------------------------------------------------------
     def new_session(self, user_id: str | None = None) -> str:
@@ -142,6 +146,9 @@ class WhyRecAgent:
         """
         if k < 1:
             raise InputError("k must be at least 1")
+        if self.reader is not None:  # the recommender pipeline: the same request a live turn builds
+            req = self.reader.request([*history, ("user", text)], exclude_mentioned=exclude_mentioned)
+            return [r.item_id for r in self.services.recommender.recommend(req, k=k)]
         state = DialogueState()
         for role, past in history:
             if role == "user":
@@ -231,6 +238,8 @@ class WhyRecAgent:
             turn_index = state.turn_count
             history = [(m["role"], m["content"]) for m in self.store.messages(session_id, limit=6)]
             self.store.add_message(session_id, turn_index, "user", text)
+            if self.services.recommender is not None:
+                return run_turn(self, session_id, text, emit, t0, state, turn_index, history)
             u = understand(text, self.services.resolver)
             self._apply_understanding(state, u)
             if u.intent in ("prompt_leak", "other_data", "greeting", "off_topic"):

@@ -49,6 +49,19 @@ def load_active_catalog(settings: Settings) -> Catalog:
     return load_catalog(resolve_catalog_dir(settings.data_dir, settings.catalog_path))
 
 
+def load_recommender(settings: Settings, catalog: Catalog, retriever: Any | None, notes: list[str]) -> Any | None:
+    """The learned-ranker recommender (``whyrec train ranker``); None, with a note, when it is not trained."""
+    from agent import recommender_assets
+
+    embed = getattr(retriever, "embed_query", None)
+    try:
+        return recommender_assets.load(catalog, resolve_catalog_dir(settings.data_dir, settings.catalog_path),
+                                       settings.models_dir / recommender_assets.RANKER_DIRNAME, embed=embed)
+    except Exception as exc:  # noqa: BLE001 - without a ranker the scorer path serves, with a note
+        notes.append(f"recommender not loaded ({exc}); run `whyrec train ranker`")
+        return None
+
+
 def load_scorers(settings: Settings, catalog: Catalog, notes: list[str]) -> dict[str, Scorer]:
     """Every scorer whose trained files exist; popularity is always available."""
     from tools.scorers.registry import LOADERS, load_scorer
@@ -123,8 +136,12 @@ def build_runtime(settings: Settings, *, use_llm: bool = True, chat_model: Any |
     default_scorer = settings.scorer if settings.scorer in scorers else (
         "lightgcn" if "lightgcn" in scorers else "popularity")
     study, effect = _causal(settings, notes)
+    from tools.people_index import PeopleIndex
+
     services = ToolServices(catalog=catalog, resolver=TitleResolver(catalog.items), retriever=retriever,
-                            scorers=scorers, default_scorer=default_scorer, causal=study)
+                            scorers=scorers, default_scorer=default_scorer, causal=study,
+                            recommender=load_recommender(settings, catalog, retriever, notes),
+                            people=PeopleIndex(catalog.items))
     if chat_model is None and use_llm:
         chat_model = build_chat_model(settings)
     mode = resolve_tool_mode(settings)

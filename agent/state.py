@@ -20,6 +20,11 @@ class Constraints:
     year_max: int | None = None
     tags_include: list[str] = field(default_factory=list)
     tags_exclude: list[str] = field(default_factory=list)
+    people_include: list[str] = field(default_factory=list)
+    people_exclude: list[str] = field(default_factory=list)
+    #: "young_children" | "family" | "date_night" | "adults" | None
+    audience: str | None = None
+    moods: list[str] = field(default_factory=list)
 
     def validate(self) -> None:
         for name in ("year_min", "year_max"):
@@ -43,7 +48,22 @@ class Constraints:
             parts.append(", ".join(self.tags_include))
         if self.tags_exclude:
             parts.append("not " + ", ".join(self.tags_exclude))
+        if self.people_include:
+            parts.append("with " + ", ".join(p.title() for p in self.people_include))
+        if self.people_exclude:
+            parts.append("without " + ", ".join(p.title() for p in self.people_exclude))
+        if self.audience:
+            parts.append("for " + self.audience.replace("_", " "))
         return "; ".join(parts)
+
+    def clear(self) -> None:
+        """"…instead": the earlier genre, year, people and mood constraints no longer hold."""
+        self.year_min = self.year_max = None
+        self.tags_include.clear()
+        self.tags_exclude.clear()
+        self.people_include.clear()
+        self.people_exclude.clear()
+        self.moods.clear()
 
 
 @dataclass
@@ -58,6 +78,10 @@ class DialogueState:
     rejected: list[str] = field(default_factory=list)
     constraints: Constraints = field(default_factory=Constraints)
     last_query: str = ""
+    #: the last slate, in card order (item ids), for "why the second one?" and "none of those"
+    last_slate: list[str] = field(default_factory=list)
+    #: a question asked and not yet answered (unknown or ambiguous title), as shown to the user
+    pending_question: str = ""
     turn_count: int = 0
     degraded_turns: int = 0
 
@@ -96,6 +120,16 @@ class DialogueState:
     def record_shown(self, item_ids: list[str]) -> None:
         for i in item_ids:
             self._add("shown", i)
+        if item_ids:
+            self.last_slate = list(item_ids)
+
+    def reject_slate(self) -> list[str]:
+        """"None of those": every card of the last slate is rejected (and never shown again)."""
+        rejected = list(self.last_slate)
+        for i in rejected:
+            self._add("rejected", i)
+            self._add("seen", i)
+        return rejected
 
     def excluded_ids(self) -> set[str]:
         """Items never to recommend again in this session."""

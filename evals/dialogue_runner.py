@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from agent.types import ChatAgent, TurnResult
+from agent.turn.slate import franchise_key
+from agent.types import ChatAgent, RecCard, ToolCallRecord, TurnResult
 from evals.dialogue_schema import DialogueScript, Expect, ItemRef
 from tools.catalog import Catalog
 from tools.title_resolver import normalise
@@ -42,6 +43,8 @@ class TurnOutcome:
     tools: list[str] = field(default_factory=list)
     degraded: bool | None = None
     latency_ms: float | None = None
+    #: the act the agent reported for the turn (``intent`` of the final event), when it reports one
+    act: str | None = None
     checks: list[Check] = field(default_factory=list)
 
     @property
@@ -94,7 +97,9 @@ class TurnChecker:
         it = self.by_id.get(item_id)
         return {x.lower() for x in (*it.genres, *it.tags)} if it else set()
 
-    def check(self, e: Expect, r: TurnResult, shown_before: set[str], disliked: set[str]) -> list[Check]:
+    def check(self, e: Expect, r: TurnResult, shown_before: set[str], disliked: set[str], *,
+              act: str | None = None, previous: Sequence[RecCard] = ()) -> list[Check]:
+        """``act``: the turn's reported act; ``previous``: the previous turn's cards, by rank."""
         recs = sorted(r.recommendations, key=lambda c: c.rank)
         ids = [c.item_id for c in recs]
         tools = [t.tool for t in r.tool_trace]
@@ -128,6 +133,34 @@ class TurnChecker:
             no_g = {g.lower() for g in e.genre_none}
             bad = [c.title for c in recs if self.labels(c.item_id) & no_g]
             out.append(Check("genre_none", not bad, f"with one of {sorted(no_g)}: {', '.join(bad) or 'none'}"))
+        if e.genre_share is not None:
+            want_g = {g.lower() for g in e.genre_share.genres}
+            hit = [c for c in recs if self.labels(c.item_id) & want_g]
+            share = len(hit) / len(recs) if recs else 0.0
+            miss = [c.title for c in recs if c not in hit]
+            out.append(Check("genre_share", bool(recs) and share >= e.genre_share.min,
+                             f"{len(hit)}/{len(recs)} cards with one of {sorted(want_g)} "
+                             f"(want >= {e.genre_share.min:.0%}); without: {', '.join(miss) or 'none'}"))
+        if e.max_per_franchise is not None:
+            per: dict[str, list[str]] = {}
+            for c in recs:
+                per.setdefault(franchise_key(c.title), []).append(c.title)
+            bad = {k: v for k, v in per.items() if len(v) > e.max_per_franchise}
+            out.append(Check("max_per_franchise", not bad, f"more than {e.max_per_franchise} of one franchise: "
+                             + ("; ".join(f"{k!r}: {', '.join(v)}" for k, v in bad.items()) or "none")))
+        if e.act is not None:
+            out.append(Check("act", act == e.act, f"act {act or '(not reported)'} (want {e.act})"))
+        if e.reply_names_card is not None:
+            n = e.reply_names_card
+            prev = sorted(previous, key=lambda c: c.rank)
+            if n > len(prev):
+                out.append(Check("reply_names_card", False, f"the previous turn showed {len(prev)} cards, "
+                                 f"no card {n}"))
+            else:
+                title = prev[n - 1].title
+                named = title.lower() in r.reply.lower() or f" {normalise(title)} " in f" {normalise(r.reply)} "
+                out.append(Check("reply_names_card", named, f"card {n} {title!r} "
+                                 f"{'named' if named else 'not named'} in the reply"))
         if e.explanations_faithful:
             bad = [c.title for c in recs if not c.check_passed]
             out.append(Check("explanations_faithful", not bad, f"failed the check: {', '.join(bad) or 'none'}"))
@@ -163,12 +196,40 @@ class TurnChecker:
         return it.display_title if it else item_id
 
 
+def play_turn(agent: ChatAgent, session_id: str, text: str) -> tuple[TurnResult, str | None]:
+    """(result, act) of one turn. The act (``intent``) travels only on the streamed final event --
+    ``TurnResult`` has no field for it -- so an agent that streams is read from its stream;
+    one that only has ``turn`` reports its act as an ``intent`` attribute, if at all."""
+    stream = getattr(agent, "stream_turn", None)
+    if not callable(stream):
+        r = agent.turn(session_id, text)
+        return r, getattr(r, "intent", None) or None
+    final: dict[str, Any] | None = None
+    for ev in stream(session_id, text):
+        if ev.kind == "final":
+            final = ev.data
+    if final is None:
+        raise RuntimeError("the turn ended without a final result")
+    return _result_from_dict(final), final.get("intent") or None
+
+
+def _result_from_dict(d: dict[str, Any]) -> TurnResult:
+    card_keys = {f.name for f in fields(RecCard)}
+    cards = tuple(RecCard(**{**{k: v for k, v in c.items() if k in card_keys}, "tags": tuple(c.get("tags") or ()),
+                             "evidence_lines": tuple(c.get("evidence_lines") or ())})
+                  for c in d.get("recommendations") or ())
+    trace = tuple(ToolCallRecord(**t) for t in d.get("tool_trace") or ())
+    return TurnResult(d["session_id"], d["turn_index"], d["reply"], cards, trace, d["degraded"], d["latency_ms"],
+                      d.get("stage_ms") or {})
+
+
 def run_script(script: DialogueScript, agent: ChatAgent, checker: TurnChecker) -> ScriptOutcome:
     """Run one script in a fresh session; a turn that raises ends the script with a failed check."""
     out = ScriptOutcome(script.name, script.category, script.llm, script.source)
     t0 = time.perf_counter()
     shown: set[str] = set()
     disliked: set[str] = set()
+    previous: list[RecCard] = []
     try:
         sid = agent.new_session(user_id=f"eval-{script.name}")
     except Exception as exc:  # noqa: BLE001 - reported, never raised
@@ -178,7 +239,7 @@ def run_script(script: DialogueScript, agent: ChatAgent, checker: TurnChecker) -
         to = TurnOutcome(i, st.user)
         out.turns.append(to)
         try:
-            r = agent.turn(sid, st.user)
+            r, to.act = play_turn(agent, sid, st.user)
         except Exception as exc:  # noqa: BLE001
             to.checks.append(Check("turn_ran", False, f"{type(exc).__name__}: {exc}"))
             break
@@ -187,10 +248,11 @@ def run_script(script: DialogueScript, agent: ChatAgent, checker: TurnChecker) -
         to.rec_ids, to.titles = [c.item_id for c in recs], [c.title for c in recs]
         to.tools = [t.tool for t in r.tool_trace]
         try:
-            to.checks = checker.check(st.expect, r, shown, disliked)
+            to.checks = checker.check(st.expect, r, shown, disliked, act=to.act, previous=previous)
         except Exception as exc:  # noqa: BLE001
             to.checks.append(Check("checker", False, f"{type(exc).__name__}: {exc}"))
         shown.update(to.rec_ids)
+        previous = recs
         for fb in st.feedback:
             if fb.rank > len(recs):
                 to.checks.append(Check("feedback", False, f"no card at rank {fb.rank} to {fb.kind}"))

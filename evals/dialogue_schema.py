@@ -13,7 +13,12 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from agent.turn.state_update import ACTS
 from tools.errors import InputError
+
+#: what ``act`` may expect: the understood acts plus what the turn itself decides
+#: ("clarify": a question about an unknown or ambiguous title, no search)
+ACT_NAMES: tuple[str, ...] = (*ACTS, "clarify")
 
 CATEGORIES = ("cold_start", "more_like", "refinement", "rejection", "multi_constraint", "ambiguous_title",
               "off_topic", "injection", "degraded", "feedback", "other")
@@ -46,6 +51,13 @@ class TopK(ItemRef):
     k: int = Field(5, ge=1, le=100)
 
 
+class GenreShare(_Strict):
+    """At least ``min`` (a fraction) of the turn's cards have one of ``genres`` (catalog genres/tags)."""
+
+    genres: list[str] = Field(min_length=1)
+    min: float = Field(ge=0.0, le=1.0)
+
+
 class Feedback(_Strict):
     """Feedback on this turn's card at 1-based ``rank``, given after the turn's checks."""
 
@@ -73,6 +85,14 @@ class Expect(_Strict):
     reply_contains: list[str] = Field(default_factory=list)
     reply_not_contains: list[str] = Field(default_factory=list)
     degraded: bool | None = None
+    #: share of the cards having any of these genres/tags; a turn without cards fails it
+    genre_share: GenreShare | None = None
+    #: the act the turn reports (``intent`` of its final event), e.g. reject_slate, ask_why, replace
+    act: Literal[ACT_NAMES] | None = None  # type: ignore[valid-type]
+    #: the reply contains the title of card N (1-based) of the previous turn's slate
+    reply_names_card: int | None = Field(None, ge=1, le=50)
+    #: no franchise (``agent.turn.slate.franchise_key`` of the title) has more cards than this
+    max_per_franchise: int | None = Field(None, ge=1)
     max_latency_ms: float | None = Field(None, gt=0)
     #: nothing disliked earlier in the session (feedback or "I hated X") is recommended
     no_disliked: bool = True

@@ -141,3 +141,39 @@ def reciprocal_rank_fusion(rankings: Sequence[Sequence[str]], k: int = 60,
             scores[item] = scores.get(item, 0.0) + w / (k + rank)
     order = {item: i for i, item in enumerate(dict.fromkeys(x for r in rankings for x in r))}
     return sorted(scores, key=lambda i: (-scores[i], order[i]))
+
+
+def seed_metrics(ranks: Sequence[int | None], n_items: int, k: int = 50,
+                 cutoffs: Sequence[int] = (10, 50)) -> dict[str, float]:
+    """Precision@k, F1@k, MAP@k, NDCG@k and MRR by ranx, plus AUC, from each target's rank.
+
+    Why from ranks: every ReDial target is one query with one relevant item, so the rank of
+    that item within the first ``k`` is the whole ranking as far as these metrics can tell;
+    ranx computes them from a run rebuilt with the target at its rank. AUC (ranx has none)
+    is the share of the other catalog items ranked below the target; a target outside the
+    first ``k`` is placed at the expected rank of a uniform draw among the rest.
+    """
+    from ranx import Qrels, Run, evaluate
+
+    if not ranks:
+        return {}
+    qrels: dict[str, dict[str, int]] = {}
+    run: dict[str, dict[str, float]] = {}
+    aucs = []
+    for n, r in enumerate(ranks):
+        q = f"q{n}"
+        qrels[q] = {"target": 1}
+        docs = {f"other{j}": float(k - j) for j in range(1, k + 1)}
+        if r is not None and r <= k:
+            docs.pop(f"other{r}")
+            docs["target"] = float(k - r)
+            pos = r
+        else:
+            pos = (k + 1 + n_items) / 2
+        run[q] = docs
+        aucs.append((n_items - pos) / max(1, n_items - 1))
+    names = [f"{m}@{c}" for c in cutoffs for m in ("precision", "f1", "map", "ndcg")] + ["mrr"]
+    scores = evaluate(Qrels(qrels), Run(run), names, make_comparable=True)
+    out = {name: float(v) for name, v in scores.items()}
+    out["auc"] = sum(aucs) / len(aucs)
+    return out

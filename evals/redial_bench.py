@@ -1,46 +1,48 @@
-"""ReDial benchmark: our pipelines under the published CRS protocol, next to published anchors.
+"""ReDial benchmark: the agent's ranking under the published CRS protocol, next to its own sources.
 
-Leakage rules: every scorer here is trained ONLY on ``train_partial.jsonl`` (1,355 of the
-10,006 official training dialogues; published systems trained on all of them), tuned and
-reported on ``valid_data.jsonl``. The demo catalog's own interactions include valid-split
-labels, so the benchmark never uses the runtime's trained scorers: it trains its own
-popularity and LightGCN from the training file. The one remaining overlap — tags mined from
-dialogue text (also valid dialogues) inside the vector index — is counted and reported.
+Leakage rules: the ranker and every statistic it uses are trained ONLY on
+``train_partial.jsonl`` (1,355 of the 10,006 official training dialogues; published systems
+trained on all of them) by ``whyrec train ranker``; tuning and reporting use
+``valid_data.jsonl``. Inputs are only what a live turn would see: the dialogue text so far
+(``@id`` rendered as titles). ReDial's seeker questionnaire (liked/seen labels) is training
+data and never an input here.
 
 Pipelines (each ranks all catalog movies for one sample):
-  popularity  mention counts in train_partial
-  retrieval   the vector/lexical retriever, query = the last three utterances
-  gcn         LightGCN fold-in of the seeker's liked mentions so far (popularity when none)
-  hybrid      reciprocal-rank fusion of retrieval and gcn
-  agent       ``WhyRecAgent.rank_candidates`` (state tracking -> retrieval -> scorer), deterministic
-              plan unless ``use_llm``
+  agent       ``WhyRecAgent.rank_candidates``: the live turn's understanding, state replay,
+              sources, hard constraints and learned ranker (``Recommender.recommend``)
+  cosuggest, comention, content, query, attributes, popularity
+              one candidate source alone, under the same constraints (the single-source baselines)
+  retrieval   the Chroma vector/lexical retriever, query = the last three utterances
 """
 
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from evals.metrics import fairness_diversity, percentile, reciprocal_rank_fusion
+from evals.metrics import fairness_diversity, percentile
 from evals.redial_protocol import PipelineResult, RankFn, RedialSample, evaluate, extract_samples
-from tools.catalog import Catalog, Interaction
+from tools.catalog import Catalog
 from tools.redial import iter_dialogues
-from tools.scorers.base import ScoringContext
 
 log = logging.getLogger(__name__)
 
-PIPELINES = ("agent", "retrieval", "gcn", "hybrid", "popularity")
-TRAIN_NOTE = ("Our scorers were trained on train_partial.jsonl only: 1,355 of the 10,006 official ReDial "
-              "training dialogues. Published systems trained on all 10,006 and report on the official test "
+SOURCE_PIPELINES = ("cosuggest", "comention", "content", "query", "attributes", "popularity")
+PIPELINES = ("agent", *SOURCE_PIPELINES, "retrieval")
+TRAIN_NOTE = ("The ranker and its statistics were trained on train_partial.jsonl only: 1,355 of the 10,006 official "
+              "ReDial training dialogues. Published systems trained on all 10,006 and report on the official test "
               "split, so the comparison favours them.")
-#: published anchors on ReDial (R@1/R@10/R@50); UniCRS/KBRD/KGSF from Wang et al. 2022 (UniCRS, KDD),
-#: ChatGPT zero-shot from He et al. 2023 (CIKM) — different splits/protocol details, read as anchors
+#: published anchors (R@1/R@10/R@50). Filtered = the de-duplicated protocol (repeats dropped, mentioned
+#: items excluded) as re-evaluated by Kostric & Balog (SIGIR 2026); unfiltered = the papers' own numbers
+#: (UniCRS, KDD 2022; ChatGPT zero-shot: He et al., CIKM 2023) — different splits, read as anchors.
+ANCHORS_FILTERED: dict[str, dict[str, float | None]] = {
+    "UniCRS": {"recall@1": 0.024, "recall@10": 0.180, "recall@50": 0.335},
+    "KBRD": {"recall@1": 0.017, "recall@10": 0.148, "recall@50": 0.300},
+    "ReFICR": {"recall@1": 0.018, "recall@10": 0.213, "recall@50": 0.465},
+}
 ANCHORS: dict[str, dict[str, float | None]] = {
     "UniCRS": {"recall@1": 0.050, "recall@10": 0.215, "recall@50": 0.413},
     "KBRD": {"recall@1": 0.028, "recall@10": 0.169, "recall@50": 0.366},
@@ -49,73 +51,17 @@ ANCHORS: dict[str, dict[str, float | None]] = {
 }
 
 
-def training_interactions(path: Path, known: set[str]) -> list[Interaction]:
-    """Seeker labels of the training dialogues, derived exactly as the demo catalog derives them."""
-    from tools.demo_catalog import seeker_label_name
-
-    out = []
-    for d in iter_dialogues(path):
-        for mid in sorted(set(d.movie_mentions) | set(d.seeker_labels) | set(d.recommender_labels)):
-            label = seeker_label_name(d.seeker_labels.get(mid)) or seeker_label_name(d.recommender_labels.get(mid))
-            if label is not None and mid in known:
-                out.append(Interaction(f"redial-seeker-{d.seeker_id}", mid, label, None, f"redial:{d.conversation_id}"))
-    return out
-
-
-def mention_counts(path: Path) -> Counter[str]:
-    """In how many training dialogues each movie is mentioned."""
-    c: Counter[str] = Counter()
-    for d in iter_dialogues(path):
-        c.update({m for t in d.turns for m in t.mentions})
-    return c
-
-
 @dataclass
 class BenchAssets:
     catalog: Catalog
     item_ids: list[str]
-    popularity_order: list[str]
-    gcn: Any
-    retriever: Any | None
+    #: tools.recsys.recommender.Recommender (trained on train_partial only)
+    recommender: Any | None
+    #: agent.recommender_assets.DialogueReader: the live turn's reading of dialogue text
+    reader: Any | None
     agent: Any | None
-    gcn_info: dict[str, Any]
-
-
-def train_gcn(interactions: list[Interaction], item_ids: list[str], cache_dir: Path | None, seed: int,
-              time_budget_s: float = 120.0) -> tuple[Any, dict[str, Any]]:
-    """LightGCN on the training interactions, cached by config+data hash under ``cache_dir``."""
-    from tools.scorers.graph import InteractionGraph
-    from tools.scorers.lightgcn import LightGCNScorer
-    from tools.scorers.lightgcn_train import LightGCNConfig
-
-    cfg = LightGCNConfig(seed=seed, time_budget_s=time_budget_s, epochs=300, eval_every=5, patience=6)
-    scorer = LightGCNScorer(cfg, meta={"trained_on": "train_partial.jsonl"})
-    graph = InteractionGraph.from_interactions(interactions, item_ids)
-    key = scorer.config_hash(graph)[:12]
-    path = Path(cache_dir) / f"redial-gcn-{key}" if cache_dir else None
-    if path is not None and path.exists():
-        try:
-            loaded = LightGCNScorer.load(path)
-            return loaded, {"cached": str(path), **loaded.train_info}
-        except Exception as exc:  # noqa: BLE001 - a stale cache is retrained
-            log.warning("could not load cached GCN at %s (%s); retraining", path, exc)
-    scorer.fit_graph(graph)
-    if path is not None:
-        scorer.save(path)
-    info = {k: v for k, v in scorer.train_info.items() if k != "history"}
-    return scorer, {"trained": str(path) if path else "in memory", **info}
-
-
-def _gcn_ranking(assets: BenchAssets, s: RedialSample, k: int, exclude: bool) -> list[str]:
-    if not s.liked_before:
-        ranked = assets.popularity_order
-    else:
-        scores = assets.gcn.score_all(ScoringContext(liked_ids=tuple(s.liked_before)))
-        order = np.argsort(-scores, kind="stable")
-        ids = assets.gcn.graph.item_ids
-        ranked = [ids[i] for i in order[: k + len(s.mentioned_before) + 5]]
-    skip = set(s.mentioned_before) if exclude else set()
-    return [i for i in ranked if i not in skip][:k]
+    retriever: Any | None
+    training: dict[str, Any]
 
 
 def _query(s: RedialSample) -> str:
@@ -125,59 +71,56 @@ def _query(s: RedialSample) -> str:
 
 
 def make_rank_fns(assets: BenchAssets, use_llm: bool = False) -> dict[str, RankFn]:
-    def popularity(s: RedialSample, k: int, exclude: bool) -> list[str]:
-        skip = set(s.mentioned_before) if exclude else set()
-        return [i for i in assets.popularity_order[: k + len(skip) + 1] if i not in skip][:k]
+    def need(what: str, obj: Any) -> Any:
+        if obj is None:
+            raise RuntimeError(f"no {what}; run `whyrec train ranker` (and `whyrec index build` for retrieval)")
+        return obj
+
+    def source(name: str) -> RankFn:
+        def rank(s: RedialSample, k: int, exclude: bool) -> list[str]:
+            req = need("reader", assets.reader).sample_request(s, exclude_mentioned=exclude)
+            return need("recommender", assets.recommender).source_ranking(req, name, k)
+
+        return rank
 
     def retrieval(s: RedialSample, k: int, exclude: bool) -> list[str]:
-        if assets.retriever is None:
-            raise RuntimeError("no vector index; run `whyrec index build`")
-        hits = assets.retriever.search(_query(s), exclude_ids=set(s.mentioned_before) if exclude else (), k=k)
+        hits = need("vector index", assets.retriever).search(
+            _query(s), exclude_ids=set(s.mentioned_before) if exclude else (), k=k)
         return [h.item_id for h in hits]
 
-    def gcn(s: RedialSample, k: int, exclude: bool) -> list[str]:
-        return _gcn_ranking(assets, s, k, exclude)
-
-    def hybrid(s: RedialSample, k: int, exclude: bool) -> list[str]:
-        return reciprocal_rank_fusion([retrieval(s, k, exclude), gcn(s, k, exclude)])[:k]
-
     def agent(s: RedialSample, k: int, exclude: bool) -> list[str]:
-        if assets.agent is None:
-            raise RuntimeError("the agent pipeline needs a vector index; run `whyrec index build`")
-        return assets.agent.rank_candidates(s.text or "recommend a movie", history=list(s.history[:-1]), k=k,
-                                            use_llm=use_llm, exclude_mentioned=exclude)
+        return need("agent", assets.agent).rank_candidates(s.text or "recommend a movie", history=list(s.history[:-1]),
+                                                           k=k, use_llm=use_llm, exclude_mentioned=exclude)
 
-    return {"agent": agent, "retrieval": retrieval, "gcn": gcn, "hybrid": hybrid, "popularity": popularity}
+    return {"agent": agent, "retrieval": retrieval, **{n: source(n) for n in SOURCE_PIPELINES}}
 
 
-def build_assets(catalog: Catalog, train_path: Path, *, retriever: Any | None, cache_dir: Path | None, seed: int,
-                 agent_factory: Callable[[dict[str, Any], str], Any] | None = None,
-                 need_gcn: bool = True) -> BenchAssets:
-    """Train-only scorers, and an agent wired to them (``agent_factory(scorers, default) -> agent``)."""
-    from tools.scorers.popularity import PopularityScorer
-
-    item_ids = [it.item_id for it in catalog.items]
-    known = set(item_ids)
-    counts = mention_counts(train_path)
-    pop_order = sorted(item_ids, key=lambda i: (-counts.get(i, 0), i))
-    inter = training_interactions(train_path, known)
-    gcn, info = (train_gcn(inter, item_ids, cache_dir, seed) if need_gcn else (None, {}))
-    info = {**info, "train_interactions": len(inter), "train_file": str(train_path)}
-    scorers: dict[str, Any] = {"popularity": PopularityScorer().fit(inter, item_ids)}
-    if gcn is not None:
-        scorers["lightgcn"] = gcn
-    agent = agent_factory(scorers, "lightgcn" if gcn is not None else "popularity") if (
-        agent_factory and retriever is not None) else None
-    return BenchAssets(catalog, item_ids, pop_order, gcn, retriever, agent, info)
+def candidate_recall(assets: BenchAssets, samples: list[RedialSample], depth: int = 200,
+                     filtered: bool = True) -> dict[str, float]:
+    """Share of targets each source (and the union) nominates among its first ``depth`` allowed items."""
+    rec = assets.recommender
+    if rec is None or assets.reader is None:
+        return {}
+    hits: dict[str, int] = {}
+    n = 0
+    for s in samples:
+        req = assets.reader.sample_request(s, exclude_mentioned=filtered)
+        for t in s.targets:
+            n += 1
+            for name, ok in rec.source_recall(req, [t], depth=depth).items():
+                hits[name] = hits.get(name, 0) + int(ok)
+    return {name: v / max(1, n) for name, v in sorted(hits.items())}
 
 
 def run_benchmark(assets: BenchAssets, split: Path, *, pipelines: list[str], limit: int | None = None,
                   filtered: bool = False, use_llm: bool = False, k: int = 50, progress: bool = True,
-                  progress_cb: Callable[[float, str], None] | None = None) -> dict[str, Any]:
+                  progress_cb: Callable[[float, str], None] | None = None,
+                  recall_depth: int | None = 200) -> dict[str, Any]:
     """Run the chosen pipelines on ``split``; returns the report dict (metrics, anchors, fairness)."""
     unknown = [p for p in pipelines if p not in PIPELINES]
     if unknown:
         raise ValueError(f"unknown pipeline(s) {', '.join(unknown)}; choose from {', '.join(PIPELINES)} or all")
+    from evals.metrics import seed_metrics
     from tools.redial import load_movies
 
     titles = {it.item_id: it.display_title for it in assets.catalog.items}
@@ -205,12 +148,11 @@ def run_benchmark(assets: BenchAssets, split: Path, *, pipelines: list[str], lim
         results[name] = {
             **r.to_dict(keep_lists=True),
             "latency_ms": {"median": percentile(lat, 50), "p95": percentile(lat, 95), "max": max(lat, default=None)},
+            "samples_per_s": len(lat) / max(1e-9, sum(lat) / 1000),
             "rank_histogram": _rank_hist(r.ranks),
             "fairness_top10": fairness_diversity([i for top in r.top10 for i in top], popularity),
+            "seed_metrics": seed_metrics(r.ranks, len(assets.item_ids)),
         }
-    meta = assets.catalog.meta or {}
-    tag_convs = set((meta.get("tag_conversation_ids") or {}).get(split.name, []))
-    evaluated = {d.conversation_id for d in dialogues}
     return {
         "kind": "redial",
         "split": str(split),
@@ -222,10 +164,12 @@ def run_benchmark(assets: BenchAssets, split: Path, *, pipelines: list[str], lim
         "use_llm": use_llm,
         "k": k,
         "pipelines": results,
-        "anchors": ANCHORS,
-        "training": {"note": TRAIN_NOTE, **assets.gcn_info},
-        "overlap": {"evaluated_dialogues_that_contributed_catalog_tags": len(evaluated & tag_convs),
-                    "note": "mined catalog tags (in the vector index) include words from these evaluated dialogues"},
+        "candidate_recall@200": (candidate_recall(assets, samples, recall_depth, filtered)
+                                 if recall_depth else {}),
+        "anchors": ANCHORS_FILTERED if filtered else ANCHORS,
+        "anchors_protocol": ("de-duplicated (Kostric & Balog, SIGIR 2026)" if filtered
+                             else "as published by each paper"),
+        "training": {"note": TRAIN_NOTE, **assets.training},
     }
 
 

@@ -14,27 +14,12 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from evals.metrics import ranking_summary
-from tools.redial import Dialogue, render_text
-
-
-@dataclass(frozen=True)
-class RedialSample:
-    conversation_id: str
-    utterance_index: int
-    #: (role, rendered text) of every utterance before the recommender's: role is user|assistant
-    history: tuple[tuple[str, str], ...]
-    #: the seeker's latest utterance (rendered), the one the recommender answers
-    text: str
-    targets: tuple[str, ...]
-    mentioned_before: tuple[str, ...]
-    #: earlier mentions the seeker said they liked (ReDial's seeker questionnaire)
-    liked_before: tuple[str, ...]
-
+from tools.recsys.redial_samples import RedialSample, extract_samples  # noqa: F401 - re-exported for evals
 
 #: rank_fn(sample, k, exclude_mentioned) -> best-first catalog ids
 RankFn = Callable[[RedialSample, int, bool], Sequence[str]]
@@ -56,51 +41,6 @@ class PipelineResult:
         if keep_lists:
             d.update(ranks=self.ranks, latencies_ms=self.latencies_ms)
         return d
-
-
-def _utterances(d: Dialogue) -> list[tuple[bool, str, list[str]]]:
-    """(is_seeker, raw text, mentions) with consecutive same-speaker messages merged."""
-    out: list[tuple[bool, str, list[str]]] = []
-    for t in d.turns:
-        if out and out[-1][0] == t.is_seeker:
-            seeker, text, ments = out[-1]
-            out[-1] = (seeker, f"{text} {t.text}", ments + [m for m in t.mentions if m not in ments])
-        else:
-            out.append((t.is_seeker, t.text, list(dict.fromkeys(t.mentions))))
-    return out
-
-
-def extract_samples(dialogues: Iterable[Dialogue], titles: dict[str, str], catalog_ids: set[str],
-                    filtered: bool = False) -> tuple[list[RedialSample], dict[str, int]]:
-    """Samples of every recommender utterance with catalog mentions, and counts of what was skipped."""
-    samples: list[RedialSample] = []
-    skipped = {"targets_not_in_catalog": 0, "targets_repeated_filtered": 0, "no_context": 0}
-    for d in dialogues:
-        utts = _utterances(d)
-        mentioned: list[str] = []
-        history: list[tuple[str, str]] = []
-        for i, (is_seeker, raw, ments) in enumerate(utts):
-            rendered = render_text(raw, titles).strip()
-            if not is_seeker and ments:
-                targets = []
-                for m in ments:
-                    if m not in catalog_ids:
-                        skipped["targets_not_in_catalog"] += 1
-                    elif filtered and m in mentioned:
-                        skipped["targets_repeated_filtered"] += 1
-                    else:
-                        targets.append(m)
-                if targets and not history:
-                    skipped["no_context"] += len(targets)
-                elif targets:
-                    last_user = next((t for r, t in reversed(history) if r == "user"), history[-1][1])
-                    liked = tuple(m for m in mentioned
-                                  if (lab := d.seeker_label(m)) is not None and lab.liked is True)
-                    samples.append(RedialSample(d.conversation_id, i, tuple(history), last_user, tuple(targets),
-                                                tuple(mentioned), liked))
-            history.append(("user" if is_seeker else "assistant", rendered))
-            mentioned += [m for m in ments if m not in mentioned]
-    return samples, skipped
 
 
 def evaluate(name: str, samples: Sequence[RedialSample], rank_fn: RankFn, *, k: int = 50, filtered: bool = False,

@@ -149,8 +149,7 @@ def redial_md(report: dict[str, Any]) -> str:
              f"ranking over all catalog movies; agent planning with {'the LLM' if report['use_llm'] else 'the deterministic plan'}.",
              "", f"> {report['training']['note']}", "", comparison_table(report), "",
              "Published numbers are anchors, not a controlled comparison (full training data, test split).", "",
-             f"Skipped: {report['skipped']}. Overlap: {report['overlap']['evaluated_dialogues_that_contributed_catalog_tags']} "
-             f"evaluated dialogues contributed mined tags to the catalog ({report['overlap']['note']}).", "",
+             f"Skipped: {report['skipped']}. Anchors: {report.get('anchors_protocol', 'as published')}.", "",
              "## Latency per turn (ms)", "", "| pipeline | median | p95 | errors |", "|---|---|---|---|"]
     for name, r in report["pipelines"].items():
         lines.append(f"| {name} | {_f(r['latency_ms']['median'])} | {_f(r['latency_ms']['p95'])} | {r['errors']} |")

@@ -119,47 +119,44 @@ def _scripts_hash(scripts: list[Any]) -> str:
 def run_redial(settings: Any, split: Path, *, pipelines: list[str], limit: int | None = None, filtered: bool = False,
                use_llm: bool = False, out: Path | None = None, train: Path | None = None, progress: bool = True,
                progress_cb: Progress | None = None) -> tuple[dict, dict]:
-    """The ReDial benchmark with train-only scorers; the agent is wired to those scorers."""
+    """The ReDial benchmark: the agent's own turn pipeline (ranker trained on train_partial only)."""
     from agent.explaining import CheckedExplainer, EvidenceAssembler
     from agent.llm import build_chat_model
     from agent.llm_tools import resolve_tool_mode
     from agent.loop import WhyRecAgent
-    from agent.runtime import load_active_catalog, open_retriever_from_settings, open_store
-    from evals.redial_bench import build_assets, run_benchmark
+    from agent.runtime import load_active_catalog, load_recommender, open_retriever_from_settings, open_store
+    from evals.redial_bench import BenchAssets, run_benchmark
     from tools.agent_tools import ToolServices
-    from tools.redial import default_redial_dir
+    from tools.people_index import PeopleIndex
     from tools.title_resolver import TitleResolver
 
     split = Path(split)
     if not split.is_file():
         raise FileNotFoundError(f"{split}: no such ReDial split; try ../shared/data/redial/valid_data.jsonl")
     if split.name == "train_partial.jsonl":
-        raise ValueError("the benchmark trains on train_partial.jsonl; evaluate on valid_data.jsonl (or a test file)")
-    train = Path(train) if train else default_redial_dir() / "train_partial.jsonl"
+        raise ValueError("the ranker trains on train_partial.jsonl; evaluate on valid_data.jsonl (or a test file)")
     catalog = load_active_catalog(settings)
-    needs_index = any(p in ("agent", "retrieval", "hybrid") for p in pipelines)
-    retriever = open_retriever_from_settings(settings, catalog) if needs_index else None
+    retriever = open_retriever_from_settings(settings, catalog)
+    notes: list[str] = []
+    recommender = load_recommender(settings, catalog, retriever, notes)
+    if recommender is None:
+        raise FileNotFoundError("; ".join(notes))
     chat_model = build_chat_model(settings) if use_llm else None
-    store = None
-
-    def agent_factory(scorers: dict[str, Any], default: str) -> Any:
-        nonlocal store
-        store = open_store(settings)
-        services = ToolServices(catalog=catalog, resolver=TitleResolver(catalog.items), retriever=retriever,
-                                scorers=scorers, default_scorer=default)
-        return WhyRecAgent(chat_model=chat_model, services=services, store=store, settings=settings,
-                           explainer=CheckedExplainer(None, catalog), evidence_builder=EvidenceAssembler(catalog, scorers),
-                           versions={"catalog": catalog.version}, tool_mode=resolve_tool_mode(settings))
-
-    assets = build_assets(catalog, train, retriever=retriever, cache_dir=Path(settings.data_dir) / "eval-cache",
-                          seed=settings.seed, agent_factory=agent_factory if "agent" in pipelines else None,
-                          need_gcn=any(p in ("agent", "gcn", "hybrid") for p in pipelines))
+    services = ToolServices(catalog=catalog, resolver=TitleResolver(catalog.items), retriever=retriever,
+                            recommender=recommender, people=PeopleIndex(catalog.items))
+    agent = WhyRecAgent(chat_model=chat_model, services=services, store=open_store(settings), settings=settings,
+                        explainer=CheckedExplainer(None, catalog), evidence_builder=EvidenceAssembler(catalog, {}),
+                        versions={"catalog": catalog.version}, tool_mode=resolve_tool_mode(settings))
+    meta_path = settings.models_dir / "ranker-redial" / "training.json"
+    training = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
+    assets = BenchAssets(catalog, [i.item_id for i in catalog.items], recommender, agent.reader, agent, retriever,
+                         training)
     report = run_benchmark(assets, split, pipelines=pipelines, limit=limit, filtered=filtered, use_llm=use_llm,
                            progress=progress, progress_cb=progress_cb)
     report["config"] = config_block(settings, llm=(settings.llm_model if use_llm else "off"),
                                     catalog_version=catalog.version, catalog_items=len(catalog.items),
-                                    agent_default_scorer="lightgcn (train_partial)", limit=limit,
-                                    pipelines=pipelines, train_file=str(train))
+                                    ranker=str(meta_path.parent), limit=limit, pipelines=pipelines,
+                                    train_file=training.get("train_file", str(train)))
     written = write_report(report, new_run_dir(f"redial-{'filtered' if filtered else 'all'}", out))
     return report, written
 

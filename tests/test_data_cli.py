@@ -36,7 +36,7 @@ def test_catalog_stats_json_on_the_shipped_demo(env: Path) -> None:
     stats = json.loads(result.stdout)
     assert stats["items"] >= 6000 and stats["interactions"] > 0
     assert stats["name"] == "demo" and stats["path"] == str(DEMO_CATALOG_DIR)
-    assert 0.6 <= stats["genre_coverage"] <= 0.8
+    assert 0.8 <= stats["genre_coverage"] <= 0.9  # CMU genres, then Wikipedia genres where CMU has none
     assert set(stats["interaction_labels"]) <= {"liked", "disliked", "seen", "suggested"}
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.types import RecCard, ToolCallRecord, TurnResult
+from agent.types import RecCard, ToolCallRecord, TurnEvent, TurnResult
 from evals.dialogue_runner import run_scripts, summarise
 from evals.dialogue_schema import load_script, load_scripts, parse_script
 from tests.fixtures_retrieval import small_catalog
@@ -20,7 +20,8 @@ _ids = itertools.count()
 class FakeAgent:
     """Answers by keyword with fixed catalog ids; 'boom' raises; records feedback."""
 
-    ANSWERS = {"scary": ["5", "8", "6"], "pixar": ["1", "3", "31"], "again": ["5", "9"], "ghost": ["999"]}
+    ANSWERS = {"scary": ["5", "8", "6"], "pixar": ["1", "3", "31"], "again": ["5", "9"], "ghost": ["999"],
+               "toys": ["1", "2", "3"], "laughs": ["19", "20", "21", "35", "1"], "none of those": ["39", "33"]}
 
     def __init__(self, degraded: bool = False) -> None:
         self.degraded = degraded
@@ -50,6 +51,21 @@ class FakeAgent:
 
     def history(self, session_id: str) -> list:
         return []
+
+
+class StreamingFakeAgent(FakeAgent):
+    """Reports each turn's act as WhyRecAgent does: ``intent`` on the streamed final event only."""
+
+    def stream_turn(self, session_id: str, text: str):
+        if "why" in text:
+            r = TurnResult(session_id, 0, "I suggested Halloween (1978) (card 1) because: it is scary.", (), (),
+                           False, 5.0)
+            intent = "ask_why"
+        else:
+            r = self.turn(session_id, text)
+            intent = "reject_slate" if "none of those" in text else "recommend"
+        yield TurnEvent("text_delta", {"text": r.reply})
+        yield TurnEvent("final", {**r.to_dict(), "intent": intent})
 
 
 def script(**kw) -> object:
@@ -120,6 +136,59 @@ def test_llm_off_scripts_get_the_no_llm_agent():
     assert sorted(seen) == [False, True] and all(o.passed for o in out)
 
 
+def _checks(o, turn: int, name: str) -> list[bool]:
+    return [c.passed for c in o.turns[turn].checks if c.check == name]
+
+
+def test_genre_share_rejects_a_mostly_off_genre_slate_and_accepts_a_mostly_on_one():
+    reject = script(name="r", turns=[{"user": "pixar", "expect": {"genre_share": {"genres": ["comedy"], "min": 0.6}}}])
+    accept = script(name="a", turns=[{"user": "laughs", "expect": {"genre_share": {"genres": ["Comedy"], "min": 0.6}}}])
+    empty = script(name="e", turns=[{"user": "hello", "expect": {"genre_share": {"genres": ["comedy"], "min": 0.0}}}])
+    r, a, e = run(reject, accept, empty)[0]
+    assert _checks(r, 0, "genre_share") == [False]  # Toy Story only: 1/3 < 60%
+    detail = next(c.detail for c in r.turns[0].checks if c.check == "genre_share")
+    assert "1/3" in detail and "Finding Nemo" in detail
+    assert _checks(a, 0, "genre_share") == [True] and a.passed  # 5/5 comedies (Toy Story counts too)
+    assert _checks(e, 0, "genre_share") == [False]  # no cards is no share
+
+
+def test_max_per_franchise_uses_the_slate_franchise_key():
+    two = script(name="two", turns=[{"user": "toys", "expect": {"max_per_franchise": 1}}])
+    ok = script(name="ok", turns=[{"user": "toys", "expect": {"max_per_franchise": 2}}])
+    t, k = run(two, ok)[0]
+    assert _checks(t, 0, "max_per_franchise") == [False]
+    assert "Toy Story 2" in next(c.detail for c in t.turns[0].checks if c.check == "max_per_franchise")
+    assert _checks(k, 0, "max_per_franchise") == [True] and k.passed
+
+
+def test_act_reads_the_intent_of_the_streamed_final_event():
+    s = script(turns=[{"user": "scary", "expect": {"act": "reject_slate"}},
+                      {"user": "none of those", "expect": {"act": "reject_slate"}}])
+    [o], _ = run(s, agent=StreamingFakeAgent())
+    assert _checks(o, 0, "act") == [False] and _checks(o, 1, "act") == [True]
+    assert [t.act for t in o.turns] == ["recommend", "reject_slate"]
+    assert o.turns[1].titles == ["Paddington", "Amélie"]  # the cards came through the stream too
+    [plain], _ = run(script(turns=[{"user": "none of those", "expect": {"act": "reject_slate"}}]))
+    assert _checks(plain, 0, "act") == [False]  # an agent that reports no act cannot pass
+
+
+def test_reply_names_card_of_the_previous_turn():
+    s = script(turns=[
+        {"user": "why did you pick it?", "expect": {"reply_names_card": 1}},  # no previous slate
+        {"user": "scary"},  # Halloween, The Shining, The Conjuring
+        {"user": "why the first one?", "expect": {"reply_names_card": 1, "act": "ask_why", "max_recs": 0}},
+        {"user": "why that?", "expect": {"reply_names_card": 2}},  # previous turn showed no cards
+    ])
+    [o], _ = run(s, agent=StreamingFakeAgent())
+    assert _checks(o, 0, "reply_names_card") == [False]
+    assert o.turns[2].passed, o.failures()
+    assert _checks(o, 3, "reply_names_card") == [False]
+    wrong = script(turns=[{"user": "scary"}, {"user": "why?", "expect": {"reply_names_card": 2}}])
+    [w], _ = run(wrong, agent=StreamingFakeAgent())
+    assert _checks(w, 1, "reply_names_card") == [False]  # the reply names card 1, not The Shining
+    assert "The Shining" in next(c.detail for c in w.turns[1].checks if c.check == "reply_names_card")
+
+
 @pytest.mark.parametrize("doc, where", [
     ({"name": "x", "category": "cold_start", "turns": [{"user": "hi", "expect": {"reply_contain": ["a"]}}]},
      "turns[0].expect.reply_contain"),
@@ -129,6 +198,17 @@ def test_llm_off_scripts_get_the_no_llm_agent():
     ({"name": "x", "category": "cold_start", "turns": []}, "turns"),
     ({"name": "x", "category": "cold_start", "turns": [{"user": "hi", "feedback": [{"rank": 1, "kind": "love"}]}]},
      "turns[0].feedback[0].kind"),
+    ({"name": "x", "category": "other", "turns": [{"user": "hi", "expect": {"genre_share": {"genres": ["comedy"],
+                                                                                           "min": 1.5}}}]},
+     "turns[0].expect.genre_share.min"),
+    ({"name": "x", "category": "other", "turns": [{"user": "hi", "expect": {"genre_share": {"genres": []}}}]},
+     "turns[0].expect.genre_share"),
+    ({"name": "x", "category": "other", "turns": [{"user": "hi", "expect": {"act": "reject"}}]},
+     "turns[0].expect.act"),
+    ({"name": "x", "category": "other", "turns": [{"user": "hi", "expect": {"reply_names_card": 0}}]},
+     "turns[0].expect.reply_names_card"),
+    ({"name": "x", "category": "other", "turns": [{"user": "hi", "expect": {"max_per_franchise": 0}}]},
+     "turns[0].expect.max_per_franchise"),
 ])
 def test_malformed_scripts_name_file_and_field(doc, where):
     with pytest.raises(InputError) as err:
@@ -168,3 +248,22 @@ def test_shipped_scripts_are_valid_and_cover_the_categories():
             for ref in [*t.expect.in_top_k, *t.expect.not_in_recs]:
                 assert checker.ref_ids(ref), f"{s.source}: {ref.label()} is not in the demo catalog"
     assert load_script(folder / "ambiguous_halloween.yaml").category == "ambiguous_title"
+
+
+def test_shipped_slate_scripts_are_valid_use_the_new_checks_and_name_catalog_titles():
+    from evals.dialogue_runner import TurnChecker
+    from tools.catalog import load_catalog
+
+    folder = Path(__file__).resolve().parents[1] / "evals" / "dialogues" / "slate"
+    scripts, errors = load_scripts([folder])
+    assert errors == [] and len(scripts) >= 30
+    expects = [t.expect for s in scripts for t in s.turns]
+    assert any(e.genre_share for e in expects) and any(e.max_per_franchise for e in expects)
+    assert any(e.reply_names_card for e in expects)
+    assert {e.act for e in expects} >= {"reject_slate", "ask_why", "replace"}
+    checker = TurnChecker(load_catalog())
+    for s in scripts:
+        assert s.llm == "off", f"{s.source}: the slate group runs with the LLM off"
+        for t in s.turns:
+            for ref in [*t.expect.in_top_k, *t.expect.not_in_recs]:
+                assert checker.ref_ids(ref), f"{s.source}: {ref.label()} is not in the demo catalog"

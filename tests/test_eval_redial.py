@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from evals.redial_bench import BenchAssets, comparison_table, make_rank_fns, mention_counts, run_benchmark
+from evals.redial_bench import BenchAssets, comparison_table, make_rank_fns, run_benchmark
 from evals.redial_protocol import evaluate, extract_samples
 from tests.fixtures_retrieval import small_catalog
 from tools.redial import load_dialogues
@@ -69,36 +69,38 @@ def test_evaluate_known_ranking(split: Path):
     assert bad.errors == 2 and bad.metrics["recall@50"] == 0.0 and "nope" in bad.first_error
 
 
-def test_benchmark_pipelines_without_index(split: Path, tmp_path: Path):
+def test_benchmark_source_pipelines_on_known_counts(split: Path):
+    """Co-suggestion counts from c1 only: after Halloween (5) recommenders said 8 and 6, then 4 (all once)."""
+    from tools.recsys.cooccurrence import CoSuggestionStats
+    from tools.recsys.item_space import ItemSpace
+    from tools.recsys.recommender import Recommender
+    from tools.recsys.redial_samples import episodes
+    from tools.recsys.request import RecRequest
+    from tools.recsys.sources import CoSuggestionSource, PopularitySource
+
     cat = small_catalog()
     ids = [i.item_id for i in cat.items]
-    counts = mention_counts(split)
-    assert counts["5"] == 1 and counts["8"] == 1
-    pop = sorted(ids, key=lambda i: (-counts.get(i, 0), i))
+    space = ItemSpace.from_catalog(cat)
+    stats = CoSuggestionStats.fit(episodes(load_dialogues(split)), space)
+    rec = Recommender(space, stats, [CoSuggestionSource(stats), PopularitySource(stats.suggested)], None)
 
-    class FakeGCN:  # scores: liked Halloween -> The Shining first (a known fold-in answer)
-        class graph:
-            item_ids = tuple(ids)
+    class Reader:  # the titles are @ids here, so the mentions stand in for the text reading
+        def sample_request(self, s, exclude_mentioned=True):
+            return RecRequest(mentioned=s.mentioned_before,
+                              exclude=frozenset(s.mentioned_before if exclude_mentioned else ()))
 
-        def score_all(self, ctx):
-            import numpy as np
-
-            s = np.zeros(len(ids))
-            if "5" in ctx.liked_ids:
-                s[ids.index("8")] = 2.0
-                s[ids.index("4")] = 1.0
-            return s
-
-    assets = BenchAssets(cat, ids, pop, FakeGCN(), None, None, {"train_file": "x"})
+    assets = BenchAssets(cat, ids, rec, Reader(), None, None, {"train_file": "x"})
     fns = make_rank_fns(assets)
     samples, _ = extract_samples(load_dialogues(split), {i.item_id: i.title for i in cat.items}, set(ids))
-    assert fns["gcn"](samples[0], 3, False)[:2] == ["8", "4"]
-    assert "5" not in fns["gcn"](samples[0], 50, True)  # filtered: mentioned excluded
-    assert fns["popularity"](samples[0], 50, True)[0] not in samples[0].mentioned_before
-    report = run_benchmark(assets, split, pipelines=["gcn", "popularity"], progress=False)
-    assert report["pipelines"]["gcn"]["metrics"]["recall@1"] == 0.25  # 8@1; 6, 4, 5 not first
+    assert set(fns["cosuggest"](samples[0], 3, True)) == {"8", "6", "4"}
+    assert "5" not in fns["cosuggest"](samples[0], 50, True)  # filtered: mentioned excluded
+    report = run_benchmark(assets, split, pipelines=["cosuggest", "popularity", "agent"], progress=False,
+                           recall_depth=3)
+    assert report["pipelines"]["agent"]["errors"] == 2  # no agent wired: every sample counts as a miss
+    assert report["pipelines"]["cosuggest"]["metrics"]["recall@10"] >= 0.5
+    assert "union" in report["candidate_recall@200"]
     assert "1,355 of the 10,006" in report["training"]["note"]
     table = comparison_table(report)
-    assert "UniCRS (published) | 0.050 | 0.215 | 0.413" in table and "**WhyRec gcn**" in table
+    assert "UniCRS (published) | 0.050 | 0.215 | 0.413" in table and "**WhyRec cosuggest**" in table
     with pytest.raises(ValueError, match="unknown pipeline"):
         run_benchmark(assets, split, pipelines=["bogus"], progress=False)

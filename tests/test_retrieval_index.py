@@ -158,3 +158,29 @@ def test_title_phrases_need_to_look_like_titles():
     assert idx.title_matches("something like Scary Movie please") == {0: "phrase"}
     assert idx.title_matches("scary movie") == {0: "exact"}
     assert idx.title_matches("more like toy story") == {2: "phrase"}
+
+
+def test_index_uses_the_shipped_plot_vectors(tmp_path, embedder):
+    """The demo catalog's precomputed vectors go into Chroma as they are; an edited item is embedded."""
+    from tools.catalog import DEMO_CATALOG_DIR, load_catalog
+    from tools.item_vectors import load_item_vectors
+    from tools.retrieval import ChromaRetriever
+
+    demo = load_catalog()
+    ids, matrix = load_item_vectors(DEMO_CATALOG_DIR)
+    jaws = next(it for it in demo.items if it.title == "Jaws" and it.year == 1975)
+    items = [it for it in demo.items if it.genres and it.popularity >= 20][:40]
+    items = [jaws, *(it for it in items if it.item_id != jaws.item_id)]
+    edited = dataclasses.replace(items[1], description="An edited description.")
+    cat = Catalog(items=(items[0], edited, *items[2:]), name="demo-subset", source_dir=DEMO_CATALOG_DIR)
+    client = open_chroma_client("embedded", tmp_path)
+    build_index(cat, client, "demo", embedder, progress=False)
+    col = open_collection(client, "demo", embedder, cat)
+    got = col.get(ids=[jaws.item_id, edited.item_id], include=["embeddings", "documents"])
+    stored = dict(zip(got["ids"], np.asarray(got["embeddings"], dtype=np.float32), strict=True))
+    np.testing.assert_allclose(stored[jaws.item_id], matrix[ids.index(jaws.item_id)], atol=1e-6)
+    np.testing.assert_allclose(stored[edited.item_id], embedder.embed_one(edited.content_text()), atol=1e-5)
+    doc = got["documents"][got["ids"].index(jaws.item_id)]
+    assert "shark" in doc and "Steven Spielberg" in doc
+    hits = ChromaRetriever(cat, col, embedder, hybrid=False).search("a shark terrorises a beach town", k=5)
+    assert hits[0].item_id == jaws.item_id, [h.title for h in hits]

@@ -65,6 +65,10 @@ class ToolServices:
     scorers: Mapping[str, Scorer] = field(default_factory=dict)
     default_scorer: str = "popularity"
     causal: CausalService | None = None
+    #: tools.recsys.recommender.Recommender: sources + constraints + learned ranker (None: scorer path)
+    recommender: Any | None = None
+    #: tools.people_index.PeopleIndex for actor/director names in messages
+    people: Any | None = None
 
 
 @dataclass

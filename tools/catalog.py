@@ -48,13 +48,43 @@ class Item:
     def display_title(self) -> str:
         return f"{self.title} ({self.year})" if self.year else self.title
 
+    @property
+    def directors(self) -> tuple[str, ...]:
+        """Directors from the catalog's item knowledge (Wikipedia for the demo); empty when unknown."""
+        return tuple(str(n) for n in self.attributes.get("directors") or ())
+
+    @property
+    def cast(self) -> tuple[str, ...]:
+        """Credited actors, billing order (at most 8 in the demo catalog); empty when unknown."""
+        return tuple(str(n) for n in self.attributes.get("cast") or ())
+
+    @property
+    def keywords(self) -> tuple[str, ...]:
+        """Content keywords mined from the plot ("shark", "police chief"); empty when unknown."""
+        return tuple(str(k) for k in self.attributes.get("keywords") or ())
+
+    @property
+    def is_recommendable(self) -> bool:
+        """False for rows that are not a film one could watch (ReDial's untitled placeholders).
+
+        Why a flag and not a deletion: dialogues and interactions still mention those ids, so
+        they stay addressable; recommenders must simply never put them on a slate.
+        """
+        return self.attributes.get("recommendable", True) is not False
+
     def content_text(self) -> str:
-        """The text we embed: title, year, genres, tags, description."""
+        """The text we embed: title, year, genres, tags, directors, cast (first 4), keywords, description."""
         parts = [self.display_title]
         if self.genres:
             parts.append("Genres: " + ", ".join(self.genres))
         if self.tags:
             parts.append("Tags: " + ", ".join(self.tags))
+        if self.directors:
+            parts.append("Directed by " + ", ".join(self.directors))
+        if self.cast:
+            parts.append("Starring " + ", ".join(self.cast[:4]))
+        if self.keywords:
+            parts.append("Keywords: " + ", ".join(self.keywords))
         if self.description:
             parts.append(self.description)
         return ". ".join(parts)
@@ -114,10 +144,18 @@ class Catalog:
     interactions: tuple[Interaction, ...] = ()
     name: str = "catalog"
     meta: dict[str, Any] = field(default_factory=dict)
+    #: the directory it was loaded from (None when built in memory); lets the index builder find
+    #: files shipped beside the items, such as precomputed ``item_vectors.npz``
+    source_dir: Path | None = field(default=None, compare=False)
 
     @cached_property
     def by_id(self) -> dict[str, Item]:
         return {it.item_id: it for it in self.items}
+
+    def is_recommendable(self, item_id: str) -> bool:
+        """True when ``item_id`` is in the catalog and may be recommended (see ``Item.is_recommendable``)."""
+        item = self.by_id.get(str(item_id))
+        return item is not None and item.is_recommendable
 
     @cached_property
     def version(self) -> str:
@@ -218,7 +256,8 @@ def load_catalog(path: Path | None = None) -> Catalog:
     inter_path = _find(directory, "interactions.csv")
     items = tuple(iter_items_jsonl(items_path))
     interactions = tuple(iter_interactions_csv(inter_path)) if inter_path else ()
-    return Catalog(items=items, interactions=interactions, name=meta.get("name", directory.name), meta=meta)
+    return Catalog(items=items, interactions=interactions, name=meta.get("name", directory.name), meta=meta,
+                   source_dir=directory)
 
 
 def write_catalog(

@@ -22,6 +22,9 @@ The corpus's 363 genre names are noisy (formats like "Black-and-white", markets 
 how or where a film was made, not what a viewer asks for, and they would dominate
 retrieval text ("Black-and-white" is on 9,094 films). The raw names are kept per item in
 ``attributes["cmu_genres"]`` so nothing is lost for anyone who wants them.
+
+Wikipedia's genre labels (``map_wikipedia_genres``) are mapped onto the same ``CLEAN_GENRES``;
+the demo catalog uses them only for films CMU gives no genre (mostly films after 2012).
 """
 
 from __future__ import annotations
@@ -171,6 +174,47 @@ def simplify_genres(names: Iterable[str]) -> tuple[str, ...]:
             continue
         for pattern, genres in _KEYWORDS:
             if pattern.search(name):
+                found.update(genres)
+    return tuple(g for g in CLEAN_GENRES if g in found)
+
+
+#: Wikipedia genre words (lower case, after splitting "spy/action") -> clean genres; [] = dropped on
+#: purpose (formats and production labels, as for CMU). Anything else goes through ``_KEYWORDS``.
+_WIKI_EXPLICIT: dict[str, tuple[str, ...]] = {
+    "animated": ("animation",), "biography": ("biography",), "biopic": ("biography",),
+    "historical": ("history",), "period drama": ("drama", "history"), "noir": ("crime", "mystery"),
+    "slasher": ("horror",), "satire": ("comedy",), "mockumentary": ("comedy",), "black comedy": ("comedy",),
+    "martial arts": ("martial arts", "action"), "disaster": ("disaster",), "teen": ("teen",),
+    "suspense": ("thriller",), "dance": ("music",), "superhero": ("superhero",), "sport": ("sports",),
+    "supernatural": (), "erotic": (), "independent": (), "silent": (), "political": (), "legal": (),
+    "found footage": (), "live action": (), "short": (), "performance": (),
+}
+
+
+def wikipedia_genre_labels(names: Iterable[str]) -> tuple[str, ...]:
+    """Wikipedia's genre strings, lower-cased and split ("Spy/Action" -> "spy", "action"), in order."""
+    out: list[str] = []
+    for name in names:
+        for part in re.split(r"[/,]", str(name)):
+            part = " ".join(part.lower().split())
+            if part and part not in out:
+                out.append(part)
+    return tuple(out)
+
+
+def map_wikipedia_genres(names: Iterable[str]) -> tuple[str, ...]:
+    """Map Wikipedia's genre labels (see ``wikipedia_genre_labels``) to ``CLEAN_GENRES``.
+
+    Why a second table: the Wikipedia film lists use their own ~85 labels ("Animated", "Noir",
+    "Historical"); the keyword rules shared with CMU cover compounds like "crime thriller".
+    """
+    found: set[str] = set()
+    for label in wikipedia_genre_labels(names):
+        if label in _WIKI_EXPLICIT:
+            found.update(_WIKI_EXPLICIT[label])
+            continue
+        for pattern, genres in _KEYWORDS:
+            if pattern.search(label):
                 found.update(genres)
     return tuple(g for g in CLEAN_GENRES if g in found)
 

@@ -1,15 +1,21 @@
 """Search filters: validated once, applied as an in-memory row mask (optionally a Chroma ``where``).
 
-Why a mask: every constraint (year, popularity, tags, genres, exclusions) is checked against
+Why a mask: every constraint (year, popularity, tags, genres, people, exclusions) is checked against
 precomputed numpy arrays (``CatalogFacets``) in well under a millisecond, for the vector and
 the lexical candidates alike. ``CatalogFacets.where`` also renders the numeric part as a Chroma
 ``where`` clause (``ChromaRetriever(filter_mode="where")``); Chroma evaluates that over every
 row per query, so it is the slower choice at scale. Filters that include a genre or tag the
 catalog does not have are refused with suggestions, because an agent that typos "Horor" should hear so instead of getting nothing.
+
+People (``people``: cast and directors, ``Item.attributes``) match case- and accent-insensitively,
+on whole names or on a run of whole words of a name ("spielberg" finds "Steven Spielberg"), so an
+agent can pass what the user typed.
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +38,25 @@ def _norm(label: str) -> str:
     return " ".join(str(label).lower().split())
 
 
+def norm_person(name: str) -> str:
+    """'Renée  Zellweger' -> 'renee zellweger': accents folded, lower case, words only."""
+    folded = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode("ascii")
+    return " ".join(re.findall(r"[a-z0-9]+", folded.lower()))
+
+
+def _people(values: Iterable[str] | str | None) -> tuple[str, ...]:
+    if values is None:
+        return ()
+    if isinstance(values, str):
+        values = [values]
+    out = []
+    for v in values:
+        if not isinstance(v, str) or not norm_person(v):
+            raise InputError(f"people entries must be names (got {v!r}); e.g. people=['Tom Hanks']")
+        out.append(norm_person(v))
+    return tuple(dict.fromkeys(out))
+
+
 def _labels(values: Iterable[str] | str | None, what: str) -> tuple[str, ...]:
     if values is None:
         return ()
@@ -50,7 +75,8 @@ class SearchFilters:
     """Constraints on search results; every field is optional.
 
     ``tags_include``: items must carry ALL these tags; ``genres_include``: items must have ANY of
-    these genres (genres are alternatives, tags are requirements); ``*_exclude``: none of these.
+    these genres (genres are alternatives, tags are requirements); ``*_exclude``: none of these;
+    ``people``: ANY of these names is in the item's cast or directors.
     Year bounds are inclusive and drop items with an unknown year. ``popularity_band`` is one of
     ``POPULARITY_BANDS`` (catalog quantiles) and combines with ``popularity_min``/``max``.
     Matching is case-insensitive.
@@ -65,6 +91,7 @@ class SearchFilters:
     popularity_min: float | None = None
     popularity_max: float | None = None
     popularity_band: str | None = None
+    people: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -108,6 +135,7 @@ class SearchFilters:
             object.__setattr__(self, "popularity_band", band)
         for name in ("tags_include", "tags_exclude", "genres_include", "genres_exclude"):
             object.__setattr__(self, name, _labels(getattr(self, name), name))
+        object.__setattr__(self, "people", _people(self.people))
         if set(self.tags_include) & set(self.tags_exclude):
             raise InputError(f"tags {sorted(set(self.tags_include) & set(self.tags_exclude))} are both included and excluded")
         if set(self.genres_include) & set(self.genres_exclude):
@@ -134,8 +162,9 @@ class SearchFilters:
 
     @property
     def needs_mask(self) -> bool:
-        """True when some constraint is checked outside Chroma (tags/genres)."""
-        return bool(self.tags_include or self.tags_exclude or self.genres_include or self.genres_exclude)
+        """True when some constraint is checked outside Chroma (tags/genres/people)."""
+        return bool(self.tags_include or self.tags_exclude or self.genres_include or self.genres_exclude
+                    or self.people)
 
 
 class CatalogFacets:
@@ -160,6 +189,24 @@ class CatalogFacets:
                 self.genre_names.setdefault(_norm(g), g)
         self.tag_rows = {k: np.asarray(v, dtype=np.int64) for k, v in tag_rows.items()}
         self.genre_rows = {k: np.asarray(v, dtype=np.int64) for k, v in genre_rows.items()}
+        person_rows: dict[str, list[int]] = defaultdict(list)
+        for row, it in enumerate(items):
+            names = [*(it.attributes.get("directors") or ()), *(it.attributes.get("cast") or ())]
+            for n in dict.fromkeys(norm_person(n) for n in names):
+                if n:
+                    person_rows[n].append(row)
+        self.person_rows = {k: np.asarray(v, dtype=np.int64) for k, v in person_rows.items()}
+
+    def people_rows(self, name: str) -> np.ndarray:
+        """Rows whose cast/directors hold ``name`` (normalised) as a whole name or a run of its words."""
+        if name in self.person_rows:
+            exact = [self.person_rows[name]]
+        else:
+            exact = []
+        padded = f" {name} "
+        partial = [rows for n, rows in self.person_rows.items() if n != name and padded in f" {n} "]
+        found = exact + partial
+        return np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
 
     def _check_known(self, labels: Sequence[str], known: dict[str, np.ndarray], what: str) -> None:
         from rapidfuzz import process
@@ -169,6 +216,16 @@ class CatalogFacets:
                 close = [m[0] for m in process.extract(label, list(known), limit=3, score_cutoff=60)]
                 hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
                 raise InputError(f"the catalog has no {what} {label!r}{hint} (list them with `whyrec catalog stats`)")
+
+    def _unknown_person(self, name: str) -> None:
+        """Refuse a name nobody in the catalog has, with close names (a typo gets a hint, not nothing)."""
+        from rapidfuzz import process
+
+        close = [m[0] for m in process.extract(name, list(self.person_rows), limit=3, score_cutoff=80)]
+        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        if not self.person_rows:
+            hint = "; this catalog has no cast or director data"
+        raise InputError(f"no film in the catalog has {name!r} in its cast or directors{hint}")
 
     def popularity_bounds(self, filters: SearchFilters) -> tuple[float | None, float | None]:
         lo, hi = filters.popularity_min, filters.popularity_max
@@ -226,6 +283,14 @@ class CatalogFacets:
             has = np.zeros(self.size, dtype=bool)
             for g in filters.genres_include:
                 has[self.genre_rows[g]] = True
+            m &= has
+        if filters.people:
+            has = np.zeros(self.size, dtype=bool)
+            for name in filters.people:
+                rows = self.people_rows(name)
+                if rows.size == 0:
+                    self._unknown_person(name)
+                has[rows] = True
             m &= has
         for t in filters.tags_exclude:
             if t in self.tag_rows:

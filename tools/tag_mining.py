@@ -18,6 +18,7 @@ same person wrote it and it mentions no movie ("@123" / "it is hilarious").
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -258,3 +259,138 @@ def mine_tags(
         for t, _ in ranked:
             used.update(seen[(movie_id, t)])
     return TagMiningResult(tags, support, tuple(sorted(used, key=lambda c: (len(c), c))))
+
+
+# ---------------------------------------------------------------------------
+# Content keywords from plot text (Wikipedia), by TF-IDF over the catalog's plots
+# ---------------------------------------------------------------------------
+#
+# Why TF-IDF with a proper-noun filter: a plot's most distinctive words are its character
+# names ("Brody", "Quint"), which say nothing about what the film is about; a word that the
+# corpus writes capitalised mid-sentence more often than in lower case is treated as a name
+# and skipped. What is left and is rare across plots ("shark", "marine biologist") describes
+# the film. Words in fewer than 2 plots (typos, unusual names) or more than 20% of plots
+# ("finds", "later") are never keywords. Only words and two-word phrases are kept: no
+# sentence of the source text ends up in the catalog.
+
+KEYWORD_STOPWORDS = frozenset("""
+a about above across after afterwards again against all almost alone along already also although always am
+among an and another any anyone anything are around as at away back be became because become becomes been
+before began begin begins behind being below beside besides between beyond both but by can cannot could did
+do does doing done down during each either else elsewhere enough even ever every everyone everything few
+find finds first for found from further get gets getting give gives go goes going gone got had has have
+having he her here hers herself him himself his how however if in into is it its itself just last later
+least less let like made make makes many may me meanwhile might more most much must my myself near never
+next no nobody none nor not nothing now of off often on once one only onto or other others otherwise our
+ours out over own part per perhaps please put rather really said same see seen several she should show
+shows since so some somehow someone something sometime still such take takes taken taking than that the
+their them themselves then there thereafter these they this those though through throughout thus to
+together too toward towards two three four five under until up upon us very via was way we well were what
+whatever when whenever where whereas whether which while who whoever whole whom whose why will with within
+without would yet you your yours yourself yourselves tell tells told ask asks asked try tries tried want
+wants wanted know knows knew come comes came leave leaves left return returns returned decide decides
+decided reveal reveals revealed arrive arrives arrived realize realizes realises realized realised
+eventually soon finally instead new old year years time times day days night later end ends ending able
+film films movie movies directed director directors starring stars star written writer produced producer
+screenplay released release american british english story plot character characters received reviews
+critics critical grossed gross million box office worldwide sequel premiered version adaptation based
+cast role roles features featuring scene scenes title series franchise comedy drama thriller horror
+""".split())
+_KW_SEGMENT_RE = re.compile(r"[.!?;:,()\"\[\]\u201c\u201d]+|\s[-\u2013\u2014]\s")
+_KW_WORD_RE = re.compile(r"[^\W\d_](?:[^\W\d_'\-]*[^\W\d_])?")
+_KW_MAX_DF_SHARE = 0.2
+_KW_MIN_DF = 2
+
+
+def _kw_segments(text: str) -> list[list[tuple[str, bool | None]]]:
+    """Segments (no punctuation inside) of (lower-case word, capitalised? -- None at a sentence start)."""
+    out = []
+    sentence_start = True
+    for seg in _KW_SEGMENT_RE.split(text.replace("\u2019", "'")):
+        words = []
+        for k, raw in enumerate(_KW_WORD_RE.findall(seg)):
+            word = raw.lower()
+            if word.endswith("'s"):
+                word = word[:-2]
+            words.append((word, None if k == 0 and sentence_start else raw[0].isupper()))
+        out.append(words)
+        sentence_start = bool(re.search(r"[.!?]\s*$", seg)) or not seg.strip()
+    return out
+
+
+class KeywordExtractor:
+    """TF-IDF keywords (words and two-word phrases) of each text in a fixed corpus.
+
+    Deterministic: counts only, ties broken alphabetically, so the same corpus always yields
+    the same keywords.
+    """
+
+    def __init__(self, texts: dict[str, str]) -> None:
+        capital: Counter[str] = Counter()
+        lower: Counter[str] = Counter()
+        self._docs: dict[str, list[list[str]]] = {}
+        for key in sorted(texts):
+            segments = _kw_segments(texts[key])
+            for seg in segments:
+                for word, cap in seg:
+                    if cap is not None:  # a capital at a sentence start says nothing
+                        (capital if cap else lower)[word] += 1
+            self._docs[key] = [[w for w, _ in seg] for seg in segments]
+        self._name_like = {w for w in capital if capital[w] > lower[w]}
+        self._vocab = set(lower)
+        df: Counter[str] = Counter()
+        self._terms: dict[str, Counter[str]] = {}
+        for key, segments in self._docs.items():
+            terms = Counter(self._doc_terms(segments))
+            self._terms[key] = terms
+            df.update(terms.keys())
+        n = max(len(self._docs), 1)
+        top = max(_KW_MIN_DF, _KW_MAX_DF_SHARE * n)
+        self._idf = {t: math.log(n / d) for t, d in df.items() if _KW_MIN_DF <= d <= top}
+
+    def _ok(self, word: str) -> bool:
+        return len(word) >= 3 and word not in KEYWORD_STOPWORDS and word not in self._name_like
+
+    def _singular(self, word: str) -> str:
+        """'sharks' -> 'shark', 'beaches' -> 'beach', 'parties' -> 'party' when the corpus has that form."""
+        if word.endswith("ies") and word[:-3] + "y" in self._vocab:
+            return word[:-3] + "y"
+        if word.endswith("es") and word[:-2].endswith(("s", "x", "z", "ch", "sh")) and word[:-2] in self._vocab:
+            return word[:-2]
+        if word.endswith("s") and not word.endswith("ss") and word[:-1] in self._vocab:
+            return word[:-1]
+        return word
+
+    def _doc_terms(self, segments: list[list[str]]) -> list[str]:
+        terms = []
+        for seg in segments:
+            for k, word in enumerate(seg):
+                if self._ok(word):
+                    terms.append(self._singular(word))
+                    if k + 1 < len(seg) and self._ok(seg[k + 1]):
+                        terms.append(f"{word} {self._singular(seg[k + 1])}")
+        return terms
+
+    def keywords(self, key: str, k: int = 12) -> tuple[str, ...]:
+        """Up to ``k`` keywords of text ``key``, best first; a word inside a kept phrase is skipped.
+
+        Terms the text repeats come first (a plot names its subject more than once; a rare word
+        used once is as often an incidental detail), each tier by TF-IDF.
+        """
+        terms = self._terms.get(key)
+        if not terms:
+            return ()
+        scored = [(tf < 2, -round((1.0 + math.log(tf)) * self._idf[t], 9), t) for t, tf in terms.items()
+                  if t in self._idf]
+        scored.sort()
+        chosen: list[str] = []
+        used_words: set[str] = set()
+        for _, _, term in scored:
+            words = set(term.split())
+            if words & used_words:
+                continue
+            chosen.append(term)
+            used_words |= words
+            if len(chosen) == k:
+                break
+        return tuple(chosen)

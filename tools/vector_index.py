@@ -9,6 +9,12 @@ built from and whether the build finished. Opening an index that does not match 
 catalog raises ``IndexMismatchError`` (stale vectors would silently return wrong items),
 a missing or half-built one ``ModelNotReadyError``, and a corrupted store ``DataError`` -- each
 naming the ``whyrec index build`` command that fixes it.
+
+Why precomputed vectors: the demo catalog ships ``item_vectors.npz`` (plot embeddings made by
+the catalog builder with the same model, see ``tools.item_vectors``); an item whose row there
+was built for its current content is inserted with that vector, any other item (imported CSV
+catalogs, edited items) is embedded from ``Item.content_text()``. The stored document text
+(``index_document``) says what the film is about, not mostly its title.
 """
 
 from __future__ import annotations
@@ -182,6 +188,24 @@ def _item_metadata(item: Item) -> dict[str, Any]:
     return meta
 
 
+def index_document(item: Item) -> str:
+    """The document stored beside an item's vector: what the film is about, then who made it."""
+    parts = [item.display_title]
+    if item.genres:
+        parts.append("A " + ", ".join(item.genres) + " film")
+    if item.keywords:
+        parts.append("About: " + ", ".join(item.keywords))
+    if item.tags:
+        parts.append("Viewers called it " + ", ".join(item.tags))
+    if item.directors:
+        parts.append("Directed by " + ", ".join(item.directors))
+    if item.cast:
+        parts.append("Starring " + ", ".join(item.cast[:4]))
+    if item.description:
+        parts.append(item.description)
+    return ". ".join(parts)
+
+
 def _existing_hashes(col: Any, page: int = 5000) -> dict[str, str]:
     out: dict[str, str] = {}
     offset = 0
@@ -213,7 +237,8 @@ def build_index(
 
     ``rebuild`` drops the collection first (needed after an embedding-model change).
     ``vectors`` (rows aligned with ``catalog.items``, unit-normalised) skips the embedder --
-    benchmarks use it to insert precomputed vectors.
+    benchmarks use it to insert precomputed vectors. Without it, the catalog's shipped
+    ``item_vectors.npz`` is used for every item it still matches (``precomputed_rows``).
     """
     if batch_size < 1:
         raise InputError(f"batch_size must be >= 1 (got {batch_size})")
@@ -221,6 +246,13 @@ def build_index(
         raise InputError(f"vectors must have shape ({len(catalog.items)}, {embedder.dim}), got {vectors.shape}")
     from tqdm import tqdm
 
+    from tools.item_vectors import precomputed_rows
+
+    usable = np.ones(len(catalog.items), dtype=bool) if vectors is not None else None
+    if vectors is None:
+        shipped = precomputed_rows(catalog, embedder.dim)
+        if shipped is not None:
+            vectors, usable = shipped
     t0 = time.perf_counter()
     if rebuild and _get_collection_or_none(client, collection_name, embedder) is not None:
         client.delete_collection(collection_name)
@@ -250,14 +282,19 @@ def build_index(
         col.delete(ids=list(chunk))
     with tqdm(total=len(changed), desc="embedding items", unit="item", disable=not progress, leave=False) as bar:
         for chunk in _chunks(changed, max_batch):
-            if vectors is not None:
-                embs = vectors[[row_of[it.item_id] for it in chunk]]
+            rows = [row_of[it.item_id] for it in chunk]
+            if vectors is not None and usable is not None:
+                embs = np.array(vectors[rows], dtype=np.float32)
+                fresh = [n for n, r in enumerate(rows) if not usable[r]]
+                if fresh:
+                    embs[fresh] = embedder.embed_documents([chunk[n].content_text() for n in fresh])
             else:
                 embs = embedder.embed_documents([it.content_text() for it in chunk])
             col.upsert(
                 ids=[it.item_id for it in chunk],
                 embeddings=embs,
                 metadatas=[_item_metadata(it) for it in chunk],
+                documents=[index_document(it) for it in chunk],
             )
             bar.update(len(chunk))
     col.modify(

@@ -81,7 +81,7 @@ def redial_command(
     ctx: typer.Context,
     split: Path = typer.Option(..., "--split", help="ReDial dialogue file, e.g. ../shared/data/redial/valid_data.jsonl."),
     limit: int = typer.Option(None, "--limit", min=1, help="Only the first N dialogues."),
-    pipeline: str = typer.Option("all", "--pipeline", help="agent|retrieval|gcn|hybrid|popularity|all (comma list ok)."),
+    pipeline: str = typer.Option("all", "--pipeline", help="agent|cosuggest|comention|content|query|attributes|popularity|retrieval|all (comma list ok)."),
     filtered: bool = typer.Option(False, "--filtered", help="Drop targets mentioned earlier (He et al. 2023)."),
     use_llm: bool = typer.Option(False, "--use-llm", help="Let the LLM plan the agent pipeline's retrieval."),
     train: Path = typer.Option(None, "--train", help="Training dialogues (default ../shared/data/redial/train_partial.jsonl)."),
@@ -94,10 +94,10 @@ def redial_command(
 
       whyrec eval redial --split ../shared/data/redial/valid_data.jsonl --limit 300
 
-      whyrec eval redial --split ../shared/data/redial/valid_data.jsonl --pipeline gcn,retrieval --filtered
+      whyrec eval redial --split ../shared/data/redial/valid_data.jsonl --pipeline agent,cosuggest --filtered
 
-    Scorers are trained on train_partial.jsonl only (1,355 of 10,006 dialogues) and cached under
-    <data dir>/eval-cache; every report says so.
+    The agent pipeline is the live turn's own (understanding, sources, constraints, the ranker
+    from `whyrec train ranker`, trained on train_partial.jsonl only); every report says so.
     """
     from evals.redial_bench import PIPELINES, comparison_table
     from evals.suites import run_redial
@@ -108,7 +108,7 @@ def redial_command(
                                  out=out, train=train)
     data = {"split": report["split"], "dialogues": report["dialogues"], "samples": report["samples"],
             "targets": report["targets"], "filtered": report["filtered"], "training": report["training"],
-            "overlap": report["overlap"], "anchors": report["anchors"],
+            "candidate_recall@200": report["candidate_recall@200"], "anchors": report["anchors"],
             "pipelines": {n: {"metrics": r["metrics"], "latency_ms": r["latency_ms"], "errors": r["errors"],
                               "first_error": r["first_error"], "fairness_top10": r["fairness_top10"]}
                           for n, r in report["pipelines"].items()},

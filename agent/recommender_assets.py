@@ -1,0 +1,145 @@
+"""Build, train and load the recommender that every turn and every benchmark uses.
+
+Why in agent/: the ranker is trained on requests built from ReDial dialogue *text* by the
+agent's own understanding (``agent.turn.understand.parse``) and state replay
+(``agent.turn.dialogue``), so its training inputs look exactly like a live turn's. tools/
+holds the model; this module wires it to the understanding, the catalog's content vectors
+and the query embedder.
+
+Leakage rule: the ranker and every statistic it serves are fitted on ``train_partial.jsonl``
+only; ``valid_data.jsonl`` is never read here (the benchmark in evals/ reports on it).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from agent.turn.dialogue import replay, request_for
+from agent.turn.state_update import StateUpdate
+from agent.turn.understand import parse
+from tools.catalog import Catalog
+from tools.errors import DataError
+from tools.people_index import PeopleIndex
+from tools.recsys.cooccurrence import CoSuggestionStats
+from tools.recsys.item_space import ItemSpace
+from tools.recsys.ranker import LearnedRanker, RankerConfig
+from tools.recsys.recommender import Recommender
+from tools.recsys.redial_samples import RedialSample, episodes, extract_samples
+from tools.recsys.request import RecRequest
+from tools.recsys.sources import (
+    AttributeSource,
+    CandidateSource,
+    CoMentionSource,
+    ContentSource,
+    CoSuggestionSource,
+    PopularitySource,
+    QuerySource,
+)
+from tools.redial import iter_dialogues
+from tools.title_resolver import TitleResolver
+
+log = logging.getLogger(__name__)
+RANKER_DIRNAME = "ranker-redial"
+
+
+@dataclass
+class DialogueReader:
+    """The agent's reading of dialogue text: understanding per user message, titles per reply."""
+
+    resolver: TitleResolver
+    people: PeopleIndex | None
+    catalog: Catalog
+
+    def __post_init__(self) -> None:
+        self.understand: Callable[[str], StateUpdate] = functools.lru_cache(maxsize=100_000)(
+            lambda text: parse(text, self.resolver, people=self.people))
+
+        self._titles_in = functools.lru_cache(maxsize=100_000)(
+            lambda text: tuple(m.item_id for m in self.resolver.find(text)))
+
+    def titles_in(self, text: str) -> tuple[str, ...]:
+        return self._titles_in(text)
+
+    def shown_years(self, ids: Sequence[str]) -> list[int]:
+        return [y for i in ids if i in self.catalog and (y := self.catalog.get(i).year)]
+
+    def request(self, history: Sequence[tuple[str, str]], *, exclude_mentioned: bool = True) -> RecRequest:
+        """The ranker's request after ``history`` [(role, text)], as a live session would build it."""
+        state, user_text = replay(history, self.understand, self.titles_in, self.shown_years)
+        return request_for(state, user_text, exclude_mentioned=exclude_mentioned)
+
+    def sample_request(self, s: RedialSample, exclude_mentioned: bool = True) -> RecRequest:
+        return self.request(s.history, exclude_mentioned=exclude_mentioned)
+
+
+def make_query_embedder(embedder: Any) -> Callable[[str], np.ndarray]:
+    """Memoised MiniLM query embedding (benchmarks replay the same user messages many times)."""
+    return functools.lru_cache(maxsize=50_000)(lambda text: np.asarray(embedder.embed_one(text), dtype=np.float32))
+
+
+def sources_factory(space: ItemSpace, embed: Callable[[str], np.ndarray] | None
+                    ) -> Callable[[CoSuggestionStats], list[CandidateSource]]:
+    def sources_for(stats: CoSuggestionStats) -> list[CandidateSource]:
+        out: list[CandidateSource] = [CoSuggestionSource(stats), CoMentionSource(stats),
+                                      PopularitySource(stats.suggested + 0.5 * stats.mentioned),
+                                      AttributeSource(space, stats.suggested + 0.5 * stats.mentioned)]
+        if space.vectors is not None:
+            out.append(ContentSource(space))
+            if embed is not None:
+                out.append(QuerySource(space, embed))
+        return out
+
+    return sources_for
+
+
+def train(catalog: Catalog, catalog_dir: Path | None, redial_dir: Path, out_dir: Path, *,
+          embed: Callable[[str], np.ndarray] | None, config: RankerConfig | None = None,
+          depth: int = 300, progress: bool = True) -> dict[str, Any]:
+    """Fit statistics and the ranker on ``train_partial.jsonl``; save under ``out_dir``; return the info."""
+    train_path = Path(redial_dir) / "train_partial.jsonl"
+    if not train_path.is_file():
+        raise DataError(f"{train_path} is missing; pass the ReDial folder (shared/data/redial)")
+    t0 = time.perf_counter()
+    space = ItemSpace.load(catalog, catalog_dir)
+    reader = DialogueReader(TitleResolver(catalog.items), PeopleIndex(catalog.items), catalog)
+    dialogues = list(iter_dialogues(train_path))
+    titles = {it.item_id: it.display_title for it in catalog.items}
+    samples, _ = extract_samples(dialogues, titles, set(space.ids), filtered=True)
+    from tools.recsys.training import train_ranker
+
+    ranker, stats, info = train_ranker(samples, episodes(dialogues), space, sources_factory(space, embed),
+                                       reader.sample_request, depth=depth, config=config, progress=progress)
+    out_dir = Path(out_dir)
+    ranker.save(out_dir)
+    stats.save(out_dir / "stats")
+    meta = {"catalog_version": catalog.version, "train_file": str(train_path), "train_dialogues": len(dialogues),
+            "train_samples": len(samples), "depth": depth, "content_vectors": space.vectors is not None,
+            "query_embedder": embed is not None, "seconds": round(time.perf_counter() - t0, 1), **info}
+    (out_dir / "training.json").write_text(json.dumps(meta, indent=2, sort_keys=True))
+    return meta
+
+
+def load(catalog: Catalog, catalog_dir: Path | None, model_dir: Path, *,
+         embed: Callable[[str], np.ndarray] | None) -> Recommender:
+    """The served recommender; a missing or stale model says how to train it."""
+    model_dir = Path(model_dir)
+    meta_path = model_dir / "training.json"
+    if not meta_path.is_file():
+        raise DataError(f"no trained ranker in {model_dir}; run `whyrec train ranker`")
+    meta = json.loads(meta_path.read_text())
+    if meta.get("catalog_version") != catalog.version:
+        raise DataError(f"the ranker in {model_dir} was trained for catalog {meta.get('catalog_version')}, "
+                        f"not {catalog.version}; run `whyrec train ranker --force`")
+    space = ItemSpace.load(catalog, catalog_dir)
+    stats = CoSuggestionStats.load(model_dir / "stats")
+    return Recommender(space, stats, sources_factory(space, embed)(stats), LearnedRanker.load(model_dir),
+                       depth=int(meta.get("depth", 300)))

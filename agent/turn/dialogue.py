@@ -1,0 +1,121 @@
+"""Dialogue state ← a message's ``StateUpdate``; dialogue state → the recommender's ``RecRequest``.
+
+Why both directions in one module: a live turn applies each message as it arrives and
+the ReDial benchmark replays a whole dialogue through the very same two functions, so the
+request the ranker sees is built identically in both (issue: "one code path").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+
+from agent.state import DialogueState
+from agent.turn.state_update import StateUpdate
+from tools.recsys.item_space import normalise_name
+from tools.recsys.request import RecRequest
+
+#: audience -> (genres preferred, genres ruled out)
+AUDIENCE_GENRES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "young_children": (("family", "animation"), ("horror", "thriller", "crime", "war")),
+    "family": (("family",), ("horror",)),
+    "date_night": (("romance", "comedy"), ()),
+    "adults": ((), ()),
+}
+#: moods -> words added to the content query (what the film should feel like)
+MOOD_WORDS: dict[str, str] = {
+    "dark": "dark grim disturbing", "feel-good": "uplifting heartwarming feel-good", "funny": "funny comedy",
+    "scary": "scary horror terrifying", "mind-bending": "mind-bending twist reality puzzle",
+    "sad": "sad tragic emotional", "light": "light fun easygoing",
+}
+
+
+def _merge(target: list[str], add: Iterable[str], remove_from: list[str]) -> None:
+    for g in add:
+        if g in remove_from:
+            remove_from.remove(g)
+        if g not in target:
+            target.append(g)
+
+
+def apply_update(state: DialogueState, u: StateUpdate, shown_years: Sequence[int] = ()) -> None:
+    """Fold one message's update into the state (in place).
+
+    ``shown_years``: years of the films on recent slates, for "older"/"newer" with no year given.
+    """
+    c = state.constraints
+    if u.act == "replace":
+        c.clear()
+    for ref in (*u.liked, *u.more_like):
+        state.like(ref.item_id)
+    for ref in u.disliked:
+        state.dislike(ref.item_id)
+    for ref in u.seen:
+        state.mark_seen(ref.item_id)
+    for ref in u.mentioned:
+        state.mention(ref.item_id)
+    _merge(c.tags_exclude, u.genres_disliked, c.tags_include)
+    _merge(c.tags_include, u.genres_liked, c.tags_exclude)
+    c.tags_include[:] = c.tags_include[-3:]
+    _merge(c.people_exclude, (normalise_name(p) for p in u.people_disliked), c.people_include)
+    _merge(c.people_include, (normalise_name(p) for p in u.people_liked), c.people_exclude)
+    for m in u.moods:
+        if m not in c.moods:
+            c.moods.append(m)
+    c.moods[:] = c.moods[-3:]
+    if u.audience:
+        c.audience = u.audience
+    if u.year_min is not None or u.year_max is not None:
+        c.year_min, c.year_max = u.year_min, u.year_max
+    elif u.relative_era is not None:
+        years = sorted(shown_years)
+        mid = years[len(years) // 2] if years else None
+        if u.relative_era == "older":
+            c.year_max, c.year_min = (mid - 1 if mid else 1995), None
+        else:
+            c.year_min, c.year_max = (mid + 1 if mid else 2010), None
+    if c.year_min is not None and c.year_max is not None and c.year_min > c.year_max:
+        c.year_min, c.year_max = c.year_max, c.year_min
+    if u.act == "reject_slate":
+        state.reject_slate()
+
+
+def request_for(state: DialogueState, recent_user_text: Sequence[str], *, exclude_mentioned: bool = True) -> RecRequest:
+    """The ranker's request for this state; ``recent_user_text`` are the user's last messages, newest last."""
+    c = state.constraints
+    prefer, rule_out = AUDIENCE_GENRES.get(c.audience or "", ((), ()))
+    include = [g for g in (*c.tags_include, *prefer) if g not in c.tags_exclude]
+    exclude_genres = [g for g in (*c.tags_exclude, *rule_out) if g not in c.tags_include]
+    words = " ".join(recent_user_text[-2:])
+    mood = " ".join(MOOD_WORDS.get(m, m) for m in c.moods)
+    never = set(state.excluded_ids()) if exclude_mentioned else set(state.disliked) | set(state.rejected)
+    liked = tuple(state.liked)
+    neutral = tuple(i for i in state.mentioned if i not in state.liked and i not in state.disliked)
+    return RecRequest(
+        liked=liked, disliked=tuple(state.disliked), mentioned=neutral,
+        query_text=" ".join(x for x in (words, mood, " ".join(include)) if x).strip()[:1000],
+        genres_include=tuple(dict.fromkeys(include)), genres_exclude=tuple(dict.fromkeys(exclude_genres)),
+        people_include=tuple(c.people_include), people_exclude=tuple(c.people_exclude),
+        year_min=c.year_min, year_max=c.year_max, audience=c.audience, exclude=frozenset(never))
+
+
+def replay(history: Sequence[tuple[str, str]], understand: Callable[[str], StateUpdate],
+           titles_in: Callable[[str], Sequence[str]], shown_years: Callable[[Sequence[str]], Sequence[int]]
+           = lambda ids: ()) -> tuple[DialogueState, list[str]]:
+    """Replay a dialogue ``[(role, text)]`` exactly as live turns would have built the state.
+
+    User messages go through ``understand`` and ``apply_update``; the assistant's messages only
+    mark the titles it named as mentioned (and as its last slate). Returns the state and the
+    user's messages (newest last), which ``request_for`` reads for the content query.
+    """
+    state = DialogueState()
+    user_text: list[str] = []
+    for role, text in history:
+        if role == "user":
+            apply_update(state, understand(text), shown_years(state.shown[-10:]))
+            user_text.append(text)
+        else:
+            named = list(titles_in(text))
+            for i in named:
+                state.mention(i)
+            state.record_shown(named)
+    return state, user_text

@@ -1,0 +1,196 @@
+"""One turn on the recommender pipeline, top-down:
+
+understand → acts answered without search (refusals, chit-chat, "why …?", questions about
+unknown or ambiguous titles) → fold the update into the state → (LLM planner's nominations,
+when the model is on) → request → recommender (sources, hard constraints, learned ranker) →
+slate → cards with the ranker's evidence → explanations → persist.
+
+Why a module of its own: ``agent/loop.py`` keeps the session plumbing (rate limits, locks,
+streaming, persistence helpers); this module is the turn's logic and reads in order.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from typing import Any
+
+from agent import replies
+from agent.prompts import planning_messages
+from agent.state import DialogueState
+from agent.turn.acts import no_such_card, question_for, why_answer, why_target
+from agent.turn.dialogue import apply_update, request_for
+from agent.turn.evidence import evidence_for
+from agent.turn.slate import build_slate
+from agent.turn.understand import parse
+from agent.types import RecCard, ToolCallRecord, TurnResult
+from tools.agent_tools import Toolbox, ToolOutcome
+from tools.candidates import CandidateBus
+from tools.errors import LLMUnavailableError
+
+log = logging.getLogger(__name__)
+Emit = Callable[[str, dict[str, Any]], None]
+SIMPLE_REPLIES = {"prompt_leak": replies.REFUSE_PROMPT, "other_data": replies.REFUSE_OTHER_DATA,
+                  "chit_chat": replies.GREETING, "off_topic": replies.OFF_TOPIC}
+#: how deep the ranked list goes before the slate rules cut it to the cards shown
+RANK_DEPTH = 40
+
+
+def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, state: DialogueState,
+             turn_index: int, history: list[tuple[str, str]]) -> None:
+    from agent.loop import _card_dict, _chunks, _Observed
+
+    services = agent.services
+    cat = services.catalog
+    store = agent.store
+    last_titles = [cat.get(i).display_title for i in state.last_slate if i in cat]
+    u = parse(text, services.resolver, people=services.people, last_slate=last_titles)
+
+    def finish(reply: str, intent: str) -> None:
+        state.turn_count += 1
+        store.save_state(session_id, state.to_dict(), turn_count=state.turn_count)
+        agent._finish_simple(session_id, turn_index, reply, emit, t0, store_user=False, intent=intent)
+
+    if u.act in SIMPLE_REPLIES and not u.has_preferences:
+        return finish(SIMPLE_REPLIES[u.act], u.act)
+    if u.act == "ask_why":
+        target = why_target(u, state.last_slate)
+        if target is None:
+            return finish(no_such_card(u, len(state.last_slate)), "ask_why")
+        rank, item_id = target
+        rec = _stored_card(store, session_id, item_id)
+        reply = why_answer(rank, rec) if rec else no_such_card(u, len(state.last_slate))
+        return finish(reply, "ask_why")
+
+    apply_update(state, u, [y for i in state.shown[-10:] if i in cat and (y := cat.get(i).year)])
+    question = question_for(u.unresolved) if u.unresolved else ""
+    resolved_anything = bool(u.liked or u.disliked or u.seen or u.more_like or u.mentioned)
+    if question and not resolved_anything and not (u.genres_liked or u.people_liked or u.year_min or u.year_max):
+        state.pending_question = question
+        return finish(question, "clarify")
+
+    bus = CandidateBus(cat)
+    trace: list[ToolCallRecord] = []
+    stage: dict[str, float] = {}
+
+    def on_outcome(o: ToolOutcome) -> None:
+        rec = ToolCallRecord(o.name, o.arguments, round(o.duration_ms, 2), o.ok, o.content[:300], o.error)
+        trace.append(rec)
+        emit("tool_end", asdict(rec))
+
+    user_texts = [t for r, t in history if r == "user"] + [text]
+    req = request_for(state, user_texts)
+    degraded, plan_note = False, ""
+    if agent.strategy is not None and time.monotonic() >= agent._llm_down_until:
+        t1 = time.perf_counter()
+        toolbox = Toolbox(services, state, bus, default_query=req.query_text or text, user_text=text)
+        try:
+            emit("status", {"degraded": False, "message": "thinking"})
+            result = agent.strategy.plan(planning_messages(text, agent._state_summary(state), history),
+                                         _Observed(toolbox, on_outcome, emit), agent.plan_timeout_s)
+            plan_note = result.message or ""
+        except LLMUnavailableError as exc:
+            log.warning("LLM unavailable, degrading: %s", exc)
+            degraded = True
+            agent._llm_down_until = time.monotonic() + agent.degrade_cooldown_s
+        except Exception as exc:  # noqa: BLE001 - a bad model reply must not crash the turn
+            log.warning("planning failed: %s", exc)
+            plan_note = f"planning failed: {type(exc).__name__}"
+        stage["llm_plan_ms"] = (time.perf_counter() - t1) * 1000
+        stage["model_tool_calls"] = float(len(trace))
+    else:
+        degraded = True
+    if degraded:
+        state.degraded_turns += 1
+        emit("status", {"degraded": True, "message": replies.LIMITED_MODE_NOTE})
+
+    t2 = time.perf_counter()
+    emit("tool_start", {"tool": "recommend", "arguments": {"request": _brief(req)}})
+    ranked = services.recommender.recommend(req, k=RANK_DEPTH, explain=True, extra=bus.ids())
+    rec_ms = (time.perf_counter() - t2) * 1000
+    rec_record = ToolCallRecord("recommend", {"request": _brief(req), "planner_nominations": len(bus)},
+                                round(rec_ms, 2), True, f"{len(ranked)} ranked", None)
+    trace.append(rec_record)
+    emit("tool_end", asdict(rec_record))
+    stage["recommend_ms"] = rec_ms
+    by_id = {r.item_id: r for r in ranked}
+    taken = [cat.get(i).title for i in state.excluded_ids() if i in cat]
+    asked = {g.lower() for g in req.genres_include}
+    slate = build_slate([r.item_id for r in ranked], lambda i: cat.get(i).title,
+                        size=agent.settings.recs_per_turn, taken_titles=taken,
+                        wanted=(lambda i: bool(asked & {g.lower() for g in cat.get(i).genres})) if asked else None)
+
+    filters = {k: v for k, v in asdict(state.constraints).items() if v not in (None, "", [], ())}
+    cards = []
+    for rank, item_id in enumerate(slate, 1):
+        item = cat.get(item_id)
+        r = by_id[item_id]
+        bundle = evidence_for(r, req, cat, versions=agent.versions, filters=filters)
+        rec_id = store.add_recommendation(
+            session_id=session_id, turn_index=turn_index, item_id=item_id, rank=rank, title=item.display_title,
+            scores={"final": r.score, "features": r.features, "contributions": r.contributions,
+                    "sources": r.sources, "supported_by": r.supported_by},
+            evidence=bundle.to_dict(), versions=agent.versions)
+        card = RecCard(rec_id, item_id, item.title, item.year, tuple(_plain_tags(item.tags))[:6], rank,
+                       round(r.score, 4), "", "pending", False, (), {"bundle": bundle})
+        cards.append(card)
+        emit("recommendation", _card_dict(card))
+    stage["first_card_ms"] = (time.perf_counter() - t0) * 1000
+    state.record_shown([c.item_id for c in cards])
+
+    anchor = u.more_like[0].title if u.more_like else None
+    lead = replies.NOTHING_FOUND if not cards else replies.slate_lead(
+        len(cards), [cat.get(i).display_title for i in state.liked if i in cat], anchor,
+        state.constraints.describe())
+    if u.act == "reject_slate" and cards:
+        lead = "No problem — here are different ones. " + lead
+    if question:
+        lead = f"{question}\n\n{lead}"
+    if degraded:
+        lead = f"{replies.LIMITED_MODE_NOTE}\n\n{lead}"
+    for chunk in _chunks(lead):
+        emit("text_delta", {"text": chunk})
+
+    t3 = time.perf_counter()
+    budget = (None if agent.settings.turn_budget_s is None
+              else max(0.0, agent.settings.turn_budget_s - (time.perf_counter() - t0)))
+    cards = agent._explain(cards, degraded or time.monotonic() < agent._llm_down_until, emit, budget)
+    stage["explain_ms"] = (time.perf_counter() - t3) * 1000
+
+    state.turn_count += 1
+    state.last_query = req.query_text
+    store.save_state(session_id, state.to_dict(), turn_count=state.turn_count)
+    for t in trace:
+        store.add_tool_call(session_id, turn_index, t.tool, t.arguments, t.duration_ms, t.ok, t.result_summary, t.error)
+    store.add_message(session_id, turn_index, "assistant", lead,
+                      {"rec_ids": [c.rec_id for c in cards], "degraded": degraded, "plan_note": plan_note[:500],
+                       "act": u.act})
+    total = (time.perf_counter() - t0) * 1000
+    result = TurnResult(session_id, turn_index, lead, tuple(cards), tuple(trace), degraded, round(total, 1),
+                        {k: round(v, 1) for k, v in stage.items()})
+    emit("final", {**result.to_dict(), "intent": u.act})
+    return None
+
+
+def _brief(req: Any) -> dict[str, Any]:
+    d = req.to_dict()
+    d["exclude"] = len(d["exclude"])
+    return {k: v for k, v in d.items() if v not in (None, "", [], 0)}
+
+
+def _plain_tags(tags: Any) -> list[str]:
+    from agent.explaining import plain_tags
+
+    return plain_tags(tags)
+
+
+def _stored_card(store: Any, session_id: str, item_id: str) -> dict[str, Any] | None:
+    """The latest stored recommendation of ``item_id`` in this session (with its explanation)."""
+    for m in reversed(store.messages(session_id)):
+        for rec_id in (m.get("metadata") or {}).get("rec_ids", []) if m["role"] == "assistant" else []:
+            rec = store.recommendation(rec_id)
+            if rec["item_id"] == item_id:
+                return rec
+    return None

@@ -1,0 +1,142 @@
+"""The typed result of reading one user message: a ``StateUpdate``.
+
+Why a frozen, JSON round-trippable type: the parser and the LLM filler must produce the
+same thing (so they can be merged and compared field by field), the store persists it
+with the turn, and the benchmark compares it with gold labels. Tuples, not lists, keep
+instances hashable and immutable once built.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from typing import Any, Literal, get_args
+
+from tools.errors import InputError
+
+Act = Literal["recommend", "refine", "replace", "reject_slate", "ask_why", "chit_chat", "off_topic",
+              "prompt_leak", "other_data"]
+ACTS: tuple[str, ...] = get_args(Act)
+AUDIENCES: tuple[str, ...] = ("young_children", "family", "date_night", "adults")
+MOODS: tuple[str, ...] = ("dark", "feel-good", "funny", "scary", "mind-bending", "sad", "light")
+
+
+@dataclass(frozen=True)
+class TitleRef:
+    """A catalog item the user named: catalog id, the user's words, the catalog title."""
+
+    item_id: str
+    surface: str
+    title: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"item_id": self.item_id, "surface": self.surface, "title": self.title}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TitleRef:
+        return cls(str(d["item_id"]), str(d.get("surface", "")), str(d.get("title", "")))
+
+
+@dataclass(frozen=True)
+class UnresolvedTitle:
+    """A title-like span that did not resolve to one item; the reply should ask or say so."""
+
+    surface: str
+    candidates: tuple[TitleRef, ...]
+    reason: Literal["unknown", "ambiguous"]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"surface": self.surface, "candidates": [c.to_dict() for c in self.candidates], "reason": self.reason}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> UnresolvedTitle:
+        reason = d.get("reason")
+        if reason not in ("unknown", "ambiguous"):
+            raise InputError(f"unresolved title reason must be 'unknown' or 'ambiguous', got {reason!r}")
+        return cls(str(d["surface"]), tuple(TitleRef.from_dict(c) for c in d.get("candidates") or ()), reason)
+
+
+_REF_FIELDS = ("liked", "disliked", "seen", "mentioned", "more_like")
+_STR_FIELDS = ("genres_liked", "genres_disliked", "moods", "people_liked", "people_disliked")
+
+
+@dataclass(frozen=True)
+class StateUpdate:
+    """What one message changes in the dialogue state (see ``agent/turn/understand.py``)."""
+
+    act: Act
+    liked: tuple[TitleRef, ...] = ()
+    disliked: tuple[TitleRef, ...] = ()
+    seen: tuple[TitleRef, ...] = ()
+    mentioned: tuple[TitleRef, ...] = ()
+    more_like: tuple[TitleRef, ...] = ()  # "something like X" (also counted as liked)
+    genres_liked: tuple[str, ...] = ()
+    genres_disliked: tuple[str, ...] = ()
+    moods: tuple[str, ...] = ()
+    people_liked: tuple[str, ...] = ()
+    people_disliked: tuple[str, ...] = ()
+    audience: str | None = None
+    year_min: int | None = None
+    year_max: int | None = None
+    relative_era: Literal["older", "newer"] | None = None
+    why_rank: int | None = None
+    why_item: TitleRef | None = None
+    unresolved: tuple[UnresolvedTitle, ...] = ()
+    source: Literal["parser", "llm"] = "parser"
+
+    def __post_init__(self) -> None:
+        if self.act not in ACTS:
+            raise InputError(f"act must be one of {ACTS}, got {self.act!r}")
+        if self.audience is not None and self.audience not in AUDIENCES:
+            raise InputError(f"audience must be one of {AUDIENCES} or None, got {self.audience!r}")
+        if self.relative_era not in (None, "older", "newer"):
+            raise InputError(f"relative_era must be 'older', 'newer' or None, got {self.relative_era!r}")
+        if self.source not in ("parser", "llm"):
+            raise InputError(f"source must be 'parser' or 'llm', got {self.source!r}")
+
+    @property
+    def all_liked_ids(self) -> tuple[str, ...]:
+        """Liked plus more-like ids, in order, without repeats."""
+        return tuple(dict.fromkeys(r.item_id for r in self.liked + self.more_like))
+
+    @property
+    def has_preferences(self) -> bool:
+        return any(getattr(self, f) for f in _REF_FIELDS + _STR_FIELDS) or any(
+            v is not None for v in (self.audience, self.year_min, self.year_max, self.relative_era))
+
+    def with_(self, **changes: Any) -> StateUpdate:
+        """A copy with ``changes`` applied (``dataclasses.replace``)."""
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if f.name in _REF_FIELDS:
+                out[f.name] = [r.to_dict() for r in v]
+            elif f.name == "unresolved":
+                out[f.name] = [u.to_dict() for u in v]
+            elif f.name == "why_item":
+                out[f.name] = v.to_dict() if v is not None else None
+            elif f.name in _STR_FIELDS:
+                out[f.name] = list(v)
+            else:
+                out[f.name] = v
+        return out
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> StateUpdate:
+        if "act" not in d:
+            raise InputError("a StateUpdate needs an 'act'")
+        kw: dict[str, Any] = {"act": d["act"]}
+        for name in _REF_FIELDS:
+            kw[name] = tuple(TitleRef.from_dict(r) for r in d.get(name) or ())
+        for name in _STR_FIELDS:
+            kw[name] = tuple(str(s) for s in d.get(name) or ())
+        for name in ("year_min", "year_max", "why_rank"):
+            kw[name] = int(d[name]) if d.get(name) is not None else None
+        kw["audience"] = d.get("audience")
+        kw["relative_era"] = d.get("relative_era")
+        kw["why_item"] = TitleRef.from_dict(d["why_item"]) if d.get("why_item") else None
+        kw["unresolved"] = tuple(UnresolvedTitle.from_dict(u) for u in d.get("unresolved") or ())
+        kw["source"] = d.get("source", "parser")
+        return cls(**kw)

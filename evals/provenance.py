@@ -1,0 +1,37 @@
+"""Where a benchmark number came from: the commit (and whether the tree was dirty), the command, the machine.
+
+Why one helper: every result block in ``evals/results/`` must name the code it describes, so a
+reader (and a test) can tell when a number is older than the code it measures.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def git_state() -> str:
+    """'abc1234 (clean tree)' / 'abc1234 (dirty tree)' / 'unknown (not a git checkout)'."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                                check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return f"{commit} ({'dirty tree' if dirty else 'clean tree'})"
+
+
+def header(title: str, argv: list[str] | None = None, packages: tuple[str, ...] = ("torch",)) -> list[str]:
+    """The opening lines of a result block: heading, date, commit, exact command, machine."""
+    from evals.machine import machine
+
+    cmd = "python -m " + Path(sys.argv[0]).stem if argv is None else " ".join(argv)
+    if argv is None and len(sys.argv) > 1:
+        cmd += " " + " ".join(sys.argv[1:])
+    return [f"## {title} — {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}", "",
+            f"- Commit: {git_state()}", f"- Command: `{cmd}`", f"- Machine: {machine(packages)}", ""]

@@ -1,0 +1,48 @@
+"""PeopleIndex: full names anywhere, cued unique surnames, nothing from catalogs without people."""
+
+from __future__ import annotations
+
+from tools.catalog import Item
+from tools.people_index import PeopleIndex
+
+ITEMS = [
+    Item("1", "Cast Away", 2000, attributes={"cast": ["Tom Hanks", "Helen Hunt"], "directors": ["Robert Zemeckis"]}),
+    Item("2", "Big", 1988, attributes={"cast": [{"name": "Tom Hanks"}], "directors": "Penny Marshall"}),
+    Item("3", "Bad Boys", 1995, attributes={"cast": ["Will Smith", "Martin Lawrence"], "directors": ["Michael Bay"]}),
+    Item("4", "Hancock", 2008, attributes={"cast": ["Will Smith", "Charlize Theron"]}),
+    Item("5", "The Pursuit", 2006, attributes={"cast": ["Jaden Smith"]}),
+    Item("6", "Amélie", 2001, attributes={"cast": ["Audrey Tautou"]}),
+    Item("7", "No People", 1999),
+]
+
+
+def test_full_names_any_case_with_role():
+    idx = PeopleIndex(ITEMS)
+    found = idx.find("something with tom hanks, not directed by Michael Bay")
+    assert [(p.name, p.role) for p in found] == [("Tom Hanks", "cast"), ("Michael Bay", "director")]
+
+
+def test_accents_folded_and_canonical_spelling():
+    idx = PeopleIndex(ITEMS)
+    assert idx.canonical("audrey TAUTOU") == "Audrey Tautou"
+    assert [p.name for p in idx.find("films with Audrey Tautóu")] == ["Audrey Tautou"]
+
+
+def test_unique_surname_needs_a_cue_and_a_capital():
+    idx = PeopleIndex(ITEMS)
+    assert [p.name for p in idx.find("anything directed by Zemeckis")] == ["Robert Zemeckis"]
+    assert idx.find("Zemeckis is great") == []  # no cue
+    assert idx.find("something by zemeckis") == []  # lower-case surname: too often an ordinary word
+
+
+def test_shared_surname_is_not_guessed():
+    idx = PeopleIndex(ITEMS)
+    assert idx.find("a movie with Smith") == []  # Will Smith or Jaden Smith
+    assert [p.name for p in idx.find("a movie with Will Smith")] == ["Will Smith"]
+
+
+def test_catalog_without_people_finds_nothing():
+    idx = PeopleIndex([Item("1", "Alien", 1979), Item("2", "Heat", 1995, attributes={"cast": None})])
+    assert len(idx) == 0
+    assert idx.find("something with Tom Hanks") == []
+    assert "Tom Hanks" not in idx

@@ -1,0 +1,128 @@
+"""The recommender core: sources (one contract, known answers), constraints, ranker, slate."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from agent.turn.slate import build_slate, franchise_key
+from tests.recsys_world import query_embedder, world
+from tools.errors import DataError
+from tools.recsys.constraints import allowed_mask
+from tools.recsys.features import FEATURES, build_features
+from tools.recsys.ranker import LearnedRanker, RankerConfig
+from tools.recsys.recommender import Recommender
+from tools.recsys.request import RecRequest
+from tools.recsys.sources import (
+    AttributeSource,
+    CoMentionSource,
+    ContentSource,
+    CoSuggestionSource,
+    PopularitySource,
+    QuerySource,
+    RequestRows,
+)
+
+CAT, SPACE, STATS = world()
+
+#: source -> (request, the item it must rank first among the allowed ones)
+KNOWN = {
+    "cosuggest": (CoSuggestionSource(STATS), RecRequest(liked=("1",), exclude=frozenset({"1"})), "2"),
+    "comention": (CoMentionSource(STATS), RecRequest(liked=("3",), exclude=frozenset({"3"})), "4"),
+    "content": (ContentSource(SPACE), RecRequest(liked=("3",), exclude=frozenset({"3"})), "4"),
+    "query": (QuerySource(SPACE, query_embedder), RecRequest(query_text="a space monster"), "1"),
+    "attributes": (AttributeSource(SPACE, STATS.suggested), RecRequest(genres_include=("animation",)), "4"),
+    "popularity": (PopularitySource(STATS.suggested), RecRequest(), "2"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(KNOWN))
+def test_source_contract(name: str):
+    src, req, best = KNOWN[name]
+    assert src.name == name
+    rows = RequestRows.of(req, SPACE)
+    scores = src.scores(req, rows)
+    assert scores is not None and scores.shape == (len(SPACE),) and np.isfinite(scores).all()
+    again = src.scores(req, rows)
+    assert np.array_equal(scores, again)  # deterministic
+    allowed = allowed_mask(req, SPACE)
+    top = SPACE.ids[int(np.argmax(np.where(allowed, scores, -np.inf)))]
+    assert top == best
+    # a source with nothing to condition on says so instead of returning noise
+    if name in ("cosuggest", "comention", "content", "query", "attributes"):
+        assert src.scores(RecRequest(), RequestRows.of(RecRequest(), SPACE)) is None
+
+
+def test_hard_constraints_rule_out_genres_years_people_and_placeholders():
+    req = RecRequest(genres_exclude=("musical",), year_min=1970, exclude=frozenset({"1"}))
+    ok = dict(zip(SPACE.ids, allowed_mask(req, SPACE), strict=True))
+    assert ok == {"1": False, "2": True, "3": True, "4": True, "5": False, "6": False}
+    people = allowed_mask(RecRequest(people_include=("sigourney weaver",)), SPACE)
+    assert [i for i, a in zip(SPACE.ids, people, strict=True) if a] == ["1", "2"]
+    assert not allowed_mask(RecRequest(people_exclude=("tom hanks",)), SPACE)[SPACE.index["3"]]
+    with pytest.raises(ValueError, match="swap"):
+        RecRequest(year_min=2000, year_max=1990)
+
+
+def _training_rows(seed: int = 0) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """Groups where the positive is the candidate with the highest 'cosuggest' value."""
+    rng = np.random.default_rng(seed)
+    xs, ys, groups = [], [], []
+    for _ in range(300):
+        x = np.full((8, len(FEATURES)), np.nan, dtype=np.float32)
+        x[:, FEATURES.index("cosuggest")] = rng.random(8)
+        x[:, FEATURES.index("year")] = rng.integers(1950, 2018, 8)
+        y = np.zeros(8, dtype=np.int32)
+        y[int(np.argmax(x[:, FEATURES.index("cosuggest")]))] = 1
+        xs.append(x)
+        ys.append(y)
+        groups.append(8)
+    return np.vstack(xs), np.concatenate(ys), groups
+
+
+def test_ranker_learns_known_rule_and_explains_exactly(tmp_path):
+    ranker = LearnedRanker.fit(_training_rows(0), _training_rows(1), RankerConfig(n_estimators=60, min_child_samples=5))
+    x, y, groups = _training_rows(2)
+    s = ranker.predict(x)
+    hits = [y[i:i + 8][np.argmax(s[i:i + 8])] for i in range(0, len(y), 8)]
+    assert np.mean(hits) > 0.8  # chance is 1/8
+    contrib, bias = ranker.contributions(x[:8])
+    assert np.allclose(contrib.sum(axis=1) + bias, s[:8], atol=1e-6)
+    top = np.argmax(np.abs(contrib).sum(axis=0))
+    assert FEATURES[top] == "cosuggest"  # the account names the feature that decides
+    loaded = LearnedRanker.load(ranker.save(tmp_path / "r"))
+    assert np.allclose(loaded.predict(x[:16]), ranker.predict(x[:16]))
+    with pytest.raises(DataError, match="run `whyrec train ranker`"):
+        LearnedRanker.load(tmp_path / "missing")
+
+
+def test_ranker_refuses_data_without_positives():
+    x, y, g = _training_rows(0)
+    with pytest.raises(DataError, match="no training request has a positive"):
+        LearnedRanker.fit((x, np.zeros_like(y), g))
+
+
+def test_recommender_end_to_end_on_the_known_world():
+    sources = [CoSuggestionSource(STATS), ContentSource(SPACE), QuerySource(SPACE, query_embedder),
+               PopularitySource(STATS.suggested)]
+    x, y, g = _training_rows(0)
+    ranker = LearnedRanker.fit((x, y, g), None, RankerConfig(n_estimators=40, min_child_samples=5))
+    rec = Recommender(SPACE, STATS, sources, ranker, depth=10)
+    req = RecRequest(liked=("1",), genres_exclude=("musical",), exclude=frozenset({"1"}))
+    out = rec.recommend(req, k=5, explain=True)
+    ids = [r.item_id for r in out]
+    assert ids[0] == "2" and "5" not in ids and "6" not in ids and "1" not in ids
+    assert out[0].supported_by.get("1", 0) > 0  # Alien supports Aliens
+    assert "cosuggest" in out[0].sources and out[0].contributions
+    feats = build_features(req, RequestRows.of(req, SPACE), SPACE.rows(["2"]), SPACE, STATS, {})
+    assert feats.shape == (1, len(FEATURES))
+    with pytest.raises(ValueError):
+        rec.recommend(req, k=0)
+
+
+def test_slate_caps_franchises_and_twins():
+    titles = {"a": "The Godfather", "b": "The Godfather Part II", "c": "The Godfather Part III", "d": "Heat",
+              "e": "Heat", "f": "Alien"}
+    slate = build_slate(list(titles), titles.__getitem__, size=5, taken_titles=["Alien"])
+    assert slate == ["a", "b", "d"]
+    assert franchise_key("Toy Story 3") == franchise_key("Toy Story") != franchise_key("Up")

@@ -1,0 +1,93 @@
+"""A live turn on the recommender pipeline (real store, real ranker on the known world; no LLM).
+
+Each test feeds a case the turn must get right *and* would visibly fail otherwise: the
+disliked genre on the slate, a new search instead of an answer to "why", a shown film
+shown again, a look-alike instead of "I don't know that film".
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.explaining import CheckedExplainer, EvidenceAssembler
+from agent.loop import WhyRecAgent
+from agent.settings import Settings
+from agent.state import DialogueState
+from agent.turn.dialogue import apply_update, request_for
+from agent.turn.state_update import StateUpdate, TitleRef
+from tests.recsys_world import query_embedder, world
+from tests.test_recsys import _training_rows
+from tools.agent_tools import ToolServices
+from tools.people_index import PeopleIndex
+from tools.recsys.ranker import LearnedRanker, RankerConfig
+from tools.recsys.recommender import Recommender
+from tools.recsys.sources import ContentSource, CoSuggestionSource, PopularitySource, QuerySource
+from tools.title_resolver import TitleResolver
+
+CAT, SPACE, STATS = world()
+
+
+@pytest.fixture
+def agent(tmp_path):
+    from agent.store import Store
+
+    x, y, g = _training_rows(0)
+    ranker = LearnedRanker.fit((x, y, g), None, RankerConfig(n_estimators=40, min_child_samples=5))
+    rec = Recommender(SPACE, STATS, [CoSuggestionSource(STATS), ContentSource(SPACE), QuerySource(SPACE, query_embedder),
+                                     PopularitySource(STATS.suggested)], ranker, depth=10)
+    services = ToolServices(CAT, TitleResolver(CAT.items), None, recommender=rec, people=PeopleIndex(CAT.items))
+    return WhyRecAgent(chat_model=None, services=services, store=Store(f"sqlite:///{tmp_path / 'w.db'}"),
+                       settings=Settings(recs_per_turn=2, turn_budget_s=None), explainer=CheckedExplainer(None, CAT),
+                       evidence_builder=EvidenceAssembler(CAT, {}), versions={"catalog": CAT.version})
+
+
+def _titles(result) -> list[str]:
+    return [c.title for c in result.recommendations]
+
+
+def test_likes_and_a_hated_genre_in_one_sentence(agent):
+    sid = agent.new_session()
+    r = agent.turn(sid, "I loved Alien, but I hate musicals")
+    assert _titles(r)[0] == "Aliens"
+    assert "The Sound of Music" not in _titles(r) and "Alien" not in _titles(r)
+    assert all(not t.startswith("Untitled") for t in _titles(r))
+    assert r.tool_trace[-1].tool == "recommend"
+    rec = agent.store.recommendation(r.recommendations[0].rec_id)
+    assert rec["scores"]["contributions"] and "1" in rec["scores"]["supported_by"]  # Alien supports Aliens
+
+
+def test_why_answers_from_the_stored_card_without_a_new_search(agent):
+    sid = agent.new_session()
+    first = agent.turn(sid, "I loved Alien")
+    why = agent.turn(sid, "why did you suggest the first one?")
+    assert not why.recommendations and not why.tool_trace
+    assert first.recommendations[0].title in why.reply and "card 1" in why.reply
+    nope = agent.turn(sid, "why the fifth one?")
+    assert "which card do you mean" in nope.reply.lower() and not nope.recommendations
+
+
+def test_none_of_those_gives_a_fresh_slate(agent):
+    sid = agent.new_session()
+    first = agent.turn(sid, "I loved Toy Story")
+    again = agent.turn(sid, "none of those, I've seen them all")
+    assert again.recommendations
+    assert not set(_titles(first)) & set(_titles(again))
+    state = DialogueState.from_dict(agent.store.load_state(sid))
+    assert {c.item_id for c in first.recommendations} <= set(state.rejected)
+
+
+def test_unknown_title_gets_a_question_not_a_look_alike(agent):
+    sid = agent.new_session()
+    r = agent.turn(sid, "Recommend me Zorbulax Returns 3")
+    assert "don't know" in r.reply and not r.recommendations
+
+
+def test_instead_replaces_earlier_constraints():
+    state = DialogueState()
+    apply_update(state, StateUpdate(act="recommend", genres_liked=("horror",), year_min=1980, year_max=1989))
+    apply_update(state, StateUpdate(act="replace", genres_liked=("comedy",)))
+    req = request_for(state, ["actually, something funny instead"])
+    assert req.genres_include == ("comedy",) and req.year_min is None and req.year_max is None
+    apply_update(state, StateUpdate(act="refine", disliked=(TitleRef("5", "Sound of Music", "The Sound of Music"),)))
+    req = request_for(state, ["not that"])
+    assert "5" in req.disliked and "5" in req.exclude

@@ -1,0 +1,46 @@
+"""Hard constraints, applied once, to every candidate of every request.
+
+Why one place: a film the user ruled out (a genre they hate, a year outside what they
+asked, a person they do not want, a title already named or shown, a placeholder row)
+must never reach a slate, whichever source nominated it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tools.recsys.item_space import ItemSpace
+from tools.recsys.request import RecRequest
+
+
+def allowed_mask(req: RecRequest, space: ItemSpace) -> np.ndarray:
+    """Bool per catalog item: may it be recommended for this request?"""
+    ok = space.recommendable.copy()
+    if req.exclude:
+        ok[space.rows(list(req.exclude))] = False
+    if len(req.disliked):
+        ok[space.rows(req.disliked)] = False
+    if req.year_min is not None or req.year_max is not None:
+        years = space.years
+        known = ~np.isnan(years)
+        lo = req.year_min if req.year_min is not None else -np.inf
+        hi = req.year_max if req.year_max is not None else np.inf
+        ok &= known & (np.nan_to_num(years, nan=0) >= lo) & (np.nan_to_num(years, nan=0) <= hi)
+    cols = space.genre_columns(req.genres_exclude)
+    if len(cols):
+        ok &= space.genres[:, cols].sum(axis=1) == 0
+    if req.people_exclude:
+        banned = set(req.people_exclude)
+        ok &= np.array([not banned.intersection(p) for p in space.people], dtype=bool)
+    if req.people_include:
+        wanted = set(req.people_include)
+        ok &= np.array([bool(wanted.intersection(p)) for p in space.people], dtype=bool)
+    return ok
+
+
+def genre_mask(req: RecRequest, space: ItemSpace) -> np.ndarray | None:
+    """Items having at least one requested genre (None when no genre was asked for)."""
+    cols = space.genre_columns(req.genres_include)
+    if not len(cols):
+        return None
+    return space.genres[:, cols].sum(axis=1) > 0

@@ -1,0 +1,107 @@
+"""Ranker features: every source's opinion of a candidate, and how it fits the request.
+
+Why a fixed, named feature list: the ranker's per-feature contributions are the
+evidence an explanation cites, so each column has a name a person can read
+("close to a film you liked", "matches the genre you asked for") and means the same
+thing in training, in the ReDial benchmark and in a live turn.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from tools.recsys.cooccurrence import CoSuggestionStats
+from tools.recsys.item_space import ItemSpace
+from tools.recsys.request import RecRequest
+from tools.recsys.sources import RequestRows
+
+#: the feature columns, in order (the model file records them; a mismatch refuses to load)
+FEATURES: tuple[str, ...] = (
+    "cosuggest", "cosuggest_max", "comention", "cosuggest_disliked",
+    "graph", "content", "content_mean", "query", "content_disliked",
+    "suggested_prior", "mentioned_prior",
+    "genre_request_match", "genre_request_miss", "genre_liked_overlap", "genre_disliked_overlap",
+    "people_request_match", "people_liked_overlap",
+    "year", "year_gap", "in_year_range",
+    "n_context", "n_liked",
+)
+
+
+@dataclass
+class CandidateTable:
+    """Candidates of one request: their rows, feature matrix and nominating sources."""
+
+    rows: np.ndarray
+    matrix: np.ndarray  # (len(rows), len(FEATURES)) float32
+    nominated_by: list[dict[str, float]]
+
+
+def _norm_rows(m: np.ndarray) -> np.ndarray:
+    n = np.linalg.norm(m, axis=-1, keepdims=True)
+    return np.divide(m, n, out=np.zeros_like(m), where=n > 0)
+
+
+def build_features(req: RecRequest, rr: RequestRows, rows: np.ndarray, space: ItemSpace,
+                   stats: CoSuggestionStats, source_scores: dict[str, np.ndarray | None]) -> np.ndarray:
+    """The feature matrix for candidate ``rows`` (NaN where a feature does not apply)."""
+    n = len(rows)
+    f = np.full((n, len(FEATURES)), np.nan, dtype=np.float32)
+    col = {name: j for j, name in enumerate(FEATURES)}
+
+    def put(name: str, values: np.ndarray | float) -> None:
+        f[:, col[name]] = values
+
+    if len(rr.context):
+        total, mx = stats.suggest_scores(rr.context, rr.context_weights)
+        put("cosuggest", total[rows])
+        put("cosuggest_max", mx[rows])
+        put("comention", stats.comention_scores(rr.context)[rows])
+    if len(rr.disliked):
+        put("cosuggest_disliked", stats.suggest_scores(rr.disliked)[0][rows])
+    for name in ("graph", "query"):
+        if (s := source_scores.get(name)) is not None:
+            put(name, s[rows])
+    if space.vectors is not None:
+        anchor = rr.liked if len(rr.liked) else rr.context
+        if len(anchor):
+            sims = space.vectors[rows] @ space.vectors[anchor].T
+            put("content", sims.max(axis=1))
+            put("content_mean", sims.mean(axis=1))
+        if len(rr.disliked):
+            put("content_disliked", (space.vectors[rows] @ space.vectors[rr.disliked].T).max(axis=1))
+    put("suggested_prior", np.log1p(stats.suggested[rows]))
+    put("mentioned_prior", np.log1p(stats.mentioned[rows]))
+
+    g = space.genres[rows]
+    cols = space.genre_columns(req.genres_include)
+    if len(cols):
+        put("genre_request_match", g[:, cols].sum(axis=1) / len(cols))
+        put("genre_request_miss", (g.sum(axis=1) > 0) & (g[:, cols].sum(axis=1) == 0))
+    gn = _norm_rows(g)
+    anchor = rr.liked if len(rr.liked) else rr.context
+    if len(anchor):
+        put("genre_liked_overlap", gn @ _norm_rows(space.genres[anchor].sum(axis=0, keepdims=True)).ravel())
+    if len(rr.disliked):
+        put("genre_disliked_overlap", gn @ _norm_rows(space.genres[rr.disliked].sum(axis=0, keepdims=True)).ravel())
+    if req.people_include:
+        wanted = set(req.people_include)
+        put("people_request_match", np.array([len(wanted.intersection(space.people[r])) for r in rows]))
+    if len(rr.liked):
+        liked_people = set().union(*(space.people[r] for r in rr.liked))
+        if liked_people:
+            put("people_liked_overlap", np.array([len(liked_people.intersection(space.people[r])) for r in rows]))
+    years = space.years[rows]
+    put("year", years)
+    ctx_years = space.years[anchor] if len(anchor) else np.array([])
+    ctx_years = ctx_years[~np.isnan(ctx_years)]
+    if len(ctx_years):
+        put("year_gap", np.abs(years - np.median(ctx_years)))
+    if req.year_min is not None or req.year_max is not None:
+        lo = req.year_min if req.year_min is not None else -np.inf
+        hi = req.year_max if req.year_max is not None else np.inf
+        put("in_year_range", (years >= lo) & (years <= hi))
+    put("n_context", float(len(rr.context)))
+    put("n_liked", float(len(rr.liked)))
+    return f

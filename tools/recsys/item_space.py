@@ -1,0 +1,103 @@
+"""The catalog as arrays: one row per item, in catalog order.
+
+Why arrays: a ranker scores every candidate of every request; looking items up one by
+one through ``Catalog.get`` would cost more than the model. Genres become a multi-hot
+matrix, people a lower-cased set per row, and content vectors (plot text, when the
+catalog ships them) a normalised matrix, so each feature is one vectorised expression.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from tools.catalog import Catalog, Item
+
+_PLACEHOLDER = re.compile(r"^\s*(untitled\b|redial movie\b|\W*$)", re.I)
+
+
+def normalise_name(name: str) -> str:
+    """Accents folded, lower case, single spaces: how people and genres are compared."""
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    return " ".join(re.findall(r"[a-z0-9]+", folded.lower()))
+
+
+def recommendable(item: Item) -> bool:
+    """``Item.is_recommendable``, and never a placeholder title ("Untitled ReDial movie …") even when an
+    imported catalog did not flag it."""
+    return item.is_recommendable and not _PLACEHOLDER.match(item.title or "")
+
+
+def item_people(item: Item) -> tuple[str, ...]:
+    """Cast and directors, normalised (empty when the catalog has none)."""
+    return tuple(dict.fromkeys(normalise_name(n) for n in (*item.directors, *item.cast) if n.strip()))
+
+
+@dataclass
+class ItemSpace:
+    ids: list[str]
+    index: dict[str, int]
+    years: np.ndarray  # float, nan when unknown
+    popularity: np.ndarray  # catalog popularity (mention counts)
+    genre_names: list[str]
+    genres: np.ndarray  # (n_items, n_genres) float32 multi-hot
+    people: list[tuple[str, ...]]
+    recommendable: np.ndarray  # bool
+    vectors: np.ndarray | None  # (n_items, d) float32, unit rows (zeros where unknown)
+    titles: list[str]
+
+    @classmethod
+    def from_catalog(cls, catalog: Catalog, vectors: tuple[Sequence[str], np.ndarray] | None = None) -> ItemSpace:
+        items = list(catalog.items)
+        ids = [it.item_id for it in items]
+        index = {i: n for n, i in enumerate(ids)}
+        genre_names = sorted({normalise_name(g) for it in items for g in it.genres if g})
+        gidx = {g: n for n, g in enumerate(genre_names)}
+        genres = np.zeros((len(items), len(genre_names)), dtype=np.float32)
+        for n, it in enumerate(items):
+            for g in it.genres:
+                if (j := gidx.get(normalise_name(g))) is not None:
+                    genres[n, j] = 1.0
+        years = np.array([float(it.year) if it.year else np.nan for it in items], dtype=np.float64)
+        pop = np.array([float(it.popularity or 0.0) for it in items], dtype=np.float64)
+        mat = None
+        if vectors is not None:
+            vids, vmat = vectors
+            mat = np.zeros((len(items), vmat.shape[1]), dtype=np.float32)
+            for vi, v in zip(vids, vmat, strict=True):
+                if (n := index.get(str(vi))) is not None:
+                    mat[n] = v
+            norms = np.linalg.norm(mat, axis=1, keepdims=True)
+            mat = np.divide(mat, norms, out=np.zeros_like(mat), where=norms > 0)
+        return cls(ids, index, years, pop, genre_names, genres, [item_people(it) for it in items],
+                   np.array([recommendable(it) for it in items], dtype=bool), mat,
+                   [it.display_title for it in items])
+
+    @classmethod
+    def load(cls, catalog: Catalog, catalog_dir: Path | None) -> ItemSpace:
+        """With the catalog's shipped content vectors when there are any."""
+        vectors = None
+        if catalog_dir is not None:
+            try:
+                from tools.item_vectors import load_item_vectors
+
+                vectors = load_item_vectors(catalog_dir)
+            except (ImportError, FileNotFoundError):
+                vectors = None
+        return cls.from_catalog(catalog, vectors)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def rows(self, item_ids: Sequence[str]) -> np.ndarray:
+        """Row numbers of the ids the catalog knows (unknown ids are dropped)."""
+        return np.array([self.index[i] for i in item_ids if i in self.index], dtype=np.int64)
+
+    def genre_columns(self, names: Sequence[str]) -> np.ndarray:
+        wanted = {normalise_name(n) for n in names}
+        return np.array([j for j, g in enumerate(self.genre_names) if g in wanted], dtype=np.int64)

@@ -1,0 +1,158 @@
+"""The recommender: sources nominate, constraints filter, the learned ranker orders.
+
+Why one function for every caller: a live turn, the ReDial benchmark and the load test
+all call ``Recommender.recommend(request, k)``; the same sources, depths, constraints and
+model produce every ranking, so a benchmark number describes what a user gets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from tools.recsys.constraints import allowed_mask, genre_mask
+from tools.recsys.cooccurrence import CoSuggestionStats
+from tools.recsys.features import FEATURES, build_features
+from tools.recsys.item_space import ItemSpace
+from tools.recsys.ranker import LearnedRanker
+from tools.recsys.request import RankedItem, RecRequest
+from tools.recsys.sources import CandidateSource, RequestRows
+
+
+@dataclass(frozen=True)
+class Pool:
+    """The union of the sources' nominations after the hard constraints."""
+
+    rows: np.ndarray
+    nominated: dict[str, np.ndarray]  # source -> its nominated rows (before constraints)
+    source_scores: dict[str, np.ndarray | None]
+    request_rows: RequestRows
+
+
+class Recommender:
+    def __init__(self, space: ItemSpace, stats: CoSuggestionStats, sources: Sequence[CandidateSource],
+                 ranker: LearnedRanker | None, *, depth: int = 200, genre_policy: str = "soft") -> None:
+        if depth < 1:
+            raise ValueError("depth must be at least 1")
+        if genre_policy not in ("hard", "prefer", "soft"):
+            raise ValueError("genre_policy must be hard, prefer or soft")
+        self.space = space
+        self.stats = stats
+        self.sources = list(sources)
+        self.ranker = ranker
+        self.depth = depth
+        self.genre_policy = genre_policy
+
+    # -- stages ---------------------------------------------------------------------------------
+    def pool(self, req: RecRequest, depth: int | None = None, extra: Sequence[str] = ()) -> Pool:
+        """``extra``: ids nominated outside the sources (the LLM planner's tool results), source "planner"."""
+        depth = depth or self.depth
+        rr = RequestRows.of(req, self.space)
+        allowed = allowed_mask(req, self.space)
+        scores: dict[str, np.ndarray | None] = {}
+        nominated: dict[str, np.ndarray] = {}
+        for src in self.sources:
+            s = src.scores(req, rr)
+            scores[src.name] = s
+            if s is None:
+                continue
+            masked = np.where(allowed, s, -np.inf)
+            top = np.argpartition(-masked, min(depth, len(masked) - 1))[:depth]
+            top = top[np.isfinite(masked[top]) & (masked[top] > 0 if src.name != "popularity" else True)]
+            nominated[src.name] = top
+        if extra:
+            nominated["planner"] = self.space.rows(extra)
+            scores["planner"] = np.zeros(len(self.space))
+            scores["planner"][nominated["planner"]] = 1.0
+        union = np.unique(np.concatenate(list(nominated.values()))) if nominated else np.array([], dtype=np.int64)
+        union = union[allowed[union]]
+        if len(union) < depth:  # strict constraints: every allowed item may compete
+            extra = np.flatnonzero(allowed)
+            union = np.unique(np.concatenate([union, extra[np.argsort(-self.stats.suggested[extra])[:depth]]]))
+        return Pool(union.astype(np.int64), nominated, scores, rr)
+
+    def score(self, req: RecRequest, pool: Pool) -> tuple[np.ndarray, np.ndarray]:
+        x = build_features(req, pool.request_rows, pool.rows, self.space, self.stats, pool.source_scores)
+        if self.ranker is None:
+            raise ValueError("no trained ranker; run `whyrec train ranker`")
+        return x, self.ranker.predict(x)
+
+    # -- the one entry point ---------------------------------------------------------------------
+    def recommend(self, req: RecRequest, k: int = 10, *, explain: bool = False,
+                  extra: Sequence[str] = ()) -> list[RankedItem]:
+        """The best ``k`` allowed items, each with its features (and contributions if ``explain``)."""
+        if k < 1:
+            raise ValueError("k must be at least 1")
+        pool = self.pool(req, extra=extra)
+        if not len(pool.rows):
+            return []
+        x, s = self.score(req, pool)
+        order = np.argsort(-s, kind="stable")
+        gm = genre_mask(req, self.space)
+        if gm is not None and self.genre_policy != "soft":
+            match = gm[pool.rows[order]]
+            if self.genre_policy == "hard":
+                order = order[match]
+            else:  # prefer: films with an asked-for genre first, the rest after
+                order = np.concatenate([order[match], order[~match]])
+        order = order[:k]
+        contrib = bias = None
+        if explain and self.ranker is not None:
+            contrib, bias = self.ranker.contributions(x[order])
+        nominated_sets = {name: set(rows.tolist()) for name, rows in pool.nominated.items()}
+        out = []
+        for n, j in enumerate(order):
+            row = int(pool.rows[j])
+            feats = {name: float(v) for name, v in zip(FEATURES, x[j], strict=True) if not np.isnan(v)}
+            src = {name: float(sc[row]) for name, sc in pool.source_scores.items()
+                   if sc is not None and row in nominated_sets.get(name, ())}
+            contributions = {}
+            supported = {}
+            if contrib is not None:
+                contributions = {name: float(c) for name, c in zip(FEATURES, contrib[n], strict=True) if c != 0.0}
+                contributions["_bias"] = float(bias[n])
+                supported = self._supporters(pool.request_rows, row)
+            out.append(RankedItem(self.space.ids[row], float(s[j]), src, feats, contributions, supported))
+        return out
+
+    def _supporters(self, rr: RequestRows, row: int) -> dict[str, float]:
+        """The conversation's items that support ``row``: co-suggestion share and plot similarity."""
+        out: dict[str, float] = {}
+        for r, v in self.stats.supporters(rr.context, row).items():
+            out[self.space.ids[r]] = round(v, 4)
+        if self.space.vectors is not None and len(rr.context):
+            sims = self.space.vectors[rr.context] @ self.space.vectors[row]
+            for r, v in zip(rr.context, sims, strict=True):
+                if v >= 0.5:
+                    key = self.space.ids[int(r)]
+                    out[key] = round(max(out.get(key, 0.0), float(v)), 4)
+        return out
+
+    # -- single-source baselines (benchmarks) ---------------------------------------------------------
+    def source_ranking(self, req: RecRequest, name: str, k: int = 50) -> list[str]:
+        """One source's own order under the same hard constraints (popularity breaks ties and fills)."""
+        rr = RequestRows.of(req, self.space)
+        src = next((s for s in self.sources if s.name == name), None)
+        if src is None:
+            raise ValueError(f"no source {name!r}; sources: {', '.join(s.name for s in self.sources)}")
+        allowed = allowed_mask(req, self.space)
+        s = src.scores(req, rr)
+        base = np.zeros(len(self.space)) if s is None else np.nan_to_num(np.asarray(s, dtype=np.float64))
+        key = base + 1e-9 * np.log1p(self.stats.suggested + self.stats.mentioned)
+        key = np.where(allowed, key, -np.inf)
+        top = np.argpartition(-key, min(k, len(key) - 1))[:k]
+        top = top[np.argsort(-key[top], kind="stable")]
+        return [self.space.ids[i] for i in top if np.isfinite(key[i])]
+
+    def source_recall(self, req: RecRequest, targets: Sequence[str], depth: int = 200) -> dict[str, bool]:
+        """For each source and the union: is any target among its first ``depth`` allowed nominations?"""
+        pool = self.pool(req, depth=depth)
+        want = set(self.space.rows(list(targets)).tolist())
+        allowed = set(pool.rows.tolist())
+        out = {name: bool(want & (set(rows.tolist()) & allowed)) for name, rows in pool.nominated.items()}
+        for src in self.sources:
+            out.setdefault(src.name, False)
+        out["union"] = bool(want & allowed)
+        return out

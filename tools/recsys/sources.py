@@ -1,0 +1,172 @@
+"""Candidate sources: each nominates items for a request and scores every catalog item.
+
+Why every source scores the whole catalog: the ranker needs each source's opinion of
+every candidate, including those another source nominated (a film the collaborative
+source found may also be close in plot to what the user liked). Nomination is each
+source's own top ``depth``; the union goes to the constraints and then to the ranker.
+
+A title sharing a word with the user's message is never a similarity signal here:
+lexical matching only resolves the titles a user names (tools/title_resolver.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from tools.recsys.cooccurrence import CoSuggestionStats
+from tools.recsys.item_space import ItemSpace
+from tools.recsys.request import RecRequest
+
+#: how much a neutral mention counts next to a liked one in the collaborative sources
+MENTION_WEIGHT = 0.6
+
+
+@dataclass
+class RequestRows:
+    """A request's ids as item rows, computed once and shared by every source."""
+
+    liked: np.ndarray
+    disliked: np.ndarray
+    context: np.ndarray
+    context_weights: np.ndarray
+
+    @classmethod
+    def of(cls, req: RecRequest, space: ItemSpace) -> RequestRows:
+        liked = space.rows(req.liked)
+        ctx_ids = req.context_items
+        ctx = space.rows(ctx_ids)
+        liked_set = set(req.liked)
+        weights = np.array([1.0 if i in liked_set else MENTION_WEIGHT for i in ctx_ids if i in space.index])
+        return cls(liked, space.rows(req.disliked), ctx, weights)
+
+
+class CandidateSource(Protocol):
+    """One small interface per source; tests/test_recsys_sources.py runs one contract against all."""
+
+    name: str
+
+    def scores(self, req: RecRequest, rows: RequestRows) -> np.ndarray | None:
+        """A score per catalog item (higher = better), or None when the source has nothing to say."""
+        ...
+
+
+class CoSuggestionSource:
+    """Collaborative: what recommenders suggested after the items in this conversation."""
+
+    name = "cosuggest"
+
+    def __init__(self, stats: CoSuggestionStats) -> None:
+        self.stats = stats
+
+    def scores(self, req: RecRequest, rows: RequestRows) -> np.ndarray | None:
+        if len(rows.context) == 0:
+            return None
+        total, _ = self.stats.suggest_scores(rows.context, rows.context_weights)
+        return total
+
+
+class CoMentionSource:
+    """Collaborative: films talked about in the same dialogues as this conversation's films."""
+
+    name = "comention"
+
+    def __init__(self, stats: CoSuggestionStats) -> None:
+        self.stats = stats
+
+    def scores(self, req: RecRequest, rows: RequestRows) -> np.ndarray | None:
+        if len(rows.context) == 0:
+            return None
+        return self.stats.comention_scores(rows.context)
+
+
+class GraphSource:
+    """Collaborative: LightGCN item embeddings, cosine to the liked (else mentioned) items."""
+
+    name = "graph"
+
+    def __init__(self, item_embeddings: np.ndarray) -> None:
+        norms = np.linalg.norm(item_embeddings, axis=1, keepdims=True)
+        self.emb = np.divide(item_embeddings, norms, out=np.zeros_like(item_embeddings), where=norms > 0)
+
+    def scores(self, req: RecRequest, rows: RequestRows) -> np.ndarray | None:
+        anchor = rows.liked if len(rows.liked) else rows.context
+        if len(anchor) == 0:
+            return None
+        return self.emb @ self.emb[anchor].mean(axis=0)
+
+
+class ContentSource:
+    """Content: plot-vector similarity to the liked items (else the mentioned ones)."""
+
+    name = "content"
+
+    def __init__(self, space: ItemSpace) -> None:
+        if space.vectors is None:
+            raise ValueError("ContentSource needs item vectors; build the catalog with them (item_vectors.npz)")
+        self.space = space
+
+    def scores(self, req: RecRequest, rows: RequestRows) -> np.ndarray | None:
+        anchor = rows.liked if len(rows.liked) else rows.context
+        if len(anchor) == 0:
+            return None
+        vecs = self.space.vectors
+        sims = vecs @ vecs[anchor].T  # (n, |anchor|)
+        return sims.max(axis=1)
+
+
+class QuerySource:
+    """Content: similarity of the user's own words to each film's plot vector (dense retrieval)."""
+
+    name = "query"
+
+    def __init__(self, space: ItemSpace, embed: Callable[[str], np.ndarray]) -> None:
+        if space.vectors is None:
+            raise ValueError("QuerySource needs item vectors; build the catalog with them (item_vectors.npz)")
+        self.space = space
+        self.embed = embed
+
+    def scores(self, req: RecRequest, rows: RequestRows) -> np.ndarray | None:
+        text = req.query_text.strip()
+        if not text:
+            return None
+        q = np.asarray(self.embed(text), dtype=np.float32).ravel()
+        n = float(np.linalg.norm(q))
+        return None if n == 0 else self.space.vectors @ (q / n)
+
+
+class AttributeSource:
+    """Attributes: films with the requested genres and people, most suggested first."""
+
+    name = "attributes"
+
+    def __init__(self, space: ItemSpace, prior: np.ndarray) -> None:
+        self.space = space
+        self.prior = np.log1p(np.asarray(prior, dtype=np.float64))
+
+    def scores(self, req: RecRequest, rows: RequestRows) -> np.ndarray | None:
+        cols = self.space.genre_columns(req.genres_include)
+        people = set(req.people_include)
+        if len(cols) == 0 and not people:
+            return None
+        match = np.zeros(len(self.space))
+        if len(cols):
+            match += self.space.genres[:, cols].sum(axis=1) / len(cols)
+        if people:
+            match += np.array([len(people.intersection(p)) > 0 for p in self.space.people], dtype=np.float64)
+        return match * (1.0 + self.prior)
+
+
+class PopularitySource:
+    """The prior: how often each film was suggested in the training dialogues."""
+
+    name = "popularity"
+
+    def __init__(self, suggested: np.ndarray) -> None:
+        self.prior = np.log1p(np.asarray(suggested, dtype=np.float64))
+
+    def scores(self, req: RecRequest, rows: RequestRows) -> np.ndarray | None:
+        return self.prior

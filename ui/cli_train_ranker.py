@@ -1,0 +1,58 @@
+"""``whyrec train ranker``: the learned ranker over every candidate source (ReDial training turns)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from ui.cli_common import JSON_OPTION, emit, friendly_errors, get_settings
+
+
+def _human(r: dict[str, Any]) -> str:
+    if r.get("cached"):
+        return f"cached: {r['model_dir']} already holds a ranker for catalog {r['catalog_version']}; --force retrains"
+    return (f"trained the ranker on {r['train_samples']} ReDial training turns ({r['train_dialogues']} dialogues) in "
+            f"{r['seconds']} s: best iteration {r.get('best_iteration')}, candidate-pool recall "
+            f"{r['pool_recall_train']:.3f} at depth {r['depth']}; saved to {r['model_dir']}")
+
+
+@friendly_errors
+def train_ranker(
+    ctx: typer.Context,
+    redial: Path = typer.Option(None, "--redial", help="ReDial folder with train_partial.jsonl (default: ../shared/data/redial)."),
+    depth: int = typer.Option(300, "--depth", min=10, help="Candidates each source nominates per request."),
+    force: bool = typer.Option(False, "--force", help="Retrain even if a ranker for this catalog exists."),
+    json_out: bool = JSON_OPTION,
+) -> None:
+    """Train the LightGBM LambdaRank ranker and the collaborative statistics it serves.
+
+    Requests are built from ReDial *training* dialogue text by the agent's own understanding,
+    exactly as a live turn builds them; the validation split is never read (the benchmark
+    `whyrec eval redial` reports on it). Saved under <data_dir>/models/ranker-redial/.
+
+    Examples:
+      whyrec train ranker
+      whyrec train ranker --force --json
+    """
+    import json
+
+    from agent import recommender_assets as ra
+    from agent.runtime import load_active_catalog, make_embedder
+    from tools.active_catalog import resolve_catalog_dir
+    from tools.redial import default_redial_dir
+
+    settings = get_settings(ctx)
+    catalog = load_active_catalog(settings)
+    out = settings.models_dir / ra.RANKER_DIRNAME
+    meta_path = out / "training.json"
+    if not force and meta_path.is_file():
+        meta = json.loads(meta_path.read_text())
+        if meta.get("catalog_version") == catalog.version:
+            emit({**meta, "cached": True, "model_dir": str(out)}, json_out, _human)
+            return
+    embed = ra.make_query_embedder(make_embedder(settings))
+    meta = ra.train(catalog, resolve_catalog_dir(settings.data_dir, settings.catalog_path),
+                    redial or default_redial_dir(), out, embed=embed, depth=depth, progress=not json_out)
+    emit({**meta, "model_dir": str(out)}, json_out, _human)
