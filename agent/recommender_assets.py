@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -63,11 +64,21 @@ class DialogueReader:
         self.understand: Callable[[str], StateUpdate] = functools.lru_cache(maxsize=100_000)(
             lambda text: parse(text, self.resolver, people=self.people))
 
-        self._titles_in = functools.lru_cache(maxsize=100_000)(
-            lambda text: tuple(m.item_id for m in self.resolver.find(text)))
+        self._titles_in = functools.lru_cache(maxsize=100_000)(self._assistant_titles)
 
     def titles_in(self, text: str) -> tuple[str, ...]:
+        """Films the assistant named: exact catalog titles, capitalised or followed by a year.
+
+        Why not the user-text rules: the assistant writes catalog titles as the catalog spells
+        them, so exact matching is enough, typo tolerance would only add false mentions, and it
+        keeps replaying a long dialogue cheap.
+        """
         return self._titles_in(text)
+
+    def _assistant_titles(self, text: str) -> tuple[str, ...]:
+        spans = self.resolver.scan(text, _assistant_accept)
+        return tuple(dict.fromkeys(s.resolution.item.item_id for s in spans
+                                   if s.resolution.status == "resolved" and s.resolution.item is not None))
 
     def shown_years(self, ids: Sequence[str]) -> list[int]:
         return [y for i in ids if i in self.catalog and (y := self.catalog.get(i).year)]
@@ -79,6 +90,15 @@ class DialogueReader:
 
     def sample_request(self, s: RedialSample, exclude_mentioned: bool = True) -> RecRequest:
         return self.request(s.history, exclude_mentioned=exclude_mentioned)
+
+
+def _assistant_accept(text: str, start: int, end: int, key: str, fuzzy: bool) -> bool:
+    if fuzzy:
+        return False
+    if re.match(r"\s*\(\d{4}\)", text[end:end + 8]):
+        return True
+    toks = text[start:end].split()
+    return len(key) > 2 and toks[0][:1].isupper() and (toks[-1][:1].isupper() or toks[-1][:1].isdigit())
 
 
 def make_query_embedder(embedder: Any) -> Callable[[str], np.ndarray]:

@@ -16,10 +16,10 @@ import json
 import statistics
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 from evals.machine import machine as describe_machine
+from evals.provenance import header
 
 #: (message, acceptable first tools) — labelled intents for tool-choice accuracy
 LABELLED_TURNS: list[tuple[str, set[str]]] = [
@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         rt = build_runtime(settings.model_copy(update={"llm_tool_mode": mode}))
         results[mode] = run_mode(rt, args.turns, mode)
     machine = describe_machine(("langchain-openai", "openai"))
-    lines = [f"\n## Agent benchmark {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+    lines = ["", *header("Agent benchmark", None, ("langchain-openai", "openai", "lightgbm")),
              f"machine: {machine}; model: {info.get('model', settings.llm_model)} at {settings.llm_base_urls[0]}; "
              f"turns per mode: {args.turns}", "",
              "| mode | first card p50/p95 ms | turn p50/p95 ms | LLM plan p50 | tools p50 | explain p50 | tool-choice acc (LLM-planned turns) | degraded turns | paths |",

@@ -92,10 +92,12 @@ def request_for(state: DialogueState, recent_user_text: Sequence[str], *, exclud
     neutral = tuple(i for i in state.mentioned if i not in state.liked and i not in state.disliked)
     return RecRequest(
         liked=liked, disliked=tuple(state.disliked), mentioned=neutral,
-        query_text=" ".join(x for x in (words, mood, " ".join(include)) if x).strip()[:1000],
+        # the newest words, capped: MiniLM reads 256 tokens and its cost grows with them
+        query_text=" ".join(x for x in (words[-300:], mood, " ".join(include)) if x).strip(),
         genres_include=tuple(dict.fromkeys(include)), genres_exclude=tuple(dict.fromkeys(exclude_genres)),
         people_include=tuple(c.people_include), people_exclude=tuple(c.people_exclude),
-        year_min=c.year_min, year_max=c.year_max, audience=c.audience, exclude=frozenset(never))
+        year_min=c.year_min, year_max=c.year_max, audience=c.audience, exclude=frozenset(never),
+        recent=tuple(i for i in state.mentioned if i not in state.disliked)[-2:])
 
 
 def replay(history: Sequence[tuple[str, str]], understand: Callable[[str], StateUpdate],
@@ -111,7 +113,10 @@ def replay(history: Sequence[tuple[str, str]], understand: Callable[[str], State
     user_text: list[str] = []
     for role, text in history:
         if role == "user":
-            apply_update(state, understand(text), shown_years(state.shown[-10:]))
+            update = understand(text)
+            apply_update(state, update, shown_years(state.shown[-10:]))
+            if update.act == "replace":  # "…instead": the earlier words no longer describe the wish
+                user_text.clear()
             user_text.append(text)
         else:
             named = list(titles_in(text))

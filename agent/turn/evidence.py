@@ -16,6 +16,7 @@ from tools.recsys.request import RankedItem, RecRequest
 
 #: features whose positive contribution means "close to the films of this conversation"
 NEIGHBOUR_FEATURES = ("cosuggest", "cosuggest_max", "comention", "content", "content_mean", "graph",
+                      "cosuggest_recent", "comention_recent", "content_recent",
                       "genre_liked_overlap", "people_liked_overlap")
 
 

@@ -80,7 +80,8 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
         trace.append(rec)
         emit("tool_end", asdict(rec))
 
-    user_texts = [t for r, t in history if r == "user"] + [text]
+    # "…instead" starts the content query afresh: the earlier words no longer describe the wish
+    user_texts = [text] if u.act == "replace" else [t for r, t in history if r == "user"] + [text]
     req = request_for(state, user_texts)
     degraded, plan_note = False, ""
     if agent.strategy is not None and time.monotonic() >= agent._llm_down_until:
@@ -115,6 +116,7 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
     trace.append(rec_record)
     emit("tool_end", asdict(rec_record))
     stage["recommend_ms"] = rec_ms
+    stage["tools_ms"] = sum(t.duration_ms for t in trace)
     by_id = {r.item_id: r for r in ranked}
     taken = [cat.get(i).title for i in state.excluded_ids() if i in cat]
     asked = {g.lower() for g in req.genres_include}

@@ -19,7 +19,8 @@ from tools.recsys.sources import RequestRows
 
 #: the feature columns, in order (the model file records them; a mismatch refuses to load)
 FEATURES: tuple[str, ...] = (
-    "cosuggest", "cosuggest_max", "comention", "cosuggest_disliked",
+    "cosuggest", "cosuggest_max", "comention", "cosuggest_disliked", "cosuggest_recent", "comention_recent",
+    "content_recent",
     "graph", "content", "content_mean", "query", "content_disliked",
     "suggested_prior", "mentioned_prior",
     "genre_request_match", "genre_request_miss", "genre_liked_overlap", "genre_disliked_overlap",
@@ -54,10 +55,15 @@ def build_features(req: RecRequest, rr: RequestRows, rows: np.ndarray, space: It
         f[:, col[name]] = values
 
     if len(rr.context):
-        total, mx = stats.suggest_scores(rr.context, rr.context_weights)
+        total, mx = rr.cached("suggest", lambda: stats.suggest_scores(rr.context, rr.context_weights))
         put("cosuggest", total[rows])
         put("cosuggest_max", mx[rows])
-        put("comention", stats.comention_scores(rr.context)[rows])
+        put("comention", rr.cached("comention", lambda: stats.comention_scores(rr.context))[rows])
+    if len(rr.recent):
+        put("cosuggest_recent", stats.suggest_scores(rr.recent)[0][rows])
+        put("comention_recent", stats.comention_scores(rr.recent)[rows])
+        if space.vectors is not None:
+            put("content_recent", (space.vectors[rows] @ space.vectors[rr.recent].T).max(axis=1))
     if len(rr.disliked):
         put("cosuggest_disliked", stats.suggest_scores(rr.disliked)[0][rows])
     for name in ("graph", "query"):

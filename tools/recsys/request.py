@@ -33,6 +33,8 @@ class RecRequest:
     audience: str | None = None
     #: items never to recommend (mentioned, shown, rejected, seen)
     exclude: frozenset[str] = frozenset()
+    #: the last items named in the conversation (not disliked), newest last: what the talk is about now
+    recent: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.year_min is not None and self.year_max is not None and self.year_min > self.year_max:
@@ -51,7 +53,7 @@ class RecRequest:
                 "query_text": self.query_text, "genres_include": list(self.genres_include),
                 "genres_exclude": list(self.genres_exclude), "people_include": list(self.people_include),
                 "people_exclude": list(self.people_exclude), "year_min": self.year_min, "year_max": self.year_max,
-                "audience": self.audience, "exclude": sorted(self.exclude)}
+                "audience": self.audience, "exclude": sorted(self.exclude), "recent": list(self.recent)}
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ lexical matching only resolves the titles a user names (tools/title_resolver.py)
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -33,6 +33,14 @@ class RequestRows:
     disliked: np.ndarray
     context: np.ndarray
     context_weights: np.ndarray
+    recent: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    #: per-request memo of whole-catalog statistics (sources and features share them)
+    memo: dict = field(default_factory=dict)
+
+    def cached(self, key: str, compute: Callable[[], Any]) -> Any:
+        if key not in self.memo:
+            self.memo[key] = compute()
+        return self.memo[key]
 
     @classmethod
     def of(cls, req: RecRequest, space: ItemSpace) -> RequestRows:
@@ -41,7 +49,7 @@ class RequestRows:
         ctx = space.rows(ctx_ids)
         liked_set = set(req.liked)
         weights = np.array([1.0 if i in liked_set else MENTION_WEIGHT for i in ctx_ids if i in space.index])
-        return cls(liked, space.rows(req.disliked), ctx, weights)
+        return cls(liked, space.rows(req.disliked), ctx, weights, space.rows(req.recent))
 
 
 class CandidateSource(Protocol):
@@ -65,7 +73,7 @@ class CoSuggestionSource:
     def scores(self, req: RecRequest, rows: RequestRows) -> np.ndarray | None:
         if len(rows.context) == 0:
             return None
-        total, _ = self.stats.suggest_scores(rows.context, rows.context_weights)
+        total, _ = rows.cached("suggest", lambda: self.stats.suggest_scores(rows.context, rows.context_weights))
         return total
 
 
@@ -80,7 +88,7 @@ class CoMentionSource:
     def scores(self, req: RecRequest, rows: RequestRows) -> np.ndarray | None:
         if len(rows.context) == 0:
             return None
-        return self.stats.comention_scores(rows.context)
+        return rows.cached("comention", lambda: self.stats.comention_scores(rows.context))
 
 
 class GraphSource:
