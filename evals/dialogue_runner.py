@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from agent.turn.slate import franchise_key
+from agent.turn.slate import franchise_tokens
 from agent.types import ChatAgent, RecCard, ToolCallRecord, TurnResult
 from evals.dialogue_schema import DialogueScript, Expect, ItemRef
 from tools.catalog import Catalog
@@ -144,7 +144,8 @@ class TurnChecker:
         if e.max_per_franchise is not None:
             per: dict[str, list[str]] = {}
             for c in recs:
-                per.setdefault(franchise_key(c.title), []).append(c.title)
+                for token in franchise_tokens(c.title):
+                    per.setdefault(token, []).append(c.title)
             bad = {k: v for k, v in per.items() if len(v) > e.max_per_franchise}
             out.append(Check("max_per_franchise", not bad, f"more than {e.max_per_franchise} of one franchise: "
                              + ("; ".join(f"{k!r}: {', '.join(v)}" for k, v in bad.items()) or "none")))

@@ -126,3 +126,5 @@ def test_slate_caps_franchises_and_twins():
     slate = build_slate(list(titles), titles.__getitem__, size=5, taken_titles=["Alien"])
     assert slate == ["a", "b", "d"]
     assert franchise_key("Toy Story 3") == franchise_key("Toy Story") != franchise_key("Up")
+    jurassic = {"j1": "Jurassic Park", "j2": "The Lost World: Jurassic Park", "j3": "Jurassic World", "x": "Jaws"}
+    assert build_slate(list(jurassic), jurassic.__getitem__, size=4) == ["j1", "j2", "x"]

@@ -224,3 +224,18 @@ def test_popularity_ratio_breaks_ties():
     assert r.resolve("Avatar").item.item_id == "a"  # type: ignore[union-attr]
     assert r.resolve("Halloween").status == "ambiguous"
     assert r.resolve("Halloween", 2007).item.item_id == "d"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("text, act, liked, disliked, audience", [
+    ("hmm no, make it a comedy instead", "replace", ("comedy",), (), None),
+    ("too scary for my gf lol, give me something funny instead", "replace", ("comedy",), ("horror",), None),
+    ("meh, not feeling any of those", "reject_slate", (), (), None),
+    ("we want a movie to watch with my six year old son", "recommend", (), (), "young_children"),
+    ("6yo daughter movie night, nothing too scary", "recommend", (), ("horror",), "young_children"),
+])
+def test_instead_too_and_spelled_out_ages(resolver, text, act, liked, disliked, audience):
+    """Regressions found by the slate dialogue group: each was read wrongly before."""
+    from agent.turn.understand import parse
+
+    u = parse(text, resolver, last_slate=["Alien (1979)"])
+    assert (u.act, u.genres_liked, u.genres_disliked, u.audience) == (act, liked, disliked, audience)

@@ -33,6 +33,26 @@ def franchise_key(title: str) -> str:
     return " ".join(w[:-1] if len(w) > 3 and w.endswith("s") else w for w in words)
 
 
+#: long title words too common to tie films into one franchise
+_COMMON_TITLE_WORDS = frozenset(
+    "christmas american little movie story stories return returns rising revenge legend legends secret "
+    "secrets princess monster monsters summer winter family friends brother brothers sister sisters "
+    "wedding holiday nights ghost ghosts killer killers dragon dragons knight knights spider people "
+    "murder mystery adventure adventures beautiful crazy perfect forever together".split())
+
+
+def franchise_tokens(title: str) -> set[str]:
+    """The franchise key plus every long, uncommon title word ("jurassic"): films sharing one are kin.
+
+    Why both: "The Lost World: Jurassic Park", "Jurassic World" and "Jurassic Park III" have
+    three different main titles but one distinctive word.
+    """
+    tokens = {franchise_key(title)} - {""}
+    words = re.findall(r"[a-z0-9']+", title.lower())
+    tokens |= {w for w in words if len(w) >= 6 and w not in _COMMON_TITLE_WORDS}
+    return tokens
+
+
 def build_slate(ranked_ids: Sequence[str], title_of: Callable[[str], str], *, size: int,
                 taken_titles: Sequence[str] = (), per_franchise: int = 2,
                 wanted: Callable[[str], bool] | None = None) -> list[str]:
@@ -54,13 +74,13 @@ def build_slate(ranked_ids: Sequence[str], title_of: Callable[[str], str], *, si
     for item_id in ranked_ids:
         title = title_of(item_id)
         key = title_key(title)
-        fkey = franchise_key(title)
-        if key in seen_titles or (fkey and franchises.get(fkey, 0) >= per_franchise):
+        kin = franchise_tokens(title)
+        if key in seen_titles or any(franchises.get(t, 0) >= per_franchise for t in kin):
             continue
         chosen.append(item_id)
         seen_titles.add(key)
-        if fkey:
-            franchises[fkey] = franchises.get(fkey, 0) + 1
+        for t in kin:
+            franchises[t] = franchises.get(t, 0) + 1
         if len(chosen) >= size:
             break
     return chosen

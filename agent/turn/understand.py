@@ -128,7 +128,8 @@ _REJECT = re.compile(
     r"(don'?t|do not) (like|want) any( of (those|these|them))?|neither of (those|these|them)|"
     r"(something|anything|show me|give me) else|(any|some|got|give me|show me) other (options|suggestions|ones|movies)|"
     r"any others|different (ones|options)|"
-    r"already (seen|watched|saw) (them|those|these|all)|no(,)? (thanks|thank you)|try again)\b", re.I)
+    r"already (seen|watched|saw) (them|those|these|all)|no(,)? (thanks|thank you)|try again|"
+    r"not (really )?feeling (any of )?(those|these|them|it)|(those|these) (don'?t|do not) (appeal|work|interest))\b", re.I)
 _BARE_NO = re.compile(r"^\W*(no+|nope|nah|not really)\W*$", re.I)
 _REPLACE = re.compile(r"\binstead\b|^\s*actually\b[,. ]+(something|make it|let'?s|i('d| would)? (want|prefer|rather)|"
                       r"how about|what about|can we|give me|show me|i'?m in the mood)|\bscratch that\b|\bforget (that|it|those|the)\b|"
@@ -150,7 +151,8 @@ _CHIT_ANY = re.compile(
     r"(is it|are they|was it) (any )?good|what('s| is) (it|that) about|who('s| is) in (it|that)|"
     r"^\W*(it|that|this)('s| is| was) (a |really |so |very )*(good|great|nice|fun|awesome|cool|funny)\b|"
     r"^\W*(i|we) (really )?(loved|liked|enjoyed|hated|love|like) (it|that|that one|them|those)\W*$)", re.I)
-_DESCRIBES = re.compile(r"\b(that movie|this movie|that one|it'?s|that'?s|it|that|this|they)\s*(was|is|were|are)?\s+"
+_DESCRIBES = re.compile(r"\b(that movie|this movie|that one|it'?s|that'?s|(?:it|that|this|they)(?=\s*(?:was|is|were|are)\b))"
+                        r"\s*(was|is|were|are)?\s+"
                         r"((so|really|very|pretty|also|still|just|a|an|good|and)\s+)*(\w+)", re.I)
 _OPEN = re.compile(r"\b(open to|up for|down for) (anything|any|whatever|suggestions?|ideas?)\b", re.I)
 _MOVIE_WORDS = re.compile(
@@ -170,9 +172,13 @@ _YEAR_RANGES = (
                        r"\b((?:19|20)\d\d)\s*(?:or (?:earlier|older|before))", re.I)),
     ("exact", re.compile(r"\b(?:from|in|of)\s+((?:19|20)\d\d)\b(?!\s*(?:and|to|-|or|onwards?))", re.I)),
 )
+_NUMBER_WORDS = {w: n for n, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
+#: "too scary", "too much action": the user wants less of the genre named next
+_TOO = re.compile(r"\btoo\s+(much\s+)?$", re.I)
 _AUDIENCE = (
     ("young_children", re.compile(r"\b(toddlers?|preschool\w*|little ones|(young|small|little) (kids|children|ones)|"
-                                  r"[1-9][- ]?(year|yr)s?[- ]old|ages? [1-8]\b)", re.I)),
+                                  r"([1-9]|one|two|three|four|five|six|seven|eight|nine)[- ]?(year|yr)s?[- ]old|"
+                                  r"[1-9] ?(yo|y/o)\b|ages? [1-8]\b)", re.I)),
     ("family", re.compile(r"\b((with|for) (the|my|our) (kids|children|family|son|daughter)|family (movie )?night|"
                           r"whole family|kid[- ]friendly|all ages|(my|our) kids|1[0-5][- ]?(year|yr)s?[- ]old|(a|for) kids)\b", re.I)),
     ("date_night", re.compile(r"\b(date night|a date|on a date|(with|for) my (girlfriend|boyfriend|wife|husband|partner|"
@@ -396,6 +402,8 @@ def parse(text: str, resolver: TitleResolver, *, people: PeopleIndex | None = No
     genres_disliked: list[str] = []
     for m in _GENRE_RE.finditer(masked_g):
         pol = _polarity(masked, clause_of(m.start()), m.start(), m.end(), "liked")
+        if _TOO.search(masked[max(0, m.start() - 12):m.start()]):
+            pol = "disliked"  # "too scary for my gf": less of it, not more
         target = genres_disliked if pol == "disliked" else genres_liked
         for g in GENRE_WORDS[m.group(1).lower()]:
             if g not in genres_liked and g not in genres_disliked:
@@ -413,9 +421,10 @@ def parse(text: str, resolver: TitleResolver, *, people: PeopleIndex | None = No
     year_min, year_max = _years(masked)
     era = next((name for name, rx in _ERA if rx.search(masked)), None)
     audience = next((name for name, rx in _AUDIENCE if rx.search(masked)), None)
-    m_age = re.search(r"\b(\d{1,2})[- ]?(?:year|yr)s?[- ]old", masked, re.I)
+    m_age = re.search(r"\b(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
+                      r"(?:[- ]?(?:year|yr)s?[- ]old| ?(?:yo|y/o)\b)", masked, re.I)
     if m_age:
-        age = int(m_age.group(1))
+        age = int(m_age.group(1)) if m_age.group(1).isdigit() else _NUMBER_WORDS[m_age.group(1).lower()]
         audience = "young_children" if age <= 9 else "family" if age <= 15 else audience
     why_rank, why_item = None, None
     act = _act(text, masked, bool(spans or person_hits or genres_liked or genres_disliked or moods or year_min
