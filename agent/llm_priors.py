@@ -10,7 +10,6 @@ request.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -86,17 +85,9 @@ def make_llm_proposer(chat_model: Any) -> Callable[[list[str], dict[str, str]], 
 
     def propose(variables: list[str], descriptions: dict[str, str]) -> list[ProposedEdge]:
         messages = build_messages(variables, descriptions)
-        try:
-            from agent.llm_tools import structured_call
-        except ImportError:  # pragma: no cover - llm_tools is part of the agent layer
-            structured_call = None
-        if structured_call is not None:
-            value = structured_call(chat_model, messages, PRIORS_SCHEMA, name="causal_priors")
-        else:
-            response_format = {"type": "json_schema",
-                               "json_schema": {"name": "causal_priors", "schema": PRIORS_SCHEMA}}
-            reply = chat_model.invoke(messages, response_format=response_format)
-            value = json.loads(reply.content if isinstance(reply.content, str) else json.dumps(reply.content))
+        from agent.llm_tools import structured_call
+
+        value = structured_call(chat_model, messages, PRIORS_SCHEMA, name="causal_priors")
         return parse_proposals(value, list(variables))
 
     return propose

@@ -90,8 +90,9 @@ class Settings(BaseSettings):
     )
     explain_concurrency: int = Field(5, ge=1, le=64, description="Explanations generated at once.")
     turn_budget_s: float | None = Field(
-        3.5, gt=0, description="Whole-turn time budget: explanations get what is left of it after the cards "
-        "are shown (at most explain_deadline_s); None = only explain_deadline_s applies."
+        1.4, gt=0, description="Whole-turn time budget (the product's target is p95 <= 1.5 s with the LLM on): "
+        "explanations get what is left of it after the cards are shown (at most explain_deadline_s); a late "
+        "LLM explanation gives way to its checked template. None = only explain_deadline_s applies."
     )
     rl_online_updates: bool = Field(True, description="Update the RL policy from chat feedback (bounded, seeded).")
     llm_plan_retries: int = Field(

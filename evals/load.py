@@ -180,8 +180,9 @@ def audit_store(store: Any, logs: list[SessionLog], baseline: dict[str, int]) ->
 def run_load(*, sessions: int, turns: int, fast: bool, url: str | None = None, concurrency: int | None = None,
              time_limit_s: float = 300.0, data_dir: str | None = None, store_url: str | None = None,
              request_timeout_s: float = 120.0, titles: list[str] | None = None, runtime: Any = None,
-             llm_timeout_s: float | None = None) -> dict[str, Any]:
-    """Run the load and return the report dict (``ok`` is the verdict)."""
+             llm_timeout_s: float | None = None, p95_limit_ms: float | None = None,
+             min_turns_per_s: float | None = None) -> dict[str, Any]:
+    """Run the load and return the report dict (``ok`` is the verdict, ``failures`` says why not)."""
     if sessions < 1 or turns < 1:
         raise ValueError("--sessions and --turns must be at least 1")
     concurrency = concurrency or sessions
@@ -254,10 +255,32 @@ def run_load(*, sessions: int, turns: int, fast: bool, url: str | None = None, c
         notes.insert(0, f"{report['degraded_turns']} turns ran in limited mode: the LLM did not answer within the "
                         "planning limit, so the circuit breaker served the deterministic plan for its cool-down "
                         "(degraded turns still count as answered: the user got recommendations)")
-    lost = (audit or {}).get("mismatches") or (audit or {}).get("sessions_inconsistent")
-    report["ok"] = (not errors and report["http_5xx"] == 0 and answered + report["turns_not_run"] == sessions * turns
-                    and not lost and (audit is None or audit["integrity"] == "ok"))
+    report["ok"], report["failures"] = verdict(report, p95_limit_ms=p95_limit_ms, min_turns_per_s=min_turns_per_s)
     return report
+
+
+def verdict(report: dict, *, p95_limit_ms: float | None, min_turns_per_s: float | None) -> tuple[bool, list[str]]:
+    """PASS only when every requested turn was answered, fast enough, and the store agrees.
+
+    Why every gate: a run where turns never started (time limit, hung server) or took minutes
+    is a failed deployment, whatever the rows that did get written say.
+    """
+    fails = []
+    if report["errors"] or report["http_5xx"]:
+        fails.append(f"{report['errors']} client errors, {report['http_5xx']} HTTP 5xx")
+    if report["turns_answered"] != report["turns_requested"]:
+        fails.append(f"{report['turns_answered']}/{report['turns_requested']} turns answered "
+                     f"({report['turns_not_run']} never ran)")
+    p95 = report["latency_ms"]["p95"]
+    if p95_limit_ms is not None and not (p95 <= p95_limit_ms):
+        fails.append(f"latency p95 {p95} ms > {p95_limit_ms:.0f} ms")
+    if min_turns_per_s is not None and report["turns_per_s"] < min_turns_per_s:
+        fails.append(f"{report['turns_per_s']} turns/s < {min_turns_per_s}")
+    audit = report.get("store")
+    if audit is not None and (audit.get("mismatches") or audit.get("sessions_inconsistent")
+                              or audit.get("integrity") != "ok"):
+        fails.append("the store does not match what the clients saw")
+    return not fails, fails
 
 
 def machine() -> str:
@@ -269,7 +292,8 @@ def machine() -> str:
 def to_markdown(r: dict[str, Any]) -> str:
     a = r["store"]
     lines = [f"### {r['mode']}: {r['sessions']} sessions × {r['turns_per_session']} turns "
-             f"(concurrency {r['concurrency']}) — {'PASS' if r['ok'] else 'FAIL'}", "",
+             f"(concurrency {r['concurrency']}) — {'PASS' if r['ok'] else 'FAIL: ' + '; '.join(r.get('failures', []))}",
+             "",
              f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} · {machine()}", "",
              "| metric | value |", "|---|---|",
              f"| turns answered / requested | {r['turns_answered']} / {r['turns_requested']} "
@@ -323,13 +347,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--request-timeout", type=float, default=120.0)
     p.add_argument("--llm-timeout", type=float, help="planning and LLM request limit in s (default: settings, 6 s "
                    "to plan); a CPU-served model under N concurrent sessions needs more, or turns degrade")
+    p.add_argument("--p95-limit", type=float, default=None,
+                   help="FAIL when the turn latency p95 exceeds this many ms (default: 5000 with the LLM, none in --fast)")
+    p.add_argument("--min-turns-per-s", type=float, default=None, help="FAIL below this throughput")
     p.add_argument("--no-write", action="store_true", help="do not update evals/results/load.md")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     a = p.parse_args(argv)
+    p95_limit = a.p95_limit if a.p95_limit is not None else (None if a.fast else 5000.0)
     try:
         report = run_load(sessions=a.sessions, turns=a.turns, fast=a.fast, url=a.url, concurrency=a.concurrency,
                           time_limit_s=a.time_limit, data_dir=a.data_dir, store_url=a.store_url,
-                          request_timeout_s=a.request_timeout, llm_timeout_s=a.llm_timeout)
+                          request_timeout_s=a.request_timeout, llm_timeout_s=a.llm_timeout,
+                          p95_limit_ms=p95_limit, min_turns_per_s=a.min_turns_per_s)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -40,3 +40,20 @@ def test_load_arguments_are_checked():
 
     assert main(["--sessions", "0", "--no-write"]) == 2
     assert main(["--sessions", "2", "--turns", "-1", "--no-write"]) == 2
+
+
+def test_load_verdict_fails_unrun_turns_slow_p95_and_low_throughput():
+    """The verdict must reject what the old harness passed: 62/100 answered at p50 145 s."""
+    from evals.load import verdict
+
+    good = {"errors": 0, "http_5xx": 0, "turns_answered": 100, "turns_requested": 100, "turns_not_run": 0,
+            "latency_ms": {"p95": 2100.0}, "turns_per_s": 25.0, "store": {"integrity": "ok", "mismatches": []}}
+    assert verdict(good, p95_limit_ms=5000, min_turns_per_s=20) == (True, [])
+    unrun = {**good, "turns_answered": 62, "turns_not_run": 38}
+    ok, why = verdict(unrun, p95_limit_ms=None, min_turns_per_s=None)
+    assert not ok and "62/100 turns answered" in why[0]
+    slow = {**good, "latency_ms": {"p95": 145_000.0}}
+    assert not verdict(slow, p95_limit_ms=5000, min_turns_per_s=None)[0]
+    assert not verdict({**good, "turns_per_s": 10.5}, p95_limit_ms=None, min_turns_per_s=20)[0]
+    assert not verdict({**good, "store": {"integrity": "ok", "mismatches": ["rec r1 missing"]}},
+                       p95_limit_ms=None, min_turns_per_s=None)[0]

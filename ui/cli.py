@@ -39,7 +39,7 @@ def main_callback(
     ctx.obj = {"overrides": {"data_dir": data_dir} if data_dir else {}}
 
 
-#: (module, attribute, name) of every sub-app; a module that is not there yet is skipped.
+#: (module, attribute, name) of every sub-app (a module that fails to import is an error, never skipped)
 _SUBAPPS = [
     ("ui.cli_data", "data_app", "data"),
     ("ui.cli_data", "catalog_app", "catalog"),
@@ -61,13 +61,7 @@ _COMMANDS = [
 
 def _register() -> None:
     for module_name, attr, name in _SUBAPPS + _COMMANDS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue
-            raise
-        obj = getattr(module, attr)
+        obj = getattr(importlib.import_module(module_name), attr)
         if isinstance(obj, typer.Typer):
             app.add_typer(obj, name=name)
         else:

@@ -21,16 +21,9 @@ log = logging.getLogger("whyrec.ui")
 
 
 def _optional(module_name: str, factory: str, *args: Any) -> Any:
-    """``module.factory(*args)`` when that module exists, else None (the tab then says how to enable it)."""
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name == module_name:
-            return None
-        raise
-    fn = getattr(module, factory, None)
-    if fn is None:
-        return None
+    """``module.factory(*args)``; None, with a logged reason, when building it fails at run time
+    (the tab then says how to enable it). A module that fails to import is an error, never skipped."""
+    fn = getattr(importlib.import_module(module_name), factory)
     try:
         return fn(*args)
     except Exception as exc:  # an optional tab must not stop the chat from starting

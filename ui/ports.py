@@ -51,10 +51,5 @@ class AuditApi(Protocol):
 
 
 def load_default_audit() -> AuditApi | None:
-    """``agent.audit`` imported on first use (None when that module is not installed yet)."""
-    try:
-        return importlib.import_module("agent.audit")  # type: ignore[return-value]
-    except ModuleNotFoundError as exc:
-        if exc.name == "agent.audit":
-            return None
-        raise
+    """``agent.audit``, imported on first use (the UI module stays importable without the agent's deps)."""
+    return importlib.import_module("agent.audit")  # type: ignore[return-value]
