@@ -30,7 +30,9 @@ def header(title: str, argv: list[str] | None = None, packages: tuple[str, ...] 
     """The opening lines of a result block: heading, date, commit, exact command, machine."""
     from evals.machine import machine
 
-    cmd = "python -m " + Path(sys.argv[0]).stem if argv is None else " ".join(argv)
+    script = Path(sys.argv[0]).resolve()
+    module = ".".join(script.relative_to(ROOT).with_suffix("").parts) if script.is_relative_to(ROOT) else script.stem
+    cmd = "python -m " + module if argv is None else " ".join(argv)
     if argv is None and len(sys.argv) > 1:
         cmd += " " + " ".join(sys.argv[1:])
     return [f"## {title} — {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}", "",

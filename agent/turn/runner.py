@@ -36,6 +36,11 @@ SIMPLE_REPLIES = {"prompt_leak": replies.REFUSE_PROMPT, "other_data": replies.RE
                   "chit_chat": replies.GREETING, "off_topic": replies.OFF_TOPIC}
 #: how deep the ranked list goes before the slate rules cut it to the cards shown
 RANK_DEPTH = 40
+#: seconds of the turn budget kept for ranking, the slate, template explanations and persisting
+PLAN_RESERVE_S = 0.35
+#: below this much budget no LLM explanation starts (measured: the default 135M model needs > 1 s per card,
+#: and waiting for a text that cannot arrive only delays the turn)
+MIN_LLM_EXPLAIN_S = 0.8
 
 
 def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, state: DialogueState,
@@ -87,15 +92,25 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
     if agent.strategy is not None and time.monotonic() >= agent._llm_down_until:
         t1 = time.perf_counter()
         toolbox = Toolbox(services, state, bus, default_query=req.query_text or text, user_text=text)
+        # admission control: the planner gets what the turn budget leaves after ranking and templates
+        # (PLAN_RESERVE_S); a plan cut off by that limit is skipped, not counted as a server failure
+        budget = agent.settings.turn_budget_s
+        limit = agent.plan_timeout_s if budget is None else max(0.1, min(agent.plan_timeout_s,
+                                                                          budget - PLAN_RESERVE_S - (t1 - t0)))
         try:
             emit("status", {"degraded": False, "message": "thinking"})
             result = agent.strategy.plan(planning_messages(text, agent._state_summary(state), history),
-                                         _Observed(toolbox, on_outcome, emit), agent.plan_timeout_s)
+                                         _Observed(toolbox, on_outcome, emit), limit)
             plan_note = result.message or ""
         except LLMUnavailableError as exc:
-            log.warning("LLM unavailable, degrading: %s", exc)
-            degraded = True
-            agent._llm_down_until = time.monotonic() + agent.degrade_cooldown_s
+            if limit < agent.plan_timeout_s and time.perf_counter() - t1 >= 0.9 * limit:
+                plan_note = f"planning skipped: the model did not answer within the turn's {limit:.2f} s"
+                stage["llm_over_budget"] = 1.0
+                emit("status", {"degraded": False, "message": "answering without the planner (over time)"})
+            else:
+                log.warning("LLM unavailable, degrading: %s", exc)
+                degraded = True
+                agent._llm_down_until = time.monotonic() + agent.degrade_cooldown_s
         except Exception as exc:  # noqa: BLE001 - a bad model reply must not crash the turn
             log.warning("planning failed: %s", exc)
             plan_note = f"planning failed: {type(exc).__name__}"
@@ -158,6 +173,8 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
     t3 = time.perf_counter()
     budget = (None if agent.settings.turn_budget_s is None
               else max(0.0, agent.settings.turn_budget_s - (time.perf_counter() - t0)))
+    if budget is not None and budget < MIN_LLM_EXPLAIN_S:
+        budget = 0.0  # too little left for any LLM sentence to arrive and pass: the checked templates, now
     cards = agent._explain(cards, degraded or time.monotonic() < agent._llm_down_until, emit, budget)
     stage["explain_ms"] = (time.perf_counter() - t3) * 1000
 

@@ -82,12 +82,15 @@ class LearnedRanker:
         return x
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        return self.booster.predict(self._drop(x, self.config.drop), num_iteration=self.info.get("best_iteration"))
+        # one thread: a few hundred rows take ~2 ms, and idle OpenMP workers spinning after a
+        # parallel predict steal the cores a CPU-served LLM needs in the same turn
+        return self.booster.predict(self._drop(x, self.config.drop), num_iteration=self.info.get("best_iteration"),
+                                    num_threads=1)
 
     def contributions(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(per-feature contributions (n, F), bias (n,)): contributions.sum(1) + bias == predict(x)."""
         c = self.booster.predict(self._drop(x, self.config.drop), num_iteration=self.info.get("best_iteration"),
-                                 pred_contrib=True)
+                                 pred_contrib=True, num_threads=1)
         return c[:, :-1], c[:, -1]
 
     # -- persistence ---------------------------------------------------------------------------
