@@ -68,7 +68,8 @@ class PeopleIndex:
             parts = n.split()
             if len(parts) >= 2 and len(parts[-1]) >= 3:
                 surnames.setdefault(_fold(parts[-1]), set()).add(n)
-        self._surname = {s: next(iter(ns)) for s, ns in surnames.items() if len(ns) == 1}
+        # a bare surname must be unique and at least 4 letters: "with Leo and Kate" is not Melissa Leo
+        self._surname = {s: next(iter(ns)) for s, ns in surnames.items() if len(ns) == 1 and len(s) >= 4}
         # names are looked up by word n-grams (a dict hit per n-gram), not one huge regex: catalogs hold
         # tens of thousands of names and a chat message has a few dozen n-grams
         self._by_words = {" ".join(_WORD.findall(f)): n for f, n in self._by_fold.items() if len(_WORD.findall(f)) >= 2}
