@@ -115,9 +115,12 @@ def test_year_disambiguates(resolver):
 def test_sentiment_per_clause(resolver):
     u = parse("I loved Titanic (1997) and hated Avatar", resolver)
     assert titles(u.liked) == ["Titanic"] and titles(u.disliked) == ["Avatar"]
-    # "Titanic" alone: 1997 and 2012 are within 10x popularity -> ambiguous, but Avatar is still disliked
+    # "Titanic" alone: the 1997 film has 2.7x the mentions of the 2012 one -> resolved to it
     u = parse("I loved Titanic and hated Avatar", resolver)
-    assert titles(u.disliked) == ["Avatar"] and [x.surface for x in u.unresolved] == ["Titanic"]
+    assert titles(u.liked) == ["Titanic"] and titles(u.disliked) == ["Avatar"] and not u.unresolved
+    # an everyday-word title needs a 10x lead: It (2017) has 4.7x It (1990) -> a question
+    u = parse("I liked It", resolver)
+    assert [x.reason for x in u.unresolved] == ["ambiguous"] and not u.liked
 
 
 def test_verdicts_after_titles(resolver):
@@ -219,10 +222,12 @@ def test_non_targets_never_resolve():
 
 def test_popularity_ratio_breaks_ties():
     items = [Item("a", "Avatar", 2009, popularity=169), Item("b", "Avatar", 2004, popularity=9),
-             Item("c", "Halloween", 1978, popularity=145), Item("d", "Halloween", 2007, popularity=35)]
+             Item("c", "Halloween", 1978, popularity=145), Item("d", "Halloween", 2007, popularity=35),
+             Item("e", "The Notebook", 2004, popularity=205), Item("f", "The Notebook", 2013, popularity=137)]
     r = TitleResolver(items)
     assert r.resolve("Avatar").item.item_id == "a"  # type: ignore[union-attr]
-    assert r.resolve("Halloween").status == "ambiguous"
+    assert r.resolve("Halloween").item.item_id == "c"  # type: ignore[union-attr]  # 4.1x the 2007 remake
+    assert r.resolve("The Notebook").status == "ambiguous"  # 1.5x: too close to call
     assert r.resolve("Halloween", 2007).item.item_id == "d"  # type: ignore[union-attr]
 
 

@@ -11,8 +11,9 @@ Ambiguous titles (several years) resolve to the most popular and report alternat
 
 - **resolved**: one film (after dropping year-less duplicates of a dated film with the
   same title -- ReDial lists some films twice, once without a year), or a year the user
-  gave picks one, or one film is at least ``POPULARITY_RATIO`` (10x) more popular than
-  every other film of that title (so "Avatar" is the 2009 film, not a 2004 obscurity);
+  gave picks one, or one film is at least ``POPULARITY_RATIO`` (2.5x) more popular than
+  every other film of that title (so "Avatar" is the 2009 film, not a 2004 obscurity, and
+  "Titanic" the 1997 one) -- 10x (``COMMON_WORD_RATIO``) when the title is an everyday word;
 - **ambiguous**: several films share the title, no year was given and none dominates
   ("It" 1990/2017, "Halloween" 1978/2007): the reply must ask, not guess;
 - **unknown**: nothing close enough; the nearest three real titles are returned so the
@@ -38,8 +39,12 @@ from tools.catalog import Item
 _TOKEN_RE = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _YEAR_IN_TEXT = re.compile(r"\((\d{4})\)|\b(19\d\d|20\d\d)\b")
 MAX_NGRAM = 10
-#: A film this many times more popular than every namesake wins without a year.
-POPULARITY_RATIO = 10.0
+#: A film this many times more popular than every namesake wins without a year ("Titanic" is the
+#: 1997 film, 271 ReDial mentions against 99) ...
+POPULARITY_RATIO = 2.5
+#: ... but a title that is also an everyday word ("It", "Up", "Her") needs a far clearer lead: the
+#: user may not even mean a film, so "I liked It" (It 2017: 896 vs It 1990: 191) is a question.
+COMMON_WORD_RATIO = 10.0
 #: Fuzzy (typo) matches need this rapidfuzz ratio, and a key of >= 2 words or >= 6 letters.
 FUZZY_CUTOFF = 88.0
 MAX_FUZZY_NGRAM = 5
@@ -185,7 +190,8 @@ class TitleResolver:
         if len(films) == 1:
             return Resolution("resolved", films[0], all_c, score)
         top, second = films[0], films[1]
-        if top.popularity > 0 and top.popularity >= POPULARITY_RATIO * max(second.popularity, 1e-9):
+        ratio = COMMON_WORD_RATIO if (key or normalise(top.title)) in _COMMON_WORDS else POPULARITY_RATIO
+        if top.popularity > 0 and top.popularity >= ratio * max(second.popularity, 1e-9):
             return Resolution("resolved", top, all_c, score)
         return Resolution("ambiguous", None, all_c, score)
 

@@ -83,7 +83,8 @@ def request_for(state: DialogueState, recent_user_text: Sequence[str], *, exclud
     """The ranker's request for this state; ``recent_user_text`` are the user's last messages, newest last."""
     c = state.constraints
     prefer, rule_out = AUDIENCE_GENRES.get(c.audience or "", ((), ()))
-    include = [g for g in (*c.tags_include, *prefer) if g not in c.tags_exclude]
+    # genres the user asked for outrank what the audience suggests ("a romantic movie for date night")
+    include = [g for g in (c.tags_include or prefer) if g not in c.tags_exclude]
     exclude_genres = [g for g in (*c.tags_exclude, *rule_out) if g not in c.tags_include]
     words = " ".join(recent_user_text[-2:])
     mood = " ".join(MOOD_WORDS.get(m, m) for m in c.moods)

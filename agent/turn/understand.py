@@ -130,6 +130,8 @@ _REJECT = re.compile(
     r"any others|different (ones|options)|"
     r"already (seen|watched|saw) (them|those|these|all)|no(,)? (thanks|thank you)|try again|"
     r"not (really )?feeling (any of )?(those|these|them|it)|(those|these) (don'?t|do not) (appeal|work|interest))\b", re.I)
+_MORE = re.compile(r"^\W*(and |some |a few |show me |give me )?(more|others?|another( one)?)( please| of (those|these|them))?"
+                   r"\W*$", re.I)
 _BARE_NO = re.compile(r"^\W*(no+|nope|nah|not really)\W*$", re.I)
 _REPLACE = re.compile(r"\binstead\b|^\s*actually\b[,. ]+(something|make it|let'?s|i('d| would)? (want|prefer|rather)|"
                       r"how about|what about|can we|give me|show me|i'?m in the mood)|\bscratch that\b|\bforget (that|it|those|the)\b|"
@@ -506,8 +508,12 @@ def _act(text: str, masked: str, has_content: bool, has_slate: bool = False) -> 
         return "replace"
     if _REFINE.search(masked) and not re.search(r"\bmore like (?!(that|this|it|those)\b)", masked, re.I):
         return "refine"
+    if has_slate and _MORE.match(masked):
+        return "refine"  # "and more": the same wish, further down the list
     if has_content or _OPEN.search(masked):
         return "recommend"
+    if _OFF_TOPIC_HINT.search(masked) and not re.search(r"\b(movies?|films?|watch\w*|flicks?)\b", masked, re.I):
+        return "off_topic"  # "give me a recipe for banana bread": a request, but not for a film
     if _CHIT.search(text) or _CHIT_ANY.search(masked) or _BARE_NO.match(masked):
         return "chit_chat"
     if not _MOVIE_WORDS.search(masked):

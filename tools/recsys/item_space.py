@@ -60,7 +60,9 @@ class ItemSpace:
         gidx = {g: n for n, g in enumerate(genre_names)}
         genres = np.zeros((len(items), len(genre_names)), dtype=np.float32)
         for n, it in enumerate(items):
-            for g in it.genres:
+            # a tag that is a genre name counts as that genre: "Annabelle 2" has no catalog genre,
+            # but the people who talked about it tagged it horror -- and "no horror" must rule it out
+            for g in (*it.genres, *it.tags):
                 if (j := gidx.get(normalise_name(g))) is not None:
                     genres[n, j] = 1.0
         years = np.array([float(it.year) if it.year else np.nan for it in items], dtype=np.float64)
