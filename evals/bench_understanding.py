@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -28,12 +27,16 @@ from pathlib import Path
 from agent.turn.state_update import StateUpdate
 from agent.turn.understand import parse
 from evals.machine import machine
+from evals.provenance import git_state
 from tools.catalog import load_catalog
 from tools.people_index import PeopleIndex
 from tools.title_resolver import TitleResolver, normalise
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLD = ROOT / "evals" / "data" / "understanding_gold.jsonl"
+#: the code this benchmark's numbers describe (tests/test_results_provenance.py checks they are not stale)
+MEASURES = ("agent/turn/understand.py", "agent/turn/state_update.py", "tools/title_resolver.py",
+            "tools/people_index.py", "evals/data/understanding_gold.jsonl")
 RESULTS = ROOT / "evals" / "results" / "understanding.md"
 SLOTS = ("liked", "disliked", "seen", "genres", "people", "years")
 CONSTRAINT_SLOTS = ("genres", "people", "years")
@@ -129,17 +132,6 @@ def _table(name: str, res: dict) -> str:
     return "\n".join(lines)
 
 
-def _git() -> str:
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                                check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True,
-                               check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown (not a git checkout)"
-    return f"{commit} ({'dirty tree' if dirty else 'clean tree'})"
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--llm", metavar="URL", help="also run parser + LLM against this OpenAI-compatible server")
@@ -186,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_write:
         cmd = "python -m evals.bench_understanding " + " ".join(argv if argv is not None else sys.argv[1:])
         block = [f"## Understanding benchmark {datetime.now(UTC):%Y-%m-%d %H:%M} UTC", "",
-                 f"- Commit: {_git()}", f"- Command: `{cmd.strip()}`", f"- Machine: {load}",
+                 f"- Commit: {git_state()}", f"- Command: `{cmd.strip()}`", f"- Machine: {load}",
                  f"- Gold: {args.gold.name} ({len(rows)} messages; catalog {catalog.name}, {len(people)} people indexed)",
                  ""] + [_table(name, res) + "\n" for name, res in results.items()]
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
