@@ -4,8 +4,8 @@ and no measured path changed after that commit (regenerate with the benchmark, t
 from __future__ import annotations
 
 import re
-import sys
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
