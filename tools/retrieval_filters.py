@@ -14,8 +14,6 @@ agent can pass what the user typed.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +23,7 @@ import numpy as np
 
 from tools.catalog import Item
 from tools.errors import InputError
+from tools.recsys.item_space import normalise_name
 
 #: Popularity bands, as catalog popularity quantile ranges [lo, hi).
 POPULARITY_BANDS: dict[str, tuple[float, float]] = {
@@ -39,9 +38,9 @@ def _norm(label: str) -> str:
 
 
 def norm_person(name: str) -> str:
-    """'Renée  Zellweger' -> 'renee zellweger': accents folded, lower case, words only."""
-    folded = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode("ascii")
-    return " ".join(re.findall(r"[a-z0-9]+", folded.lower()))
+    """'Renée  Zellweger' -> 'renee zellweger': the recommender's own name normaliser, so a people
+    filter and the ranker's people features compare names the same way."""
+    return normalise_name(str(name))
 
 
 def _people(values: Iterable[str] | str | None) -> tuple[str, ...]:
