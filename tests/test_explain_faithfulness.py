@@ -126,3 +126,18 @@ class TestShortCommonWordTitles:
 def test_titles_in_evidence_are_allowed(bundle):
     # "Up" is a liked contributor, so naming it is grounded
     assert check(bundle, 'Since you liked "Up", we chose it.', ["collab.liked_contributors"]).passed
+
+
+def test_a_title_of_punctuation_only_is_backed_by_citing_it_but_filler_is_not():
+    """Hypothesis found an item titled "-": its template sentence has no word to match."""
+    from tools.evidence import EvidenceBundle
+    from tools.explain import check_explanation
+    from tools.explain_templates import template_sentences
+    from tools.faithfulness import TitleIndex
+
+    index = TitleIndex(["Alien"], vocabulary=["heist"])
+    dash = EvidenceBundle(item_id="X", title="-", scores={"gcn": 1.0}, versions={"catalog": "c"})
+    assert check_explanation(template_sentences(dash), dash, index).passed
+    named = EvidenceBundle(item_id="Y", title="Heat", scores={"gcn": 1.0}, versions={"catalog": "c"})
+    filler = [type(s)("It is a film you will enjoy.", s.evidence_keys) for s in template_sentences(named)[:1]]
+    assert not check_explanation(filler, named, index).passed  # cites the title but states nothing of it

@@ -270,8 +270,10 @@ def check_sentences(
             violations.append(f"{where} names {name!r}, which is not in the cited evidence")
             i = j + 1
         # a sentence must state something its citations back (filler that cites keys is not grounded);
-        # a yes/no fact such as policy.explored has no words to match, so citing one is enough
-        if supported == supported_before and not any(isinstance(v, bool) for v in cited):
+        # a fact with no words to match -- a yes/no flag such as policy.explored, or a title made only
+        # of punctuation (found by the property test: an item titled "-") -- is backed by citing it
+        if supported == supported_before and not any(
+                isinstance(v, bool) or (isinstance(v, str) and not TOKEN_RE.findall(v)) for v in cited):
             total += 1
             violations.append(f"{where} states nothing from its cited facts")
     return CheckResult(not violations, violations, total, min(supported, total))
