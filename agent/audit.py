@@ -17,6 +17,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+from tools.claims import contribution_table
 from tools.errors import InputError, NotFoundError
 from tools.evidence import EvidenceBundle
 from tools.explain_templates import evidence_lines
@@ -149,9 +150,41 @@ def why(store: Any, rec_id: str, *, catalog: Any = None) -> dict[str, Any]:
             "last_feedback": (rec.get("feedback") or [{}])[-1].get("created_at"),
         },
     }
+    scores = rec["scores"] or {}
+    account["contributions"] = contribution_table(scores.get("features") or {}, scores.get("contributions") or {})
+    account["claims"] = claim_checks(rec["evidence"], latest, catalog)
     if catalog is not None:
         account["catalog_now"] = _catalog_drift(rec, catalog)
     return account
+
+
+def claim_checks(evidence: Any, latest: dict[str, Any] | None, catalog: Any = None) -> list[dict[str, Any]]:
+    """Every claim of the card, whether the shown explanation states it, and that sentence's check now.
+
+    Why re-check here: support staff should see, claim by claim, that what the user read is backed
+    -- not only the stored overall verdict -- and which claims the text left out.
+    """
+    if not isinstance(evidence, dict) or not evidence.get("claims"):
+        return []
+    try:
+        bundle = EvidenceBundle.from_dict(evidence)
+    except (InputError, ValueError):
+        return []
+    from tools.claim_llm import check_claim_sentences
+    from tools.faithfulness import Sentence
+    from tools.faithfulness_titles import TitleIndex
+
+    index = TitleIndex.coerce(catalog) if catalog is not None else None
+    sentences = [Sentence(x["text"], tuple(x.get("evidence_keys") or ()))
+                 for x in ((latest or {}).get("check") or {}).get("sentences") or []]
+    out = []
+    for c in bundle.claims:
+        stated = [x for x in sentences if c.key in x.evidence_keys]
+        checks = [check_claim_sentences([x], bundle, index) for x in stated]
+        out.append({**c.to_dict(), "stated": bool(stated), "sentences": [x.text for x in stated],
+                    "check": None if not checks else ("passed" if all(k.passed for k in checks) else "FAILED: " + "; ".join(
+                        v for k in checks for v in k.violations))})
+    return out
 
 
 def _catalog_drift(rec: dict[str, Any], catalog: Any) -> dict[str, Any]:
@@ -231,6 +264,20 @@ def render_why_text(account: dict[str, Any]) -> str:
     if account["same_turn"]:
         out.append("Shown that turn: " + ", ".join(f"#{r['rank']} {r['title']}" for r in account["same_turn"]))
     out += ["", "Evidence:"] + [f"  - {line}" for line in account["evidence_lines"] or ["(raw) " + str(account["evidence"])]]
+    if account.get("contributions"):
+        out += ["", "Ranker's account (LightGBM SHAP contribution of each feature to this card's score):"]
+        out += [f"  {r['contribution']:+.3f}  {r['feature']:<22} value={_fmt(r['value'])}  -> {r['claim']}"
+                for r in account["contributions"]]
+    if account.get("claims"):
+        out += ["", "Claims (what an explanation may say; polarity = the user's attitude to the object):"]
+        for c in account["claims"]:
+            kind = "constraint" if c["constraint"] else ("MAIN reason" if c["top"] else "reason")
+            if c["relation"] == "causal_effect":
+                kind = "causal context"
+            out.append(f"  {c['key']}: {c['relation']} {', '.join(c['objects'])} [{c['polarity']}] {kind}, "
+                       f"contribution {c['contribution']:+.3f} ({c['share']:.0%} of the push)"
+                       + (f", value {_fmt(c['value'])}" if c["value"] is not None else ""))
+            out.append("      " + (f"stated; check {c['check']}" if c["stated"] else "not stated in the shown text"))
     out += ["", "Explanation:"]
     exps = account["explanations"]
     if not exps:

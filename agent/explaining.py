@@ -97,6 +97,7 @@ class CheckedExplainer:
         self.max_tokens = max_tokens
         self.deadline_s = deadline_s
         self._pool = ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix="explain")
+        self._busy = threading.Lock()
 
     def _generate(self, bundles: list[Any], model: Any | None, deadline_s: float | None) -> list[tuple[Any, bool]]:
         if model is None or deadline_s is None:
@@ -117,6 +118,63 @@ class CheckedExplainer:
                 fut.cancel()  # not started yet -> never sent
                 out.append((explain_item(bundle, None, self.index), True))
         return out
+
+    @staticmethod
+    def as_dict(exp: Any) -> dict[str, Any]:
+        check = exp.to_dict()["check"] | {
+            "llm_attempts": exp.llm_attempts, "rejected": list(exp.rejected), "prompt_id": exp.prompt_id,
+            "sentences": [s.to_dict() for s in exp.sentences]}
+        if exp.error:
+            check["error"] = exp.error
+        return {"text": exp.text, "path": exp.path, "check": check, "lines": list(exp.evidence_lines)}
+
+    def templates(self, bundles: list[Any]) -> list[dict[str, Any]]:
+        """The checked template of every card, at once (no model call)."""
+        return [self.as_dict(explain_item(b, None, self.index)) for b in bundles]
+
+    @property
+    def can_follow_up(self) -> bool:
+        """True when a model is configured and no earlier turn's follow-up still holds the explainer busy.
+
+        Why: follow-ups of many sessions must not pile up on one small server and delay every
+        turn's planning; a turn that finds the explainer busy keeps its templates (admission control).
+        """
+        return self.chat_model is not None and not self._busy.locked()
+
+    def follow_up(self, bundles: list[Any], on_passed: Any, deadline_s: float) -> dict[str, int]:
+        """LLM explanations for ``bundles``, each handed to ``on_passed(i, explanation_dict)`` as soon as
+        it passes the check (in completion order); cards whose text is late or fails keep their template.
+        Returns counts by outcome."""
+        from concurrent.futures import as_completed
+
+        from tools.claim_llm import explain_with_claims
+
+        counts = {"llm": 0, "template": 0, "late": 0}
+        if not bundles or not self._busy.acquire(blocking=False):
+            counts["template"] = len(bundles)
+            return counts
+        try:
+            deadline = time.monotonic() + deadline_s
+            futures = {self._pool.submit(explain_with_claims, b, self.chat_model, self.index, deadline=deadline): i
+                       for i, b in enumerate(bundles)}
+            try:
+                for fut in as_completed(futures, timeout=deadline_s + _GRACE_S):
+                    exp = fut.result()
+                    counts["sentences_tried"] = counts.get("sentences_tried", 0) + len(exp.attempt_checks)
+                    counts["sentences_passed"] = counts.get("sentences_passed", 0) + sum(
+                        c.passed for c in exp.attempt_checks)
+                    if exp.path != "template":
+                        counts["llm"] += 1
+                        on_passed(futures[fut], self.as_dict(exp))
+                    else:
+                        counts["late" if exp.error == DEADLINE_ERROR else "template"] += 1
+            except FutureTimeout:
+                for fut in futures:
+                    fut.cancel()
+                counts["late"] += sum(not f.done() for f in futures)
+        finally:
+            self._busy.release()
+        return counts
 
     def __call__(self, bundles: list[Any], degraded: bool, deadline_s: float | None = None) -> list[dict[str, Any]]:
         """``deadline_s``: this call's time limit when the caller has less left than ``self.deadline_s``

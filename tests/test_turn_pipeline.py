@@ -91,3 +91,33 @@ def test_instead_replaces_earlier_constraints():
     apply_update(state, StateUpdate(act="refine", disliked=(TitleRef("5", "Sound of Music", "The Sound of Music"),)))
     req = request_for(state, ["not that"])
     assert "5" in req.disliked and "5" in req.exclude
+
+
+def test_the_turn_answers_with_templates_and_llm_sentences_stream_in_after(agent):
+    """Cards are explained by their checked claim templates before the answer; then the model's
+    claim-by-claim sentences replace each template that passes, stored as a new explanation row.
+    A sentence that flips the user's attitude is rejected and never shown."""
+    from tests.test_claims import _Model
+
+    model = _Model({"sentences": [
+        {"claim": "in_year_range", "text": "It came out in a year you ruled out."},
+        {"claim": "avoids_1", "text": "It is not a musical, which you wanted to avoid."}]})
+    settings = agent.settings.model_copy(update={"explain_follow_up_s": 5.0})
+    agent = WhyRecAgent(chat_model=model, services=agent.services, store=agent.store, settings=settings,
+                        explainer=CheckedExplainer(model, CAT), evidence_builder=EvidenceAssembler(CAT, {}),
+                        versions={"catalog": CAT.version})
+    sid = agent.new_session()
+    events = list(agent.stream_turn(sid, "I loved Alien, but no musicals, and only films after 1975"))
+    kinds = [e.kind for e in events]
+    final_at = kinds.index("final")
+    final = events[final_at].data
+    assert final["recommendations"]
+    assert all(c["explanation_path"] == "template" and c["check_passed"] for c in final["recommendations"])
+    later = [e.data for e in events[final_at + 1:] if e.kind == "explanation"]
+    assert later and all(e["explanation_path"] == "llm" for e in later)
+    first = later[0]
+    assert "not a musical, which you wanted to avoid" in first["explanation"] and "ruled out" not in first["explanation"]
+    rec = agent.store.recommendation(first["rec_id"])
+    assert [e["path"] for e in rec["explanations"]] == ["template", "llm"]
+    assert any("in_year_range" in r and "ruled out" in r for r in rec["explanation"]["check"]["rejected"])
+    assert kinds[-1] == "explanations_done"

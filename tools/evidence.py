@@ -25,6 +25,8 @@ from tools.scorers.base import ScorerEvidence
 
 #: bump when the meaning or shape of ``facts()`` changes (recorded in the audit trail)
 EVIDENCE_SCHEMA = "evidence-v1"
+#: a bundle read off the learned ranker: its reasons are its typed ``claims`` (possibly none)
+CLAIMS_SCHEMA = "evidence-v2-claims"
 
 _WORD_RE = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 #: query words too common to count as a "match" with an item
@@ -102,6 +104,9 @@ class EvidenceBundle:
     scores: Mapping[str, float] = field(default_factory=dict)
     versions: Mapping[str, str] = field(default_factory=dict)
     schema: str = EVIDENCE_SCHEMA
+    #: typed claims read off the ranker's account (tools/claims.py); when present they are the
+    #: reasons an explanation may give, and the checker verifies polarity and relation against them
+    claims: tuple[Any, ...] = ()
 
     def __post_init__(self) -> None:
         # keep filters in their JSON form so a bundle equals its own round-trip
@@ -116,6 +121,8 @@ class EvidenceBundle:
         also means "cites a fact we actually have".
         """
         f: dict[str, Any] = {"item.title": self.title}
+        for c in self.claims:
+            f[c.key] = c.fact()
         if self.year is not None:
             f["item.year"] = self.year
         if self.genres:
@@ -190,6 +197,7 @@ class EvidenceBundle:
             "filters": {k: (list(v) if isinstance(v, tuple | set | frozenset) else v) for k, v in self.filters.items()},
             "scores": dict(self.scores),
             "versions": dict(self.versions),
+            **({"claims": [c.to_dict() for c in self.claims]} if self.claims else {}),
         }
 
     @classmethod
@@ -226,9 +234,16 @@ class EvidenceBundle:
                 scores={str(k): float(v) for k, v in (d.get("scores") or {}).items()},
                 versions={str(k): str(v) for k, v in (d.get("versions") or {}).items()},
                 schema=str(d.get("schema") or EVIDENCE_SCHEMA),
+                claims=_claims_from(d.get("claims") or ()),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise InputError(f"not an evidence bundle dict ({exc}); pass what EvidenceBundle.to_dict() produced") from exc
+
+
+def _claims_from(rows: Any) -> tuple[Any, ...]:
+    from tools.claims import Claim  # claims build on this module; imported late to keep one direction
+
+    return tuple(Claim.from_dict(r) for r in rows)
 
 
 def causal_from_dict(d: Mapping[str, Any]) -> CausalEvidence:

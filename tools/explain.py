@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tools.errors import LLMUnavailableError, WhyRecError
-from tools.evidence import EvidenceBundle
+from tools.evidence import CLAIMS_SCHEMA, EvidenceBundle
 from tools.explain_templates import evidence_lines, format_facts, template_sentences
 from tools.faithfulness import CheckResult, Sentence, TitleIndex, check_sentences
 
@@ -258,6 +258,11 @@ def explain_item(bundle: EvidenceBundle, chat_model: Any, index: TitleIndex | An
     """
     t0 = time.perf_counter()
     index = TitleIndex.coerce(index)
+    if bundle.claims or bundle.schema == CLAIMS_SCHEMA:  # a card read off the ranker: the claim-by-claim form (tools/claim_llm.py)
+        from tools.claim_llm import explain_with_claims
+
+        model = None if llm_down is not None and llm_down.is_set() else chat_model
+        return explain_with_claims(bundle, model, index, deadline=deadline, max_tokens=min(max_tokens or 120, 160))
     if chat_model is None or (llm_down is not None and llm_down.is_set()):
         return _template(bundle, index, t0=t0, attempts=0, rejected=[], error="no LLM available", degraded=True)
     schema = explanation_schema(list(bundle.facts()))

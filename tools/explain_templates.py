@@ -147,6 +147,13 @@ def evidence_lines(bundle: EvidenceBundle) -> list[str]:
     """The evidence in plain words, one line each (the UI's "why?" expander; not LLM text)."""
     f = bundle.facts()
     lines = [f"{bundle.title}" + (f" ({bundle.year})" if bundle.year else "")]
+    if bundle.claims:
+        from tools.claim_text import clause
+
+        for c in bundle.claims:
+            kind = ("Constraint met" if c.constraint else "Main reason" if c.top else
+                    "Past conversations" if c.relation.value == "causal_effect" else "Reason")
+            lines.append(f"{kind}: {clause(c)}" + (f" ({c.share:.0%} of what placed it)" if c.share > 0 else ""))
     if bundle.genres:
         lines.append("Genres: " + ", ".join(bundle.genres))
     if bundle.tags:

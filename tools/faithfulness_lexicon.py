@@ -19,7 +19,7 @@ from __future__ import annotations
 
 COMMON_WORDS: frozenset[str] = frozenset(
     """
-a about above across actually after again against ago all almost along already also although always am
+a about above across actually after again word words against ago all almost along already also although always am
 among an and another any anyone anything anyway are around as ask asked asking at away back based be
 became because become been before being below best better between big bit both brings but by came can
 cannot choice choices chose chosen close closely closest come comes could did different do does doing

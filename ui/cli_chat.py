@@ -49,7 +49,16 @@ def chat_command(
     rt = build_runtime(settings, use_llm=not no_llm)
     sid = session or rt.agent.new_session(user_id=user)
     if once is not None:
-        result = rt.agent.turn(sid, once).to_dict()
+        result: dict = {}
+        for ev in rt.agent.stream_turn(sid, once):  # to the end: LLM explanations arrive after the answer
+            if ev.kind == "final":
+                result = dict(ev.data)
+            elif ev.kind == "explanation" and result:
+                result["recommendations"] = [{**c, **{k: ev.data[k] for k in ("explanation", "explanation_path",
+                                                                             "check_passed", "evidence_lines")
+                                                      if k in ev.data}}
+                                             if c.get("rec_id") == ev.data.get("rec_id") else c
+                                             for c in result.get("recommendations", [])]
         emit(result, json_out, _render)
         return
     typer.echo(f"WhyRec chat (session {sid}). Type /new for a new session, /quit to leave.", err=True)
@@ -65,7 +74,15 @@ def chat_command(
             typer.echo(f"new session {sid}", err=True)
             continue
         streamed = False
+        answered = False
+        ranks: dict[str, int] = {}
         for ev in rt.agent.stream_turn(sid, text):
+            if ev.kind == "recommendation":
+                ranks[ev.data["rec_id"]] = ev.data.get("rank") or len(ranks) + 1
+            elif ev.kind == "explanation" and answered and ev.data.get("explanation_path") != "template":
+                # the model's checked sentences arrive after the answer and replace that card's template
+                typer.echo(f"   card {ranks.get(ev.data['rec_id'], '?')} ({ev.data['explanation_path']}, checked): "
+                           f"{ev.data['explanation']}")
             if ev.kind == "text_delta":
                 sys.stdout.write(ev.data["text"])
                 sys.stdout.flush()
@@ -74,4 +91,5 @@ def chat_command(
                 if streamed:
                     sys.stdout.write("\n")
                 res = ev.data
+                answered = True
                 typer.echo("\n".join(_render(res).split("\n")[1:]))

@@ -1,8 +1,10 @@
 """Evidence for a card, read off the ranker's own account of the item.
 
 Why from the contributions: an explanation may only say what actually moved the item's
-score. The collaborative and content neighbours are cited only when those features
-pushed the score up, and the query similarity only when the user's words did.
+score. With the recommender's item space at hand (a live turn, the benchmarks) the bundle
+carries typed claims (tools/claims.py): each reason with its subject, object, the user's
+polarity and the SHAP contribution behind it. Without it (older callers) the collaborative
+and query evidence is cited only when those features pushed the score up.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from tools.catalog import Catalog
-from tools.evidence import CollabEvidence, Contribution, EvidenceBundle, RetrievalEvidence, matched_terms
+from tools.claims import ClaimContext, build_claims
+from tools.evidence import CLAIMS_SCHEMA, CollabEvidence, Contribution, EvidenceBundle, RetrievalEvidence, matched_terms
 from tools.recsys.request import RankedItem, RecRequest
 
 #: features whose positive contribution means "close to the films of this conversation"
@@ -21,9 +24,20 @@ NEIGHBOUR_FEATURES = ("cosuggest", "cosuggest_max", "comention", "content", "con
 
 
 def evidence_for(ranked: RankedItem, req: RecRequest, catalog: Catalog, *, versions: Mapping[str, str],
-                 filters: Mapping[str, Any], max_contributors: int = 3) -> EvidenceBundle:
+                 filters: Mapping[str, Any], max_contributors: int = 3,
+                 claims: ClaimContext | None = None) -> EvidenceBundle:
     item = catalog.get(ranked.item_id)
     contrib = ranked.contributions
+    scores = {"ranker": round(float(ranked.score), 4)}
+    for name, value in sorted(contrib.items(), key=lambda kv: -abs(kv[1]))[:6]:
+        if name != "_bias":
+            scores[f"contribution.{name}"] = round(float(value), 4)
+    if claims is not None:
+        return EvidenceBundle(item_id=item.item_id, title=item.title, year=item.year, genres=tuple(item.genres),
+                              tags=tuple(item.tags), filters={k: v for k, v in filters.items()
+                                                              if v not in (None, "", [], ())},
+                              scores=scores, versions=dict(versions), claims=build_claims(ranked, req, claims),
+                              schema=CLAIMS_SCHEMA)
     collab = None
     neighbour_push = sum(v for k, v in contrib.items() if k in NEIGHBOUR_FEATURES)
     if ranked.supported_by and neighbour_push > 0:
@@ -37,10 +51,6 @@ def evidence_for(ranked: RankedItem, req: RecRequest, catalog: Catalog, *, versi
     if req.query_text and contrib.get("query", 0.0) > 0:
         retrieval = RetrievalEvidence(query=req.query_text[:200], matched_terms=matched_terms(req.query_text, item),
                                       similarity=ranked.features.get("query"))
-    scores = {"ranker": round(float(ranked.score), 4)}
-    for name, value in sorted(contrib.items(), key=lambda kv: -abs(kv[1]))[:6]:
-        if name != "_bias":
-            scores[f"contribution.{name}"] = round(float(value), 4)
     return EvidenceBundle(item_id=item.item_id, title=item.title, year=item.year, genres=tuple(item.genres),
                           tags=tuple(item.tags), popularity=item.popularity or None, retrieval=retrieval,
                           collab=collab, filters={k: v for k, v in filters.items() if v not in (None, "", [], ())},

@@ -3,7 +3,8 @@
 understand → acts answered without search (refusals, chit-chat, "why …?", questions about
 unknown or ambiguous titles) → fold the update into the state → (LLM planner's nominations,
 when the model is on) → request → recommender (sources, hard constraints, learned ranker) →
-slate → cards with the ranker's evidence → explanations → persist.
+slate → cards with the ranker's claims → checked template explanations → persist → answer;
+then, outside the session lock, LLM explanations stream in as they pass (agent/turn/explain_stage.py).
 
 Why a module of its own: ``agent/loop.py`` keeps the session plumbing (rate limits, locks,
 streaming, persistence helpers); this module is the turn's logic and reads in order.
@@ -23,11 +24,13 @@ from agent.state import DialogueState
 from agent.turn.acts import no_such_card, question_for, why_answer, why_target
 from agent.turn.dialogue import apply_update, request_for
 from agent.turn.evidence import evidence_for
+from agent.turn.explain_stage import explain_now, follow_up_job
 from agent.turn.slate import build_slate
 from agent.turn.understand import parse
 from agent.types import RecCard, ToolCallRecord, TurnResult
 from tools.agent_tools import Toolbox, ToolOutcome
 from tools.candidates import CandidateBus
+from tools.claims import ClaimContext
 from tools.errors import LLMUnavailableError
 
 log = logging.getLogger(__name__)
@@ -38,13 +41,11 @@ SIMPLE_REPLIES = {"prompt_leak": replies.REFUSE_PROMPT, "other_data": replies.RE
 RANK_DEPTH = 40
 #: seconds of the turn budget kept for ranking, the slate, template explanations and persisting
 PLAN_RESERVE_S = 0.35
-#: below this much budget no LLM explanation starts (measured: the default 135M model needs > 1 s per card,
-#: and waiting for a text that cannot arrive only delays the turn)
-MIN_LLM_EXPLAIN_S = 0.8
 
 
 def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, state: DialogueState,
-             turn_index: int, history: list[tuple[str, str]]) -> None:
+             turn_index: int, history: list[tuple[str, str]]) -> Callable[[], Any] | None:
+    """Run one turn; returns the LLM explanation follow-up to run once the session lock is released."""
     from agent.loop import _card_dict, _chunks, _Observed
 
     services = agent.services
@@ -88,7 +89,8 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
     # "…instead" starts the content query afresh: the earlier words no longer describe the wish
     user_texts = [text] if u.act == "replace" else [t for r, t in history if r == "user"] + [text]
     req = request_for(state, user_texts)
-    degraded, plan_note = False, ""
+    # degraded: this turn ran without the model's plan; model_down: because the server is unavailable
+    degraded, model_down, plan_note = False, False, ""
     if agent.strategy is not None and time.monotonic() >= agent._llm_down_until:
         t1 = time.perf_counter()
         toolbox = Toolbox(services, state, bus, default_query=req.query_text or text, user_text=text)
@@ -102,6 +104,7 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
             result = agent.strategy.plan(planning_messages(text, agent._state_summary(state), history),
                                          _Observed(toolbox, on_outcome, emit), limit)
             plan_note = result.message or ""
+            stage["llm_plan_requests"] = float(getattr(result, "steps", 0) or 0)
         except LLMUnavailableError as exc:
             if limit < agent.plan_timeout_s and time.perf_counter() - t1 >= 0.9 * limit:
                 plan_note = f"planning skipped: the model did not answer within the turn's {limit:.2f} s"
@@ -109,18 +112,22 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
                 emit("status", {"degraded": False, "message": "answering without the planner (over time)"})
             else:
                 log.warning("LLM unavailable, degrading: %s", exc)
-                degraded = True
+                degraded = model_down = True
                 agent._llm_down_until = time.monotonic() + agent.degrade_cooldown_s
         except Exception as exc:  # noqa: BLE001 - a bad model reply must not crash the turn
+            # the server answered, so it is not marked down; but this turn ran without the model's plan
             log.warning("planning failed: %s", exc)
             plan_note = f"planning failed: {type(exc).__name__}"
+            degraded = True
+            stage["plan_failed"] = 1.0
         stage["llm_plan_ms"] = (time.perf_counter() - t1) * 1000
         stage["model_tool_calls"] = float(len(trace))
     else:
-        degraded = True
+        degraded = model_down = True
     if degraded:
         state.degraded_turns += 1
-        emit("status", {"degraded": True, "message": replies.LIMITED_MODE_NOTE})
+        emit("status", {"degraded": True, "message": replies.LIMITED_MODE_NOTE if model_down else
+                        "the model's plan failed this turn; answering with the built-in recommender"})
 
     t2 = time.perf_counter()
     emit("tool_start", {"tool": "recommend", "arguments": {"request": _brief(req)}})
@@ -140,11 +147,13 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
                         wanted=(lambda i: bool(asked & {g.lower() for g in cat.get(i).genres})) if asked else None)
 
     filters = {k: v for k, v in asdict(state.constraints).items() if v not in (None, "", [], ())}
+    rec = services.recommender
+    claim_ctx = ClaimContext(rec.space, rec.stats, cat, segment_effect=getattr(services, "segment_effect", None))
     cards = []
     for rank, item_id in enumerate(slate, 1):
         item = cat.get(item_id)
         r = by_id[item_id]
-        bundle = evidence_for(r, req, cat, versions=agent.versions, filters=filters)
+        bundle = evidence_for(r, req, cat, versions=agent.versions, filters=filters, claims=claim_ctx)
         rec_id = store.add_recommendation(
             session_id=session_id, turn_index=turn_index, item_id=item_id, rank=rank, title=item.display_title,
             scores={"final": r.score, "features": r.features, "contributions": r.contributions,
@@ -165,17 +174,14 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
         lead = "No problem — here are different ones. " + lead
     if question:
         lead = f"{question}\n\n{lead}"
-    if degraded:
+    if model_down:
         lead = f"{replies.LIMITED_MODE_NOTE}\n\n{lead}"
     for chunk in _chunks(lead):
         emit("text_delta", {"text": chunk})
 
     t3 = time.perf_counter()
-    budget = (None if agent.settings.turn_budget_s is None
-              else max(0.0, agent.settings.turn_budget_s - (time.perf_counter() - t0)))
-    if budget is not None and budget < MIN_LLM_EXPLAIN_S:
-        budget = 0.0  # too little left for any LLM sentence to arrive and pass: the checked templates, now
-    cards = agent._explain(cards, degraded or time.monotonic() < agent._llm_down_until, emit, budget)
+    bundles = [c.evidence["bundle"] for c in cards]
+    cards = explain_now(agent, cards, emit)
     stage["explain_ms"] = (time.perf_counter() - t3) * 1000
 
     state.turn_count += 1
@@ -190,7 +196,8 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
     result = TurnResult(session_id, turn_index, lead, tuple(cards), tuple(trace), degraded, round(total, 1),
                         {k: round(v, 1) for k, v in stage.items()})
     emit("final", {**result.to_dict(), "intent": u.act})
-    return None
+    # LLM sentences stream in after the answer, outside the session lock (agent/loop.py runs the job)
+    return follow_up_job(agent, cards, bundles, emit, degraded=model_down)
 
 
 def _brief(req: Any) -> dict[str, Any]:

@@ -1,0 +1,199 @@
+"""Claims read off the ranker, their templates, the claim checker and the claim-by-claim LLM form.
+
+Known answers come from the tiny world in tests/recsys_world.py: recommenders always answered
+Alien with Aliens, so "Aliens" for an Alien fan must carry a co-suggestion claim naming Alien
+with the user's polarity "liked", and never a claim about a feature that pushed its score down.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.recsys_world import world
+from tools.claim_check import claim_violations
+from tools.claim_llm import check_claim_sentences, explain_with_claims
+from tools.claim_text import template_from_claims
+from tools.claims import Claim, ClaimContext, Polarity, Relation, build_claims, contribution_table
+from tools.evidence import EvidenceBundle
+from tools.faithfulness import Sentence
+from tools.faithfulness_titles import TitleIndex
+from tools.recsys.request import RankedItem, RecRequest
+
+
+@pytest.fixture(scope="module")
+def ctx():
+    cat, space, stats = world()
+    return ClaimContext(space, stats, cat)
+
+
+def _aliens(contributions: dict[str, float]) -> RankedItem:
+    return RankedItem("2", 1.0, {"cosuggest": 0.8}, {"cosuggest": 0.8, "content": 0.95, "year_gap": 7.0},
+                      contributions)
+
+
+def _bundle(ctx, claims) -> EvidenceBundle:
+    it = ctx.catalog.get(claims[0].subject_id)
+    return EvidenceBundle(it.item_id, it.title, it.year, tuple(it.genres), claims=tuple(claims))
+
+
+def test_aliens_for_an_alien_fan_is_there_because_of_alien(ctx):
+    req = RecRequest(liked=("1",), genres_exclude=("musical",))
+    claims = build_claims(_aliens({"cosuggest": 0.9, "content": 0.3, "suggested_prior": -0.2, "_bias": 0.1}),
+                          req, ctx)
+    top = claims[0]
+    assert top.top and top.relation is Relation.LIKED_ALSO and top.objects == ("Alien",)
+    assert top.polarity is Polarity.LIKED and top.value == 4.0  # four dialogues answered Alien with Aliens
+    assert top.share == pytest.approx(0.9 / 1.2)
+    rels = [c.relation for c in claims]
+    assert Relation.SIMILAR_TO in rels
+    assert Relation.POPULAR not in rels  # popularity pushed the score down: not a reason
+    avoid = [c for c in claims if c.relation is Relation.AVOIDS]
+    assert avoid and avoid[0].constraint and avoid[0].polarity is Polarity.RULED_OUT and avoid[0].objects == ("musical",)
+    assert sum(c.top for c in claims) == 1
+
+
+def test_a_card_that_only_meets_a_constraint_says_so(ctx):
+    req = RecRequest(liked=("3",), year_min=1980, year_max=1990)
+    claims = build_claims(_aliens({"n_context": 0.4, "cosuggest": -0.1}), req, ctx)
+    assert all(c.constraint for c in claims)
+    sents = template_from_claims(claims, "Aliens")
+    assert "meets what you asked" in sents[0].text and "1986" in sents[0].text
+    assert "mainly" not in " ".join(s.text for s in sents)
+    assert check_claim_sentences(sents, _bundle(ctx, claims), TitleIndex.coerce(ctx.catalog)).passed
+
+
+def test_mainly_only_for_a_top_claim_that_carries_most_of_the_push(ctx):
+    req = RecRequest(liked=("1",))
+    strong = template_from_claims(build_claims(_aliens({"cosuggest": 0.9, "content": 0.1}), req, ctx), "Aliens")
+    split = template_from_claims(build_claims(_aliens({"cosuggest": 0.4, "content": 0.35, "genre_liked_overlap": 0.3}), req, ctx), "Aliens")
+    assert "mainly because" in strong[0].text
+    assert "mainly" not in split[0].text and "because" in split[0].text
+
+
+def test_claims_round_trip_through_the_stored_bundle(ctx):
+    claims = build_claims(_aliens({"cosuggest": 0.9, "content": 0.3}), RecRequest(liked=("1",)), ctx)
+    b = _bundle(ctx, claims)
+    again = EvidenceBundle.from_dict(json.loads(json.dumps(b.to_dict())))
+    assert again.claims == b.claims and again.facts() == b.facts()
+    with pytest.raises(ValueError, match="Claim.to_dict"):
+        Claim.from_dict({"key": "x"})
+
+
+def test_contribution_table_names_the_claim_each_feature_backs():
+    rows = contribution_table({"cosuggest": 0.8}, {"cosuggest": 0.9, "n_context": -0.2, "_bias": 0.1})
+    assert rows[0] == {"feature": "cosuggest", "value": 0.8, "contribution": 0.9, "claim": "liked_also"}
+    assert rows[1]["claim"].startswith("(context") and rows[-1]["feature"] == "(baseline)"
+
+
+# -- the checker must reject what is wrong and accept what is right -----------------------------------
+
+@pytest.fixture(scope="module")
+def card(ctx):
+    req = RecRequest(liked=("1",), genres_exclude=("musical",))
+    claims = build_claims(_aliens({"cosuggest": 0.9, "content": 0.3}), req, ctx)
+    return _bundle(ctx, claims), TitleIndex.coerce(ctx.catalog)
+
+
+@pytest.mark.parametrize("text,key,why", [
+    ("Conversations that brought up Alien, which you hated, went on to suggest it 4 times.", "liked_also",
+     "says you disliked"),
+    ("It is a musical film, as you asked.", "avoids_1", "says you asked for"),
+    ("Its story is close to Up, which you liked.", "similar_to", "names catalog item 'Up'|does not name its film"),
+    ("Conversations that brought up Alien, which you liked, went on to suggest it 9 times.", "liked_also",
+     "number '9'"),
+    ("Aliens is here mainly because its story is close to Alien, which you liked.", "similar_to",
+     "largest contributor"),
+    ("People who brought up Alien were pointed to it.", "similar_to", "what other people did"),
+    ("Its story is close to Alien, which you liked, and it stars Tom Hanks.", "similar_to", "Tom Hanks|cast/crew"),
+    ("It has comedy in common with films you liked.", "similar_to", "comedy"),
+])
+def test_the_checker_rejects_a_wrong_statement(card, text, key, why):
+    bundle, index = card
+    result = check_claim_sentences([Sentence(text, (key,))], bundle, index)
+    assert not result.passed
+    assert any(__import__("re").search(why, v) for v in result.violations), result.violations
+
+
+@pytest.mark.parametrize("text,key", [
+    ("Conversations that brought up Alien, which you liked, went on to suggest it 4 times.", "liked_also"),
+    ("Since you enjoyed Alien: chats about it led to Aliens 4 times.", "liked_also"),
+    ("Its story resembles Alien, which you loved.", "similar_to"),
+    ("It is not a musical film, which you ruled out.", "avoids_1"),
+    ("Aliens is here mainly because people who brought up Alien were pointed to it 4 times.", "liked_also"),
+])
+def test_the_checker_accepts_a_right_statement(card, text, key):
+    bundle, index = card
+    result = check_claim_sentences([Sentence(text, (key,))], bundle, index)
+    assert result.passed, result.violations
+
+
+def test_polarity_reads_the_relative_clause_even_in_a_title_with_a_colon():
+    c = Claim("liked_also", Relation.LIKED_ALSO, "9", "Step Brothers", Polarity.LIKED,
+              ("Talladega Nights: The Ballad of Ricky Bobby",), value=2.0, top=True, share=1.0, contribution=1.0)
+    bad = "Conversations that brought up Talladega Nights: The Ballad of Ricky Bobby, which you said you hated, went on"
+    assert claim_violations([Sentence(bad, ("liked_also",))], [c])
+    good = bad.replace("which you said you hated", "which you liked")
+    assert not claim_violations([Sentence(good, ("liked_also",))], [c])
+
+
+# -- the claim-by-claim LLM form --------------------------------------------------------------------
+
+class _Reply:
+    def __init__(self, content: str) -> None:
+        self.content = content
+
+
+class _Model:
+    """A fake chat model answering with fixed JSON replies, in order (what guided decoding returns)."""
+
+    def __init__(self, *replies: dict) -> None:
+        self.replies = [json.dumps(r) for r in replies]
+        self.calls = 0
+
+    def bind(self, **_: object) -> _Model:
+        return self
+
+    def invoke(self, _messages: object) -> _Reply:
+        self.calls += 1
+        return _Reply(self.replies[min(self.calls, len(self.replies)) - 1])
+
+
+def test_llm_sentences_are_checked_one_by_one_and_the_main_reason_is_kept(card):
+    bundle, index = card
+    model = _Model({"sentences": [
+        {"claim": "similar_to", "text": "Its story resembles Alien, which you loved."},
+        {"claim": "avoids_1", "text": "It is a musical film, as you asked."}]})
+    exp = explain_with_claims(bundle, model, index)
+    assert exp.path == "llm" and exp.check.passed
+    keys = [s.evidence_keys[0] for s in exp.sentences]
+    assert keys == ["liked_also", "similar_to"]  # the failed sentence dropped; the top reason's template first
+    assert any("avoids_1" in r and "asked for" in r for r in exp.rejected)
+
+
+def test_llm_text_with_json_debris_or_only_wrong_sentences_falls_back_to_the_template(card):
+    bundle, index = card
+    debris = _Model({"sentences": [{"claim": "liked_also", "text": "It is good'}]}]]]"}]})
+    exp = explain_with_claims(bundle, debris, index)
+    assert exp.path == "template" and exp.check.passed and debris.calls == 2
+    wrong = _Model({"sentences": [{"claim": "liked_also", "text": "You hated Alien, which you hated."}]})
+    exp = explain_with_claims(bundle, wrong, index)
+    assert exp.path == "template" and len(exp.rejected) == 2
+
+
+def test_the_checker_meets_its_targets_on_the_stored_test_set_of_real_cards():
+    """>= 98% of the wrong explanations rejected, >= 95% of the right ones accepted (issue targets)."""
+    from pathlib import Path
+
+    from evals.explain_checkset import OUT, load
+    from tools.catalog import load_catalog
+
+    cases = load(OUT)
+    wrong = [c for c in cases if c[0] == "wrong"]
+    right = [c for c in cases if c[0] == "right"]
+    assert len(wrong) >= 200 and len(right) >= 200
+    index = TitleIndex.coerce(load_catalog(Path(__file__).resolve().parents[1] / "tools" / "data" / "demo"))
+    rejected = sum(not check_claim_sentences(s, b, index).passed for _, _, b, s in wrong)
+    accepted = sum(check_claim_sentences(s, b, index).passed for _, _, b, s in right)
+    assert rejected / len(wrong) >= 0.98 and accepted / len(right) >= 0.95, (rejected, accepted)
