@@ -49,6 +49,7 @@ $(ASSET_STAMP): $(BIN)/.installed $(DEMO_DATA)
 	$(BIN)/whyrec train rl
 	$(BIN)/whyrec train ranker
 	$(BIN)/whyrec causal discover --dataset demo --png $(DATA_DIR)/causal.png
+	$(BIN)/whyrec causal segments
 	@touch $@
 
 assets: $(ASSET_STAMP)
@@ -64,10 +65,12 @@ demo: venv llm-env assets serve-llm
 
 # -- tests --------------------------------------------------------------------------------
 test: venv llm-env browser-env postgres-env
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 
 lint: venv
 	$(BIN)/ruff check agent tools causal ui evals tests scripts
+	$(BIN)/lint-imports
 
 bench: venv
 	for b in evals/bench_*.py; do $(BIN)/python -m evals.$$(basename $$b .py) || exit 1; done

@@ -175,31 +175,10 @@ def _tool_name(tool: Any) -> str:
 
 
 def tool_parameters(tool: Any) -> dict:
-    """The JSON schema of a tool's arguments (for validation and :func:`action_schema`)."""
+    """The JSON schema of a tool's arguments (for :func:`validate_tool_call`)."""
     from langchain_core.utils.function_calling import convert_to_openai_tool
 
     return convert_to_openai_tool(tool)["function"].get("parameters", {"type": "object", "properties": {}})
-
-
-def action_schema(tools: Sequence[Any], *, include_respond: bool = True) -> dict:
-    """JSON schema for "pick one action": ``{"tool": <name>, "arguments": {...}}``.
-
-    For servers or models without tool calling: ask :func:`structured_call` for one action.
-    """
-    options = []
-    all_tools = list(tools) + ([RESPOND_TOOL] if include_respond else [])
-    for tool in all_tools:
-        from langchain_core.utils.function_calling import convert_to_openai_tool
-
-        fn = convert_to_openai_tool(tool)["function"]
-        options.append({
-            "type": "object",
-            "properties": {"tool": {"const": fn["name"]},
-                           "arguments": fn.get("parameters", {"type": "object", "properties": {}})},
-            "required": ["tool", "arguments"],
-            "additionalProperties": False,
-        })
-    return {"anyOf": options}
 
 
 def validate_json(value: Any, schema: dict | type) -> Any:

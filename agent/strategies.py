@@ -26,8 +26,6 @@ from agent.llm_tools import bind_agent_tools
 from tools.agent_tools import Toolbox
 from tools.errors import LLMUnavailableError
 
-RETRIEVAL_TOOLS = ("search_items", "similar_items")
-
 
 @dataclass
 class PlanResult:

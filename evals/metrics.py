@@ -131,18 +131,6 @@ def percentile(values: Sequence[float], q: float) -> float | None:
     return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
 
 
-def reciprocal_rank_fusion(rankings: Sequence[Sequence[str]], k: int = 60,
-                           weights: Sequence[float] | None = None) -> list[str]:
-    """Fuse rankings: score(i) = sum_r w_r / (k + rank_r(i)); ties by first appearance."""
-    weights = list(weights) if weights is not None else [1.0] * len(rankings)
-    scores: dict[str, float] = {}
-    for w, ranking in zip(weights, rankings, strict=True):
-        for rank, item in enumerate(ranking, 1):
-            scores[item] = scores.get(item, 0.0) + w / (k + rank)
-    order = {item: i for i, item in enumerate(dict.fromkeys(x for r in rankings for x in r))}
-    return sorted(scores, key=lambda i: (-scores[i], order[i]))
-
-
 def seed_metrics(ranks: Sequence[int | None], n_items: int, k: int = 50,
                  cutoffs: Sequence[int] = (10, 50)) -> dict[str, float]:
     """Precision@k, F1@k, MAP@k, NDCG@k and MRR by ranx, plus AUC, from each target's rank.

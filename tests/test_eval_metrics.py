@@ -18,7 +18,6 @@ from evals.metrics import (
     ranking_summary,
     recall_at_k,
     reciprocal_rank,
-    reciprocal_rank_fusion,
 )
 
 RANK = ["a", "b", "c", "d", "e"]
@@ -69,9 +68,6 @@ def test_coverage_exposure_and_niche():
     assert fairness_diversity([], pop)["niche_rate"] is None
 
 
-def test_percentile_and_rrf():
+def test_percentile():
     assert percentile([1, 2, 3, 4], 50) == 2.5
     assert percentile([], 50) is None
-    # b is 2nd in both lists: 2/62 > a's 1/61 + 1/63? 1/61+1/63=0.03227, 2/62=0.03226 -> a first
-    assert reciprocal_rank_fusion([["a", "b"], ["c", "b", "a"]])[:2] == ["a", "b"]
-    assert reciprocal_rank_fusion([["x"], ["y"]]) == ["x", "y"]  # ties: first appearance

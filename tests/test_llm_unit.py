@@ -32,7 +32,6 @@ from agent.llm_server import (
 from agent.llm_tools import (
     RESPOND_TOOL_NAME,
     LLMOutputError,
-    action_schema,
     bind_agent_tools,
     params_billions,
     resolve_tool_mode,
@@ -146,16 +145,15 @@ def test_structured_call_dict_and_pydantic_schema(fake):
     assert structured_call(chat, [("user", "pick")], Pick) == {"title": "fake", "year": 1}
 
 
-def test_validate_json_and_action_schema():
+def test_validate_json():
     with pytest.raises(LLMOutputError):
         validate_json({"title": 3}, Pick)
     with pytest.raises(LLMOutputError):
         validate_json({"genre": "x"}, {"type": "object", "required": ["message"]})
-    schema = action_schema([SEARCH_TOOL])
-    assert validate_json({"tool": "search_movies", "arguments": {"query": "q", "k": 2}}, schema)
-    assert validate_json({"tool": "respond", "arguments": {"message": "hi"}}, schema)
+    params = SEARCH_TOOL["function"]["parameters"]
+    assert validate_json({"query": "q", "k": 2}, params) == {"query": "q", "k": 2}
     with pytest.raises(LLMOutputError):
-        validate_json({"tool": "respond", "arguments": {"query": "q"}}, schema)
+        validate_json({"query": "q"}, params)
 
 
 # -- failover and fast failure ------------------------------------------------------------

@@ -33,7 +33,7 @@ _WORD = re.compile(r"[a-z0-9]+")
 _STOP = frozenset("a an the and or of to in on for with me my i some something movie movies film films like "
                   "want watch please good great recommend show find any".split())
 TOOL_NAMES = ("search_items", "similar_items", "score_candidates", "record_preference",
-              "causal_graph", "causal_effect", "explain_items", "respond")
+              "causal_graph", "causal_effect", "respond")
 
 
 class PreferenceState(Protocol):
@@ -115,10 +115,6 @@ class CausalEffectArgs(_Strict):
     outcome: str = Field("liked", max_length=64)
 
 
-class ExplainArgs(_Strict):
-    item_ids: list[str] = Field(..., min_length=1, max_length=10)
-
-
 class RespondArgs(_Strict):
     message: str = Field(..., max_length=2000, description="The reply shown to the user.")
     item_ids: list[str] = Field(default_factory=list, max_length=10, description="Ids of candidates to recommend.")
@@ -135,7 +131,6 @@ _SCHEMAS: dict[str, tuple[type[BaseModel], str]] = {
     "record_preference": (PreferenceArgs, "Remember titles the user liked, disliked or has seen."),
     "causal_graph": (_NoArgs, "Summarise the causal graph discovered from past conversations."),
     "causal_effect": (CausalEffectArgs, "Estimated causal effect of being suggested on being liked, from past data."),
-    "explain_items": (ExplainArgs, "Explain why candidates fit, from their evidence."),
     "respond": (RespondArgs, "Send the final reply to the user, with the ids of the candidates to recommend."),
 }
 
@@ -164,12 +159,10 @@ class Toolbox:
     """The tools for one turn, bound to the session state and the candidate bus."""
 
     def __init__(self, services: ToolServices, state: PreferenceState, bus: CandidateBus,
-                 explain: Callable[[list[str]], list[dict[str, Any]]] | None = None,
                  default_query: str = "", user_text: str | None = None) -> None:
         self.services = services
         self.state = state
         self.bus = bus
-        self.explain = explain
         self.default_query = default_query
         #: when given, titles the model passes must have been mentioned by the user (grounding)
         self.user_text = user_text
@@ -179,7 +172,7 @@ class Toolbox:
         self._impl: dict[str, Callable[[BaseModel], Any]] = {
             "search_items": self._search, "similar_items": self._similar, "score_candidates": self._score,
             "record_preference": self._record, "causal_graph": self._causal_graph,
-            "causal_effect": self._causal_effect, "explain_items": self._explain, "respond": self._respond,
+            "causal_effect": self._causal_effect, "respond": self._respond,
         }
 
     # -- registry ------------------------------------------------------------------------------
@@ -376,14 +369,6 @@ class Toolbox:
 
     def _causal_effect(self, a: CausalEffectArgs) -> dict[str, Any]:
         return self.services.causal.effect(a.treatment, a.outcome)  # type: ignore[union-attr]
-
-    def _explain(self, a: ExplainArgs) -> dict[str, Any]:
-        unknown = [i for i in a.item_ids if i not in self.bus]
-        if unknown:
-            raise WhyRecError(f"items {unknown} are not candidates of this turn; only explain ids returned by tools")
-        if self.explain is None:
-            raise WhyRecError("explanations are produced automatically for the final recommendations")
-        return {"explanations": self.explain(list(a.item_ids))}
 
     def _respond(self, a: RespondArgs) -> dict[str, Any]:
         valid = [i for i in a.item_ids if i in self.bus]

@@ -2,7 +2,8 @@
 
 Why one small interface: the agent's ``score_candidates`` tool, the explanation
 evidence and the benchmarks treat popularity, LightGCN and the RL policy alike, and
-one shared contract test (tests/test_scorer_contract.py) runs against each.
+one shared contract (tests/scorer_contract.py, run by tests/test_scorers_contract.py and
+tests/test_rl_contract.py) runs against each.
 
 A context is either a *trained user* (``user_id`` seen in ``fit``) or a *chat
 session* (cold start: only the items mentioned/liked/disliked in the conversation).

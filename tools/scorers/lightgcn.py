@@ -156,11 +156,6 @@ class LightGCNScorer(Scorer):
             raw[known] = self.popularity[idx[known]] if vec is None else self.item_emb[idx[known]] @ vec
         return fill_unknown(raw, known)
 
-    def score_all(self, context: ScoringContext) -> np.ndarray:
-        """Scores of every item in graph order (for full-ranking evaluation)."""
-        vec, _ = self.user_vector(context)
-        return self.popularity.copy() if vec is None else self.item_emb @ vec
-
     # -- evidence ----------------------------------------------------------------
     def evidence(self, context: ScoringContext, item_id: str) -> ScorerEvidence:
         g = self._need()
