@@ -9,21 +9,31 @@ nothing but the agent, which serialises per session.
 
 from __future__ import annotations
 
+import re
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from agent.turn.slate import franchise_tokens
 from agent.types import ChatAgent, RecCard, ToolCallRecord, TurnResult
-from evals.dialogue_schema import DialogueScript, Expect, ItemRef
+from evals.dialogue_schema import DialogueScript, Expect, ItemRef, NotInRecs
 from tools.catalog import Catalog
+from tools.errors import InputError
+from tools.evidence import EvidenceBundle
+from tools.explain import explain_item
+from tools.faithfulness import Sentence, check_sentences
+from tools.faithfulness_titles import TitleIndex
 from tools.title_resolver import normalise
 
 #: agent_for(llm_on) -> the agent to run a script with (``llm: off`` scripts get False)
 AgentFactory = Callable[[bool], ChatAgent]
+#: ``because`` of a ``not_in_recs`` expectation -> the dialogue-state lists that count as that sentiment
+STATE_LISTS: dict[str, tuple[str, ...]] = {"disliked": ("disliked", "rejected"), "liked": ("liked",), "seen": ("seen",)}
+#: where an explanation shown on a card came from, judged from its text (``explanation_source``)
+SOURCES = ("llm", "template", "none", "unknown")
 
 
 @dataclass
@@ -45,6 +55,8 @@ class TurnOutcome:
     latency_ms: float | None = None
     #: the act the agent reported for the turn (``intent`` of the final event), when it reports one
     act: str | None = None
+    #: per card, by rank: where its shown explanation came from (one of ``SOURCES``), judged from the text
+    explanation_sources: list[str] = field(default_factory=list)
     checks: list[Check] = field(default_factory=list)
 
     @property
@@ -85,6 +97,10 @@ class TurnChecker:
         self._by_title: dict[str, list[str]] = {}
         for it in catalog.items:
             self._by_title.setdefault(normalise(it.title), []).append(it.item_id)
+        #: the faithfulness checker's view of the catalog (other titles, genre/tag vocabulary)
+        self.titles = TitleIndex.from_catalog(catalog)
+        #: catalog titles with a sentence stop inside ("Mrs. Doubtfire"): never split a shown text there
+        self._dotted = sorted({it.title for it in catalog.items if _STOP.search(it.title + " ")}, key=len, reverse=True)
 
     def ref_ids(self, ref: ItemRef) -> set[str]:
         """Catalog ids a reference denotes: an id, or every item with that (normalised) title [and year]."""
@@ -98,8 +114,11 @@ class TurnChecker:
         return {x.lower() for x in (*it.genres, *it.tags)} if it else set()
 
     def check(self, e: Expect, r: TurnResult, shown_before: set[str], disliked: set[str], *,
-              act: str | None = None, previous: Sequence[RecCard] = ()) -> list[Check]:
-        """``act``: the turn's reported act; ``previous``: the previous turn's cards, by rank."""
+              act: str | None = None, previous: Sequence[RecCard] = (),
+              state: Mapping[str, Any] | None = None) -> list[Check]:
+        """``act``: the turn's reported act; ``previous``: the previous turn's cards, by rank;
+        ``state``: the agent's dialogue state after the turn (``session_state``), None when the agent
+        exposes none -- then a ``not_in_recs`` with ``because`` fails, since it cannot be verified."""
         recs = sorted(r.recommendations, key=lambda c: c.rank)
         ids = [c.item_id for c in recs]
         tools = [t.tool for t in r.tool_trace]
@@ -118,9 +137,7 @@ class TurnChecker:
             out.append(Check("in_top_k", bool(hit), f"{ref.label()} {'at rank ' + str(hit[0]) if hit else 'not'} "
                              f"in top {ref.k} of [{'; '.join(c.title for c in recs[:ref.k])}]"))
         for ref in e.not_in_recs:
-            want = self.ref_ids(ref)
-            bad = [x for x in ids if x in want]
-            out.append(Check("not_in_recs", not bad, f"{ref.label()} {'recommended' if bad else 'absent'}"))
+            out.append(self.not_in_recs_check(ref, ids, state))
         if e.year_min is not None or e.year_max is not None:
             lo, hi = e.year_min or -10**9, e.year_max or 10**9
             bad = [f"{c.title} ({c.year})" for c in recs if c.year is None or not lo <= c.year <= hi]
@@ -163,8 +180,7 @@ class TurnChecker:
                 out.append(Check("reply_names_card", named, f"card {n} {title!r} "
                                  f"{'named' if named else 'not named'} in the reply"))
         if e.explanations_faithful:
-            bad = [c.title for c in recs if not c.check_passed]
-            out.append(Check("explanations_faithful", not bad, f"failed the check: {', '.join(bad) or 'none'}"))
+            out.append(self.faithfulness_check(recs))
         if e.min_recs is not None:
             out.append(Check("min_recs", len(recs) >= e.min_recs, f"{len(recs)} cards (want >= {e.min_recs})"))
         if e.max_recs is not None:
@@ -181,8 +197,7 @@ class TurnChecker:
             out.append(Check("latency", r.latency_ms <= e.max_latency_ms,
                              f"{r.latency_ms:.0f} ms (budget {e.max_latency_ms:.0f} ms)"))
         if e.catalog_only:
-            bad = [x for x in ids if x not in self.by_id]
-            out.append(Check("catalog_only", not bad, f"ids outside the catalog: {', '.join(bad) or 'none'}"))
+            out.append(self.catalog_check(recs))
         if e.no_repeats:
             bad = [x for x in ids if x in shown_before] + [x for i, x in enumerate(ids) if x in ids[:i]]
             out.append(Check("no_repeats", not bad, f"repeated: {', '.join(self._t(x) for x in bad) or 'none'}"))
@@ -192,9 +207,181 @@ class TurnChecker:
                              f"{', '.join(self._t(x) for x in bad) or 'none'}"))
         return out
 
+    def catalog_check(self, recs: Sequence[RecCard]) -> Check:
+        """Every card the user sees is a catalog item as the catalog has it: the id exists and the
+        title and year printed on the card are that item's.
+
+        Why against the catalog and not the agent's candidate bus: the bus only admits catalog ids,
+        so asking it proves nothing; what matters is what the card shows (a card could carry a real id
+        under a title the model made up, or a title the catalog does not have).
+        """
+        bad = []
+        for c in recs:
+            it = self.by_id.get(c.item_id)
+            if it is None:
+                bad.append(f"{c.title!r}: id {c.item_id} is not in the catalog")
+            elif " ".join(c.title.split()) != " ".join(it.title.split()) or c.year != it.year:
+                shown = f"{c.title} ({c.year})" if c.year is not None else c.title
+                bad.append(f"{shown!r} shows id {c.item_id}, which the catalog has as {it.display_title!r}")
+        return Check("catalog_only", not bad, f"{len(recs)} cards; not as in the catalog: {'; '.join(bad) or 'none'}")
+
+    def not_in_recs_check(self, ref: NotInRecs | ItemRef, ids: Sequence[str],
+                          state: Mapping[str, Any] | None) -> Check:
+        """The item is absent from the slate and, with ``because``, the agent's state holds it so.
+
+        Why the state: the agent excludes every title the user names, whatever they said about it,
+        so absence alone passes whether or not "I hated X" was understood as a dislike.
+        """
+        want = self.ref_ids(ref)
+        shown = [x for x in ids if x in want]
+        detail = f"{ref.label()} {'recommended' if shown else 'absent'}"
+        because = getattr(ref, "because", None)
+        if because is None:
+            return Check("not_in_recs", not shown, detail)
+        if not want:
+            return Check("not_in_recs", False, f"{ref.label()} is not in the catalog (fix the script)")
+        if state is None:
+            return Check("not_in_recs", False, f"{detail}; cannot tell whether it was understood as {because}: "
+                                               "the agent exposes no dialogue state")
+        held = {name: set(_state_list(state, name)) & want
+                for name in ("liked", "disliked", "rejected", "seen", "mentioned")}
+        understood = any(held[name] for name in STATE_LISTS[because])
+        where = ", ".join(name for name, hit in held.items() if hit) or "not recorded at all"
+        return Check("not_in_recs", not shown and understood,
+                     f"{detail}; {'understood' if understood else 'NOT understood'} as {because} (state: {where})")
+
+    def explanation_source(self, card: RecCard) -> str:
+        """Where the shown text came from, judged from the text itself (one of ``SOURCES``).
+
+        "template" when its words are exactly those of the deterministic template for the card's own
+        evidence, "llm" otherwise; "none" without text, "unknown" without a readable bundle. Why not
+        ``explanation_path``: that is the agent's account of what it did, and a run that silently fell
+        back to templates must not count as the model's work.
+        """
+        if not card.explanation.strip():
+            return "none"
+        bundle = _bundle(card)
+        if bundle is None:
+            return "unknown"
+        # the explainer's own no-model path: whichever template form the bundle takes (facts or claims)
+        template = explain_item(bundle, None, self.titles).text
+        return "template" if _words(template) == _words(card.explanation) else "llm"
+
+    def sentences(self, text: str, bundle: EvidenceBundle) -> list[str]:
+        """The shown text in sentences, never split inside an evidence phrase or a catalog title.
+
+        Why split at all: the checker also rejects a phrase repeated within one sentence, and two
+        sentences may rightly share one ("..., which you liked.").
+        """
+        facts = bundle.facts()
+        keep = [p for p in {*_strings(facts), *self._dotted} if _STOP.search(p + " ")]
+        protected = [(m.start(), m.end()) for p in keep for m in re.finditer(re.escape(p), text, flags=re.I)]
+        out, start = [], 0
+        for m in _STOP.finditer(text):
+            if any(a <= m.start() < b for a, b in protected):
+                continue
+            out.append(text[start:m.end()].strip())
+            start = m.end()
+        out.append(text[start:].strip())
+        return [x for x in out if x]
+
+    def faithfulness_check(self, recs: Sequence[RecCard]) -> Check:
+        """Every card's shown explanation passes the faithfulness checker against the card's evidence.
+
+        Why re-run the checker: ``check_passed`` is the agent's word about text it chose itself, and the
+        template fallback passes by construction, so the flag alone could never fail. Here the text the
+        user reads is split into sentences, each checked (``tools.faithfulness.check_sentences``) as
+        citing every fact of the card's own evidence bundle: a name, number, genre, crew word or other
+        film that no fact backs fails it, whichever path wrote it. The agent's own check must have passed
+        too. (Citing every fact is the lexical check without the per-sentence citations, which the shown
+        text does not carry; the claim polarity check needs those, so it stays the agent's.) The detail
+        reports how many texts came from the LLM (by the text, ``explanation_source``) and any card whose
+        ``explanation_path`` disagrees with its text.
+        """
+        if not recs:
+            return Check("explanations_faithful", False, "no cards: no explanation was shown to check")
+        bad: list[str] = []
+        sources: list[str] = []
+        mismatch: list[str] = []
+        for c in recs:
+            src = self.explanation_source(c)
+            sources.append(src)
+            if src == "none":
+                bad.append(f"{c.title!r}: no explanation shown")
+                continue
+            bundle = _bundle(c)
+            if bundle is None or bundle.item_id != c.item_id:
+                bad.append(f"{c.title!r}: no evidence bundle of this item to check the explanation against")
+                continue
+            facts = bundle.facts()
+            sents = [Sentence(x, tuple(facts)) for x in self.sentences(c.explanation, bundle)]
+            result = check_sentences(sents, facts, self.titles, max_sentences=max(3, len(sents)),
+                                     display_title=f"{bundle.title} ({bundle.year})" if bundle.year else None)
+            if not result.passed:
+                bad.append(f"{c.title!r}: {'; '.join(result.violations[:2])}")
+            elif not c.check_passed:
+                bad.append(f"{c.title!r}: the agent's own check failed")
+            if (src == "template") != (c.explanation_path == "template"):
+                mismatch.append(f"{c.title!r} says {c.explanation_path}, text is {src}")
+        n_llm = sources.count("llm")
+        detail = (f"{n_llm}/{len(recs)} shown texts from the LLM; unfaithful: {'; '.join(bad) or 'none'}"
+                  + (f"; path disagrees with text: {'; '.join(mismatch)}" if mismatch else ""))
+        return Check("explanations_faithful", not bad, detail)
+
     def _t(self, item_id: str) -> str:
         it = self.by_id.get(item_id)
         return it.display_title if it else item_id
+
+
+#: a sentence stop: ., ! or ? (with any closing quote or bracket) followed by white space
+_STOP = re.compile(r"[.!?][\"')\]\u201d]*\s+")
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.lower())
+
+
+def _strings(value: Any) -> list[str]:
+    """Every string inside a fact value (titles, names, tags), for protecting them from the sentence split."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Mapping):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list | tuple):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def _bundle(card: RecCard) -> EvidenceBundle | None:
+    """The card's evidence bundle as shown (``RecCard.evidence``), or None when there is none to read."""
+    if not card.evidence:
+        return None
+    try:
+        return EvidenceBundle.from_dict(card.evidence)
+    except InputError:
+        return None
+
+
+def _state_list(state: Mapping[str, Any], name: str) -> list[str]:
+    value = state.get(name) or []
+    if not isinstance(value, list | tuple) or not all(isinstance(x, str) for x in value):
+        raise ValueError(f"dialogue state field {name!r} must be a list of item ids, got {value!r:.80}")
+    return list(value)
+
+
+def session_state(agent: ChatAgent, session_id: str) -> Mapping[str, Any] | None:
+    """The agent's dialogue state for a session (``WhyRecAgent.store.load_state``), or None.
+
+    Why reach past the ``ChatAgent`` protocol: whether "I hated X" was understood as a dislike is
+    only visible in the state; an agent that exposes none cannot pass a ``because`` expectation.
+    """
+    load = getattr(getattr(agent, "store", None), "load_state", None)
+    if not callable(load):
+        return None
+    state = load(session_id)
+    if not isinstance(state, Mapping):
+        raise ValueError(f"the agent's dialogue state is a {type(state).__name__}, not a mapping")
+    return state
 
 
 def play_turn(agent: ChatAgent, session_id: str, text: str) -> tuple[TurnResult, str | None]:
@@ -249,7 +436,9 @@ def run_script(script: DialogueScript, agent: ChatAgent, checker: TurnChecker) -
         to.rec_ids, to.titles = [c.item_id for c in recs], [c.title for c in recs]
         to.tools = [t.tool for t in r.tool_trace]
         try:
-            to.checks = checker.check(st.expect, r, shown, disliked, act=to.act, previous=previous)
+            to.explanation_sources = [checker.explanation_source(c) for c in recs]
+            state = session_state(agent, sid) if any(x.because for x in st.expect.not_in_recs) else None
+            to.checks = checker.check(st.expect, r, shown, disliked, act=to.act, previous=previous, state=state)
         except Exception as exc:  # noqa: BLE001
             to.checks.append(Check("checker", False, f"{type(exc).__name__}: {exc}"))
         shown.update(to.rec_ids)
@@ -320,10 +509,15 @@ def summarise(outcomes: list[ScriptOutcome]) -> dict[str, Any]:
     recs: list[str] = []
     degraded_turns = 0
     turns = 0
+    #: per script ``llm`` mark ("on"/"off"): [cards shown with an explanation, of them written by the LLM]
+    explained: dict[str, list[int]] = {}
     for o in outcomes:
         cats.setdefault(o.category, []).append(o.passed)
         for t in o.turns:
             turns += 1
+            tally = explained.setdefault(o.llm, [0, 0])
+            tally[0] += sum(s in ("llm", "template") for s in t.explanation_sources)
+            tally[1] += t.explanation_sources.count("llm")
             degraded_turns += bool(t.degraded)
             if t.latency_ms is not None:
                 latencies.append(t.latency_ms)
@@ -339,6 +533,11 @@ def summarise(outcomes: list[ScriptOutcome]) -> dict[str, Any]:
         "degraded_turns": degraded_turns,
         "per_category": {k: {"scripts": len(v), "passed": sum(v), "pass_rate": rate(v)} for k, v in sorted(cats.items())},
         "per_check": {k: {"checks": len(v), "passed": sum(v), "pass_rate": rate(v)} for k, v in sorted(checks.items())},
+        # share of shown explanations the LLM wrote (judged from the text), by the scripts' ``llm`` mark
+        # ("on" scripts run with the model when the run has one): an LLM run whose share is 0 measured
+        # the templates, not the model
+        "explanations": {f"scripts_llm_{k}": {"cards": n, "from_llm": m, "llm_share": (m / n) if n else None}
+                         for k, (n, m) in sorted(explained.items())},
         "latencies_ms": latencies,
         "recommended_ids": recs,
     }

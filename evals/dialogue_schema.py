@@ -51,6 +51,24 @@ class TopK(ItemRef):
     k: int = Field(5, ge=1, le=100)
 
 
+#: the dialogue-state lists a ``not_in_recs`` item may be required to be in (``because``);
+#: "disliked" also accepts the state's ``rejected`` list (dislike feedback, "not that one")
+BECAUSE = ("disliked", "liked", "seen")
+
+
+class NotInRecs(ItemRef):
+    """An item that must not be recommended, and optionally why (``because``).
+
+    Why ``because``: the agent excludes every title the user names, liked or hated, so
+    "absent from the slate" passes whether or not the sentiment was understood. With
+    ``because: disliked`` the check also requires the agent's dialogue state, read after the
+    turn, to hold the item as disliked (or rejected); a title parsed as liked, or not parsed
+    at all, fails it.
+    """
+
+    because: Literal[BECAUSE] | None = None  # type: ignore[valid-type]
+
+
 class GenreShare(_Strict):
     """At least ``min`` (a fraction) of the turn's cards have one of ``genres`` (catalog genres/tags)."""
 
@@ -71,7 +89,8 @@ class Expect(_Strict):
     tool_called: list[str] = Field(default_factory=list)
     tool_not_called: list[str] = Field(default_factory=list)
     in_top_k: list[TopK] = Field(default_factory=list)
-    not_in_recs: list[ItemRef] = Field(default_factory=list)
+    #: absent from the slate; with ``because``, also in that list of the agent's dialogue state
+    not_in_recs: list[NotInRecs] = Field(default_factory=list)
     #: every recommendation satisfies these (unknown year counts as a violation)
     year_min: int | None = None
     year_max: int | None = None
@@ -79,6 +98,8 @@ class Expect(_Strict):
     genre_any: list[str] = Field(default_factory=list)
     #: no recommendation has any of these genres/tags
     genre_none: list[str] = Field(default_factory=list)
+    #: every card's shown explanation passes the faithfulness checker against the card's own evidence
+    #: (re-run here on the text, not taken from the agent's ``check_passed``), and the agent's check passed
     explanations_faithful: bool | None = None
     min_recs: int | None = Field(None, ge=0)
     max_recs: int | None = Field(None, ge=0)
@@ -96,7 +117,8 @@ class Expect(_Strict):
     max_latency_ms: float | None = Field(None, gt=0)
     #: nothing disliked earlier in the session (feedback or "I hated X") is recommended
     no_disliked: bool = True
-    #: always checked unless switched off: every recommended id is in the catalog
+    #: always checked unless switched off: every card's id is in the catalog and its title/year are the
+    #: catalog's (what the user reads), checked against the catalog, not the agent's candidate bus
     catalog_only: bool = True
     #: always checked unless switched off: nothing recommended twice in the session
     no_repeats: bool = True
@@ -117,6 +139,18 @@ class DialogueScript(_Strict):
     turns: list[ScriptTurn] = Field(min_length=1, max_length=20)
     #: set by the loader, not by the YAML
     source: str = ""
+
+    @model_validator(mode="after")
+    def _rejections_say_why(self) -> DialogueScript:
+        """A rejection script's ``not_in_recs`` must say ``because``: without it the check passes
+        whether or not the rejection was understood (every named title is excluded anyway)."""
+        if self.category == "rejection":
+            for i, t in enumerate(self.turns):
+                for j, ref in enumerate(t.expect.not_in_recs):
+                    if ref.because is None:
+                        raise ValueError(f"turns[{i}].expect.not_in_recs[{j}] ({ref.label()}) needs `because` "
+                                         f"({' | '.join(BECAUSE)}) in a rejection script")
+        return self
 
 
 def _loc(loc: tuple) -> str:

@@ -1,9 +1,13 @@
 """A tiny OpenAI-compatible HTTP server on loopback, for unit tests of the LLM client.
 
 It speaks the wire format vLLM speaks (``/health``, ``/v1/models``,
-``/v1/chat/completions`` with streaming, tool calls and ``response_format``), answers
-deterministically, and records every request, so tests exercise the real openai SDK,
-LangChain and httpx stack without a model. Run it as a process for lifecycle tests:
+``/v1/chat/completions`` with streaming, tool calls and ``response_format``, and vLLM's
+Prometheus ``/metrics`` with ``vllm:request_success_total``), answers deterministically, and
+records every request, so tests exercise the real openai SDK, LangChain and httpx stack
+without a model. Two faults for tests of the "did the model contribute?" checks
+(evals/llm_metrics.py): ``count_requests=False`` leaves the success counter where it is, and
+``fail_tool_calls=True`` answers every request that offers tools with HTTP 400 (as vLLM does
+for a tool grammar it cannot compile), so planning raises while other calls succeed. Run it as a process for lifecycle tests:
 ``python -m tests.fake_openai --port 8123 --model fake-model``.
 """
 
@@ -37,11 +41,17 @@ def sample_for_schema(schema: dict) -> Any:
 class FakeOpenAIServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, port: int = 0, *, model: str = "fake-model", tag: str = "fake") -> None:
+    def __init__(self, port: int = 0, *, model: str = "fake-model", tag: str = "fake", count_requests: bool = True,
+                 fail_tool_calls: bool = False) -> None:
         super().__init__(("127.0.0.1", port), _Handler)
         self.model = model
         self.tag = tag
         self.requests: list[dict] = []
+        self.count_requests = count_requests
+        self.fail_tool_calls = fail_tool_calls
+        #: completions answered, by finish reason (what ``/metrics`` reports)
+        self.successes: dict[str, int] = {}
+        self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
     @property
@@ -56,6 +66,21 @@ class FakeOpenAIServer(ThreadingHTTPServer):
     def stop(self) -> None:
         self.shutdown()
         self.server_close()
+
+    def count(self, finish_reason: str) -> None:
+        if self.count_requests:
+            with self._lock:
+                self.successes[finish_reason] = self.successes.get(finish_reason, 0) + 1
+
+    def metrics(self) -> str:
+        """vLLM's exposition of its success counter (one series per finish reason, as vLLM 0.32)."""
+        lines = ["# HELP vllm:request_success_total Count of successfully processed requests.",
+                 "# TYPE vllm:request_success_total counter"]
+        with self._lock:
+            counts = {r: self.successes.get(r, 0) for r in ("stop", "length", "abort")}
+        lines += [f'vllm:request_success_total{{engine="0",finished_reason="{r}",model_name="{self.model}"}} {n:.1f}'
+                  for r, n in counts.items()]
+        return "\n".join(lines) + "\n"
 
     def reply(self, body: dict) -> dict:
         """The assistant message for a chat-completions request body."""
@@ -93,6 +118,13 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         if self.path == "/health":
             self._json(200, {})
+        elif self.path == "/metrics":
+            data = self.server.metrics().encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; version=0.0.4")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
         elif self.path == "/v1/models":
             self._json(200, {"object": "list", "data": [
                 {"id": self.server.model, "object": "model", "root": self.server.model, "max_model_len": 4096}]})
@@ -109,8 +141,12 @@ class _Handler(BaseHTTPRequestHandler):
         if body.get("model") != self.server.model:
             self._json(404, {"error": {"message": f"model {body.get('model')} does not exist", "code": 404}})
             return
+        if self.server.fail_tool_calls and body.get("tools"):
+            self._json(400, {"error": {"message": "the tool grammar could not be compiled", "code": 400}})
+            return
         message = self.server.reply(body)
         created = int(time.time())
+        self.server.count("stop")  # vLLM's finish reason for a tool call is "stop" too
         if not body.get("stream"):
             finish = "tool_calls" if message.get("tool_calls") else "stop"
             self._json(200, {"id": "chatcmpl-fake", "object": "chat.completion", "created": created,
