@@ -30,7 +30,7 @@ from tools.faithfulness import Sentence
 
 OUT = Path(__file__).resolve().parent / "data" / "explain_checks.jsonl"
 WRONG_KINDS = ("flipped_polarity", "other_card", "other_film", "invented_genre", "invented_person",
-               "unsupported_number", "false_mainly", "wrong_relation")
+               "unsupported_number", "false_mainly", "wrong_relation", "flipped_effect")
 
 
 def _and(xs: Sequence[str]) -> str:
@@ -74,7 +74,8 @@ def paraphrases(c: Claim, title: str) -> list[str]:
                 else [f"It is not {'an' if o[:1].lower() in 'aeiou' else 'a'} {o.lower()} film, which you wanted to avoid."])
     if r is Relation.CAUSAL_EFFECT:
         lo, hi = c.interval or (0.0, 0.0)
-        return [f"Among {o}, a suggestion raised the chance of being liked by {c.value:.2f} "
+        way = "raised" if (c.value or 0) >= 0 else "lowered"
+        return [f"Among {o}, a suggestion {way} the chance of being liked by {abs(c.value or 0):.2f} "
                 f"(95% interval {lo:.2f} to {hi:.2f})."]
     return []
 
@@ -144,6 +145,11 @@ def wrong_cases(b: EvidenceBundle, others: Sequence[EvidenceBundle], pools: dict
             v = nums[0]
             bad = f"{float(v) + 0.17:.2f}" if "." in v else str(int(v) + 7)
             out.append(("unsupported_number", [Sentence(text.replace(v, bad, 1), (c.key,))]))
+    for c in b.claims:
+        if c.relation is Relation.CAUSAL_EFFECT and c.value:
+            text = clause(c)
+            flipped = text.replace("raised", "lowered") if "raised" in text else text.replace("lowered", "raised")
+            out.append(("flipped_effect", [Sentence(flipped[:1].upper() + flipped[1:] + ".", (c.key,))]))
     minor = [c for c in b.claims if not c.top and not c.constraint and c.relation is not Relation.CAUSAL_EFFECT]
     if minor:
         c = rng.choice(minor)
@@ -179,7 +185,9 @@ def real_cards(n_requests: int, seed: int, progress: bool = True) -> tuple[list[
     samples, _ = extract_samples(dialogues, titles, {it.item_id for it in cat.items}, filtered=True)
     rng = random.Random(seed)
     chosen = rng.sample(samples, min(n_requests, len(samples)))
-    ctx = ClaimContext(rec.space, rec.stats, cat)
+    from agent.runtime import load_segment_effect
+
+    ctx = ClaimContext(rec.space, rec.stats, cat, segment_effect=load_segment_effect(rt.settings, []))
     bundles: list[EvidenceBundle] = []
     for i, s in enumerate(chosen):
         req = reader.sample_request(s)

@@ -197,3 +197,27 @@ def test_the_checker_meets_its_targets_on_the_stored_test_set_of_real_cards():
     rejected = sum(not check_claim_sentences(s, b, index).passed for _, _, b, s in wrong)
     accepted = sum(check_claim_sentences(s, b, index).passed for _, _, b, s in right)
     assert rejected / len(wrong) >= 0.98 and accepted / len(right) >= 0.95, (rejected, accepted)
+
+
+def test_a_causal_claim_only_for_an_effect_whose_segment_interval_excludes_zero(ctx):
+    from types import SimpleNamespace
+
+    req = RecRequest(liked=("1",))
+    ranked = _aliens({"cosuggest": 0.9})
+
+    def effect(lo, hi, est):
+        return lambda item: SimpleNamespace(low=lo, high=hi, estimate=est, label="science fiction films",
+                                            segment="genre:science fiction")
+
+    none = build_claims(ranked, req, ClaimContext(ctx.space, ctx.stats, ctx.catalog, segment_effect=effect(-0.02, 0.05,
+                                                                                                           0.01)))
+    assert all(c.relation is not Relation.CAUSAL_EFFECT for c in none)
+    claims = build_claims(ranked, req, ClaimContext(ctx.space, ctx.stats, ctx.catalog,
+                                                    segment_effect=effect(-0.09, -0.01, -0.05)))
+    causal = [c for c in claims if c.relation is Relation.CAUSAL_EFFECT]
+    assert causal and causal[0].objects == ("science fiction films",) and causal[0].contribution == 0.0
+    bundle = _bundle(ctx, claims)
+    right = template_from_claims(claims, "Aliens")[-1]
+    assert "lowered" in right.text and check_claim_sentences([right], bundle, None).passed
+    wrong = Sentence(right.text.replace("lowered", "raised"), right.evidence_keys)
+    assert "direction of the effect" in " ".join(check_claim_sentences([wrong], bundle, None).violations)

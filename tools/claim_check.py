@@ -62,6 +62,8 @@ _AGREES = {
     Polarity.NONE: set(),
 }
 _MAINLY = re.compile(r"\b(mainly|mostly|primarily|chiefly|above all|main reason|largely|first and foremost)\b", re.I)
+_RAISE = re.compile(r"\b(raised|raises|increased|increases|boosted|higher|more likely|improved)\b", re.I)
+_LOWER = re.compile(r"\b(lowered|lowers|reduced|reduces|decreased|decreases|lower|less likely|hurt)\b", re.I)
 #: relation words -> the relations that may back them
 _RELATION_CUES: tuple[tuple[re.Pattern[str], frozenset[Relation], str], ...] = (
     (re.compile(r"\b(people|viewers|users|others|fans|everyone|conversations?|chats?|audiences?)\b"
@@ -165,6 +167,11 @@ def claim_violations(sentences: Sequence[Sentence], claims: Sequence[Claim]) -> 
                                    f"{c.polarity.value.replace('_', ' ')} it ({c.key})")
                     elif said in (Polarity.DISLIKED, Polarity.RULED_OUT) and c.polarity is Polarity.NONE:
                         out.append(f"{where} gives {obj!r} an attitude the evidence does not record ({c.key})")
+        for c in cited:
+            if c.relation is Relation.CAUSAL_EFFECT and c.value:
+                up, down = _RAISE.search(free), _LOWER.search(free)
+                if (c.value < 0 and up and not down) or (c.value > 0 and down and not up):
+                    out.append(f"{where} gets the direction of the effect wrong: it is {c.value:+.2f} ({c.key})")
         relations = {c.relation for c in cited}
         for pattern, allowed, what in _RELATION_CUES:
             if pattern.search(free) and not relations & allowed:

@@ -71,8 +71,9 @@ def clause(c: Claim, *, again: bool = False) -> str:
                 else f"it is not {_article(obj)} {obj.lower()} film, which you ruled out")
     if c.relation is Relation.CAUSAL_EFFECT:
         lo, hi = c.interval or (0.0, 0.0)
-        return (f"among {obj}, being suggested raised the chance that the person liked the film by {c.value:.2f} "
-                f"(95% interval {lo:.2f} to {hi:.2f})")
+        way = "raised" if (c.value or 0) >= 0 else "lowered"
+        return (f"in past conversations about {obj}, being suggested {way} the chance that the person liked the film "
+                f"by {abs(c.value or 0):.2f} (95% interval {lo:.2f} to {hi:.2f})")
     raise ValueError(f"no template for relation {c.relation!r}; add one in tools/claim_text.py")
 
 
