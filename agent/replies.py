@@ -41,12 +41,15 @@ def slate_lead(n: int, liked_titles: Sequence[str], anchor_title: str | None, co
     parts = []
     if unknown_titles:
         parts.append(f"I couldn't find {_join([repr(t) for t in unknown_titles])} in the catalog.")
+    picks, movies = ("is 1 pick", "is 1 movie") if n == 1 else (f"are {n} picks", f"are {n} movies")
     if anchor_title:
-        basis = f"Here are {n} movies like {anchor_title}"
+        basis = f"Here {movies} like {anchor_title}"
     elif liked_titles:
-        basis = f"Since you liked {_join(list(liked_titles)[-3:])}, here are {n} picks"
+        basis = f"Since you liked {_join(list(liked_titles)[-3:])}, here {picks}"
     else:
-        basis = f"Here are {n} picks"
+        basis = f"Here {picks}"
+    if n == 1:
+        basis = "Only one film meets all of that. " + basis
     if constraints:
         basis += f" ({constraints})"
     parts.append(basis + ". Each card says why it was chosen — use 👍/👎 so I learn what you like.")

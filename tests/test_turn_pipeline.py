@@ -93,6 +93,19 @@ def test_instead_replaces_earlier_constraints():
     assert "5" in req.disliked and "5" in req.exclude
 
 
+def test_instead_keeps_what_the_user_cannot_stand():
+    """"I can't stand musicals" is taste, not this turn's wish: "a comedy instead" must not bring musicals back."""
+    state = DialogueState()
+    apply_update(state, StateUpdate(act="recommend", genres_liked=("horror",), genres_disliked=("musical",),
+                                    people_disliked=("Adam Sandler",)))
+    apply_update(state, StateUpdate(act="replace", genres_liked=("comedy",)))
+    req = request_for(state, ["a comedy instead"])
+    assert req.genres_include == ("comedy",) and "musical" in req.genres_exclude
+    assert "adam sandler" in req.people_exclude
+    apply_update(state, StateUpdate(act="replace", genres_liked=("musical",)))  # unless they now ask for it
+    assert "musical" not in request_for(state, ["a musical instead"]).genres_exclude
+
+
 def test_the_turn_answers_with_templates_and_llm_sentences_stream_in_after(agent):
     """Cards are explained by their checked claim templates before the answer; then the model's
     claim-by-claim sentences replace each template that passes, stored as a new explanation row.

@@ -91,6 +91,10 @@ def template_explanation(bundle: EvidenceBundle, index: TitleIndex | None, *, t0
                          checks: Sequence[CheckResult] = ()) -> Explanation:
     sents = template_from_claims(bundle.claims, bundle.title)
     check = check_claim_sentences(sents, bundle, index)
+    if not check.passed and len(sents) > 1:  # keep the main reason if the rest is what failed
+        log.error("claim template for item %s failed the check: %s", bundle.item_id, check.violations)
+        sents = sents[:1]
+        check = check_claim_sentences(sents, bundle, index)
     if not check.passed:  # a template bug must never show an unchecked text: the plainest true sentence
         log.error("claim template for item %s failed the check: %s", bundle.item_id, check.violations)
         sents = [Sentence(f"{' '.join(bundle.title.split())} fits what you asked for.", ("item.title",))]

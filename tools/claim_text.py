@@ -106,11 +106,14 @@ def template_from_claims(claims: Sequence[Claim], title: str, max_sentences: int
         out.append(Sentence(f"{name} is here {lead} {clause(top)}.", (top.key,)))
         rest = reasons[1:3]
         if rest:
-            seen = {o for o in top.objects}
+            def named(c: Claim) -> set[str]:  # the films a clause introduces with the user's attitude
+                return {*c.objects, *([c.detail.partition(":")[2]] if ":" in c.detail else [])}
+
+            seen = named(top)
             parts = []
             for c in rest:
                 parts.append(clause(c, again=bool(seen & set(c.objects))))
-                seen.update(c.objects)
+                seen |= named(c)
             out.append(Sentence("Also, " + _and(parts) + ".", tuple(c.key for c in rest)))
     elif constraints:
         c = constraints[0]

@@ -234,8 +234,12 @@ def build_claims(ranked: RankedItem, req: RecRequest, ctx: ClaimContext) -> tupl
         reason(Relation.SHARES_GENRE, Polarity.LIKED, shared[:3])
     people = _display_people(item)
     wanted = [people[normalise_name(p)] for p in req.people_include if normalise_name(p) in people]
-    if wanted:
-        reason(Relation.HAS_PERSON, Polarity.ASKED_FOR, [n for n, _ in wanted], detail=wanted[0][1])
+    asked_people: list[Claim] = []
+    if wanted:  # a person the user asked for is a hard filter: claimed as met, whatever it contributed
+        c = max(0.0, groups.get(Relation.HAS_PERSON, 0.0))
+        asked_people.append(Claim("has_person", Relation.HAS_PERSON, item.item_id, item.title, Polarity.ASKED_FOR,
+                                  tuple(n for n, _ in wanted), contribution=c, share=c / push, constraint=True,
+                                  features=RELATION_FEATURES[Relation.HAS_PERSON], detail=wanted[0][1]))
     elif req.liked:
         for lid in req.liked:
             if lid not in cat or lid == item.item_id:
@@ -247,9 +251,11 @@ def build_claims(ranked: RankedItem, req: RecRequest, ctx: ClaimContext) -> tupl
                        detail=f"{role}:{cat.get(lid).title}")
                 break
     if req.query_text:
-        terms = matched_terms(req.query_text, item)
+        all_terms = matched_terms(req.query_text, item)
+        said = {normalise_name(g) for g in (*req.genres_include, *asked)}
+        terms = tuple(t for t in all_terms if normalise_name(t) not in said)  # the genre claim already says those
         q = ranked.features.get("query")
-        if terms or q is not None:
+        if terms or (q is not None and not all_terms):
             reason(Relation.MATCHES_WORDS, Polarity.ASKED_FOR, terms[:4],
                    value=None if terms or q is None else round(float(q), 2))
     if row is not None and stats.mentioned[row] > 0:
@@ -259,7 +265,7 @@ def build_claims(ranked: RankedItem, req: RecRequest, ctx: ClaimContext) -> tupl
     reasons.sort(key=lambda c: -c.contribution)
     if reasons:
         reasons[0] = _replace(reasons[0], top=True)
-    return (*reasons, *_constraints(item, req, groups, push), *_causal(item, ctx))
+    return (*reasons, *asked_people, *_constraints(item, req, groups, push), *_causal(item, ctx))
 
 
 def _replace(c: Claim, **kw: Any) -> Claim:

@@ -44,7 +44,10 @@ def apply_update(state: DialogueState, u: StateUpdate, shown_years: Sequence[int
     """
     c = state.constraints
     if u.act == "replace":
+        # "…instead" replaces the wish, not the taste: genres and people the user can't stand stay out
+        kept_genres, kept_people = list(c.tags_exclude), list(c.people_exclude)
         c.clear()
+        c.tags_exclude[:], c.people_exclude[:] = kept_genres, kept_people
     for ref in (*u.liked, *u.more_like):
         state.like(ref.item_id)
     for ref in u.disliked:
