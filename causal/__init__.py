@@ -7,7 +7,7 @@ causal-learn. Heavy imports (causal-learn, matplotlib) happen inside functions.
 from causal.background import Background
 from causal.discovery import METHODS, discover
 from causal.effects import EffectEstimate, Estimate, estimate_effect
-from causal.errors import CausalError, CausalInputError, NotIdentifiableError
+from causal.errors import CausalError, CausalInputError, ColumnError, NotIdentifiableError
 from causal.graph import CausalEdge, CausalGraph
 from causal.priors import PriorsResult, ProposedEdge, discover_with_priors
 
@@ -18,6 +18,7 @@ __all__ = [
     "CausalError",
     "CausalGraph",
     "CausalInputError",
+    "ColumnError",
     "EffectEstimate",
     "Estimate",
     "NotIdentifiableError",

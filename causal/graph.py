@@ -47,17 +47,28 @@ _MARKS_TO_KIND = {
 
 @dataclass(frozen=True, slots=True)
 class CausalEdge:
-    """One edge; for symmetric kinds the (src, dst) order carries no meaning."""
+    """One edge; for symmetric kinds the (src, dst) order carries no meaning.
+
+    ``frequency`` (None unless bootstrapped): the share of bootstrap resamples in which the
+    same two variables were adjacent -- how much the edge depends on the particular rows.
+    ``orientation`` (None unless bootstrapped): the share in which the edge also had this
+    exact kind and direction.
+    """
 
     src: str
     dst: str
     kind: str = DIRECTED
+    frequency: float | None = None
+    orientation: float | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in EDGE_KINDS:
             raise CausalInputError(f"unknown edge kind {self.kind!r}; use one of {', '.join(EDGE_KINDS)}")
         if self.src == self.dst:
             raise CausalInputError(f"self-loop on {self.src!r} is not allowed in a causal graph")
+        for label, share in (("frequency", self.frequency), ("orientation", self.orientation)):
+            if share is not None and not 0.0 <= share <= 1.0:
+                raise CausalInputError(f"edge {self.src}-{self.dst}: {label} must be a share in [0, 1], got {share}")
 
     @property
     def symbol(self) -> str:
@@ -70,8 +81,29 @@ class CausalEdge:
     def __str__(self) -> str:
         return f"{self.src} {self.symbol} {self.dst}"
 
-    def to_dict(self) -> dict[str, str]:
-        return {"src": self.src, "dst": self.dst, "kind": self.kind}
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"src": self.src, "dst": self.dst, "kind": self.kind}
+        if self.frequency is not None:
+            d["frequency"] = float(self.frequency)
+        if self.orientation is not None:
+            d["orientation"] = float(self.orientation)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> CausalEdge:
+        freq, orient = d.get("frequency"), d.get("orientation")
+        return cls(d["src"], d["dst"], d.get("kind", DIRECTED), None if freq is None else float(freq),
+                   None if orient is None else float(orient))
+
+    def with_stability(self, frequency: float | None, orientation: float | None = None) -> CausalEdge:
+        return CausalEdge(self.src, self.dst, self.kind, frequency, orientation)
+
+    def label(self) -> str:
+        """``A --> B`` plus the bootstrap shares when known (what ``describe`` prints)."""
+        if self.frequency is None:
+            return str(self)
+        extra = f"; same direction {self.orientation:.2f}" if self.orientation is not None else ""
+        return f"{self} (in {self.frequency:.2f} of resamples{extra})"
 
 
 @dataclass(frozen=True)
@@ -231,19 +263,21 @@ class CausalGraph:
         try:
             return cls(
                 variables=tuple(d["variables"]),
-                edges=tuple(CausalEdge(e["src"], e["dst"], e.get("kind", DIRECTED)) for e in d["edges"]),
+                edges=tuple(CausalEdge.from_dict(e) for e in d["edges"]),
                 method=d.get("method", ""),
                 params=dict(d.get("params", {})),
                 runtime_s=float(d.get("runtime_s", 0.0)),
                 notes=tuple(d.get("notes", ())),
             )
-        except (KeyError, TypeError) as exc:
+        except CausalInputError:
+            raise
+        except (KeyError, TypeError, ValueError) as exc:
             raise CausalInputError(f"not a CausalGraph dict ({exc}); expected keys variables, edges") from exc
 
     def describe(self) -> str:
         """Multi-line text: one edge per line (what the CLI prints)."""
         head = f"{self.method or 'graph'}: {len(self.variables)} variables, {len(self.edges)} edges"
-        lines = [head] + [f"  {e}" for e in sorted(self.edges, key=lambda e: (e.src, e.dst))]
+        lines = [head] + [f"  {e.label()}" for e in sorted(self.edges, key=lambda e: (e.src, e.dst))]
         lines += [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)
 

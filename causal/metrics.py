@@ -5,6 +5,8 @@ of orientation; arrowhead precision/recall say whether the orientations that wer
 to are right; SHD between CPDAGs counts the pairs where the learned and the true equivalence
 classes disagree (a missing, extra, or differently-marked edge each count 1). Comparing a
 CPDAG with the true *CPDAG* (not the DAG) avoids penalising what data cannot tell apart.
+Oriented-edge precision is the claim a user acts on: of the edges drawn as ``A --> B``,
+the share where A really causes B in the true DAG (undirected edges claim nothing).
 """
 
 from __future__ import annotations
@@ -47,6 +49,14 @@ def arrowhead_scores(est: CausalGraph, true: CausalGraph) -> dict[str, float]:
     return {"arrowhead_precision": p, "arrowhead_recall": r, "arrowhead_f1": f}
 
 
+def oriented_scores(est: CausalGraph, true_dag: CausalGraph) -> dict[str, float]:
+    """``oriented_precision``: directed edges of ``est`` that are the same directed edge of the
+    true DAG, over all directed edges of ``est`` (1.0 when it orients nothing; see ``n_oriented``)."""
+    claims = [e for e in est.edges if e.kind == "directed"]
+    right = sum(1 for e in claims if e.src in true_dag.parents(e.dst))
+    return {"oriented_precision": right / len(claims) if claims else 1.0, "n_oriented": len(claims)}
+
+
 def shd(est: CausalGraph, true: CausalGraph) -> int:
     """Structural Hamming distance: pairs whose edge (presence, kind or direction) differs."""
     total = 0
@@ -71,6 +81,8 @@ def compare(est: CausalGraph, true_dag: CausalGraph, *, against: str = "cpdag") 
     out.update(skeleton_scores(est, truth))
     out.update(arrowhead_scores(est, truth))
     out["shd"] = shd(est, truth)
+    if true_dag.is_dag:
+        out.update(oriented_scores(est, true_dag))
     out["n_edges"] = len(est.edges)
     out["n_true_edges"] = len(truth.edges)
     return out

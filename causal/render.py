@@ -3,7 +3,9 @@
 Why both: a PNG is what people look at in the CLI/UI; Mermaid text renders in Markdown
 (GitHub, Gradio) and in chat replies without a file. Edge kinds must stay visibly distinct:
 directed = solid arrow, undirected = plain grey line, bidirected = dashed double arrow,
-partially oriented (o->, o-o) = circle marks at the uncertain ends.
+partially oriented (o->, o-o) = circle marks at the uncertain ends. When the graph was
+bootstrapped, line width (and a small label) shows each edge's frequency over resamples, so
+the eye lands on the edges that survive resampling, not on the ones that merely exist.
 """
 
 from __future__ import annotations
@@ -19,6 +21,17 @@ from causal.graph import (
     UNDIRECTED,
     CausalGraph,
 )
+
+#: line width at bootstrap frequency 0 and 1 (no bootstrap: ``_PLAIN_WIDTH``)
+_MIN_WIDTH, _MAX_WIDTH, _PLAIN_WIDTH = 0.5, 4.0, 1.8
+
+
+def edge_width(frequency: float | None) -> float:
+    """Line width for an edge: proportional to its bootstrap frequency, fixed without one."""
+    if frequency is None:
+        return _PLAIN_WIDTH
+    return _MIN_WIDTH + (_MAX_WIDTH - _MIN_WIDTH) * float(frequency)
+
 
 _STYLE = {
     DIRECTED: {"color": "#1f4e9c", "style": "solid", "label": "A --> B  directed (A causes B)"},
@@ -76,6 +89,7 @@ def render_png(
         size = (min(5.5 + 0.25 * n, 14), min(5.0 + 0.25 * n, 13))
     fig, ax = plt.subplots(figsize=size)
     node_r = 0.0
+    labels: list[tuple] = []  # bootstrap frequencies, drawn once the axes limits are final
     for e in graph.edges:
         st = _STYLE[e.kind]
         a, b = pos[e.src], pos[e.dst]
@@ -84,10 +98,12 @@ def render_png(
                 NONDIRECTED: "-", PARTIALLY_UNDIRECTED: "-"}[e.kind]
         arrow = FancyArrowPatch(
             a, b, arrowstyle=head, mutation_scale=18, color=st["color"], linestyle=st["style"],
-            linewidth=1.8, shrinkA=26, shrinkB=26, zorder=1,
+            linewidth=edge_width(e.frequency), shrinkA=26, shrinkB=26, zorder=1,
             connectionstyle=f"arc3,rad={0.45 if same_tier else 0.06}",
         )
         ax.add_patch(arrow)
+        if e.frequency is not None:
+            labels.append((a, b, 0.45 if same_tier else 0.06, f"{e.frequency:.2f}", st["color"]))
         circles = []
         if e.kind in (PARTIALLY_DIRECTED, PARTIALLY_UNDIRECTED, NONDIRECTED):
             circles.append((a, b))
@@ -108,6 +124,9 @@ def render_png(
     ax.set_xlim(min(xs) - pad, max(xs) + pad)
     ax.set_ylim(min(ys) - pad, max(ys) + pad)
     ax.axis("off")
+    for a, b, rad, text, color in labels:
+        ax.text(*_arc_middle(ax, a, b, rad), text, ha="center", va="center", fontsize=7, color=color, zorder=2,
+                bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.85})
     used = [k for k in _STYLE if any(e.kind == k for e in graph.edges)] or [DIRECTED]
     handles = [
         Line2D([0], [0], color=_STYLE[k]["color"], linestyle=_STYLE[k]["style"], lw=2,
@@ -115,6 +134,11 @@ def render_png(
                markerfacecolor="white", label=_STYLE[k]["label"])
         for k in used
     ]
+    boot = graph.params.get("bootstrap") if isinstance(graph.params, dict) else None
+    if any(e.frequency is not None for e in graph.edges):
+        n_boot = f"{boot['used']} " if isinstance(boot, dict) and "used" in boot else ""
+        handles += [Line2D([0], [0], color="#555555", lw=edge_width(f), label=f"in {f:.0%} of {n_boot}resamples")
+                    for f in (1.0, 0.5)]
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.01), ncol=min(2, len(handles)),
               frameon=False, fontsize=9)
     heading = title or f"{graph.method.upper() or 'graph'}: {len(graph.variables)} variables, {len(graph.edges)} edges"
@@ -125,6 +149,14 @@ def render_png(
     fig.savefig(path, dpi=dpi, bbox_inches="tight")
     plt.close(fig)
     return path
+
+
+def _arc_middle(ax, a, b, rad: float) -> tuple[float, float]:
+    """Midpoint of matplotlib's ``arc3`` curve from a to b: it bends in display space, so compute there."""
+    (x1, y1), (x2, y2) = ax.transData.transform([a, b])
+    mid = ((x1 + x2) / 2 + rad / 2 * (y2 - y1), (y1 + y2) / 2 - rad / 2 * (x2 - x1))
+    x, y = ax.transData.inverted().transform(mid)
+    return float(x), float(y)
 
 
 _MERMAID_ARROW = {
@@ -142,11 +174,13 @@ def _mid(v: str) -> str:
 
 
 def to_mermaid(graph: CausalGraph, direction: str = "LR") -> str:
-    """Mermaid flowchart text (``graph LR``); o-> uses Mermaid's circle-edge syntax."""
+    """Mermaid flowchart text (``graph LR``); o-> uses Mermaid's circle-edge syntax; a
+    bootstrapped edge carries its frequency as the edge label (``A -->|0.95| B``)."""
     lines = [f"graph {direction}"]
     for v in graph.variables:
         label = v.replace('"', "'")
         lines.append(f'    {_mid(v)}["{label}"]')
     for e in sorted(graph.edges, key=lambda e: (e.src, e.dst)):
-        lines.append(f"    {_mid(e.src)} {_MERMAID_ARROW[e.kind]} {_mid(e.dst)}")
+        label = "" if e.frequency is None else f"|{e.frequency:.2f}|"
+        lines.append(f"    {_mid(e.src)} {_MERMAID_ARROW[e.kind]}{label} {_mid(e.dst)}")
     return "\n".join(lines) + "\n"

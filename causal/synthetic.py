@@ -101,6 +101,57 @@ def linear_scm(
     return SyntheticData(x, names, truth, w, info={"noise": noise, "seed": seed, "n": n})
 
 
+#: increasing maps that turn a standardised latent column into what real tables hold
+MONOTONE_MAPS = {
+    "exp": np.exp,  # prices, incomes: right-skewed, log-normal
+    "cube": lambda z: z**3,  # heavy tails on both sides
+    "log": lambda z: np.sign(z) * np.log1p(3.0 * np.abs(z)),  # compressed tails (log-scaled counts)
+}
+
+
+def monotone_scm(
+    n_vars: int,
+    n_edges: int,
+    n: int,
+    seed: int = 0,
+    *,
+    noise: str = "gaussian",
+    maps: tuple[str, ...] = ("exp", "cube", "log"),
+    discrete_sinks: bool = False,
+) -> SyntheticData:
+    """A linear SCM observed through increasing maps: column j is ``f_j(Z_j / sd(Z_j))``.
+
+    Why: real measurements are skewed and heavy-tailed monotone distortions of a latent,
+    better-behaved scale (the nonparanormal model). Each column gets a random map from
+    ``maps`` (``MONOTONE_MAPS``); the true DAG is unchanged because an invertible map of a
+    variable changes no conditional independence. ``discrete_sinks=True`` makes the table
+    mixed like real ones: variables without children alternate between a binary indicator
+    (a random-quantile threshold) and a Poisson count of rate ``exp(0.8 Z)``. Only sinks are
+    coarsened: a coarsened variable no longer blocks the paths through it, so coarsening a
+    cause or a mediator would change which independencies the data hold, and the truth.
+    """
+    unknown = [m for m in maps if m not in MONOTONE_MAPS]
+    if unknown or not maps:
+        raise CausalInputError(f"maps must be a non-empty subset of {', '.join(MONOTONE_MAPS)}, got {maps!r}")
+    base = linear_scm(n_vars, n_edges, n, seed, noise=noise)
+    rng = np.random.default_rng(seed + 2)
+    z = (base.data - base.data.mean(axis=0)) / base.data.std(axis=0)
+    chosen = [maps[k] for k in rng.integers(0, len(maps), n_vars)]
+    x = np.column_stack([MONOTONE_MAPS[m](z[:, j]) for j, m in enumerate(chosen)])
+    kinds = dict(zip(base.variables, chosen, strict=True))
+    if discrete_sinks:
+        sinks = [j for j in range(n_vars) if not base.graph.children(base.variables[j])]
+        for k, j in enumerate(sinks):
+            if k % 2 == 0:
+                x[:, j] = (z[:, j] > np.quantile(z[:, j], rng.uniform(0.3, 0.7))).astype(float)
+                kinds[base.variables[j]] = "binary"
+            else:
+                x[:, j] = rng.poisson(np.exp(0.8 * z[:, j])).astype(float)
+                kinds[base.variables[j]] = "count"
+    info = {**base.info, "maps": kinds, "discrete_sinks": discrete_sinks}
+    return SyntheticData(x, base.variables, base.graph, base.weights, info=info)
+
+
 def discrete_scm(n_vars: int, n_edges: int, n: int, seed: int = 0, *, levels: int = 2, strength: float = 2.0) -> SyntheticData:
     """Categorical SCM with ``levels`` values per variable and random conditional tables.
 

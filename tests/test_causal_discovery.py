@@ -125,3 +125,49 @@ def test_unknown_names_method_and_alpha_are_rejected(gauss):
         discover(gauss.as_dict(), alpha=1.5)
     with pytest.raises(CausalInputError, match="kci"):
         discover(gauss.as_dict(), indep_test="kci")
+
+
+# ----- marginal transforms, CI-test choice, oriented precision -------------------------------------
+def test_rank_transform_makes_monotone_distortions_harmless():
+    from causal.synthetic import monotone_scm
+
+    d = monotone_scm(8, 8, 3000, seed=2)
+    raw = compare(discover(d.as_dict(), "pc", transform="none"), d.graph)
+    ranked = discover(d.as_dict(), "pc")  # default: rank
+    assert ranked.params["transform"] == "rank" and ranked.params["indep_test"] == "fisherz"
+    good = compare(ranked, d.graph)
+    assert good["skeleton_f1"] == 1.0 and good["shd"] == 0 and raw["skeleton_f1"] < 0.8, (raw, good)
+    # any increasing map of the columns gives the very same graph under the rank transform
+    squashed = {k: np.arctan(v / 3.0) for k, v in d.as_dict().items()}
+    assert discover(squashed, "pc").edges == ranked.edges
+
+
+def test_normal_scores_are_standard_normal_and_keep_order():
+    from causal.transform import normal_scores
+
+    x = np.random.default_rng(0).lognormal(size=(2000, 2))
+    z = normal_scores(x)
+    assert np.array_equal(np.argsort(z[:, 0]), np.argsort(x[:, 0]))
+    assert abs(z.mean()) < 0.01 and abs(z.std() - 1) < 0.05
+    b = normal_scores(np.c_[np.r_[np.zeros(10), np.ones(10)]])
+    assert len(np.unique(b)) == 2  # ties share a score: a binary stays binary
+
+
+def test_transform_is_skipped_where_it_would_harm_or_do_nothing():
+    d = linear_scm(5, 5, 1500, seed=1, noise="uniform")
+    assert discover(d.as_dict(), "lingam").params["transform"] == "none"
+    with pytest.raises(CausalInputError, match="transform='none'"):
+        discover(d.as_dict(), "lingam", transform="rank")
+    g = discover(d.as_dict(), "pc", indep_test="gsq", transform="rank")
+    assert g.params["transform"] == "none" and any("rank transform skipped" in n for n in g.notes)
+    with pytest.raises(CausalInputError, match="unknown transform"):
+        discover(d.as_dict(), transform="log")
+
+
+def test_oriented_precision_known_answer():
+    from causal.metrics import oriented_scores
+
+    truth = CausalGraph(("A", "B", "C"), (CausalEdge("A", "C"), CausalEdge("B", "C")))
+    est = CausalGraph(("A", "B", "C"), (CausalEdge("A", "C"), CausalEdge("C", "B"), CausalEdge("A", "B", "undirected")))
+    assert oriented_scores(est, truth) == {"oriented_precision": 0.5, "n_oriented": 2}
+    assert compare(truth, truth)["oriented_precision"] == 1.0

@@ -5,7 +5,9 @@ the user names) and knows the study's domain choices (tiers, which effects to re
 ``causal/`` stays a pure library. ``CausalStudy`` is what the agent (``causal_graph`` /
 ``causal_effect`` tools) and the UI's Causal tab call; ``run_study`` is the one-shot form.
 Graphs are cached as JSON under ``<data_dir>/causal/`` keyed by the table's bytes and the
-parameters, so a second call (or the UI after the CLI) reuses the result.
+parameters, so a second call (or the UI after the CLI) reuses the result. A table is
+validated (``causal.table``) before the cache is even looked up, so a rejected file can never
+overwrite or be answered from a stored graph.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from causal import Background, CausalGraph, discover, estimate_effect
-from causal.errors import CausalInputError
+from causal.discovery import DEFAULT_TRANSFORM
+from causal.errors import CausalInputError, ColumnError
 from causal.render import render_png, to_mermaid
+from causal.table import as_table, check_discoverable, column_values, parse_numbers
 from tools.catalog import DEMO_CATALOG_DIR
 from tools.errors import DataError, InputError
 from tools.redial_effect import ANALYSIS_COLUMNS, DESCRIPTIONS, TIERS, read_table
@@ -27,7 +31,7 @@ log = logging.getLogger("whyrec.causal")
 
 DEMO_TABLE = DEMO_CATALOG_DIR / "mentions.csv.gz"
 DEFAULT_EFFECTS: tuple[tuple[str, str], ...] = (("suggested", "liked"), ("suggested", "seen"), ("seen", "liked"))
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: rank transform by default, bootstrap frequencies
 METHODS = ("pc", "fci", "ges", "lingam")
 
 
@@ -44,8 +48,10 @@ def load_study_table(dataset: str | Path | None = "demo"):
     """(numeric DataFrame ready for discovery, info dict, background or None).
 
     The demo table keeps ``ANALYSIS_COLUMNS`` and drops rows where the seeker did not say
-    suggested/seen/liked (reported in info). Other CSVs: every numeric column; rows with
-    missing values dropped.
+    suggested/seen/liked (reported in info). Other CSVs: every numeric column (text columns
+    holding only numbers count; other text columns are skipped and listed in info); rows with
+    missing values dropped. Raises ``InputError`` naming the column for a column that is
+    entirely empty, constant, a copy of another or numbers mixed with text.
     """
     import pandas as pd
 
@@ -53,11 +59,17 @@ def load_study_table(dataset: str | Path | None = "demo"):
     df = read_table(path) if path.suffix == ".gz" or path == DEMO_TABLE else _read_csv(path)
     cols = [c for c in ANALYSIS_COLUMNS if c in df.columns]
     is_mentions = len(cols) == len(ANALYSIS_COLUMNS)
+    skipped_text: list[str] = []
     if not is_mentions:
+        df, skipped_text = _numeric_columns(df)
         cols = [c for c in df.columns if pd.api.types.is_numeric_dtype(df[c])]
     if len(cols) < 2:
         raise DataError(f"{path} has fewer than 2 numeric columns ({list(df.columns)}); causal discovery needs more")
     sub = df[cols]
+    empty = [c for c in cols if sub[c].isna().all()]
+    if empty:
+        raise InputError(str(ColumnError(empty, "are empty (every value is missing)", "drop the column (it holds no data)",
+                                         reason="empty")))
     clean = sub.dropna()
     info = {
         "table": str(path),
@@ -71,12 +83,42 @@ def load_study_table(dataset: str | Path | None = "demo"):
             "rows where the seeker did not answer suggested/seen/liked are dropped; estimates describe "
             "mentions whose answers are known (ReDial, CC BY 4.0; trained on a partial split of 2,256 dialogues)"
         )
+    if skipped_text:
+        info["skipped_text_columns"] = skipped_text
     constant = [c for c in clean.columns if clean[c].nunique() <= 1]
-    if constant:
+    if constant and is_mentions:  # our own table: a genre absent from a rebuilt subset is not the user's error
         clean = clean.drop(columns=constant)
         info["dropped_constant_columns"] = constant
+    try:
+        check_discoverable(as_table(clean))
+    except CausalInputError as exc:
+        raise InputError(f"{path}: {exc}") from exc
     bk = Background(tiers=TIERS).restricted_to(list(clean.columns)) if is_mentions else None
     return clean.reset_index(drop=True), info, bk
+
+
+def _numeric_columns(df):
+    """Text columns that hold numbers become numbers; a column of numbers with some text in it is
+    an error naming the column (``causal.table``'s message); other text columns are skipped."""
+    import pandas as pd
+
+    skipped = []
+    out = df.copy()
+    for c in df.columns:
+        if pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c]):
+            continue
+        cells = df[c].to_numpy(dtype=object)
+        numbers = parse_numbers(cells)
+        if numbers is not None:
+            out[c] = numbers
+            continue
+        try:
+            column_values(cells, str(c))
+        except ColumnError as exc:
+            if exc.reason == "text_in_numbers":
+                raise InputError(str(exc)) from exc
+        skipped.append(str(c))
+    return out.drop(columns=skipped), skipped
 
 
 def _read_csv(path: Path):
@@ -98,7 +140,9 @@ class CausalStudy:
     """Discovery and effects over one table, cached under ``cache_dir``.
 
     Satisfies ``ui.ports.CausalProvider`` (``discover``, ``effects``) and
-    ``tools.agent_tools.CausalService`` (``graph_summary``, ``effect``).
+    ``tools.agent_tools.CausalService`` (``graph_summary``, ``effect``). ``transform``,
+    ``indep_test`` and ``bootstrap`` go to ``causal.discover`` unchanged (None: its measured
+    defaults) and are part of the cache key.
     """
 
     methods = METHODS
@@ -113,11 +157,16 @@ class CausalStudy:
         seed: int = 0,
         n_boot: int = 200,
         use_background: bool = True,
+        transform: str | None = None,
+        indep_test: str | None = None,
+        bootstrap: int = 0,
     ) -> None:
         self.path = resolve_table_path(dataset)
         self.cache_dir = Path(cache_dir) if cache_dir else None
         self.method, self.alpha, self.seed, self.n_boot = method, alpha, seed, n_boot
         self.use_background = use_background
+        #: discovery options: marginal transform, CI test, bootstrap resamples for edge frequencies
+        self.transform, self.indep_test, self.bootstrap = transform, indep_test, int(bootstrap)
         self._table = None
 
     # ----- data --------------------------------------------------------------------------
@@ -137,15 +186,19 @@ class CausalStudy:
         df, info, default_bk = self.table()
         bk = background if background is not None else (default_bk if self.use_background else None)
         cache = None
+        options = {"transform": self.transform or f"auto:{DEFAULT_TRANSFORM}", "indep_test": self.indep_test or "auto",
+                   "bootstrap": self.bootstrap}
         if self.cache_dir is not None:
-            cache = self.cache_dir / f"graph-{method}-{_cache_key(self.path, method, alpha, bk, self.seed)}.json"
+            key = _cache_key(self.path, method, alpha, bk, self.seed, options)
+            cache = self.cache_dir / f"graph-{method}-{key}.json"
             if cache.is_file() and not refresh:
                 try:
                     return CausalGraph.from_dict(json.loads(cache.read_text(encoding="utf-8")))
                 except (ValueError, CausalInputError):
                     log.warning("ignoring unreadable cache %s", cache)
         try:
-            g = discover(df, method=method, alpha=alpha, background=bk, seed=self.seed)
+            g = discover(df, method=method, alpha=alpha, background=bk, seed=self.seed, transform=self.transform,
+                         indep_test=self.indep_test, bootstrap=self.bootstrap)
         except CausalInputError as exc:
             raise InputError(str(exc)) from exc
         g = g.with_meta(params={**g.params, "table": info["table"], "rows_used": info["rows_used"]})
@@ -201,7 +254,7 @@ class CausalStudy:
             "alpha": g.params.get("alpha"),
             "variables": list(g.variables),
             "descriptions": {v: DESCRIPTIONS.get(v, "") for v in g.variables},
-            "edges": [str(e) for e in g.edges],
+            "edges": [e.label() for e in g.edges],
             "notes": list(g.notes),
             "rows_used": info["rows_used"],
             "source": info["table"],
@@ -225,8 +278,12 @@ def run_study(
     pairs=DEFAULT_EFFECTS,
     seed: int = 0,
     n_boot: int = 200,
+    transform: str | None = None,
+    indep_test: str | None = None,
+    bootstrap: int = 0,
 ):
     """One shot: (graph, [EffectEstimate, ...]) for the table (default: the shipped demo table)."""
-    study = CausalStudy(table_path, cache_dir, method=method, alpha=alpha, seed=seed, n_boot=n_boot)
+    study = CausalStudy(table_path, cache_dir, method=method, alpha=alpha, seed=seed, n_boot=n_boot,
+                        transform=transform, indep_test=indep_test, bootstrap=bootstrap)
     g = study.graph()
     return g, [study.estimate(t, y, graph=g) for t, y in pairs if t in g.variables and y in g.variables]

@@ -5,6 +5,9 @@ the user is *looking at* -- after "Run discovery" with another method or alpha t
 are re-estimated on that graph, not on the study's default one; (2) the drawn PNG is
 copied into a private temp folder so Gradio serves that copy and never needs access to
 the data directory; (3) the study is created lazily, on the first look at the tab.
+The tab's study bootstraps its graphs (``UI_BOOTSTRAP`` resamples), so the PNG draws each
+edge as wide as the share of resamples that found it: a reader of the picture sees at once
+which edges are solid and which hang on a few rows.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_PAIRS: tuple[tuple[str, str], ...] = (("suggested", "liked"), ("suggested", "seen"), ("seen", "liked"))
+#: bootstrap resamples behind the tab's graph: 5-15 s once on the demo table (then cached); see evals/results/causal.md
+UI_BOOTSTRAP = 20
 
 
 class CausalView:
@@ -82,11 +87,11 @@ def _flatten(est: Any) -> dict[str, Any]:
     return d
 
 
-def build_causal_provider(settings: Any) -> CausalView | None:
+def build_causal_provider(settings: Any, *, bootstrap: int = UI_BOOTSTRAP) -> CausalView | None:
     """The provider for ``whyrec ui``: the demo study cached under ``<data_dir>/causal`` (None if absent)."""
     from tools.causal_study import CausalStudy
 
-    study = CausalStudy("demo", Path(settings.data_dir) / "causal", seed=settings.seed)
+    study = CausalStudy("demo", Path(settings.data_dir) / "causal", seed=settings.seed, bootstrap=bootstrap)
     if not Path(study.path).is_file():
         return None
     return CausalView(study)
