@@ -121,6 +121,23 @@ def _causal(settings: Settings, notes: list[str]) -> tuple[Any | None, dict[str,
         return None, None
 
 
+def load_segment_effect(settings: Settings, notes: list[str]) -> Any | None:
+    """``(item) -> SegmentEffect | None`` from ``whyrec causal segments``' output, or None (noted) without it."""
+    from tools.segment_effects import SegmentEffects, default_path
+
+    path = default_path(settings.data_dir)
+    if not path.is_file():
+        notes.append(f"no per-segment effects at {path}; cards carry no causal claim until "
+                     "`whyrec causal segments` has run")
+        return None
+    try:
+        effects = SegmentEffects.load(path)
+    except Exception as exc:  # noqa: BLE001 - a bad file costs the causal claims, not the service
+        notes.append(f"per-segment effects unreadable ({exc}); rerun `whyrec causal segments`")
+        return None
+    return lambda item: effects.for_item(item.genres, effects.bucket_of(item.item_id))
+
+
 def build_runtime(settings: Settings, *, use_llm: bool = True, chat_model: Any | None = None,
                   warm: bool = True) -> Runtime:
     notes: list[str] = []
@@ -141,7 +158,7 @@ def build_runtime(settings: Settings, *, use_llm: bool = True, chat_model: Any |
     services = ToolServices(catalog=catalog, resolver=TitleResolver(catalog.items), retriever=retriever,
                             scorers=scorers, default_scorer=default_scorer, causal=study,
                             recommender=load_recommender(settings, catalog, retriever, notes),
-                            people=PeopleIndex(catalog.items))
+                            people=PeopleIndex(catalog.items), segment_effect=load_segment_effect(settings, notes))
     if chat_model is None and use_llm:
         chat_model = build_chat_model(settings)
     mode = resolve_tool_mode(settings)

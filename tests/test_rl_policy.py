@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.rl_world import seeker_factory, tiny_catalog, tiny_env, tiny_episodes
+from tools.errors import InputError
 from tools.rl.env import ChannelGreedyPolicy, RandomPolicy, evaluate
 from tools.rl.features import ITEM_FEATURES, FeatureBuilder, ItemSpace
 from tools.rl.qnet import QNet, decide, policy_probs
@@ -138,6 +139,18 @@ def test_save_load_round_trip(trained, tmp_path):
     assert loaded.select(ctx, cands, 2) == trained.select(ctx, cands, 2)
 
 
+def test_a_policy_saved_with_the_old_feature_list_is_refused_with_the_retrain_command(trained, tmp_path):
+    import json
+
+    path = trained.save(tmp_path / "old")
+    meta = json.loads((path / "policy.json").read_text())
+    old = [*ITEM_FEATURES[:5], "causal", *ITEM_FEATURES[5:]]  # format 1 had the always-zero "causal" column
+    (path / "policy.json").write_text(json.dumps({**meta, "format": 1, "features": old}))
+    with pytest.raises(InputError, match=r"causal.*no longer exist.*retrain with `whyrec train rl --force`"):
+        RLPolicyScorer.load(path)
+    assert "item_features" in meta["config"] and tuple(meta["config"]["item_features"]) == ITEM_FEATURES
+
+
 def test_evidence_explains_the_q_value(trained):
     ctx = ScoringContext(liked_ids=("ac1",), features={"retrieval": {"ac4": 0.5, "co4": 0.2}})
     ev = trained.evidence(ctx, "ac4")
@@ -152,12 +165,15 @@ def test_features_read_caller_channels_and_default_to_zero(world):
     fb = FeatureBuilder(space)
     col = {n: j for j, n in enumerate(ITEM_FEATURES)}
     plain = fb.item_matrix(ScoringContext(liked_ids=("ac0",)), ["ac1", "co1"])
-    assert plain[:, col["causal"]].tolist() == [0.0, 0.0] and plain[:, col["gcn"]].tolist() == [0.0, 0.0]
+    assert plain[:, col["gcn"]].tolist() == [0.0, 0.0] and plain.shape == (2, len(ITEM_FEATURES))
     fed = fb.item_matrix(ScoringContext(liked_ids=("ac0",), query="something horror",
                                         features={"lightgcn": {"ac1": 3.0, "co1": 1.0, "dr1": 2.0},
                                                   "causal": {"ac1": 0.4, "co1": -7.0}}), ["ac1", "co1"])
     np.testing.assert_allclose(fed[:, col["gcn"]], [1.0, 0.0])  # min-max over the caller's whole channel map
-    np.testing.assert_allclose(fed[:, col["causal"]], [0.4, -1.0])  # clipped to [-1, 1]
+    assert "causal" not in ITEM_FEATURES  # removed after its ablation; a caller's "causal" channel is ignored
+    without = fb.item_matrix(ScoringContext(liked_ids=("ac0",), query="something horror",
+                                            features={"lightgcn": {"ac1": 3.0, "co1": 1.0, "dr1": 2.0}}), ["ac1", "co1"])
+    np.testing.assert_array_equal(fed, without)
     # Jaccard of {action, tag1} and {comedy, tag1} with the liked ac0's {action, tag0}
     np.testing.assert_allclose(fed[:, col["sim_liked"]], [1 / 3, 0.0], rtol=1e-6)
     assert fb.constraints(ScoringContext(query="something horror")) == ["horror"]

@@ -69,6 +69,9 @@ class ToolServices:
     recommender: Any | None = None
     #: tools.people_index.PeopleIndex for actor/director names in messages
     people: Any | None = None
+    #: ``(item) -> SegmentEffect | None``: the suggested -> liked effect in the item's own segment
+    #: (tools/segment_effects.py); a card carries a causal claim only when its interval excludes zero
+    segment_effect: Any | None = None
 
 
 @dataclass

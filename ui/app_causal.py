@@ -1,13 +1,22 @@
-"""The Causal tab: the discovered graph of the current dataset, the effect table, and a rerun button.
+"""The Causal tab: the discovered graph of the current dataset, the effect table, the
+per-segment effect table, and a rerun button.
 
 Why through an injected ``CausalProvider``: discovery lives in ``causal/`` and the study
 that feeds it real data lives in ``tools/``; the tab only draws what the provider
 returns. Nothing runs until someone opens the tab (discovery can take seconds).
+
+The per-segment table (effect of being suggested on being liked, per genre and popularity
+bucket) is what decides which recommendation cards may carry a causal claim, so the tab
+shows it beside the population effect. It is read, never computed, here: from a
+``segments`` callable when given, else the provider's ``segments()`` when it has one, else
+``segment_effects.json`` in the provider's study cache folder (``whyrec causal segments``).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from tools.errors import WhyRecError
@@ -20,6 +29,8 @@ NOT_AVAILABLE = "Causal study not available: run"
 NOT_AVAILABLE_CMD = "whyrec causal discover"
 DEFAULT_METHODS = ("pc", "ges")
 EFFECT_HEADERS = ["treatment", "outcome", "estimate", "interval", "adjustment set", "method"]
+SEGMENT_HEADERS = ["segment", "films", "estimate", "interval", "n", "adjustment set", "claim on cards"]
+SEGMENTS_CMD = "whyrec causal segments"
 
 
 def _fmt(x: Any, digits: int = 3) -> str:
@@ -48,9 +59,21 @@ def effect_rows(effects: list[dict[str, Any]]) -> list[list[str]]:
     return rows
 
 
+def segment_rows(effects: list[dict[str, Any]]) -> list[list[str]]:
+    """Segment-effect dicts (``tools.segment_effects.SegmentEffect.to_dict``) -> table rows, claimable first."""
+    ordered = sorted(effects, key=lambda e: (not e.get("excludes_zero"), str(e.get("segment", ""))))
+    return [[str(e.get("segment", "")), str(e.get("label", "")), _fmt(e.get("estimate"), 4),
+             f"[{_fmt(e.get('low'), 4)}, {_fmt(e.get('high'), 4)}]", str(e.get("n", "")),
+             ", ".join(map(str, e.get("adjustment") or ())) or "∅ (none needed)",
+             "yes (interval excludes 0)" if e.get("excludes_zero") else "no (interval covers 0)"]
+            for e in ordered]
+
+
 class CausalHandlers:
-    def __init__(self, provider: CausalProvider | None) -> None:
+    def __init__(self, provider: CausalProvider | None,
+                 segments: Callable[[], dict[str, Any] | None] | None = None) -> None:
         self.provider = provider
+        self._segments = segments
 
     @property
     def methods(self) -> list[str]:
@@ -93,6 +116,40 @@ class CausalHandlers:
             return [], f"⚠️ Effect estimation failed ({type(exc).__name__}); see the server log."
         return rows, f"{len(rows)} effect estimate(s)."
 
+    def _segment_data(self) -> dict[str, Any] | None:
+        if self._segments is not None:
+            return self._segments()
+        if callable(getattr(self.provider, "segments", None)):
+            return self.provider.segments()  # type: ignore[union-attr]
+        cache_dir = getattr(getattr(self.provider, "study", None), "cache_dir", None)
+        if cache_dir is None:
+            return None
+        from tools.segment_effects import FILE_NAME, SegmentEffects
+
+        path = Path(cache_dir) / FILE_NAME
+        return SegmentEffects.load(path).to_dict() if path.is_file() else None
+
+    def segments(self) -> tuple[list[list[str]], str]:
+        """(rows, status) of the per-segment effect table; says which command computes it when absent."""
+        if self.provider is None and self._segments is None:
+            return [], f"{NOT_AVAILABLE} `{NOT_AVAILABLE_CMD}`."
+        try:
+            data = self._segment_data()
+        except (WhyRecError, ValueError) as exc:
+            return [], f"⚠️ {exc}"
+        except Exception as exc:
+            log.exception("reading segment effects failed")
+            return [], f"⚠️ Reading the segment effects failed ({type(exc).__name__}); see the server log."
+        if not data or not data.get("effects"):
+            return [], f"Per-segment effects not computed yet: run `{SEGMENTS_CMD}`."
+        effects = data["effects"]
+        n_ex = sum(1 for e in effects if e.get("excludes_zero"))
+        level = float(data.get("level", 0.95))
+        return segment_rows(effects), (
+            f"{n_ex} of {len(effects)} segments have a {level:.0%} interval that excludes zero (about "
+            f"{len(effects) * (1 - level):.1f} would by chance alone); a recommendation card may name only "
+            f"those segments' effects. Intervals: {data.get('n_boot', '?')} bootstrap resamples of whole dialogues.")
+
 
 def build_causal_tab(gr: Any, handlers: CausalHandlers) -> tuple[Any, list[Any], list[Any]] | None:
     """Lay out the Causal tab. Returns (fn, inputs, outputs) for the tab's select event -- the first
@@ -116,15 +173,22 @@ def build_causal_tab(gr: Any, handlers: CausalHandlers) -> tuple[Any, list[Any],
     effects_table = gr.Dataframe(headers=EFFECT_HEADERS, value=[], label="Effect estimates", interactive=False,
                                  wrap=True)
     effects_status = gr.Markdown("")
+    gr.Markdown("#### Does being suggested make a seeker like a film? By genre and popularity\nEach row is the "
+                "adjusted effect (risk difference) within one segment; a card names a segment's effect only when "
+                "its interval excludes zero.")
+    segments_table = gr.Dataframe(headers=SEGMENT_HEADERS, value=[], label="Effect of being suggested on being "
+                                  "liked, per segment", interactive=False, wrap=True)
+    segments_status = gr.Markdown("")
     rerun.click(handlers.discover, inputs=[method, alpha], outputs=[image, mermaid, status],
                 api_visibility="private", concurrency_limit=1).then(
         handlers.effects, outputs=[effects_table, effects_status], api_visibility="private", concurrency_limit=1)
 
     def on_open(current: Any) -> tuple:
         if current:  # already drawn in this browser session: keep it
-            return tuple(gr.skip() for _ in range(5))
+            return tuple(gr.skip() for _ in range(7))
         png, mer, st = handlers.discover(*handlers.defaults)
         rows, est = handlers.effects()
-        return png, mer, st, rows, est
+        seg_rows, seg_st = handlers.segments()
+        return png, mer, st, rows, est, seg_rows, seg_st
 
-    return on_open, [image], [image, mermaid, status, effects_table, effects_status]
+    return on_open, [image], [image, mermaid, status, effects_table, effects_status, segments_table, segments_status]

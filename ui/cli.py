@@ -47,6 +47,7 @@ _SUBAPPS = [
     ("ui.cli_retrieval", "index_app", "index"),
     ("ui.cli_train", "train_app", "train"),
     ("ui.cli_causal", "causal_app", "causal"),
+    ("ui.cli_causal_segments", "causal_app", "causal"),
     ("ui.cli_eval", "eval_app", "eval"),
 ]
 #: (module, attribute, name) of top-level commands

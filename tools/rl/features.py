@@ -1,13 +1,20 @@
 """Candidate and dialogue features: the policy's view of the state.
 
 Why these features: the policy re-ranks a pool that retrieval and the GCN already
-produced, so it needs (a) what the upstream scorers think (GCN, retrieval, popularity,
-a causal-adjusted score when the caller has one), (b) how each candidate relates to the
-conversation (content similarity to liked and disliked items, match with the tags the
-seeker asked for, novelty against what was already shown). Upstream scores arrive in
-``ScoringContext.features`` (``{"gcn": {id: s}, "retrieval": {...}, "causal": {...}}``) and
-are min-max scaled within the pool, so the policy learns from *relative* standing and
-transfers across scorers with different scales. Missing sources give 0.
+produced, so it needs (a) what the upstream scorers think (GCN, retrieval, popularity),
+(b) how each candidate relates to the conversation (content similarity to liked and
+disliked items, match with the tags the seeker asked for, novelty against what was
+already shown). Upstream scores arrive in ``ScoringContext.features``
+(``{"gcn": {id: s}, "retrieval": {...}}``) and are min-max scaled within the pool, so the
+policy learns from *relative* standing and transfers across scorers with different
+scales. Missing sources give 0.
+
+No causal feature: the policy once had a ``causal`` column that nothing fed (always 0).
+Fed with the item's per-segment effect of being suggested on being liked
+(``tools.segment_effects``) it did not help in the ablation (``evals/bench_rl.py``, section
+"Ablation" of ``evals/results/rl.md``: learned weight near 0, paired success difference
+within noise), so it was removed rather than kept as a column that only looks causal; the
+benchmark still re-measures the segment effect as an extra column on every run.
 
 Content similarity uses the item's genre+tag set (Jaccard). Without a catalog the
 ``ItemSpace`` falls back to the set of users who liked the item (collaborative
@@ -27,18 +34,17 @@ from tools.catalog import Catalog, Interaction
 from tools.scorers.base import ScoringContext
 
 ITEM_FEATURES: tuple[str, ...] = (
-    "bias", "gcn", "retrieval", "popularity", "novelty", "causal", "sim_liked", "sim_disliked", "constraint_match",
+    "bias", "gcn", "retrieval", "popularity", "novelty", "sim_liked", "sim_disliked", "constraint_match",
 )
 DIALOGUE_FEATURES: tuple[str, ...] = (
     "bias", "turn_frac", "n_liked", "n_disliked", "n_constraints", "n_asks",
     "pool_top_sim_liked", "pool_top_constraint", "pool_top_retrieval",
 )
 #: the upstream score channels read from ``ScoringContext.features``
-EXTERNAL_CHANNELS: tuple[str, ...] = ("gcn", "retrieval", "popularity", "causal")
+EXTERNAL_CHANNELS: tuple[str, ...] = ("gcn", "retrieval", "popularity")
 #: other names a caller may use for a channel (e.g. the scorer's own name, "lightgcn")
 CHANNEL_ALIASES: dict[str, tuple[str, ...]] = {
     "gcn": ("gcn", "lightgcn"), "retrieval": ("retrieval",), "popularity": ("popularity",),
-    "causal": ("causal", "causal_adjusted"),
 }
 
 
@@ -185,8 +191,6 @@ class FeatureBuilder:
                 x[:, col[ch]] = _scaled_lookup(chan, candidate_ids)
             elif ch == "popularity":
                 x[:, col[ch]] = [self.space.popularity.get(c, 0.0) for c in candidate_ids]
-        if causal := channel(feats, "causal"):
-            x[:, col["causal"]] = np.clip([float(causal.get(c, 0.0)) for c in candidate_ids], -1.0, 1.0)
         tok = self.space.tokens
         liked = [tok.get(i, frozenset()) for i in context.liked_ids]
         disliked = [tok.get(i, frozenset()) for i in context.disliked_ids]

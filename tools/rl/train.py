@@ -12,6 +12,7 @@ V(s') = max(Q_ask(s'), mean of the top-k Q(s', i)), from the target network.
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -109,8 +110,8 @@ class QLearner:
 
     def __init__(self, net: QNet, cfg: TrainConfig, k: int) -> None:
         self.net, self.cfg, self.k = net, cfg, k
-        self.target = QNet(hidden=net.hidden)
-        self.target.load_state_dict(net.state_dict())
+        self.target = copy.deepcopy(net)  # same shape as the online net, whatever its input width
+        self.target.requires_grad_(False)
         self.opt = torch.optim.Adam(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
         self.replay = Replay(cfg.replay_size, cfg.seed)
         self.last_loss = float("nan")

@@ -37,7 +37,9 @@ from tools.rl.types import ONLINE_REWARD, Action, FeedbackEvent, RewardConfig, U
 from tools.scorers.base import Scorer, ScorerEvidence, ScoringContext
 from tools.simulator import SeekerEpisode, SimulatedSeeker, SimulatorConfig, episodes_from_interactions
 
-FORMAT_VERSION = 1
+#: 2: the always-zero ``causal`` item feature was removed (see ``tools.rl.features``); a policy saved
+#: with format 1 has one more input weight than the network now takes, so it must be retrained
+FORMAT_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,9 @@ class RLPolicyConfig:
     online_reward: RewardConfig = ONLINE_REWARD
     train: TrainConfig = field(default_factory=TrainConfig)
     sim: SimulatorConfig = field(default_factory=SimulatorConfig)
+    #: the item-feature layout the network reads; part of the config so that anything keyed on it
+    #: (``whyrec train rl``'s cache) sees a new layout as a new policy and retrains
+    item_features: tuple[str, ...] = ITEM_FEATURES
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -64,7 +69,8 @@ class RLPolicyConfig:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> RLPolicyConfig:
         d = dict(d)
-        return cls(**{**d, "reward": RewardConfig(**d.get("reward", {})),
+        return cls(**{**d, "item_features": tuple(d.get("item_features", ITEM_FEATURES)),
+                      "reward": RewardConfig(**d.get("reward", {})),
                       "online_reward": RewardConfig(**d.get("online_reward", asdict(ONLINE_REWARD))), "train": TrainConfig(**d.get("train", {})),
                       "sim": SimulatorConfig(**d.get("sim", {}))})
 
@@ -323,7 +329,16 @@ class RLPolicyScorer(Scorer):
             raise ModelNotReadyError(f"no RL policy at {path}; train one with `whyrec train rl`")
         meta = json.loads((path / "policy.json").read_text(encoding="utf-8"))
         if meta.get("format") != FORMAT_VERSION or meta.get("features") != list(ITEM_FEATURES):
-            raise InputError(f"RL policy at {path} was saved by another version; retrain with `whyrec train rl --force`")
+            saved = meta.get("features")
+            diff = ""
+            if isinstance(saved, list):
+                gone = [f for f in saved if f not in ITEM_FEATURES]
+                new = [f for f in ITEM_FEATURES if f not in saved]
+                diff = "".join([f"; it reads feature(s) {', '.join(gone)} that no longer exist" if gone else "",
+                                f"; it lacks feature(s) {', '.join(new)}" if new else ""])
+            raise InputError(f"RL policy at {path} was saved by another version (format {meta.get('format')}, "
+                             f"this version reads format {FORMAT_VERSION}{diff}); retrain with "
+                             "`whyrec train rl --force`")
         config = RLPolicyConfig.from_dict(meta["config"])
         with gzip.open(path / "items.json.gz", "rt", encoding="utf-8") as fh:
             raw = json.load(fh)
