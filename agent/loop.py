@@ -14,15 +14,16 @@ import queue
 import re
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from typing import Any
 
 from agent import replies
+from agent.admission import GatedStrategy, LLMAdmissionMixin, LLMGate, TurnAdmission
 from agent.explaining import plain_tags
 from agent.prompts import PROMPT_VERSION, planning_messages
 from agent.recommender_assets import DialogueReader
+from agent.session_guard import SessionGuard
 from agent.settings import Settings
 from agent.state import DialogueState
 from agent.store import Store
@@ -42,7 +43,7 @@ Explainer = Callable[[list[Any], bool], list[dict[str, Any]]]
 EvidenceBuilder = Callable[..., Any]
 
 
-class WhyRecAgent:
+class WhyRecAgent(LLMAdmissionMixin):
     """Implements ``agent.types.ChatAgent``. All dependencies are injected."""
 
     def __init__(
@@ -67,22 +68,27 @@ class WhyRecAgent:
         self.explainer = explainer
         self.evidence_builder = evidence_builder
         self.tool_mode = tool_mode
-        self.strategy = (make_strategy(tool_mode, chat_model, settings.max_tool_calls_per_turn,
-                                       settings.llm_plan_retries) if chat_model else None)
+        # admission control and the shared breaker (agent/admission.py); limits and locks (agent/session_guard.py)
+        self.gate = LLMGate(store, max_inflight=settings.llm_max_inflight,
+                            probe_interval_s=settings.llm_probe_interval_s)
+        self.admission = TurnAdmission(self.gate, self._plan_budget)
+        self.guard = SessionGuard(store, settings)
+        self.strategy = (GatedStrategy(make_strategy(tool_mode, chat_model, settings.max_tool_calls_per_turn,
+                                                     settings.llm_plan_retries), self.gate,
+                                       self.admission.slot_for_call) if chat_model else None)
         self.versions = {**(versions or {}), "prompt": PROMPT_VERSION,
                          "strategy": self.strategy.name if self.strategy else "deterministic"}
         self.online_learner = online_learner
         self.plan_timeout_s = plan_timeout_s
         self.degrade_cooldown_s = degrade_cooldown_s
-        self._llm_down_until = 0.0
-        self._rate: dict[str, deque[float]] = {}
-        self._rate_lock = threading.Lock()
-        self._session_locks: dict[str, threading.Lock] = {}
         self.reader = (DialogueReader(services.resolver, services.people, services.catalog)
                        if services.recommender is not None else None)
 
     # -- ChatAgent ------------------------------------------------------------------------------
-    def new_session(self, user_id: str | None = None) -> str:
+    def new_session(self, user_id: str | None = None, *, client: str | None = None) -> str:
+        """A new session; ``client`` (the peer address, from the API) is throttled per minute."""
+        if client is not None:
+            self.guard.check_new_session(client)
         return self.store.create_session(user_id=user_id)
 
     def history(self, session_id: str) -> list[dict[str, Any]]:
@@ -94,6 +100,7 @@ class WhyRecAgent:
         for ev in self.stream_turn(session_id, text):
             if ev.kind == "final":
                 final = ev.data
+                break  # LLM explanations that stream in later are stored; this call answers now
         if final is None:  # pragma: no cover - stream_turn always ends with final
             raise WhyRecError("the turn ended without a result")
         return _result_from_dict(final)
@@ -106,12 +113,18 @@ class WhyRecAgent:
             q.put(TurnEvent(kind, data))  # type: ignore[arg-type]
 
         def work() -> None:
+            follow_up = None
             try:
-                self._run_turn(session_id, text, emit)
+                follow_up = self._run_turn(session_id, text, emit)
             except Exception as exc:  # noqa: BLE001 - last line of defence: the user gets a friendly reply
                 log.exception("turn failed")
                 msg = str(exc) if isinstance(exc, WhyRecError) else "Sorry, something went wrong on my side."
                 emit("final", _error_result(session_id, msg))
+            try:
+                if callable(follow_up):  # LLM explanations, after the answer and outside the session lock
+                    self._follow_up(follow_up)
+            except Exception:  # noqa: BLE001 - the answer stands with its checked templates
+                log.exception("explanation follow-up failed")
             finally:
                 q.put(None)
 
@@ -120,16 +133,23 @@ class WhyRecAgent:
             yield ev
 
     def record_feedback(self, session_id: str, rec_id: str, kind: str) -> None:
+        """Store and apply one feedback: rate-limited, counted once per card and kind, RL-bounded.
+
+        Only a card's first feedback reaches the online RL update, within the session's budget
+        (agent/session_guard.py): replayed or toggled clicks cannot steer the shared policy.
+        """
         if kind not in FEEDBACK_KINDS:
             raise InputError(f"feedback must be one of {', '.join(FEEDBACK_KINDS)}")
-        self.store.add_feedback(rec_id, kind, session_id=session_id)
+        self.guard.check_feedback(session_id)
+        self.store.add_feedback(rec_id, kind, session_id=session_id, unique=True)
         rec = self.store.recommendation(rec_id)
-        with self._lock_for(session_id):
+        with self.guard.session_lock(session_id):
             state = DialogueState.from_dict(self.store.load_state(session_id))
             {"like": state.like, "accept": state.like, "watched": state.mark_seen,
              "dislike": state.reject}[kind](rec["item_id"])
             self.store.save_state(session_id, state.to_dict())
-        if self.online_learner is not None:
+        first_on_card = len(rec.get("feedback") or ()) <= 1
+        if self.online_learner is not None and first_on_card and self.guard.allow_rl_update(session_id):
             try:
                 self.online_learner([{"item_id": rec["item_id"], "kind": kind,
                                       "features": rec["scores"].get("features", {}), "rec_id": rec_id}])
@@ -204,22 +224,21 @@ class WhyRecAgent:
             return None
         return time.perf_counter() - t0
 
-    def _lock_for(self, session_id: str) -> threading.Lock:
-        with self._rate_lock:
-            return self._session_locks.setdefault(session_id, threading.Lock())
-
-    def _check_rate(self, session_id: str) -> None:
-        now = time.monotonic()
-        with self._rate_lock:
-            window = self._rate.setdefault(session_id, deque())
-            while window and now - window[0] > 60:
-                window.popleft()
-            if len(window) >= self.settings.rate_limit_per_minute:
-                raise RateLimitedError("You're sending messages very quickly — please wait a few seconds and try again.")
-            window.append(now)
-
-    def _run_turn(self, session_id: str, text: str, emit: Callable[[str, dict[str, Any]], None]) -> None:
+    def _run_turn(self, session_id: str, text: str,
+                  emit: Callable[[str, dict[str, Any]], None]) -> Callable[[], Any] | None:
+        """One turn under admission control; its final event says how the LLM was used (``llm``)."""
         t0 = time.perf_counter()
+        with self.admission.turn(t0, emit) as ctx:
+
+            def emit_with_llm(kind: str, data: dict[str, Any]) -> None:
+                if kind == "final":
+                    data = {**data, "llm": self._llm_outcome(ctx.outcome, data)}
+                emit(kind, data)
+
+            return self._turn_body(session_id, text, emit_with_llm, t0)
+
+    def _turn_body(self, session_id: str, text: str, emit: Callable[[str, dict[str, Any]], None],
+                   t0: float) -> Callable[[], Any] | None:
         stage: dict[str, float] = {}
         self.store.session(session_id)  # unknown session -> NotFoundError (friendly line)
         text = _CONTROL.sub(" ", text or "").strip()
@@ -229,11 +248,11 @@ class WhyRecAgent:
             return self._finish_simple(session_id, None, replies.too_long(self.settings.max_message_chars), emit, t0,
                                        store_user=False)
         try:
-            self._check_rate(session_id)
+            self.guard.check_turn(session_id)
         except RateLimitedError as exc:
             return self._finish_simple(session_id, None, str(exc), emit, t0, store_user=False, intent="rate_limited")
 
-        with self._lock_for(session_id):
+        with self.guard.session_lock(session_id):
             state = DialogueState.from_dict(self.store.load_state(session_id))
             turn_index = state.turn_count
             history = [(m["role"], m["content"]) for m in self.store.messages(session_id, limit=6)]

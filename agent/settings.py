@@ -82,13 +82,34 @@ class Settings(BaseSettings):
     max_tool_calls_per_turn: int = Field(6, ge=1, le=50)
     recs_per_turn: int = Field(5, ge=1, le=20)
     max_message_chars: int = Field(4000, ge=1, le=200_000)
-    rate_limit_per_minute: int = Field(30, ge=1, le=100_000)
+    rate_limit_per_minute: int = Field(30, ge=1, le=100_000, description="Turns per session per minute.")
+    # abuse limits and cross-process locks (agent/session_guard.py; their state lives in the store)
+    feedback_per_minute: int = Field(20, ge=1, le=100_000, description="Feedback clicks per session per minute.")
+    sessions_per_client_per_minute: int = Field(
+        30, ge=1, le=1_000_000, description="New sessions per client address per minute (POST /sessions).")
+    rl_updates_per_session: int = Field(
+        10, ge=0, le=100_000, description="Online RL updates one session may cause per day (a card's first "
+        "feedback only): bounds how far one session can move the shared policy.")
+    session_lock_ttl_s: float = Field(60.0, gt=0, le=3600, description="A session lease outlives a crashed turn "
+                                      "by at most this long.")
+    session_lock_wait_s: float = Field(30.0, gt=0, le=3600, description="Longest wait for a session's lease.")
+    # LLM admission control (agent/admission.py)
+    llm_max_inflight: int = Field(
+        2, ge=1, le=1024, description="LLM calls in flight per app process; beyond it turns are served at once "
+        "by the deterministic path (limited mode) instead of queueing.")
+    llm_probe_interval_s: float = Field(
+        5.0, gt=0, le=3600, description="When the measured latency refuses every turn, one call per interval is "
+        "let through to measure again.")
     scorer: Literal["popularity", "lightgcn", "rl"] = "rl"
     explain_max_tokens: int = Field(256, ge=32, le=4096, description="Token budget of one LLM explanation.")
     explain_deadline_s: float | None = Field(
         2.0, gt=0, description="LLM explanations not checked by then are replaced by templates; None = wait."
     )
     explain_concurrency: int = Field(5, ge=1, le=64, description="Explanations generated at once.")
+    explain_follow_up_s: float = Field(
+        8.0, ge=0, le=120, description="After the turn has answered with checked templates, LLM explanations "
+        "stream in for at most this long, each replacing its card's template once it passes the check; 0 = "
+        "templates only.")
     turn_budget_s: float | None = Field(
         1.4, gt=0, description="Whole-turn time budget (the product's target is p95 <= 1.5 s with the LLM on): "
         "explanations get what is left of it after the cards are shown (at most explain_deadline_s); a late "

@@ -7,108 +7,44 @@ state is the one mutable column (``sessions.state``), and every turn's messages 
 tool calls are kept, so the state can always be explained from the log.
 
 Concurrency: SQLite connections get WAL, ``busy_timeout`` and ``synchronous=FULL``
-(an acknowledged write survives ``kill -9``); writes are short transactions.
+(an acknowledged write survives ``kill -9`` and power loss); writes are short functions of a
+connection that one writer thread commits in groups (agent/store_writer.py: one fsync for all
+the writes that queued up meanwhile). PostgreSQL writes run in the caller's thread, in parallel.
+State that several app processes share (rate limits, session leases, the LLM breaker) is
+``store.shared`` (agent/store_shared.py); the tables are in agent/store_schema.py.
 """
 
 from __future__ import annotations
 
 import json
 import secrets
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
+from agent.store_schema import (  # noqa: F401 - metadata and the tables are part of this module's API
+    SCHEMA_VERSION,
+    explanations,
+    feedback,
+    messages,
+    meta_table,
+    metadata,
+    recommendations,
+    sessions,
+    tool_calls,
+)
+from agent.store_shared import DuplicateFeedbackError, SharedState, lock_key
+from agent.store_writer import GroupCommitWriter, sqlite_pragmas
 from agent.types import FEEDBACK_KINDS
 from tools.errors import AccessDeniedError, InputError, NotFoundError, StoreError
 
-SCHEMA_VERSION = 1
-metadata = sa.MetaData()
-
-sessions = sa.Table(
-    "sessions",
-    metadata,
-    sa.Column("session_id", sa.String(64), primary_key=True),
-    sa.Column("user_id", sa.String(128), index=True),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("turn_count", sa.Integer, nullable=False, default=0),
-    sa.Column("state", sa.Text, nullable=False, default="{}"),
-)
-messages = sa.Table(
-    "messages",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("session_id", sa.String(64), sa.ForeignKey("sessions.session_id"), index=True, nullable=False),
-    sa.Column("turn_index", sa.Integer, nullable=False),
-    sa.Column("role", sa.String(16), nullable=False),
-    sa.Column("content", sa.Text, nullable=False),
-    sa.Column("meta", sa.Text, nullable=False, default="{}"),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-)
-tool_calls = sa.Table(
-    "tool_calls",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("session_id", sa.String(64), sa.ForeignKey("sessions.session_id"), index=True, nullable=False),
-    sa.Column("turn_index", sa.Integer, nullable=False),
-    sa.Column("tool", sa.String(64), nullable=False),
-    sa.Column("arguments", sa.Text, nullable=False),
-    sa.Column("duration_ms", sa.Float, nullable=False),
-    sa.Column("ok", sa.Boolean, nullable=False),
-    sa.Column("result_summary", sa.Text, nullable=False),
-    sa.Column("error", sa.Text),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-)
-recommendations = sa.Table(
-    "recommendations",
-    metadata,
-    sa.Column("rec_id", sa.String(64), primary_key=True),
-    sa.Column("session_id", sa.String(64), sa.ForeignKey("sessions.session_id"), index=True, nullable=False),
-    sa.Column("user_id", sa.String(128), index=True),
-    sa.Column("turn_index", sa.Integer, nullable=False),
-    sa.Column("item_id", sa.String(128), index=True, nullable=False),
-    sa.Column("title", sa.Text, nullable=False, default=""),
-    sa.Column("rank", sa.Integer, nullable=False),
-    sa.Column("scores", sa.Text, nullable=False),
-    sa.Column("evidence", sa.Text, nullable=False),
-    sa.Column("versions", sa.Text, nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, index=True),
-)
-explanations = sa.Table(
-    "explanations",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("rec_id", sa.String(64), sa.ForeignKey("recommendations.rec_id"), index=True, nullable=False),
-    sa.Column("text", sa.Text, nullable=False),
-    sa.Column("path", sa.String(32), nullable=False),
-    sa.Column("check_result", sa.Text, nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-)
-feedback = sa.Table(
-    "feedback",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("rec_id", sa.String(64), sa.ForeignKey("recommendations.rec_id"), index=True, nullable=False),
-    sa.Column("session_id", sa.String(64), sa.ForeignKey("sessions.session_id"), index=True, nullable=False),
-    sa.Column("item_id", sa.String(128), nullable=False),
-    sa.Column("kind", sa.String(16), nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-)
-meta_table = sa.Table(
-    "whyrec_meta",
-    metadata,
-    sa.Column("key", sa.String(64), primary_key=True),
-    sa.Column("value", sa.Text, nullable=False),
-)
+T = TypeVar("T")
 
 ROLES = ("user", "assistant", "system", "tool")
 
@@ -134,7 +70,7 @@ def _iso(value: Any) -> Any:
 
 
 class Store:
-    """All persistence. Thread-safe (one engine, short transactions)."""
+    """All persistence. Thread-safe (one engine, short transactions, grouped commits on SQLite)."""
 
     def __init__(self, url: str, *, create: bool = True, echo: bool = False) -> None:
         self.url = url
@@ -161,8 +97,9 @@ class Store:
         except (SQLAlchemyError, ModuleNotFoundError) as exc:
             raise StoreError(f"cannot open store {url!r}: {exc}; check WHYREC_STORE_URL") from exc
         if self.is_sqlite:
-            event.listen(self.engine, "connect", _sqlite_pragmas)
-        self._lock = threading.Lock()  # serialises SQLite writers inside one process
+            event.listen(self.engine, "connect", sqlite_pragmas)
+        self._writer = GroupCommitWriter(self.engine) if self.is_sqlite else None
+        self.shared = SharedState(self)
         if create:
             self._create()
 
@@ -170,27 +107,32 @@ class Store:
     def _create(self) -> None:
         try:
             metadata.create_all(self.engine)
-            with self._tx() as conn:
-                row = conn.execute(sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")).first()
-                if row is None:
-                    conn.execute(meta_table.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
-                elif int(row[0]) > SCHEMA_VERSION:
-                    raise StoreError(
-                        f"the store at {self.url} has schema version {row[0]}, newer than this WhyRec "
-                        f"({SCHEMA_VERSION}); upgrade WhyRec"
-                    )
         except OperationalError as exc:
             raise StoreError(_explain_operational(self.url, exc)) from exc
 
+        def op(conn: Connection) -> None:
+            lock_key(conn, "schema")
+            row = conn.execute(sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")).first()
+            if row is None:
+                conn.execute(meta_table.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
+            elif int(row[0]) > SCHEMA_VERSION:
+                raise StoreError(f"the store at {self.url} has schema version {row[0]}, newer than this WhyRec "
+                                 f"({SCHEMA_VERSION}); upgrade WhyRec")
+
+        self._write(op)
+
     def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
         self.engine.dispose()
 
-    @contextmanager
-    def _tx(self) -> Iterator[Connection]:
-        lock = self._lock if self.is_sqlite else _NullLock()
+    def _write(self, op: Callable[[Connection], T]) -> T:
+        """Run ``op(conn)`` in a write transaction; return its result once committed."""
         try:
-            with lock, self.engine.begin() as conn:
-                yield conn
+            if self._writer is not None:
+                return self._writer.run(op)
+            with self.engine.begin() as conn:
+                return op(conn)
         except IntegrityError as exc:
             raise StoreError(f"store integrity error: {exc.orig}") from exc
         except OperationalError as exc:
@@ -208,12 +150,8 @@ class Store:
         """A new session with an unguessable id (128 bits from ``secrets``)."""
         session_id = secrets.token_urlsafe(16)
         now = _now()
-        with self._tx() as conn:
-            conn.execute(
-                sessions.insert().values(
-                    session_id=session_id, user_id=user_id, created_at=now, updated_at=now, turn_count=0, state="{}"
-                )
-            )
+        self._write(lambda conn: conn.execute(sessions.insert().values(
+            session_id=session_id, user_id=user_id, created_at=now, updated_at=now, turn_count=0, state="{}")))
         return session_id
 
     def session(self, session_id: str) -> dict[str, Any]:
@@ -233,10 +171,13 @@ class Store:
         values: dict[str, Any] = {"state": _dumps(state), "updated_at": _now()}
         if turn_count is not None:
             values["turn_count"] = turn_count
-        with self._tx() as conn:
+
+        def op(conn: Connection) -> None:
             res = conn.execute(sessions.update().where(sessions.c.session_id == session_id).values(**values))
             if res.rowcount == 0:
                 raise NotFoundError(f"unknown session {session_id!r}; start a new session")
+
+        self._write(op)
 
     # -- messages and tool calls ------------------------------------------------
     def add_message(
@@ -244,18 +185,9 @@ class Store:
     ) -> int:
         if role not in ROLES:
             raise InputError(f"message role must be one of {ROLES}, got {role!r}")
-        with self._tx() as conn:
-            res = conn.execute(
-                messages.insert().values(
-                    session_id=session_id,
-                    turn_index=turn_index,
-                    role=role,
-                    content=content,
-                    meta=_dumps(metadata or {}),
-                    created_at=_now(),
-                )
-            )
-            return int(res.inserted_primary_key[0])
+        row = {"session_id": session_id, "turn_index": turn_index, "role": role, "content": content,
+               "meta": _dumps(metadata or {}), "created_at": _now()}
+        return self._write(lambda conn: int(conn.execute(messages.insert().values(**row)).inserted_primary_key[0]))
 
     def messages(self, session_id: str, limit: int | None = None, upto_turn: int | None = None) -> list[dict[str, Any]]:
         stmt = sa.select(messages).where(messages.c.session_id == session_id)
@@ -281,21 +213,10 @@ class Store:
         result_summary: str,
         error: str | None = None,
     ) -> int:
-        with self._tx() as conn:
-            res = conn.execute(
-                tool_calls.insert().values(
-                    session_id=session_id,
-                    turn_index=turn_index,
-                    tool=tool,
-                    arguments=_dumps(arguments),
-                    duration_ms=float(duration_ms),
-                    ok=bool(ok),
-                    result_summary=result_summary[:4000],
-                    error=error,
-                    created_at=_now(),
-                )
-            )
-            return int(res.inserted_primary_key[0])
+        row = {"session_id": session_id, "turn_index": turn_index, "tool": tool, "arguments": _dumps(arguments),
+               "duration_ms": float(duration_ms), "ok": bool(ok), "result_summary": result_summary[:4000],
+               "error": error, "created_at": _now()}
+        return self._write(lambda conn: int(conn.execute(tool_calls.insert().values(**row)).inserted_primary_key[0]))
 
     def tool_calls(self, session_id: str, turn_index: int | None = None) -> list[dict[str, Any]]:
         stmt = sa.select(tool_calls).where(tool_calls.c.session_id == session_id)
@@ -323,39 +244,31 @@ class Store:
         user_id: str | None = None,
     ) -> str:
         rec_id = rec_id or "rec_" + secrets.token_hex(8)
-        with self._tx() as conn:
-            if user_id is None:
-                row = conn.execute(sa.select(sessions.c.user_id).where(sessions.c.session_id == session_id)).first()
-                if row is None:
+        row = {"rec_id": rec_id, "session_id": session_id, "turn_index": turn_index, "item_id": str(item_id),
+               "title": title, "rank": rank, "scores": _dumps(scores), "evidence": _dumps(evidence),
+               "versions": _dumps(versions), "created_at": _now()}
+
+        def op(conn: Connection) -> None:
+            uid = user_id
+            if uid is None:
+                found = conn.execute(sa.select(sessions.c.user_id).where(sessions.c.session_id == session_id)).first()
+                if found is None:
                     raise NotFoundError(f"unknown session {session_id!r}; start a new session")
-                user_id = row[0]
-            conn.execute(
-                recommendations.insert().values(
-                    rec_id=rec_id,
-                    session_id=session_id,
-                    user_id=user_id,
-                    turn_index=turn_index,
-                    item_id=str(item_id),
-                    title=title,
-                    rank=rank,
-                    scores=_dumps(scores),
-                    evidence=_dumps(evidence),
-                    versions=_dumps(versions),
-                    created_at=_now(),
-                )
-            )
+                uid = found[0]
+            conn.execute(recommendations.insert().values(**row, user_id=uid))
+
+        self._write(op)
         return rec_id
 
     def add_explanation(self, rec_id: str, text: str, path: str, check: dict[str, Any]) -> int:
-        with self._tx() as conn:
+        row = {"rec_id": rec_id, "text": text, "path": path, "check_result": _dumps(check), "created_at": _now()}
+
+        def op(conn: Connection) -> int:
             if conn.execute(sa.select(recommendations.c.rec_id).where(recommendations.c.rec_id == rec_id)).first() is None:
                 raise NotFoundError(f"unknown rec_id {rec_id!r}")
-            res = conn.execute(
-                explanations.insert().values(
-                    rec_id=rec_id, text=text, path=path, check_result=_dumps(check), created_at=_now()
-                )
-            )
-            return int(res.inserted_primary_key[0])
+            return int(conn.execute(explanations.insert().values(**row)).inserted_primary_key[0])
+
+        return self._write(op)
 
     def _decode_rec(self, row: dict[str, Any]) -> dict[str, Any]:
         for key in ("scores", "evidence", "versions"):
@@ -403,23 +316,33 @@ class Store:
         stmt = stmt.order_by(recommendations.c.created_at.desc(), recommendations.c.rank).limit(limit)
         return [self._decode_rec(r) for r in self._read(stmt)]
 
-    def add_feedback(self, rec_id: str, kind: str, session_id: str | None = None) -> int:
+    def add_feedback(self, rec_id: str, kind: str, session_id: str | None = None, *, unique: bool = False) -> int:
+        """Append one feedback row; with ``unique`` the same kind on the same card is refused.
+
+        Why optional: the audit trail may legitimately hold repeats (imports, tests); the chat path
+        passes ``unique=True`` so a client replaying a click cannot count twice
+        (:class:`DuplicateFeedbackError`). The check and the insert are one transaction.
+        """
         if kind not in FEEDBACK_KINDS:
             raise InputError(f"feedback kind must be one of {', '.join(FEEDBACK_KINDS)}, got {kind!r}")
-        with self._tx() as conn:
-            row = conn.execute(
-                sa.select(recommendations.c.session_id, recommendations.c.item_id).where(recommendations.c.rec_id == rec_id)
-            ).first()
+        created = _now()
+
+        def op(conn: Connection) -> int:
+            lock_key(conn, "feedback:" + rec_id)
+            row = conn.execute(sa.select(recommendations.c.session_id, recommendations.c.item_id)
+                               .where(recommendations.c.rec_id == rec_id)).first()
             if row is None:
                 raise NotFoundError(f"unknown rec_id {rec_id!r}")
             if session_id is not None and row[0] != session_id:
                 raise AccessDeniedError("this recommendation belongs to another session")
-            res = conn.execute(
-                feedback.insert().values(
-                    rec_id=rec_id, session_id=row[0], item_id=row[1], kind=kind, created_at=_now()
-                )
-            )
+            if unique and conn.execute(sa.select(feedback.c.id).where(feedback.c.rec_id == rec_id,
+                                                                      feedback.c.kind == kind)).first():
+                raise DuplicateFeedbackError(f"'{kind}' on this card is already recorded; it counts once")
+            res = conn.execute(feedback.insert().values(rec_id=rec_id, session_id=row[0], item_id=row[1], kind=kind,
+                                                        created_at=created))
             return int(res.inserted_primary_key[0])
+
+        return self._write(op)
 
     def feedback(self, since_id: int = 0, session_id: str | None = None) -> list[dict[str, Any]]:
         stmt = sa.select(feedback).where(feedback.c.id > since_id)
@@ -436,11 +359,14 @@ class Store:
         return rows[0]["value"] if rows else default
 
     def set_meta(self, key: str, value: str) -> None:
-        with self._tx() as conn:
+        def op(conn: Connection) -> None:
+            lock_key(conn, "meta:" + key)
             if conn.execute(sa.select(meta_table.c.key).where(meta_table.c.key == key)).first():
                 conn.execute(meta_table.update().where(meta_table.c.key == key).values(value=value))
             else:
                 conn.execute(meta_table.insert().values(key=key, value=value))
+
+        self._write(op)
 
     def counts(self) -> dict[str, int]:
         out = {}
@@ -455,28 +381,6 @@ class Store:
             return "ok"
         with self.engine.connect() as conn:
             return str(conn.exec_driver_sql("PRAGMA integrity_check").scalar())
-
-
-class _NullLock:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    cur = dbapi_conn.cursor()
-    for _ in range(50):  # WAL switch needs a moment when another process holds the file
-        try:
-            cur.execute("PRAGMA journal_mode=WAL")
-            break
-        except Exception:  # noqa: BLE001 - sqlite3.OperationalError: database is locked
-            time.sleep(0.1)
-    cur.execute("PRAGMA busy_timeout=30000")
-    cur.execute("PRAGMA synchronous=FULL")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.close()
 
 
 def _explain_operational(url: str, exc: OperationalError) -> str:

@@ -1,38 +1,54 @@
 """Bounded load run through the JSON API, then an audit of the STORE against what clients saw.
 
-    python -m evals.load --sessions 100 --turns 10 --fast          # deterministic plan, no LLM
-    python -m evals.load --sessions 20 --turns 5                   # with the LLM (vLLM must be up)
+    whyrec eval load --sessions 100 --turns 10 --fast --min-turns-per-s 20   # deterministic plan, no LLM
+    whyrec eval load --sessions 20 --turns 5                                 # with the LLM (server up)
     python -m evals.load --url http://127.0.0.1:7860 --store-url sqlite:///var/whyrec.db   # a running app
+
+(``python -m ui.cli_eval load ...`` is the same command as ``whyrec eval load``.)
 
 Without ``--url`` it builds the real composition (``agent.runtime.build_runtime``, ``use_llm=False``
 for ``--fast``) over a FRESH store in a temporary directory (so row counts can be compared
-exactly), serves ``ui.api.build_api`` with uvicorn on a free loopback port in a background
-thread, and drives N concurrent sessions x M turns with httpx, giving feedback on the first
-card every other turn. It stops by itself (``--time-limit``). Afterwards every counter the
-clients observed (answered turns, cards, tool calls, feedback) must equal the rows in the
-store: no lost or duplicated rows, no 5xx, ``integrity_check() == "ok"``. The rate limit stays
-on (10 turns per session is under the default 30/min). Online RL updates are switched off
-for the run so a load test never rewrites the trained policy in the data dir.
+exactly), serves the app its CALLER hands in (``app_factory``: ``ui.api.build_api`` from
+``whyrec eval load``; evals/ never imports ui/) with uvicorn on a free loopback port in a
+background thread, and drives N concurrent sessions x M turns with httpx, giving feedback on the
+first card every other turn. It stops by itself (``--time-limit``). Afterwards every counter the
+clients observed (answered turns, cards, tool calls, feedback) must equal the rows in the store:
+no lost or duplicated rows, no 5xx, ``integrity_check() == "ok"``. The rate limits stay on (10
+turns per session is under the default 30/min); only the per-client session throttle is raised to
+the session count, since every simulated client shares one loopback address. Online RL updates
+are switched off for the run so a load test never rewrites the trained policy in the data dir.
+
+With the LLM on, each turn's answer says how the model was used (``llm``: planned, busy = refused
+by admission control and served at once by the deterministic path, over_budget, down, ...); the
+report prints the share of LLM-planned turns next to the latency.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import socket
 import statistics
 import sys
 import tempfile
-import threading
 import time
+from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from evals.load_procs import BackgroundServer, free_port  # noqa: F401 - re-exported for tests and callers
+from evals.provenance import header
+
 RESULTS = Path(__file__).resolve().parent / "results" / "load.md"
+#: the code whose behaviour the numbers in evals/results/load.md describe (tests/test_results_provenance.py)
+MEASURES = ("evals/load.py", "ui/api.py", "agent/loop.py", "agent/admission.py", "agent/session_guard.py",
+            "agent/store.py", "agent/store_shared.py", "agent/store_writer.py", "agent/store_schema.py",
+            "agent/turn", "agent/llm.py", "agent/strategies.py", "agent/explaining.py", "agent/runtime.py",
+            "tools/recsys", "tools/retrieval.py", "tools/embeddings.py")
+#: an app factory: (agent, store, settings) -> an ASGI app (ui.api.build_api)
+AppFactory = Callable[[Any, Any, Any], Any]
 PROMPTS = ("I loved {t}, something like it please", "more like {t}", "scary movies from the 80s",
            "something funny for the whole family", "I didn't like {t}, show me something else",
            "a thriller, nothing too long", "animated movies", "more like {t} but older", "romantic comedies",
@@ -52,37 +68,7 @@ class SessionLog:
     latencies_ms: list[float] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)
     not_run: int = 0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class BackgroundServer:
-    """uvicorn in a daemon thread on loopback; ``stop()`` asks it to exit."""
-
-    def __init__(self, app: Any, port: int) -> None:
-        import uvicorn
-
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                                    access_log=False))
-        self.thread = threading.Thread(target=self.server.run, daemon=True, name="load-uvicorn")
-        self.url = f"http://127.0.0.1:{port}"
-
-    def start(self, timeout_s: float = 30.0) -> BackgroundServer:
-        self.thread.start()
-        deadline = time.monotonic() + timeout_s
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("the API server did not start")
-            time.sleep(0.05)
-        return self
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
+    llm: Counter = field(default_factory=Counter)
 
 
 def drive_session(url: str, index: int, turns: int, titles: list[str], deadline: float,
@@ -129,6 +115,7 @@ def drive_session(url: str, index: int, turns: int, titles: list[str], deadline:
             log.cards += len(res["recommendations"])
             log.tool_calls += len(res["tool_trace"])
             log.degraded += bool(res["degraded"])
+            log.llm[str(res.get("llm", "n/a"))] += 1
             if t % 2 == 0 and res["recommendations"]:
                 rec = res["recommendations"][0]["rec_id"]
                 f = client.post(f"/api/v1/sessions/{log.session_id}/feedback",
@@ -162,7 +149,9 @@ def audit_store(store: Any, logs: list[SessionLog], baseline: dict[str, int]) ->
     expected = {"sessions": sum(1 for s in logs if s.session_id), "messages": 2 * turns, "recommendations": cards,
                 "explanations": cards, "tool_calls": sum(s.tool_calls for s in logs),
                 "feedback": sum(s.feedback_ok for s in logs)}
-    mismatches = {k: {"expected": v, "stored": delta[k]} for k, v in expected.items() if delta[k] != v}
+    # LLM explanations that pass their check after the answer are appended as extra rows (the audit keeps both)
+    mismatches = {k: {"expected": v, "stored": delta[k]} for k, v in expected.items()
+                  if (delta[k] < v if k == "explanations" else delta[k] != v)}
     per_session = 0
     for s in logs:
         if not s.session_id:
@@ -181,10 +170,20 @@ def run_load(*, sessions: int, turns: int, fast: bool, url: str | None = None, c
              time_limit_s: float = 300.0, data_dir: str | None = None, store_url: str | None = None,
              request_timeout_s: float = 120.0, titles: list[str] | None = None, runtime: Any = None,
              llm_timeout_s: float | None = None, p95_limit_ms: float | None = None,
-             min_turns_per_s: float | None = None) -> dict[str, Any]:
-    """Run the load and return the report dict (``ok`` is the verdict, ``failures`` says why not)."""
+             min_turns_per_s: float | None = None, app_factory: AppFactory | None = None,
+             workers: int = 1, app_import: str | None = None) -> dict[str, Any]:
+    """Run the load and return the report dict (``ok`` is the verdict, ``failures`` says why not).
+
+    ``app_factory`` builds the served app from the runtime; it comes from the caller (ui/), so this
+    harness stays below the UI layer. Without ``url`` it is required; with ``workers`` > 1 the app runs
+    in that many processes (evals/load_procs.py) from ``app_import`` (e.g. ``ui.api:app_from_env``).
+    """
     if sessions < 1 or turns < 1:
         raise ValueError("--sessions and --turns must be at least 1")
+    if url is None and workers > 1 and not app_import:
+        raise ValueError("--workers needs an app factory import string: run `whyrec eval load`")
+    if url is None and app_factory is None and workers <= 1:
+        raise ValueError("no app to serve: run `whyrec eval load` (it passes ui.api.build_api) or give --url")
     concurrency = concurrency or sessions
     if concurrency < 1:
         raise ValueError("--concurrency must be at least 1")
@@ -193,7 +192,24 @@ def run_load(*, sessions: int, turns: int, fast: bool, url: str | None = None, c
     tmp = None
     notes: list[str] = []
     t_build = time.perf_counter()
-    if url is None:
+    if url is None and workers > 1:
+        from agent.runtime import load_active_catalog
+        from agent.settings import load_settings
+        from agent.store import Store
+        from evals.load_procs import WorkerProcesses, describe, worker_env
+
+        tmp = tempfile.TemporaryDirectory(prefix="whyrec-load-")
+        store_url = f"sqlite:///{tmp.name}/load.db"
+        store = Store(store_url)
+        settings = load_settings(data_dir=Path(data_dir) if data_dir else None)
+        catalog = load_active_catalog(settings)
+        titles = titles or [i.title for i in sorted(catalog.items, key=lambda i: -i.popularity)[:50]]
+        env = worker_env(store_url=store_url, data_dir=data_dir, use_llm=not fast, sessions=sessions,
+                         llm_timeout_s=llm_timeout_s)
+        server = WorkerProcesses(app_import, free_port(), workers, env, Path(tmp.name) / "workers.log").start()
+        url = server.url
+        notes.append(describe(workers, store_url))
+    elif url is None:
         if runtime is None:
             from agent.runtime import build_runtime
             from agent.settings import apply_runtime_settings, load_settings
@@ -201,15 +217,17 @@ def run_load(*, sessions: int, turns: int, fast: bool, url: str | None = None, c
             tmp = tempfile.TemporaryDirectory(prefix="whyrec-load-")
             settings = load_settings(data_dir=Path(data_dir) if data_dir else None,
                                      store_url=f"sqlite:///{tmp.name}/load.db", rl_online_updates=False,
-                                     llm_plan_timeout_s=llm_timeout_s, llm_timeout_s=llm_timeout_s)
+                                     llm_plan_timeout_s=llm_timeout_s, llm_timeout_s=llm_timeout_s,
+                                     sessions_per_client_per_minute=max(30, sessions))
             apply_runtime_settings(settings)
             runtime = build_runtime(settings, use_llm=not fast)
             notes += runtime.notes
-        from ui.api import build_api
-
+            if not fast:
+                warm = runtime.agent.warm_up()
+                notes.append(f"planner warm-up: {'failed (server down?)' if warm is None else f'{warm:.2f} s'}")
         store = runtime.store
         titles = titles or [i.title for i in sorted(runtime.catalog.items, key=lambda i: -i.popularity)[:50]]
-        server = BackgroundServer(build_api(runtime.agent, store, runtime.settings), free_port()).start()
+        server = BackgroundServer(app_factory(runtime.agent, store, runtime.settings), free_port()).start()
         url = server.url
     elif store_url:
         from agent.store import Store
@@ -233,14 +251,15 @@ def run_load(*, sessions: int, turns: int, fast: bool, url: str | None = None, c
         if server is not None:
             server.stop()
         if tmp is not None:
-            runtime.store.close()
+            store.close()
             tmp.cleanup()
     lat = [x for s in logs for x in s.latencies_ms]
     statuses = [c for s in logs for c in s.statuses]
     answered = sum(s.turns_ok for s in logs)
     errors = [e for s in logs for e in s.errors]
+    llm_use = sum((s.llm for s in logs), Counter())
     report = {
-        "mode": "fast" if fast else "llm", "sessions": sessions, "turns_per_session": turns, "concurrency": concurrency,
+        "mode": ("fast" if fast else "llm") + (f"-{workers}proc" if workers > 1 else ""), "sessions": sessions, "turns_per_session": turns, "concurrency": concurrency,
         "turns_requested": sessions * turns, "turns_answered": answered, "turns_not_run": sum(s.not_run for s in logs),
         "degraded_turns": sum(s.degraded for s in logs), "feedback_sent": sum(s.feedback_ok for s in logs),
         "errors": len(errors), "error_samples": errors[:5], "http_5xx": sum(1 for c in statuses if c >= 500),
@@ -250,11 +269,14 @@ def run_load(*, sessions: int, turns: int, fast: bool, url: str | None = None, c
                        "mean": round(statistics.fmean(lat), 1) if lat else float("nan"),
                        "max": round(max(lat), 1) if lat else float("nan")},
         "store": audit, "notes": notes, "llm_timeout_s": llm_timeout_s,
+        "llm_use": dict(llm_use.most_common()),
+        "llm_planned_share": round(llm_use["planned"] / answered, 3) if answered else 0.0,
     }
     if not fast and report["degraded_turns"]:
-        notes.insert(0, f"{report['degraded_turns']} turns ran in limited mode: the LLM did not answer within the "
-                        "planning limit, so the circuit breaker served the deterministic plan for its cool-down "
-                        "(degraded turns still count as answered: the user got recommendations)")
+        notes.insert(0, f"{report['degraded_turns']} turns ran in limited mode (said so in the reply): "
+                        f"{llm_use['busy']} refused at once by admission control (the model could not answer "
+                        f"within the turn's budget), {llm_use['down']} while the circuit breaker was open; "
+                        "degraded turns count as answered: the user got recommendations")
     report["ok"], report["failures"] = verdict(report, p95_limit_ms=p95_limit_ms, min_turns_per_s=min_turns_per_s)
     return report
 
@@ -283,28 +305,26 @@ def verdict(report: dict, *, p95_limit_ms: float | None, min_turns_per_s: float 
     return not fails, fails
 
 
-def machine() -> str:
-    load = os.getloadavg() if hasattr(os, "getloadavg") else ("?",)
-    return (f"{platform.node()} · {platform.system()} {platform.release()} · {os.cpu_count()} CPUs · "
-            f"load avg {', '.join(f'{x:.1f}' for x in load)} · Python {platform.python_version()}")
-
-
-def to_markdown(r: dict[str, Any]) -> str:
+def to_markdown(r: dict[str, Any], argv: list[str] | None = None) -> str:
+    """One result block; it opens with ``header()`` (date, commit, exact command, machine)."""
     a = r["store"]
-    lines = [f"### {r['mode']}: {r['sessions']} sessions × {r['turns_per_session']} turns "
-             f"(concurrency {r['concurrency']}) — {'PASS' if r['ok'] else 'FAIL: ' + '; '.join(r.get('failures', []))}",
-             "",
-             f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} · {machine()}", "",
-             "| metric | value |", "|---|---|",
-             f"| turns answered / requested | {r['turns_answered']} / {r['turns_requested']} "
-             f"(not run before the time limit: {r['turns_not_run']}) |",
-             f"| errors / HTTP 5xx / HTTP 4xx | {r['errors']} / {r['http_5xx']} / {r['http_4xx']} |",
-             f"| degraded turns | {r['degraded_turns']}"
-             + ("" if r["mode"] == "fast" else f" (LLM limit: {r.get('llm_timeout_s') or 'settings default'} s)") + " |", f"| feedback sent | {r['feedback_sent']} |",
-             f"| wall time | {r['wall_s']} s (startup {r['startup_s']} s) |",
-             f"| throughput | {r['turns_per_s']} turns/s |",
-             f"| latency p50 / p95 / p99 / max | {r['latency_ms']['p50']} / {r['latency_ms']['p95']} / "
-             f"{r['latency_ms']['p99']} / {r['latency_ms']['max']} ms |"]
+    verdict_text = "PASS" if r["ok"] else "FAIL: " + "; ".join(r.get("failures", []))
+    lines = header(f"{r['mode']}: {r['sessions']} sessions × {r['turns_per_session']} turns "
+                   f"(concurrency {r['concurrency']}) — {verdict_text}", argv)
+    lines += ["| metric | value |", "|---|---|",
+              f"| turns answered / requested | {r['turns_answered']} / {r['turns_requested']} "
+              f"(not run before the time limit: {r['turns_not_run']}) |",
+              f"| errors / HTTP 5xx / HTTP 4xx | {r['errors']} / {r['http_5xx']} / {r['http_4xx']} |",
+              f"| degraded turns | {r['degraded_turns']}"
+              + ("" if r["mode"].startswith("fast") else f" (LLM limit: {r.get('llm_timeout_s') or 'settings default'} s)")
+              + " |", f"| feedback sent | {r['feedback_sent']} |",
+              f"| wall time | {r['wall_s']} s (startup {r['startup_s']} s) |",
+              f"| throughput | {r['turns_per_s']} turns/s |",
+              f"| latency p50 / p95 / p99 / max | {r['latency_ms']['p50']} / {r['latency_ms']['p95']} / "
+              f"{r['latency_ms']['p99']} / {r['latency_ms']['max']} ms |"]
+    if not r["mode"].startswith("fast"):
+        use = ", ".join(f"{k} {v}" for k, v in r.get("llm_use", {}).items())
+        lines.append(f"| LLM-planned turns | {r.get('llm_planned_share', 0.0):.1%} ({use}) |")
     if a:
         rows = ", ".join(f"{k} {a['stored'][k]}/{v}" for k, v in a["expected"].items())
         lines += [f"| store rows (stored/expected) | {rows} |",
@@ -317,14 +337,14 @@ def to_markdown(r: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_results(report: dict[str, Any], path: Path = RESULTS) -> Path:
+def write_results(report: dict[str, Any], path: Path = RESULTS, argv: list[str] | None = None) -> Path:
     """Keep one section per mode (fast / llm) in ``evals/results/load.md``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     head = ("# Load test (evals/load.py)\n\nN concurrent sessions × M turns through the JSON API (ui/api.py), "
             "then the store is audited against what the clients saw.\n\n")
     text = path.read_text(encoding="utf-8") if path.is_file() else head
     start, end = f"<!-- load:{report['mode']} -->", f"<!-- /load:{report['mode']} -->"
-    section = f"{start}\n{to_markdown(report)}{end}\n"
+    section = f"{start}\n{to_markdown(report, argv)}{end}\n"
     if start in text and end in text:
         text = text[: text.index(start)] + section + text[text.index(end) + len(end) + 1:]
     else:
@@ -333,9 +353,11 @@ def write_results(report: dict[str, Any], path: Path = RESULTS) -> Path:
     return path
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m evals.load", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+def main(argv: list[str] | None = None, *, app_factory: AppFactory | None = None, app_import: str | None = None,
+         prog: str = "python -m evals.load") -> int:
+    """The command line; ``whyrec eval load`` calls it with ``app_factory=ui.api.build_api``."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    p = argparse.ArgumentParser(prog=prog, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sessions", type=int, default=10)
     p.add_argument("--turns", type=int, default=3)
     p.add_argument("--fast", action="store_true", help="no LLM: the deterministic plan (limited mode)")
@@ -343,10 +365,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--store-url", help="with --url: the app's store, to audit rows (as deltas)")
     p.add_argument("--data-dir", help="data dir with the index (default: settings, ./var)")
     p.add_argument("--concurrency", type=int, help="client threads (default: one per session)")
+    p.add_argument("--workers", type=int, default=1, help="app processes sharing one store (needs the caller's "
+                   "app factory: `whyrec eval load --workers 2`)")
     p.add_argument("--time-limit", type=float, default=300.0, help="stop starting turns after S seconds")
     p.add_argument("--request-timeout", type=float, default=120.0)
-    p.add_argument("--llm-timeout", type=float, help="planning and LLM request limit in s (default: settings, 6 s "
-                   "to plan); a CPU-served model under N concurrent sessions needs more, or turns degrade")
+    p.add_argument("--llm-timeout", type=float, help="planning and LLM request limit in s (default: settings); "
+                   "admission control refuses the planner for a turn that could not get its answer in time")
     p.add_argument("--p95-limit", type=float, default=None,
                    help="FAIL when the turn latency p95 exceeds this many ms (default: 5000 with the LLM, none in --fast)")
     p.add_argument("--min-turns-per-s", type=float, default=None, help="FAIL below this throughput")
@@ -358,13 +382,15 @@ def main(argv: list[str] | None = None) -> int:
         report = run_load(sessions=a.sessions, turns=a.turns, fast=a.fast, url=a.url, concurrency=a.concurrency,
                           time_limit_s=a.time_limit, data_dir=a.data_dir, store_url=a.store_url,
                           request_timeout_s=a.request_timeout, llm_timeout_s=a.llm_timeout,
-                          p95_limit_ms=p95_limit, min_turns_per_s=a.min_turns_per_s)
+                          p95_limit_ms=p95_limit, min_turns_per_s=a.min_turns_per_s, app_factory=app_factory,
+                          workers=a.workers, app_import=app_import)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    command = [prog, *argv]
     if not a.no_write:
-        print(f"wrote {write_results(report)}", file=sys.stderr)
-    print(json.dumps(report, indent=2, default=str) if a.json else to_markdown(report))
+        print(f"wrote {write_results(report, argv=command)}", file=sys.stderr)
+    print(json.dumps(report, indent=2, default=str) if a.json else to_markdown(report, command))
     return 0 if report["ok"] else 1
 
 

@@ -16,12 +16,14 @@ pytestmark = pytest.mark.timeout(240)
 def test_small_load_run_loses_nothing(make_agent, store, agent_catalog, tmp_path):
     from agent.settings import Settings
     from evals.load import run_load, to_markdown, write_results
+    from ui.api import build_api
 
     agent = make_agent(chat_model=None)  # the deterministic plan: the --fast path
     settings = Settings(data_dir=tmp_path, recs_per_turn=3)
     runtime = SimpleNamespace(agent=agent, store=store, settings=settings, catalog=agent_catalog, notes=[])
     titles = [i.title for i in agent_catalog.items]
-    report = run_load(sessions=10, turns=3, fast=True, runtime=runtime, titles=titles, time_limit_s=180)
+    report = run_load(sessions=10, turns=3, fast=True, runtime=runtime, titles=titles, time_limit_s=180,
+                      app_factory=build_api)
 
     assert report["ok"], report
     assert report["turns_answered"] == 30 and report["http_5xx"] == 0 and report["errors"] == 0
@@ -40,6 +42,7 @@ def test_load_arguments_are_checked():
 
     assert main(["--sessions", "0", "--no-write"]) == 2
     assert main(["--sessions", "2", "--turns", "-1", "--no-write"]) == 2
+    assert main(["--sessions", "2", "--turns", "1", "--no-write"]) == 2  # no app: evals/ never imports ui/
 
 
 def test_load_verdict_fails_unrun_turns_slow_p95_and_low_throughput():

@@ -161,17 +161,52 @@ def test_concurrent_writers_on_postgres(store, pg_url):
     second.close()
 
 
+def test_rate_limit_and_lease_hold_across_two_engines_on_postgres(store, pg_url):
+    """Two engines (two app processes' worth) race 16 threads at a limit of 10: exactly 10 pass."""
+    from agent.session_guard import SessionGuard
+    from agent.settings import Settings
+    from agent.store import Store
+    from tools.errors import RateLimitedError
+
+    second = Store(pg_url)
+    settings = Settings(rate_limit_per_minute=10, session_lock_wait_s=0.3)
+    guards = [SessionGuard(store, settings), SessionGuard(second, settings)]
+    allowed: list[int] = []
+    start = threading.Barrier(16)
+
+    def hit(n: int) -> None:
+        start.wait()
+        try:
+            guards[n % 2].check_turn("pg-s1")
+            allowed.append(n)
+        except RateLimitedError:
+            pass
+
+    threads = [threading.Thread(target=hit, args=(n,)) for n in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert len(allowed) == 10
+    with guards[0].session_lock("pg-s1"), pytest.raises(RateLimitedError), guards[1].session_lock("pg-s1"):
+        pass
+    with guards[1].session_lock("pg-s1"):
+        assert second.shared.lease_owner("pg-s1") == guards[1].owner
+    second.close()
+
+
 def test_agent_load_run_on_postgres(make_agent, store, agent_catalog, tmp_path):
     """The whole turn pipeline and the JSON API over PostgreSQL, audited row by row."""
     from agent.settings import Settings
     from evals.load import run_load
+    from ui.api import build_api
 
     agent = make_agent(chat_model=None)
     assert agent.store is store and not store.is_sqlite
     runtime = SimpleNamespace(agent=agent, store=store, settings=Settings(data_dir=tmp_path), catalog=agent_catalog,
                               notes=[])
     report = run_load(sessions=6, turns=2, fast=True, runtime=runtime, titles=[i.title for i in agent_catalog.items],
-                      time_limit_s=180)
+                      time_limit_s=180, app_factory=build_api)
     assert report["ok"], report
     assert report["store"]["mismatches"] == {} and report["turns_answered"] == 12
 

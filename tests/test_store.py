@@ -148,7 +148,9 @@ def test_read_only_database_file_gives_clear_error_and_keeps_rows(tmp_path) -> N
     # open the same file through SQLite's read-only URI mode (as a read-only mount would)
     eng = sa.create_engine("sqlite://", creator=lambda: sqlite3.connect(f"file:{tmp_path}/ro.db?mode=ro", uri=True))
     r = Store.__new__(Store)
-    r.url, r.is_sqlite, r.engine, r._lock = url, True, eng, threading.Lock()
+    from agent.store_writer import GroupCommitWriter
+
+    r.url, r.is_sqlite, r.engine, r._writer = url, True, eng, GroupCommitWriter(eng)
     with pytest.raises(StoreError, match="read-only"):
         r.add_message(sid, 0, "user", "x")
     assert Store(url).messages(sid) == []

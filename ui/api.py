@@ -4,9 +4,11 @@ Routes (all under ``/api/v1``):
 
 - ``POST /sessions`` -> ``{session_id, token}``; every later call on that session sends
   ``Authorization: Bearer <token>``, so a session can read and write only its own data.
+  Throttled per client address (``sessions_per_client_per_minute``): 429 beyond it.
 - ``POST /sessions/{id}/turns`` ``{"text": ...}`` -> the TurnResult JSON (cards without the large
   evidence bundle unless ``?evidence=1``); 429 with a friendly message when rate limited.
-- ``POST /sessions/{id}/feedback`` ``{"rec_id", "kind"}`` -> ``{"ok": true, "feedback_count"}``.
+- ``POST /sessions/{id}/feedback`` ``{"rec_id", "kind"}`` -> ``{"ok": true, ...}``; 429 when a session
+  rates too fast, 409 when the same kind on the same card was already recorded (it counts once).
 - ``GET /sessions/{id}/history`` -> ``{"session_id", "messages": [...]}``.
 - ``GET /support/recommendations/{rec_id}`` -> the audit record; HTTP Basic with the support
   login (``support_username``/``support_password``), refused (401/403/503) otherwise.
@@ -18,7 +20,8 @@ secret is ``settings.api_secret`` or, when unset, 32 random bytes generated once
 ``<data_dir>/api_secret`` (mode 0600). Session ids themselves are 128-bit ``secrets`` values.
 
 Errors are JSON ``{"error": message}`` with a 4xx status for anything the client did wrong
-(400 bad input, 401 missing token, 403 wrong token/other session, 404 unknown, 429 rate limit);
+(400 bad input, 401 missing token, 403 wrong token/other session, 404 unknown, 409 duplicate feedback,
+429 rate limit, with ``Retry-After``);
 5xx only for server faults (503 when the store cannot be written).
 """
 
@@ -36,6 +39,7 @@ from typing import Any
 import fastapi
 from pydantic import BaseModel, ConfigDict, Field
 
+from agent.store_shared import DuplicateFeedbackError
 from tools.errors import (
     AccessDeniedError,
     InputError,
@@ -143,7 +147,9 @@ def build_api(agent: Any, store: Any, settings: Any, *, support_auth: Any = None
 
     def _error_for(exc: Exception) -> ApiError:
         if isinstance(exc, RateLimitedError):
-            return ApiError(429, str(exc), {"Retry-After": "10"})
+            return ApiError(429, str(exc), {"Retry-After": str(max(1, round(getattr(exc, "retry_after_s", 10))))})
+        if isinstance(exc, DuplicateFeedbackError):
+            return ApiError(409, str(exc))
         if isinstance(exc, AccessDeniedError):
             return ApiError(403, str(exc))
         if isinstance(exc, NotFoundError):
@@ -182,14 +188,19 @@ def build_api(agent: Any, store: Any, settings: Any, *, support_auth: Any = None
         else:
             llm = "limited" if time.monotonic() < getattr(agent, "_llm_down_until", 0.0) else "up"
         body = {"status": "ok" if store_status == "ok" else "degraded", "store": store_status, "llm": llm}
+        gate = getattr(agent, "gate", None)
+        if gate is not None and getattr(agent, "chat_model", None) is not None:
+            body["llm_admission"] = gate.snapshot()
         if store_status != "ok":
             return JSONResponse(body, status_code=503)  # type: ignore[return-value]
         return body
 
     @app.post(f"{API_PREFIX}/sessions", status_code=201)
-    def create_session() -> dict[str, Any]:
+    def create_session(request: fastapi.Request) -> dict[str, Any]:
+        client = request.client.host if request.client is not None else "unknown"
         try:
-            sid = agent.new_session()
+            # the WhyRec agent throttles per client (its limit lives in the store); other ChatAgents have no guard
+            sid = agent.new_session(client=client) if hasattr(agent, "guard") else agent.new_session()
         except Exception as exc:  # noqa: BLE001
             raise _error_for(exc) from exc
         return {"session_id": sid, "token": tokens.token(sid), "token_type": "bearer"}
@@ -206,6 +217,7 @@ def build_api(agent: Any, store: Any, settings: Any, *, support_auth: Any = None
         for ev in agent.stream_turn(session_id, body.text):
             if ev.kind == "final":
                 final = dict(ev.data)
+                break  # answer now; LLM explanations that follow are stored (GET the audit record for them)
         if final is None:
             raise ApiError(500, "the turn ended without a result")
         if final.get("intent") == "rate_limited":
@@ -257,6 +269,28 @@ def build_api(agent: Any, store: Any, settings: Any, *, support_auth: Any = None
             raise _error_for(exc) from exc
 
     return app
+
+
+def app_from_env() -> Any:
+    """An app process's entry point for ``uvicorn --factory ui.api:app_from_env`` (several workers).
+
+    Settings come from ``WHYREC_*`` as in every entry point; ``WHYREC_APP_LLM=0`` serves without
+    the LLM (the load harness's fast mode). Every worker shares the store at ``WHYREC_STORE_URL``,
+    and with it the rate limits, session leases and the LLM breaker (agent/store_shared.py).
+    """
+    import sys
+
+    from agent.runtime import build_runtime
+    from agent.settings import apply_runtime_settings, load_settings
+
+    settings = load_settings()
+    apply_runtime_settings(settings)
+    use_llm = os.environ.get("WHYREC_APP_LLM", "1") != "0"
+    rt = build_runtime(settings, use_llm=use_llm)
+    if use_llm:
+        rt.agent.warm_up()
+    print(f"app worker ready (pid {os.getpid()})", file=sys.stderr, flush=True)
+    return build_api(rt.agent, rt.store, rt.settings)
 
 
 def mount_with_gradio(api: Any, blocks: Any, **gradio_kwargs: Any) -> Any:

@@ -1,4 +1,4 @@
-"""``whyrec eval dialogues|redial|simulate|compare``: evaluation runs and their reports.
+"""``whyrec eval dialogues|redial|simulate|compare|load``: evaluation runs and their reports.
 
 Heavy imports happen inside the commands (``whyrec --help`` stays fast). Every run writes
 report.md, report.json and PNG plots into ``--out`` (default evals/runs/<timestamp>-<name>/);
@@ -21,7 +21,8 @@ eval_app = typer.Typer(
         "  whyrec eval dialogues evals/dialogues --no-llm\n\n"
         "  whyrec eval redial --split ../shared/data/redial/valid_data.jsonl --pipeline all --limit 300\n\n"
         "  whyrec eval simulate --n 20 --max-turns 5\n\n"
-        "  whyrec eval compare evals/runs/A evals/runs/B"
+        "  whyrec eval compare evals/runs/A evals/runs/B\n\n"
+        "  whyrec eval load --sessions 20 --turns 5"
     ),
     no_args_is_help=True,
 )
@@ -179,3 +180,29 @@ def compare_command(
 
     c = compare_runs(load_run(run_a), load_run(run_b))
     emit(c, as_json, render_compare)
+
+
+@eval_app.command("load", add_help_option=False,
+                  context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def load_command(ctx: typer.Context) -> None:
+    """Concurrent sessions through the JSON API, audited against the store (`whyrec eval load --help`).
+
+    Examples:
+
+      whyrec eval load --sessions 100 --turns 10 --fast --min-turns-per-s 20
+
+      whyrec eval load --sessions 20 --turns 5            # LLM on: admission control, p95 <= 5 s
+
+    Why here: the harness (evals/load.py) sits below the UI layer, so the app it serves is handed
+    in from this command (ui.api.build_api). Options are evals/load.py's; results go to
+    evals/results/load.md, each block with its commit, command and machine.
+    """
+    from evals.load import main
+    from ui.api import build_api
+
+    prog = "python -m ui.cli_eval load" if __name__ == "__main__" else "whyrec eval load"
+    raise typer.Exit(main(list(ctx.args), app_factory=build_api, app_import="ui.api:app_from_env", prog=prog))
+
+
+if __name__ == "__main__":  # `python -m ui.cli_eval load ...`: the same command, named by module for provenance
+    eval_app()
