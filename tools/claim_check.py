@@ -82,16 +82,24 @@ def _tokens(text: str) -> list[str]:
     return _WORD.findall(text.lower().replace("\u2019", "'"))
 
 
+_CUES_BY_FIRST: dict[str, list[tuple[tuple[str, ...], Polarity]]] = {}
+for _phrase, _pol in _CUES:  # already longest first
+    _CUES_BY_FIRST.setdefault(_phrase[0], []).append((_phrase, _pol))
+
+
 def _cue_spans(toks: list[str], protected: set[int]) -> list[tuple[int, int, Polarity]]:
-    """Attitude cues, longest first, never inside a protected span (a title such as "Love Actually")."""
+    """Attitude cues left to right, the longest at each position, never inside a protected span (a title
+    such as "Love Actually")."""
     spans: list[tuple[int, int, Polarity]] = []
-    taken: set[int] = set(protected)
-    for phrase, pol in _CUES:
-        n = len(phrase)
-        for i in range(len(toks) - n + 1):
-            if tuple(toks[i:i + n]) == phrase and not taken.intersection(range(i, i + n)):
+    i = 0
+    while i < len(toks):
+        for phrase, pol in _CUES_BY_FIRST.get(toks[i], ()):
+            n = len(phrase)
+            if tuple(toks[i:i + n]) == phrase and not protected.intersection(range(i, i + n)):
                 spans.append((i, i + n, pol))
-                taken.update(range(i, i + n))
+                i += n - 1
+                break
+        i += 1
     return spans
 
 

@@ -70,16 +70,18 @@ class TitleIndex:
     """Catalog titles (to catch other items being named) and genre/tag vocabulary."""
 
     def __init__(self, titles: Iterable[str] = (), vocabulary: Iterable[str] = ()) -> None:
-        self._by_first: dict[str, list[_Title]] = {}
+        # keyed by the first two tokens (one for one-word titles): "the" alone starts thousands of titles,
+        # and scanning them at every "the" of a sentence made the check the costliest step of a turn
+        self._by_prefix: dict[tuple[str, ...], list[_Title]] = {}
         n = 0
         for title in dict.fromkeys(t for t in titles if t and t.strip()):
             toks = tuple(t.lower() for t in TOKEN_RE.findall(title))
             if not toks:
                 continue
             distinctive = any(not is_common(t) and not t.isdigit() for t in toks)
-            self._by_first.setdefault(toks[0], []).append(_Title(title, toks, distinctive))
+            self._by_prefix.setdefault(toks[:2], []).append(_Title(title, toks, distinctive))
             n += 1
-        for lst in self._by_first.values():
+        for lst in self._by_prefix.values():
             lst.sort(key=lambda t: -len(t.tokens))
         self.n_titles = n
         vocab: set[tuple[str, ...]] = set()
@@ -118,7 +120,9 @@ class TitleIndex:
         while i < len(toks):
             low = toks[i].group().lower()
             hit = None
-            for cand in self._by_first.get(low, ()):
+            two = (low, toks[i + 1].group().lower()) if i + 1 < len(toks) else None
+            # longest first: every two-word-prefix title is longer than the one-word title
+            for cand in (*(self._by_prefix.get(two, ()) if two else ()), *self._by_prefix.get((low,), ())):
                 n = len(cand.tokens)
                 span = toks[i:i + n]
                 if len(span) == n and all(s.group().lower() == t for s, t in zip(span, cand.tokens, strict=True)) \
