@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from evals.machine import machine as describe_machine
+from evals.metrics import percentile
 from evals.provenance import header
 
 #: (message, acceptable first tools) — labelled intents for tool-choice accuracy
@@ -41,11 +42,6 @@ LABELLED_TURNS: list[tuple[str, set[str]]] = [
 ]
 
 
-def _pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    s = sorted(values)
-    return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
 
 
 def run_mode(rt, turns: int, label: str) -> dict:
@@ -85,7 +81,7 @@ def run_mode(rt, turns: int, label: str) -> dict:
             correct += bool(trace) and trace[0]["tool"] in expected
         print(f"  [{label}] {i + 1}/{turns} {total:7.0f} ms  first card {first_card or float('nan'):6.0f} ms  "
               f"tools {[t['tool'] for t in trace]}", file=sys.stderr)
-    summary = {k: {"p50": round(statistics.median(v), 1) if v else None, "p95": round(_pct(v, 0.95), 1) if v else None}
+    summary = {k: {"p50": round(statistics.median(v), 1) if v else None, "p95": round(percentile(v, 95), 1) if v else None}
                for k, v in stats.items()}
     summary["tool_choice_accuracy"] = round(correct / total_labelled, 3) if total_labelled else None
     summary["llm_planned_turns"] = total_labelled

@@ -27,8 +27,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
+from evals.metrics import percentile
 from evals.provenance import header
 
 RESULTS = Path(__file__).resolve().parent / "results" / "explain.md"
@@ -39,8 +38,6 @@ MEASURES = ("tools/claims.py", "tools/claim_check.py", "tools/claim_text.py", "t
             "evals/explain_checkset.py", "evals/data/explain_checks.jsonl")
 
 
-def pct(values: list[float], q: float) -> float | None:
-    return float(np.percentile(np.asarray(values), q)) if values else None
 
 
 def checker_part() -> dict[str, Any]:
@@ -134,9 +131,9 @@ def run_mode(rt: Any, texts: list[str], follow_up_s: float) -> dict[str, Any]:
             "first_try": paths["llm"] / cards if cards else 0.0,
             "after_regen": llm_cards / cards if cards else 0.0,
             "sentences_tried": tried, "sentence_support": passed_sent / tried if tried else None,
-            "first_card_ms": {"p50": pct(first_card, 50), "p95": pct(first_card, 95)},
-            "answer_ms": {"p50": pct(final_ms, 50), "p95": pct(final_ms, 95)},
-            "llm_text_after_answer_ms": {"p50": pct(llm_after, 50), "p95": pct(llm_after, 95)}}
+            "first_card_ms": {"p50": percentile(first_card, 50), "p95": percentile(first_card, 95)},
+            "answer_ms": {"p50": percentile(final_ms, 50), "p95": percentile(final_ms, 95)},
+            "llm_text_after_answer_ms": {"p50": percentile(llm_after, 50), "p95": percentile(llm_after, 95)}}
 
 
 def live_part(n: int, seed: int) -> dict[str, Any] | None:

@@ -28,6 +28,7 @@ from agent.llm import build_chat_model, check_llm
 from agent.llm_tools import RESPOND_TOOL, bind_agent_tools, tool_parameters, validate_tool_call
 from agent.settings import apply_runtime_settings, load_settings
 from evals.machine import machine as describe_machine
+from evals.metrics import percentile
 
 
 def _fn(name: str, description: str, properties: dict, required: list[str]) -> dict:
@@ -76,11 +77,6 @@ PROMPTS: list[tuple[str, str]] = [
 ]
 
 
-def pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def _client(base_url: str, timeout: float):
@@ -124,7 +120,7 @@ def bench_throughput(client, model: str, args) -> dict:
         concurrent_totals.append(sum(r["tokens"] for r in results) / (time.perf_counter() - started))
     single_tok_s = [r["decode_tok_s"] for r in single]
     return {
-        "ttft_ms_p50": 1000 * statistics.median(ttft), "ttft_ms_p95": 1000 * pct(ttft, 0.95),
+        "ttft_ms_p50": 1000 * statistics.median(ttft), "ttft_ms_p95": 1000 * (percentile(ttft, 95) or float("nan")),
         "single_tok_s_p50": statistics.median(single_tok_s),
         "single_e2e_tok_s_p50": statistics.median(r["tokens"] / r["total_s"] for r in single),
         "concurrent_total_tok_s_p50": statistics.median(concurrent_totals),
@@ -158,7 +154,7 @@ def bench_tools(settings, mode: str, prompts: list[tuple[str, str]], args) -> di
     failures = [r["why"] for r in results if not r["valid"]][:3]
     return {"mode": mode, "n": len(results), "valid_rate": sum(r["valid"] for r in results) / len(results),
             "right_tool_rate": sum(r["right"] for r in results) / len(results),
-            "latency_s_p50": statistics.median(lat), "latency_s_p95": pct(lat, 0.95), "example_failures": failures}
+            "latency_s_p50": statistics.median(lat), "latency_s_p95": percentile(lat, 95) or float("nan"), "example_failures": failures}
 
 
 def machine() -> str:

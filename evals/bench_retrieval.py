@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from evals.machine import machine as describe_machine
+from evals.metrics import percentile
 
 RESULTS = Path(__file__).resolve().parent / "results" / "retrieval.md"
 GENRES = ("action", "adventure", "animation", "comedy", "crime", "drama", "family", "fantasy", "horror",
@@ -40,8 +41,6 @@ def machine() -> str:
 
 
 
-def pct(values: list[float], q: float) -> float:
-    return float(np.percentile(np.asarray(values), q)) if values else float("nan")
 
 
 def time_queries(retriever: Any, queries: list[str], filters: Any, k: int = 10, warm: bool = False) -> dict[str, float]:
@@ -56,7 +55,7 @@ def time_queries(retriever: Any, queries: list[str], filters: Any, k: int = 10, 
         t0 = time.perf_counter()
         retriever.search(q, filters, k=k)
         times.append((time.perf_counter() - t0) * 1000)
-    return {"p50": pct(times, 50), "p95": pct(times, 95), "n": len(times)}
+    return {"p50": percentile(times, 50), "p95": percentile(times, 95), "n": len(times)}
 
 
 def demo_catalog() -> Any:

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from evals.load_procs import BackgroundServer, free_port  # noqa: F401 - re-exported for tests and callers
+from evals.metrics import percentile
 from evals.provenance import header
 
 RESULTS = Path(__file__).resolve().parent / "results" / "load.md"
@@ -133,11 +134,6 @@ def drive_session(url: str, index: int, turns: int, titles: list[str], deadline:
     return log
 
 
-def pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    s = sorted(values)
-    return s[min(len(s) - 1, max(0, int(round(q / 100 * (len(s) - 1)))))]
 
 
 def audit_store(store: Any, logs: list[SessionLog], baseline: dict[str, int]) -> dict[str, Any]:
@@ -265,7 +261,7 @@ def run_load(*, sessions: int, turns: int, fast: bool, url: str | None = None, c
         "errors": len(errors), "error_samples": errors[:5], "http_5xx": sum(1 for c in statuses if c >= 500),
         "http_4xx": sum(1 for c in statuses if 400 <= c < 500), "wall_s": round(wall, 2), "startup_s": round(build_s, 1),
         "turns_per_s": round(answered / wall, 2) if wall else 0.0,
-        "latency_ms": {"p50": round(pct(lat, 50), 1), "p95": round(pct(lat, 95), 1), "p99": round(pct(lat, 99), 1),
+        "latency_ms": {f"p{q}": round(percentile(lat, q), 1) if lat else float("nan") for q in (50, 95, 99)} | {
                        "mean": round(statistics.fmean(lat), 1) if lat else float("nan"),
                        "max": round(max(lat), 1) if lat else float("nan")},
         "store": audit, "notes": notes, "llm_timeout_s": llm_timeout_s,
