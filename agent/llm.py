@@ -19,29 +19,20 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
-import openai
 from langchain_core.language_models import BaseChatModel
 from langchain_openai import ChatOpenAI
 from pydantic import Field
 
 from agent.llm_failover import failover_clients
 from agent.settings import Settings
-from tools.errors import LLMUnavailableError
+from tools.errors import LLMUnavailableError, is_llm_unavailable
 
 #: HTTP statuses that mean the server (not the request) is the problem.
-_UNAVAILABLE_STATUS = (502, 503, 504)
 HOW_TO_START = "start it with `whyrec llm serve --background` or point WHYREC_LLM_BASE_URLS at a running server"
 
 
-def is_unavailable(exc: BaseException) -> bool:
-    """True when ``exc`` means "the LLM server cannot be reached / did not answer in time"."""
-    if isinstance(exc, LLMUnavailableError):
-        return True
-    if isinstance(exc, openai.APIConnectionError):  # includes APITimeoutError
-        return True
-    if isinstance(exc, openai.APIStatusError) and exc.status_code in _UNAVAILABLE_STATUS:
-        return True
-    return isinstance(exc, httpx.TransportError)
+#: kept under its old name for callers in agent/ and the tests
+is_unavailable = is_llm_unavailable
 
 
 @contextlib.contextmanager

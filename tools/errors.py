@@ -50,3 +50,25 @@ class AccessDeniedError(WhyRecError, PermissionError):
 
 class RateLimitedError(WhyRecError):
     """Too many requests for one session in a short time."""
+
+
+#: HTTP statuses that mean "the server is there but cannot serve now" (gateway, overload, restart)
+UNAVAILABLE_STATUS = (502, 503, 504)
+
+
+def is_llm_unavailable(exc: BaseException) -> bool:
+    """True when ``exc`` means "the LLM server cannot be reached / did not answer in time".
+
+    Why one function: the planner (agent/) and the explainer (tools/) must agree on when the model
+    is down, or one of them keeps waiting on a server the other has given up on.
+    """
+    if isinstance(exc, LLMUnavailableError | ConnectionError | TimeoutError):
+        return True
+    import httpx
+    import openai
+
+    if isinstance(exc, openai.APIConnectionError):  # includes APITimeoutError
+        return True
+    if isinstance(exc, openai.APIStatusError) and exc.status_code in UNAVAILABLE_STATUS:
+        return True
+    return isinstance(exc, httpx.TransportError)

@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from tools.errors import LLMUnavailableError, WhyRecError
+from tools.errors import WhyRecError, is_llm_unavailable
 from tools.evidence import CLAIMS_SCHEMA, EvidenceBundle
 from tools.explain_templates import evidence_lines, format_facts, template_sentences
 from tools.faithfulness import CheckResult, Sentence, TitleIndex, check_sentences
@@ -185,15 +185,7 @@ def _sentences_from(obj: dict[str, Any]) -> list[Sentence]:
     return out
 
 
-def _is_unavailable(exc: BaseException) -> bool:
-    if isinstance(exc, LLMUnavailableError | ConnectionError | TimeoutError):
-        return True
-    try:
-        import httpx
-        import openai
-    except ImportError:  # pragma: no cover - both are dependencies
-        return False
-    return isinstance(exc, openai.APIConnectionError | httpx.TransportError)
+_is_unavailable = is_llm_unavailable
 
 
 def _join(sentences: Sequence[Sentence]) -> str:
