@@ -28,6 +28,7 @@ from agent.settings import Settings
 from agent.state import DialogueState
 from agent.store import Store
 from agent.strategies import make_strategy
+from agent.turn.events import ObservedToolbox, card_dict, chunks
 from agent.turn.runner import run_turn
 from agent.types import FEEDBACK_KINDS, RecCard, ToolCallRecord, TurnEvent, TurnResult
 from agent.understanding import Understanding, understand
@@ -286,7 +287,7 @@ class WhyRecAgent(LLMAdmissionMixin):
                 try:
                     msgs = planning_messages(text, self._state_summary(state), history)
                     emit("status", {"degraded": False, "message": "thinking"})
-                    result = self.strategy.plan(msgs, _Observed(toolbox, on_outcome, emit), self.plan_timeout_s)
+                    result = self.strategy.plan(msgs, ObservedToolbox(toolbox, on_outcome, emit), self.plan_timeout_s)
                     plan_note = result.message or ""
                 except LLMUnavailableError as exc:
                     log.warning("LLM unavailable, degrading: %s", exc)
@@ -305,7 +306,7 @@ class WhyRecAgent(LLMAdmissionMixin):
 
             # the fixed part of the plan: make sure there are candidates, then score them
             t2 = time.perf_counter()
-            obs = _Observed(toolbox, on_outcome, emit)
+            obs = ObservedToolbox(toolbox, on_outcome, emit)
             if not len(bus):
                 if u.anchor is not None and self.services.retriever is not None:
                     obs.run("similar_items", {"title": u.anchor.title, "k": 30})
@@ -326,7 +327,7 @@ class WhyRecAgent(LLMAdmissionMixin):
                 state.constraints.describe())
             if degraded:
                 lead = f"{replies.LIMITED_MODE_NOTE}\n\n{lead}"
-            for chunk in _chunks(lead):
+            for chunk in chunks(lead):
                 emit("text_delta", {"text": chunk})
 
             t3 = time.perf_counter()
@@ -453,7 +454,7 @@ class WhyRecAgent(LLMAdmissionMixin):
             card = RecCard(rec_id, item_id, item.title, item.year, plain_tags(item.tags)[:6], rank,
                            round(cand.final_score, 4), "", "pending", False, (), {"bundle": bundle})
             cards.append(card)
-            emit("recommendation", _card_dict(card))
+            emit("recommendation", card_dict(card))
         return cards
 
     def _policy_features(self, ctx: Any, item_id: str) -> dict[str, float]:
@@ -492,54 +493,15 @@ class WhyRecAgent(LLMAdmissionMixin):
                        intent: str = "") -> None:
         if turn_index is not None:
             self.store.add_message(session_id, turn_index, "assistant", reply, {"intent": intent})
-        for chunk in _chunks(reply):
+        for chunk in chunks(reply):
             emit("text_delta", {"text": chunk})
         final = TurnResult(session_id, turn_index if turn_index is not None else -1, reply, (), (), False,
                            round((time.perf_counter() - t0) * 1000, 1)).to_dict()
         emit("final", {**final, "intent": intent} if intent else final)  # "rate_limited" -> HTTP 429 in ui/api.py
 
 
-class _Observed:
-    """A Toolbox view that reports each call as it starts and ends (for streaming and the trace)."""
-
-    def __init__(self, toolbox: Toolbox, on_outcome: Callable[[ToolOutcome], None],
-                 emit: Callable[[str, dict[str, Any]], None]) -> None:
-        self._tb = toolbox
-        self._on = on_outcome
-        self._emit = emit
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._tb, name)
-
-    def run(self, name: str, arguments: Any) -> ToolOutcome:
-        self._emit("tool_start", {"tool": name, "arguments": arguments if isinstance(arguments, dict) else {}})
-        outcome = self._tb.run(name, arguments)
-        self._on(outcome)
-        return outcome
-
-
 def _title_key(title: str) -> str:
     return " ".join(re.findall(r"[a-z0-9]+", title.lower()))
-
-
-def _chunks(text: str, size: int = 24) -> Iterator[str]:
-    words = text.split(" ")
-    buf: list[str] = []
-    for w in words:
-        buf.append(w)
-        if sum(len(x) + 1 for x in buf) >= size:
-            yield " ".join(buf) + " "
-            buf = []
-    if buf:
-        yield " ".join(buf)
-
-
-def _card_dict(card: RecCard) -> dict[str, Any]:
-    d = {k: v for k, v in card.__dict__.items() if k != "evidence"}
-    d["evidence"] = {}  # the bundle follows with the explanation event and in the final result
-    d["tags"] = list(card.tags)
-    d["evidence_lines"] = list(card.evidence_lines)
-    return d
 
 
 def _error_result(session_id: str, message: str) -> dict[str, Any]:

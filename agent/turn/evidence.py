@@ -14,7 +14,14 @@ from typing import Any
 
 from tools.catalog import Catalog
 from tools.claims import ClaimContext, build_claims
-from tools.evidence import CLAIMS_SCHEMA, CollabEvidence, Contribution, EvidenceBundle, RetrievalEvidence, matched_terms
+from tools.evidence import (
+    CLAIMS_SCHEMA,
+    CollabEvidence,
+    Contribution,
+    EvidenceBundle,
+    RetrievalEvidence,
+    matched_terms,
+)
 from tools.recsys.request import RankedItem, RecRequest
 
 #: features whose positive contribution means "close to the films of this conversation"

@@ -23,6 +23,7 @@ from agent.prompts import planning_messages
 from agent.state import DialogueState
 from agent.turn.acts import no_such_card, question_for, why_answer, why_target
 from agent.turn.dialogue import apply_update, request_for
+from agent.turn.events import ObservedToolbox, card_dict, chunks
 from agent.turn.evidence import evidence_for
 from agent.turn.explain_stage import explain_now, follow_up_job
 from agent.turn.slate import build_slate
@@ -46,8 +47,6 @@ PLAN_RESERVE_S = 0.35
 def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, state: DialogueState,
              turn_index: int, history: list[tuple[str, str]]) -> Callable[[], Any] | None:
     """Run one turn; returns the LLM explanation follow-up to run once the session lock is released."""
-    from agent.loop import _card_dict, _chunks, _Observed
-
     services = agent.services
     cat = services.catalog
     store = agent.store
@@ -102,7 +101,7 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
         try:
             emit("status", {"degraded": False, "message": "thinking"})
             result = agent.strategy.plan(planning_messages(text, agent._state_summary(state), history),
-                                         _Observed(toolbox, on_outcome, emit), limit)
+                                         ObservedToolbox(toolbox, on_outcome, emit), limit)
             plan_note = result.message or ""
             stage["llm_plan_requests"] = float(getattr(result, "steps", 0) or 0)
         except LLMUnavailableError as exc:
@@ -162,7 +161,7 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
         card = RecCard(rec_id, item_id, item.title, item.year, tuple(_plain_tags(item.tags))[:6], rank,
                        round(r.score, 4), "", "pending", False, (), {"bundle": bundle})
         cards.append(card)
-        emit("recommendation", _card_dict(card))
+        emit("recommendation", card_dict(card))
     stage["first_card_ms"] = (time.perf_counter() - t0) * 1000
     state.record_shown([c.item_id for c in cards])
 
@@ -176,7 +175,7 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
         lead = f"{question}\n\n{lead}"
     if model_down:
         lead = f"{replies.LIMITED_MODE_NOTE}\n\n{lead}"
-    for chunk in _chunks(lead):
+    for chunk in chunks(lead):
         emit("text_delta", {"text": chunk})
 
     t3 = time.perf_counter()
