@@ -15,6 +15,8 @@ ROOT = Path(__file__).resolve().parents[1]
 MEASURED = {
     "evals/results/redial.md": "evals.bench_redial",
     "evals/results/understanding.md": "evals.bench_understanding",
+    "evals/results/causal.md": "evals.bench_causal",
+    "evals/results/effects.md": "evals.bench_effects",
 }
 
 
