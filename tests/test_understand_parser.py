@@ -244,3 +244,103 @@ def test_instead_too_and_spelled_out_ages(resolver, text, act, liked, disliked, 
 
     u = parse(text, resolver, last_slate=["Alien (1979)"])
     assert (u.act, u.genres_liked, u.genres_disliked, u.audience) == (act, liked, disliked, audience)
+
+
+# -- lower-case titles in title slots, ordinary words, typos (agent/turn/title_slots.py) ------------------
+@pytest.mark.parametrize(("text", "liked", "disliked", "seen", "more_like"), [
+    ("loved alien and the thing (the carpenter one) but i really cant stand musicals... anything from the eighties?",
+     ["Alien", "The Thing"], [], [], []),
+    ("titanic is my all time fave but avatar was sooo boring, couldnt finish it. what should i watch?",
+     ["Titanic"], ["Avatar"], [], []),
+    ("i loved jaws", ["Jaws"], [], [], []),
+    ("loved coco and moana", ["Coco", "Moana"], [], [], []),
+    ("i loved die hard and home alone", ["Die Hard", "Home Alone"], [], [], []),
+    ("moana and coco were great", ["Moana", "Coco"], [], [], []),
+    ("i think alien was boring", [], ["Alien"], [], []),
+    ("i liked fargo and the big lebowski", ["Fargo", "The Big Lebowski"], [], [], []),
+    ("logan was awesome", ["Logan"], [], [], []),
+    ("we watched shrek with my kids", [], [], ["Shrek"], []),
+    ("i liked the others (the nicole kidman one)", ["The Others"], [], [], []),
+    ("something like the thing", [], [], [], ["The Thing"]),
+    ("i loved the matrix, inception and interstellar", ["The Matrix", "Inception", "Interstellar"], [], [], []),
+])
+def test_lowercase_titles_in_title_slots(resolver, text, liked, disliked, seen, more_like):
+    u = parse(text, resolver)
+    assert (titles(u.liked), titles(u.disliked), titles(u.seen), titles(u.more_like)) == (liked, disliked, seen,
+                                                                                          more_like), u
+    assert not u.unresolved
+
+
+def test_lowercase_dialogue_keeps_the_other_wishes(resolver):
+    u = parse("loved alien and the thing (the carpenter one) but i really cant stand musicals... anything from the "
+              "eighties?", resolver)
+    assert u.genres_disliked == ("musical",) and (u.year_min, u.year_max) == (1980, 1989) and u.act == "recommend"
+
+
+@pytest.mark.parametrize("text", [
+    "i like it", "i liked it a lot", "i'm up for anything", "up for anything really", "something scary",
+    "the thing is, i don't like horror", "the thing is i get scared easily", "i love her choice of movies",
+    "i loved her in that movie", "us too", "we loved it, us and the kids", "i loved the thing you said",
+    "can i see the others?", "i liked the last one better", "show me the rest", "i watched it with my wife",
+    "i saw it twice", "i hate spiders", "i like zombies and vampires", "i like birds", "i love ghost stories",
+    "i liked the ending", "i liked the trailer", "i loved the acting and the soundtrack", "i liked the story and the score",
+    "i love the beach", "i liked the otters", "we just got home", "i liked stories", "date night was fun",
+    "the house was great",
+])
+def test_ordinary_words_stay_words(resolver, text):
+    u = parse(text, resolver)
+    assert not (u.liked or u.disliked or u.seen or u.mentioned or u.more_like or u.unresolved), u
+
+
+def test_capitalised_everyday_titles_still_count(resolver):
+    # the slots only add lower-case readings: the written-as-a-title forms are unchanged
+    assert titles(parse("Loved alien and The Thing", resolver).liked) == ["Alien", "The Thing"]
+    assert titles(parse("The Others was great", resolver).liked) == ["The Others"]
+
+
+def test_popularity_decides_lowercase_everyday_titles():
+    """A lower-case everyday phrase is a title only for a film in the catalog's top decile of mentions."""
+    filler = [Item(f"f{i}", f"Filler Film Number {i}", 2000, popularity=i) for i in range(30)]
+    r = TitleResolver([*filler, Item("t", "The Thing", 1982, popularity=50), Item("b", "The Beach", 2000, popularity=3)])
+    assert 3 < r.popular_floor <= 50
+    assert titles(parse("i loved the thing", r).liked) == ["The Thing"]
+    assert not parse("i loved the beach", r).liked
+
+
+@pytest.mark.parametrize(("text", "liked"), [
+    ("loved jurasic park and back to teh future, what next?", ["Jurassic Park", "Back to the Future"]),
+    ("i loved the shwashank redemtion", ["The Shawshank Redemption"]),
+    ("loved pirates of the carribean and harry poter", ["Pirates of the Caribbean", "Harry Potter"]),
+    ("i liked the lord of teh rngs", ["The Lord of the Rings"]),
+])
+def test_typos_in_title_slots_resolve(resolver, text, liked):
+    u = parse(text, resolver)
+    assert titles(u.liked) == liked and not u.unresolved, u
+
+
+def test_unsure_typo_is_asked_about_not_dropped(resolver):
+    from agent.turn.acts import question_for
+
+    u = parse("loved jurasic park and bak to teh futr, what next?", resolver)
+    assert titles(u.liked) == ["Jurassic Park"]
+    (typo,) = u.unresolved
+    assert (typo.surface, typo.reason) == ("bak to teh futr", "typo")
+    assert titles(typo.candidates) == ["Back to the Future (1985)"]
+    assert question_for(u.unresolved).startswith("Did you mean Back to the Future (1985)?")
+    assert StateUpdate.from_dict(u.to_dict()) == u
+
+
+def test_typo_alone_is_a_question(resolver):
+    u = parse("I loved Bak to teh Futr", resolver)
+    assert not u.liked and [(x.surface, x.reason) for x in u.unresolved] == [("Bak to teh Futr", "typo")]
+
+
+def test_typo_tie_is_ambiguous_not_a_coin_toss():
+    r = TitleResolver([Item("a", "Brides", 2004, popularity=3), Item("b", "The Bridge", 2006, popularity=3)])
+    res = r.resolve("bridges")
+    assert res.status == "ambiguous" and {c.item.item_id for c in res.candidates} == {"a", "b"}
+
+
+def test_unresolved_reason_is_validated():
+    with pytest.raises(InputError):
+        StateUpdate.from_dict({"act": "recommend", "unresolved": [{"surface": "x", "reason": "guess"}]})

@@ -20,7 +20,8 @@ Ambiguous titles (several years) resolve to the most popular and report alternat
   reply can offer them without pretending one of them was meant.
 
 Typos are tolerated (rapidfuzz ratio) only for spans of at least 2 words or 6 letters:
-shorter keys match too many real words. Items flagged ``attributes["recommendable"] is
+shorter keys match too many real words. Two films equally close to a typo make it ambiguous
+(a question, not a coin toss); ``near`` also lists the close-but-unsure ones for "did you mean". Items flagged ``attributes["recommendable"] is
 False`` and placeholder titles ("Untitled ...") are never resolution targets.
 """
 
@@ -47,6 +48,12 @@ POPULARITY_RATIO = 2.5
 COMMON_WORD_RATIO = 10.0
 #: Fuzzy (typo) matches need this rapidfuzz ratio, and a key of >= 2 words or >= 6 letters.
 FUZZY_CUTOFF = 88.0
+#: Two films this close to a typo are a tie ("bridges": Brides / The Bridge); below FUZZY_CUTOFF but
+#: at least ASK_CUTOFF, a typo is only offered back ("did you mean ...?").
+TYPO_TIE_MARGIN, ASK_CUTOFF = 2.0, 80.0
+#: "Popular" (for lower-case everyday-word titles, ``agent/turn/title_slots``): the top decile by
+#: mentions (The Thing, 34 ReDial mentions, is in it; The One, 4, is not).
+POPULAR_QUANTILE = 0.90
 MAX_FUZZY_NGRAM = 5
 #: Titles that are also common words: matched only when capitalised mid-sentence or quoted.
 _COMMON_WORDS = frozenset(
@@ -139,6 +146,20 @@ class TitleResolver:
             self._typo_buckets.setdefault((_first_letter(k), len(k)), []).append(k)
         self._titles = sorted({normalise(it.title): it for lst in self._by_norm.values() for it in lst}.items())
         self._title_keys = [t for t, _ in self._titles]
+        pops = sorted(lst[0].popularity for lst in self._by_norm.values())
+        self.popular_floor = max(1.0, pops[int(POPULAR_QUANTILE * (len(pops) - 1))]) if pops else 1.0
+
+    def popularity(self, key: str) -> float:
+        """Mentions of the most popular film whose normalised title (or alias) is ``key``; 0 if none."""
+        items = self._by_norm.get(key)
+        return items[0].popularity if items else 0.0
+
+    def near(self, key: str, cutoff: float = FUZZY_CUTOFF, limit: int = 3) -> list[tuple[str, float]]:
+        """Index keys within a typo of ``key`` (same first letter, +-3 characters, same first and last
+        word), best first: the candidates both ``resolve`` and the "did you mean" question use."""
+        pool = [k for n in range(len(key) - 3, len(key) + 4) for k in self._typo_buckets.get((_first_letter(key), n), ())]
+        got = process.extract(key, pool, scorer=fuzz.ratio, score_cutoff=cutoff, limit=limit + 2)
+        return [(k, float(sc)) for k, sc, _ in got if abs(len(k) - len(key)) <= 3 and _same_ends(key, k)][:limit]
 
     def exact(self, key: str) -> list[Item]:
         """Items whose normalised title (or alias) is exactly ``key`` (most popular first)."""
@@ -157,11 +178,12 @@ class TitleResolver:
             return Resolution("unknown", None, ())
         cands, score = self._by_norm.get(key), 100.0
         if not cands and fuzzy and (" " in key or len(key.replace(" ", "")) >= 6):
-            near = [k for n in range(len(key) - 3, len(key) + 4)
-                    for k in self._typo_buckets.get((_first_letter(key), n), ())]
-            best = process.extractOne(key, near, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
-            if best and abs(len(best[0]) - len(key)) <= 3 and _same_ends(key, best[0]):
-                cands, score, key = self._by_norm[best[0]], float(best[1]), best[0]
+            if near := self.near(key):
+                (key, score), cands = near[0], self._by_norm[near[0][0]]
+                rivals = [self._by_norm[k][0] for k, sc in near[1:] if sc >= score - TYPO_TIE_MARGIN
+                          and {i.item_id for i in self._by_norm[k]} != {i.item_id for i in cands}]
+                if rivals:  # two films equally close to the typo: ask, do not pick one
+                    return Resolution("ambiguous", None, tuple(Candidate(c, score) for c in [cands[0], *rivals]), score)
         if not cands:  # the nearest titles are costly (a whole-catalog fuzzy pass): only when wanted
             return Resolution("unknown", None, self.nearest(key) if nearest else ())
         return self._decide(cands, year, score, key)

@@ -56,11 +56,15 @@ def no_such_card(u: StateUpdate, n_cards: int) -> str:
 
 
 def question_for(unresolved: Sequence[UnresolvedTitle]) -> str:
-    """'I don't know that film' with the nearest real titles, or 'which one do you mean?'."""
+    """'Which one do you mean?', 'did you mean ...?' for a near-miss typo, or 'I don't know that
+    film' with the nearest real titles."""
     parts = []
     for u in unresolved:
         names = [c.title for c in u.candidates][:4]
-        if u.reason == "ambiguous":
+        if u.reason == "typo" and names:
+            opts = " or ".join(names) if len(names) <= 2 else ", ".join(names[:-1]) + " or " + names[-1]
+            parts.append(f"Did you mean {opts}? (You wrote “{u.surface}”.)")
+        elif u.reason == "ambiguous":
             opts = " or ".join(names) if len(names) <= 2 else ", ".join(names[:-1]) + " or " + names[-1]
             parts.append(f"Which “{u.surface}” do you mean: {opts}?")
         elif names:

@@ -18,6 +18,7 @@ Act = Literal["recommend", "refine", "replace", "reject_slate", "ask_why", "chit
 ACTS: tuple[str, ...] = get_args(Act)
 AUDIENCES: tuple[str, ...] = ("young_children", "family", "date_night", "adults")
 MOODS: tuple[str, ...] = ("dark", "feel-good", "funny", "scary", "mind-bending", "sad", "light")
+UNRESOLVED_REASONS: tuple[str, ...] = ("unknown", "ambiguous", "typo")
 
 
 @dataclass(frozen=True)
@@ -38,11 +39,15 @@ class TitleRef:
 
 @dataclass(frozen=True)
 class UnresolvedTitle:
-    """A title-like span that did not resolve to one item; the reply should ask or say so."""
+    """A title-like span that did not resolve to one item; the reply should ask or say so.
+
+    ``reason``: "ambiguous" (several films share the title), "typo" (a near miss the parser is not
+    sure enough of to take: "did you mean ...?"), or "unknown" (no film close enough).
+    """
 
     surface: str
     candidates: tuple[TitleRef, ...]
-    reason: Literal["unknown", "ambiguous"]
+    reason: Literal["unknown", "ambiguous", "typo"]
 
     def to_dict(self) -> dict[str, Any]:
         return {"surface": self.surface, "candidates": [c.to_dict() for c in self.candidates], "reason": self.reason}
@@ -50,8 +55,8 @@ class UnresolvedTitle:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> UnresolvedTitle:
         reason = d.get("reason")
-        if reason not in ("unknown", "ambiguous"):
-            raise InputError(f"unresolved title reason must be 'unknown' or 'ambiguous', got {reason!r}")
+        if reason not in UNRESOLVED_REASONS:
+            raise InputError(f"unresolved title reason must be one of {UNRESOLVED_REASONS}, got {reason!r}")
         return cls(str(d["surface"]), tuple(TitleRef.from_dict(c) for c in d.get("candidates") or ()), reason)
 
 

@@ -6,8 +6,11 @@ every field it adds is validated. The rules are general, not per-phrase:
 
 1. title spans come from the catalog index (``TitleResolver.scan``) but are accepted only
    when they look like titles: quoted, followed by a year, title-cased (not a lone
-   everyday word opening a sentence), or right after a strong cue ("loved X", "seen X",
-   "something like X"); so "get out tonight" or "up for" are never titles;
+   everyday word opening a sentence), right after a strong cue ("loved X", "seen X",
+   "something like X"), or -- in lower case -- in a title slot with evidence about the film
+   (``title_slots``: "loved alien and the thing", "avatar was sooo boring"); so "get out
+   tonight", "up for", "i like it" or "the thing is" are never titles; typos in a slot
+   resolve when sure and become a "did you mean ...?" question when not;
 2. the text is cut into clauses (sentence marks, but/though/however/except, and "and"/","
    when a new clause starts), and every title, genre and person takes the polarity of the
    nearest cue before it in its clause, flipped by a negator ("don't like", "haven't
@@ -23,8 +26,18 @@ import re
 from collections.abc import Sequence
 
 from agent.turn.state_update import StateUpdate, TitleRef, UnresolvedTitle
+from agent.turn.title_slots import (
+    UNKNOWN_RUN,
+    make_acceptor,
+    near_misses,
+    typo_plausible,
+    unknown_titles,
+    unresolved_title,
+)
+from agent.turn.title_slots import VERDICT_NEG as _VERDICT_NEG
+from agent.turn.title_slots import VERDICT_POS as _VERDICT_POS
 from tools.people_index import PeopleIndex
-from tools.title_resolver import _COMMON_WORDS, Resolution, SpanMatch, TitleResolver, normalise
+from tools.title_resolver import SpanMatch, TitleResolver, normalise
 
 # -- lexicons ---------------------------------------------------------------------------------------
 #: user words -> catalog genres (tools/movie_genres.CLEAN_GENRES); moods are separate (MOOD_WORDS).
@@ -57,6 +70,8 @@ def _words_re(words: Sequence[str]) -> re.Pattern[str]:
 
 
 _GENRE_RE, _MOOD_RE = _words_re(list(GENRE_WORDS)), _words_re(list(MOOD_WORDS))
+#: genre and mood words are never one-word titles ("horror", "funny")
+_RESERVED = frozenset(GENRE_WORDS) | frozenset(MOOD_WORDS)
 _ACCEPT_RX = (r"\b(i'?ll|i will|we'?ll|we will|going to|gonna|i might|i may|i think i'?ll) (definitely |probably |"
               r"have to )?(check out|check|watch|try|look (for|into|up)|add|see|give)\b")
 _CUES: tuple[tuple[str, re.Pattern[str]], ...] = tuple((k, re.compile(p, re.I)) for k, p in (
@@ -76,31 +91,9 @@ _CUES: tuple[tuple[str, re.Pattern[str]], ...] = tuple((k, re.compile(p, re.I)) 
     ("negator", r"\b(not|no|never|don'?t|didn'?t|doesn'?t|haven'?t|hasn'?t|wasn'?t|isn'?t|won'?t|without|except|"
                 r"other than|besides|nothing|none|neither|nor|no more|anything but|rather not)\b|n't\b"),
 ))
-_VERDICT_HEAD = (r"^\W*(\(\d{4}\)\s*)?((movies?|films?|ones)\s+)?(was|is|were|are|'s)\s+"
-                 r"(so\s+|really\s+|pretty\s+|very\s+|just\s+|also\s+|still\s+)?")
-_VERDICT_POS = re.compile(_VERDICT_HEAD + r"(great|good|awesome|amazing|fantastic|excellent|brilliant|fun|funny|"
-                          r"hilarious|sweet|a classic|a masterpiece|(one of )?(my|our) (all[- ]time )?(fav\w*)|"
-                          r"the best)\b", re.I)
-_VERDICT_NEG = re.compile(_VERDICT_HEAD + r"(boring|awful|terrible|bad|meh|the worst|overrated|"
-                          r"not (good|great|for me|my (thing|speed|type|style|cup of tea)))\b", re.I)
 _CARRY = re.compile(r"\b(lov|lik|enjoy|hat|dislik)(e|ed|es)\s+(it|them|that( one)?|those|both|this( one)?)\b"
                     r"|\b(it|that|they|both|its|it's|that's)\s*(was|were|is|are)?\s+(so |really |pretty |very )?"
                     r"(great|good|awesome|amazing|terrible|awful|boring|bad)\b", re.I)
-_STRONG_CUE = re.compile(r"(\b(lov|lik|enjoy|hat|dislik|ador)(e|ed|es|ing)|\bseen|\bsaw|\bwatched|\bwatching|\bthan|"
-                         r"\bcalled|\btitled|\bnamed|\bsee|\bwatch|\brecommend me|\bsimilar to|\bsuch as|\bfavou?rite is|"
-                         r"\bencant[oóa]|\bgust[oóa])\s+$", re.I)
-_EVERYDAY = _COMMON_WORDS | frozenset("""get got out tonight lol omg ok okay yeah sure need maybe guess think know kind
-    sort type pretty little lot lots much many most few bit every any all both each other same real true right left down
-    off back away around about through after before again even ever only own enough quite rather almost thing things
-    stuff way people man woman men women girl girls boy boys guy guys friend friends kid house world place end part
-    start going gone went come came make made take took give gave find found look looking feel felt keep let put say
-    said tell told ask work play run live believe bring happen sit stand lose meet change stop read grow open walk win
-    remember buy wait die stay fall kill hope sleep dream fight hate enjoy mind care sound sounds fun cool nice awesome
-    amazing interesting bad long short high low small large young late early hard easy real sweet wild lucky lost free
-    dead alone together forever yesterday weekend morning evening summer winter money game games help school
-    married wedding party beautiful super kind dog cat ones one choice sequel sequels original series rest date
-    tonight weekend family kids children""".split())
-_SMALL = frozenset("of the a an and in on to at for with from by vs de la le el los las du des der die das".split())
 
 _CLAUSE_SPLIT = re.compile(
     r"[.!?;]+(?=\s|$)|\s(?=(but|though|although|however|except|whereas)\b)|"
@@ -197,57 +190,6 @@ def _mask(text: str, spans: Sequence[tuple[int, int]]) -> str:
     for s, e in spans:
         chars[s:e] = "_" * (e - s)
     return "".join(chars)
-
-
-def _sentence_initial(text: str, start: int) -> bool:
-    before = text[:start].rstrip(" \"'“‘*(")
-    return not before or before[-1] in ".!?:;"
-
-
-def _make_acceptor(text: str):
-    """The plausibility rule for title spans (see the module docstring, rule 1)."""
-    lower_text = text == text.lower()
-    quoted = [(m.start(1), m.end(1)) for m in re.finditer(r"[\"“]([^\"”]{2,80})[\"”]", text)]
-
-    def accept(t: str, start: int, end: int, key: str, fuzzy: bool) -> bool:
-        words, surface = key.split(), t[start:end]
-        if start > 0 and t[start - 1] in "\"“‘*'" and end < len(t) and t[end] in "\"”’*'":
-            return True
-        if any(qs <= start and end <= qe and (qs, qe) != (start, end) for qs, qe in quoted):
-            return False  # a part of a quoted title is not a title
-        if re.search(r"[()]", surface) or (fuzzy and re.search(r"[.!?;]\s", surface)):
-            return False
-        if re.match(r"\s+(movies?|films?|flicks?|ones)\b", t[end:], re.I):
-            return False  # "Italian films", "Marvel movies": an adjective, not a title
-        if all(w.isupper() and len(w) > 1 for w in surface.split()) and not text.isupper() and all(
-                w in _EVERYDAY for w in words):
-            return False  # "I LOVE Chicago": capitals for emphasis
-        if re.match(r"\s*\(\d{4}\)", t[end:end + 8]) and not fuzzy:
-            return True
-        if len(words) == 1 and (key in GENRE_WORDS or key in MOOD_WORDS or len(key) == 1):
-            return False
-        if key.isdigit() and len(words) == 1:
-            return False
-        toks = surface.split()
-
-        def up(w: str) -> bool:
-            return w[:1].isupper() or w[:1].isdigit()
-
-        cased = up(toks[0]) and up(toks[-1]) and all(up(w) or normalise(w) in _SMALL for w in toks)
-        if not cased and any(w in ("movie", "movies", "film", "films") for w in words):
-            return False
-        all_common = all(w in _EVERYDAY or w in _SMALL for w in words)
-        if cased and not lower_text:
-            if _sentence_initial(t, start) and (all_common or len(words) == 1 and fuzzy):
-                return len(words) >= 2 and not fuzzy and toks[1][:1].isupper()
-            return not (fuzzy and len(words) == 1 and len(key) < 6)
-        cue = bool(_STRONG_CUE.search(t[:start])) or bool(_VERDICT_POS.match(t[end:]) or _VERDICT_NEG.match(t[end:]))
-        long_enough = len(words) >= 2 or len(key) >= 6
-        if cue and long_enough and not all_common:
-            return True
-        return lower_text and not fuzzy and len(words) >= 2 and not all_common and key not in GENRE_WORDS
-
-    return accept
 
 
 def _clauses(text: str, protected: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -358,16 +300,6 @@ def _ref(sm: SpanMatch) -> TitleRef:
     return TitleRef(item.item_id, sm.surface, item.title)
 
 
-def _unresolved(surface: str, res: Resolution) -> UnresolvedTitle:
-    cands = tuple(TitleRef(c.item.item_id, surface, c.item.display_title) for c in res.candidates[:5])
-    return UnresolvedTitle(surface, cands, "ambiguous" if res.status == "ambiguous" else "unknown")
-
-
-_UNKNOWN_RUN = re.compile(r"(?:\b(?i:recommend me|loved|liked|love|like|hated|seen|saw|watched|similar to|called|titled|"
-                          r"such as)\s+(?i:the\s+)?)((?:[A-Z0-9][\w'’:-]*)(?:\s+(?:(?:of|the|a|and|in|on|to)\s+)?"
-                          r"[A-Z0-9][\w'’:-]*)*)|[\"“]([^\"”]{2,60})[\"”]")
-
-
 def parse(text: str, resolver: TitleResolver, *, people: PeopleIndex | None = None,
           last_slate: Sequence[str] = ()) -> StateUpdate:
     """Read one message; ``last_slate`` holds the titles just shown (for "why the second one?")."""
@@ -380,20 +312,25 @@ def parse(text: str, resolver: TitleResolver, *, people: PeopleIndex | None = No
         return StateUpdate(act="other_data")
     person_hits = people.find(text) if people is not None else []
     person_spans = [(p.start, p.end) for p in person_hits]
-    accept = _make_acceptor(text)
-    spans = resolver.scan(text, lambda t, a, b, k, f: accept(t, a, b, k, f)
-                          and not any(a < pe and ps < b for ps, pe in person_spans))
+    accept = make_acceptor(text, resolver, _RESERVED)
+    spans = [s for s in resolver.scan(text, lambda t, a, b, k, f: accept(t, a, b, k, f)
+                                      and not any(a < pe and ps < b for ps, pe in person_spans))
+             if typo_plausible(s, resolver)]
+    typo_spans, typo_asks = near_misses(text, resolver, [(s.start, s.end) for s in spans] + person_spans, _RESERVED)
+    spans = sorted(spans + typo_spans, key=lambda s: s.start)
+    ask_spans = [sp for sp, _ in typo_asks]
     title_spans = [(s.start, s.end + (len(m.group(0)) if (m := re.match(r"\s*\(\d{4}\)", text[s.end:])) else 0))
                    for s in spans]
-    masked = _mask(text, title_spans + person_spans)
+    masked = _mask(text, title_spans + person_spans + ask_spans)
     clauses = _clauses(text, title_spans)
 
     def clause_of(pos: int) -> tuple[int, int]:
         return next((c for c in clauses if c[0] <= pos < c[1]), (0, len(text)))
 
     buckets, unresolved = _place_titles(masked, spans, title_spans, clauses, clause_of)
-    unresolved += _unknown_titles(text, resolver, title_spans + person_spans, unresolved)
-    masked = _mask(masked, [(m.start(1), m.end(1)) for m in _UNKNOWN_RUN.finditer(text)
+    unresolved += [u for _, u in typo_asks]
+    unresolved += unknown_titles(text, resolver, title_spans + person_spans + ask_spans, unresolved, GENRE_WORDS)
+    masked = _mask(masked, [(m.start(1), m.end(1)) for m in UNKNOWN_RUN.finditer(text)
                             if m.group(1) and m.group(1).strip() in {u.surface for u in unresolved}])
     # "Airplane was hilarious", "that movie is funny": a verdict on a film, not a wish for a genre
     verdicts = [(e + m.start(), e + m.end()) for _, e in title_spans
@@ -455,7 +392,7 @@ def _place_titles(masked: str, spans: Sequence[SpanMatch], title_spans: list[tup
     placed: dict[str, tuple[str, tuple[int, int]]] = {}
     for sm, (_, end) in zip(spans, title_spans, strict=True):
         if sm.resolution.status != "resolved":
-            unresolved.append(_unresolved(sm.surface, sm.resolution))
+            unresolved.append(unresolved_title(sm.surface, sm.resolution))
             continue
         ref, clause = _ref(sm), clause_of(sm.start)
         pol = _polarity(masked, clause, sm.start, end, "mentioned")
@@ -478,23 +415,6 @@ def _place_titles(masked: str, spans: Sequence[SpanMatch], title_spans: list[tup
                 buckets[pol].append(ref)
                 placed[item_id] = (pol, c)
     return buckets, unresolved
-
-
-def _unknown_titles(text: str, resolver: TitleResolver, covered: list[tuple[int, int]],
-                    known: list[UnresolvedTitle]) -> list[UnresolvedTitle]:
-    """Title-shaped words after a strong cue ("recommend me X", "loved X") or in quotes that name no film."""
-    out: list[UnresolvedTitle] = []
-    for m in _UNKNOWN_RUN.finditer(text):
-        g = 1 if m.group(1) else 2
-        s, e, surface = m.start(g), m.end(g), m.group(g).strip()
-        words = normalise(surface).split()
-        if (not words or any(s < ce and cs < e for cs, ce in covered) or all(w in _COMMON_WORDS for w in words)
-                or normalise(surface) in GENRE_WORDS or surface in {u.surface for u in known + out}):
-            continue
-        res = resolver.resolve(surface, fuzzy=False)
-        if res.status != "resolved":
-            out.append(_unresolved(surface, res))
-    return out
 
 
 def _act(text: str, masked: str, has_content: bool, has_slate: bool = False) -> str:
