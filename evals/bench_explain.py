@@ -100,6 +100,8 @@ def run_mode(rt: Any, texts: list[str], follow_up_s: float) -> dict[str, Any]:
         agent.settings, "__dataclass_fields__") else agent.settings.model_copy(update={"explain_follow_up_s": follow_up_s})
     first_card, final_ms, llm_after, cards, paths = [], [], [], 0, Counter()
     tried = passed_sent = 0
+    examples: list[str] = []
+    titles: dict[str, str] = {}
     for i, text in enumerate(texts):
         sid = agent.new_session()
         t0 = time.perf_counter()
@@ -111,8 +113,11 @@ def run_mode(rt: Any, texts: list[str], follow_up_s: float) -> dict[str, Any]:
                 first_card.append(now)
             if ev.kind == "recommendation":
                 shown[ev.data["rec_id"]] = "template"
+                titles[ev.data["rec_id"]] = ev.data.get("title", "?")
             elif ev.kind == "explanation" and ev.data.get("explanation_path") != "template":
                 shown[ev.data["rec_id"]] = ev.data["explanation_path"]
+                if len(examples) < 4 and i % 7 == 0:
+                    examples.append(f"{titles.get(ev.data['rec_id'], '?')}: {ev.data['explanation']}")
                 if t_final is not None:
                     llm_after.append(now - t_final)
             elif ev.kind == "final":
@@ -133,7 +138,8 @@ def run_mode(rt: Any, texts: list[str], follow_up_s: float) -> dict[str, Any]:
             "sentences_tried": tried, "sentence_support": passed_sent / tried if tried else None,
             "first_card_ms": {"p50": percentile(first_card, 50), "p95": percentile(first_card, 95)},
             "answer_ms": {"p50": percentile(final_ms, 50), "p95": percentile(final_ms, 95)},
-            "llm_text_after_answer_ms": {"p50": percentile(llm_after, 50), "p95": percentile(llm_after, 95)}}
+            "llm_text_after_answer_ms": {"p50": percentile(llm_after, 50), "p95": percentile(llm_after, 95)},
+            "examples": examples}
 
 
 def live_part(n: int, seed: int) -> dict[str, Any] | None:
@@ -179,7 +185,10 @@ def report(chk: dict[str, Any], live: dict[str, Any] | None) -> list[str]:
               f"{_f(b['answer_ms']['p50'])} / {_f(b['answer_ms']['p95'])} |",
               f"| LLM text arrives after the answer, p50 / p95 ms | {_f(a['llm_text_after_answer_ms']['p50'])} / "
               f"{_f(a['llm_text_after_answer_ms']['p95'])} | — |", "",
-              f"Explanation work added to the turn's p95: {live['added_p95_ms']:+.0f} ms (target <= 500 ms).", ""]
+              f"Explanation work added to the turn's p95: {live['added_p95_ms']:+.0f} ms (target <= 500 ms). "
+              "The LLM text is written after the answer (outside the turn) and replaces the card's template "
+              "when it passes.", "", "Examples of LLM text that passed (card: text):", ""]
+    lines += [f"- {e}" for e in a["examples"]] + [""]
     return lines
 
 
