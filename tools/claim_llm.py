@@ -112,7 +112,7 @@ def _parse(obj: dict[str, Any], keys: set[str]) -> list[Sentence]:
     for it in items:
         if not isinstance(it, dict) or not isinstance(it.get("text"), str) or it.get("claim") not in keys:
             raise StructuredOutputError("every sentence needs a 'claim' key of this card and a 'text'")
-        text = _SENTENCE_END.split(" ".join(it["text"].split()))[0]
+        text = _SENTENCE_END.split(" ".join(it["text"].split()))[0].rstrip(",;: ")
         if _DEBRIS.search(text):
             raise StructuredOutputError(f"sentence {text[:60]!r} carries markup; write plain words")
         if all(s.evidence_keys[0] != it["claim"] for s in out):
