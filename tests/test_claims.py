@@ -221,3 +221,9 @@ def test_a_causal_claim_only_for_an_effect_whose_segment_interval_excludes_zero(
     assert "lowered" in right.text and check_claim_sentences([right], bundle, None).passed
     wrong = Sentence(right.text.replace("lowered", "raised"), right.evidence_keys)
     assert "direction of the effect" in " ".join(check_claim_sentences([wrong], bundle, None).violations)
+
+
+def test_a_bare_title_from_the_model_is_not_an_explanation(card):
+    bundle, index = card
+    exp = explain_with_claims(bundle, _Model({"sentences": [{"claim": "liked_also", "text": "Alien."}]}), index)
+    assert exp.path == "template" and any("not a sentence" in r for r in exp.rejected)

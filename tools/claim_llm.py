@@ -155,6 +155,11 @@ def explain_with_claims(bundle: EvidenceBundle, chat_model: Any, index: TitleInd
                                         degraded=not late and _is_unavailable(exc), checks=checks)
         passed: list[Sentence] = []
         for s in sents:
+            if len(s.text.split()) < 5 or not re.search(r"\b(is|are|was|were|has|have|had|came|went|raised|lowered|"
+                                                         r"liked|loved|asked|made|stars|fits|matches)\b", s.text, re.I):
+                # a bare title or a fragment is not an explanation, even when every word in it is true
+                rejected.append(f"attempt {attempt}, {s.evidence_keys[0]}: {s.text!r} -> not a sentence")
+                continue
             check = check_claim_sentences([s], bundle, index)
             checks.append(check)
             if check.passed:
