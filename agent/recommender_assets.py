@@ -123,8 +123,13 @@ def sources_factory(space: ItemSpace, embed: Callable[[str], np.ndarray] | None
 
 def train(catalog: Catalog, catalog_dir: Path | None, redial_dir: Path, out_dir: Path, *,
           embed: Callable[[str], np.ndarray] | None, config: RankerConfig | None = None,
-          depth: int = 300, progress: bool = True) -> dict[str, Any]:
-    """Fit statistics and the ranker on ``train_partial.jsonl``; save under ``out_dir``; return the info."""
+          depth: int = 300, progress: bool = True, weighting: str = "none",
+          clip: float | None = None) -> dict[str, Any]:
+    """Fit statistics and the ranker on ``train_partial.jsonl``; save under ``out_dir``; return the info.
+
+    ``weighting`` "ipw"/"snips" weights training rows by inverse exposure propensity
+    (``tools.recsys.debias``; measured by ``evals/bench_debias.py``), ``clip`` its propensity floor.
+    """
     train_path = Path(redial_dir) / "train_partial.jsonl"
     if not train_path.is_file():
         raise DataError(f"{train_path} is missing; pass the ReDial folder (shared/data/redial)")
@@ -137,7 +142,8 @@ def train(catalog: Catalog, catalog_dir: Path | None, redial_dir: Path, out_dir:
     from tools.recsys.training import train_ranker
 
     ranker, stats, info = train_ranker(samples, episodes(dialogues), space, sources_factory(space, embed),
-                                       reader.sample_request, depth=depth, config=config, progress=progress)
+                                       reader.sample_request, depth=depth, config=config, progress=progress,
+                                       weighting=weighting, clip=clip, dialogues=dialogues)
     out_dir = Path(out_dir)
     ranker.save(out_dir)
     stats.save(out_dir / "stats")

@@ -24,6 +24,9 @@ def train_ranker(
     redial: Path = typer.Option(None, "--redial", help="ReDial folder with train_partial.jsonl (default: ../shared/data/redial)."),
     depth: int = typer.Option(300, "--depth", min=10, help="Candidates each source nominates per request."),
     force: bool = typer.Option(False, "--force", help="Retrain even if a ranker for this catalog exists."),
+    weighting: str = typer.Option("none", "--weighting", help="none | ipw (clipped inverse exposure propensity) | "
+                                  "snips (self-normalised); see evals/results/debias.md."),
+    clip: float = typer.Option(None, "--clip", help="Propensity floor for --weighting (weights <= 1/clip)."),
     json_out: bool = JSON_OPTION,
 ) -> None:
     """Train the LightGBM LambdaRank ranker and the collaborative statistics it serves.
@@ -35,6 +38,7 @@ def train_ranker(
     Examples:
       whyrec train ranker
       whyrec train ranker --force --json
+      whyrec train ranker --force --weighting snips
     """
     import json
 
@@ -49,10 +53,11 @@ def train_ranker(
     meta_path = out / "training.json"
     if not force and meta_path.is_file():
         meta = json.loads(meta_path.read_text())
-        if meta.get("catalog_version") == catalog.version:
+        if meta.get("catalog_version") == catalog.version and meta.get("weighting", "none") == weighting:
             emit({**meta, "cached": True, "model_dir": str(out)}, json_out, _human)
             return
     embed = ra.make_query_embedder(make_embedder(settings))
     meta = ra.train(catalog, resolve_catalog_dir(settings.data_dir, settings.catalog_path),
-                    redial or default_redial_dir(), out, embed=embed, depth=depth, progress=not json_out)
+                    redial or default_redial_dir(), out, embed=embed, depth=depth, progress=not json_out,
+                    weighting=weighting, clip=clip)
     emit({**meta, "model_dir": str(out)}, json_out, _human)

@@ -5,6 +5,12 @@ the recommender suggested next). Features for a training request are therefore c
 from counts over the *other* folds' dialogues, exactly as a validation or live request
 sees counts that never included its own conversation. The model is then fitted once on
 all folds' rows; the served statistics use every training dialogue.
+
+Why optional weights (``weighting``): what a ReDial recommender suggested depends on
+popularity and on the dialogue, not only on what fits, so the 0/1 labels are
+exposure-biased. ``tools.recsys.debias`` estimates each training row's exposure
+propensity with ``causal/`` and turns it into inverse-propensity weights; the default
+stays unweighted unless ``evals/bench_debias.py`` measures a weighted variant better.
 """
 
 from __future__ import annotations
@@ -12,7 +18,8 @@ from __future__ import annotations
 import random
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -29,6 +36,8 @@ from tools.recsys.sources import CandidateSource
 SourcesFactory = Callable[[CoSuggestionStats], Sequence[CandidateSource]]
 #: build_request(sample) -> the request a live turn would build from the same dialogue text
 RequestBuilder = Callable[[RedialSample], RecRequest]
+#: how training rows are weighted (see tools.recsys.debias)
+WEIGHTINGS = ("none", "ipw", "snips")
 
 
 @dataclass
@@ -40,6 +49,9 @@ class RankTable:
     #: (requests with ≥1 target in the pool, all requests with targets) — the pool's recall
     covered: int = 0
     total: int = 0
+    #: the sample behind each group, and the item-space row of each table row (the exposure model's inputs)
+    samples: list[RedialSample] = field(default_factory=list)
+    items: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
 
 def fold_of(dialogue_id: str, folds: int, seed: int) -> int:
@@ -51,7 +63,7 @@ def rank_table(samples: Sequence[RedialSample], build_request: RequestBuilder, r
     """Features and 0/1 labels of every pool member, one group per sample (groups without a target dropped)."""
     from tqdm import tqdm
 
-    xs, ys, groups, dids = [], [], [], []
+    xs, ys, groups, dids, kept, items = [], [], [], [], [], []
     covered = total = 0
     for s in tqdm(samples, desc=progress or "features", unit="req", file=sys.stderr, disable=not progress):
         req = build_request(s)
@@ -69,16 +81,17 @@ def rank_table(samples: Sequence[RedialSample], build_request: RequestBuilder, r
         ys.append(label)
         groups.append(len(label))
         dids.append(s.conversation_id)
+        kept.append(s)
+        items.append(pool.rows)
     if not xs:
         return RankTable(np.zeros((0, 0), dtype=np.float32), np.zeros(0, dtype=np.int32), [], [], covered, total)
-    return RankTable(np.vstack(xs), np.concatenate(ys), groups, dids, covered, total)
+    return RankTable(np.vstack(xs), np.concatenate(ys), groups, dids, covered, total, kept, np.concatenate(items))
 
 
-def train_ranker(samples: Sequence[RedialSample], episodes: Sequence[Episode], space: ItemSpace,
-                 sources_for: SourcesFactory, build_request: RequestBuilder, *, folds: int = 5,
-                 holdout: float = 0.15, depth: int = 200, seed: int = 7, config: RankerConfig | None = None,
-                 progress: bool = True) -> tuple[LearnedRanker, CoSuggestionStats, dict[str, float]]:
-    """(ranker, statistics over all episodes, info). ``holdout`` of the dialogues stops the boosting early."""
+def out_of_fold_table(samples: Sequence[RedialSample], episodes: Sequence[Episode], space: ItemSpace,
+                      sources_for: SourcesFactory, build_request: RequestBuilder, *, folds: int = 5,
+                      depth: int = 200, seed: int = 7, progress: bool = True) -> RankTable:
+    """Every training request's pool, featurised with statistics from the other folds' dialogues."""
     if folds < 2:
         raise ValueError("folds must be at least 2 (out-of-fold statistics)")
     tables: list[RankTable] = []
@@ -87,18 +100,60 @@ def train_ranker(samples: Sequence[RedialSample], episodes: Sequence[Episode], s
         rec = Recommender(space, stats, sources_for(stats), None, depth=depth)
         part = [s for s in samples if fold_of(s.conversation_id, folds, seed) == f]
         tables.append(rank_table(part, build_request, rec, progress=f"fold {f + 1}/{folds}" if progress else ""))
-    x = np.vstack([t.x for t in tables if len(t.groups)])
-    y = np.concatenate([t.y for t in tables if len(t.groups)])
-    groups = [g for t in tables for g in t.groups]
-    dids = [d for t in tables for d in t.dialogue_ids]
-    is_valid = np.array([random.Random(f"holdout:{seed}:{d}").random() < holdout for d in dids])
-    row_valid = np.repeat(is_valid, groups)
-    g = np.array(groups)
-    ranker = LearnedRanker.fit((x[~row_valid], y[~row_valid], g[~is_valid].tolist()),
-                               (x[row_valid], y[row_valid], g[is_valid].tolist()), config or RankerConfig())
-    covered = sum(t.covered for t in tables)
-    total = sum(t.total for t in tables)
-    info = {"pool_recall_train": covered / max(1, total), "train_requests": float(len(groups)),
-            "folds": float(folds), "depth": float(depth)}
+    full = [t for t in tables if len(t.groups)]
+    if not full:
+        raise ValueError("no training request has a target in its candidate pool; check the data and the sources")
+    return RankTable(np.vstack([t.x for t in full]), np.concatenate([t.y for t in full]),
+                     [g for t in full for g in t.groups], [d for t in full for d in t.dialogue_ids],
+                     sum(t.covered for t in tables), sum(t.total for t in tables),
+                     [s for t in full for s in t.samples], np.concatenate([t.items for t in full]))
+
+
+def fit_ranker(table: RankTable, *, holdout: float = 0.15, seed: int = 7, config: RankerConfig | None = None,
+               sample_weight: np.ndarray | None = None) -> LearnedRanker:
+    """Fit on the table; ``holdout`` of its dialogues (unweighted) stops the boosting early.
+
+    ``sample_weight`` (one per row) weights only the fitted part: the early-stopping
+    NDCG stays the plain, unweighted one, so every weighting is stopped by the same rule.
+    """
+    if sample_weight is not None and len(sample_weight) != len(table.y):
+        raise ValueError(f"sample_weight has {len(sample_weight)} values for {len(table.y)} training rows")
+    is_valid = np.array([random.Random(f"holdout:{seed}:{d}").random() < holdout for d in table.dialogue_ids])
+    row_valid = np.repeat(is_valid, table.groups)
+    g = np.array(table.groups)
+    x, y = table.x, table.y
+    return LearnedRanker.fit((x[~row_valid], y[~row_valid], g[~is_valid].tolist()),
+                             (x[row_valid], y[row_valid], g[is_valid].tolist()), config or RankerConfig(),
+                             sample_weight=None if sample_weight is None else sample_weight[~row_valid])
+
+
+def train_ranker(samples: Sequence[RedialSample], episodes: Sequence[Episode], space: ItemSpace,
+                 sources_for: SourcesFactory, build_request: RequestBuilder, *, folds: int = 5,
+                 holdout: float = 0.15, depth: int = 200, seed: int = 7, config: RankerConfig | None = None,
+                 progress: bool = True, weighting: str = "none", clip: float | None = None,
+                 dialogues: Sequence | None = None) -> tuple[LearnedRanker, CoSuggestionStats, dict[str, Any]]:
+    """(ranker, statistics over all episodes, info). ``holdout`` of the dialogues stops the boosting early.
+
+    ``weighting`` "ipw"/"snips" weights rows by their inverse exposure propensity
+    (``tools.recsys.debias``; needs the training ``dialogues``), ``clip`` its propensity floor.
+    """
+    if weighting not in WEIGHTINGS:
+        raise ValueError(f"unknown weighting {weighting!r}; use one of {', '.join(WEIGHTINGS)}")
+    if weighting != "none" and not dialogues:
+        raise ValueError(f"weighting={weighting!r} needs the training dialogues (who mentioned what first, and "
+                         "the seekers' answers); pass dialogues=")
+    table = out_of_fold_table(samples, episodes, space, sources_for, build_request, folds=folds, depth=depth,
+                              seed=seed, progress=progress)
+    weights = None
+    info: dict[str, Any] = {"weighting": weighting}
+    if weighting != "none":
+        from tools.recsys.debias import exposure_weights
+
+        debiased = exposure_weights(table, dialogues or (), space.ids, method=weighting, clip=clip, seed=seed)
+        weights = debiased.weights
+        info.update(debiased.info())
+    ranker = fit_ranker(table, holdout=holdout, seed=seed, config=config, sample_weight=weights)
+    info = {"pool_recall_train": table.covered / max(1, table.total), "train_requests": float(len(table.groups)),
+            "folds": float(folds), "depth": float(depth), **info}
     ranker.info.update(info)
     return ranker, CoSuggestionStats.fit(episodes, space), info
