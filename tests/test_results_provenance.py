@@ -17,6 +17,7 @@ MEASURED = {
     "evals/results/understanding.md": "evals.bench_understanding",
     "evals/results/causal.md": "evals.bench_causal",
     "evals/results/effects.md": "evals.bench_effects",
+    "evals/results/load.md": "evals.load",
 }
 
 
