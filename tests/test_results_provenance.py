@@ -26,14 +26,17 @@ def _git(*args: str) -> str:
 
 
 def stale_paths(result: str, paths: tuple[str, ...]) -> list[str]:
-    """Measured paths changed after the commit the newest block of ``result`` names."""
+    """Measured paths changed after the commit of the newest block of ``result``."""
     text = (ROOT / result).read_text(encoding="utf-8")
     commits = re.findall(r"^- Commit: ([0-9a-f]{7,40})", text, re.M)
     if not commits:
         raise ValueError(f"{result}: no '- Commit: <sha>' line; regenerate it with its benchmark")
     if not re.search(r"^- Command: `python -m ", text, re.M) or not re.search(r"^- Machine: ", text, re.M):
         raise ValueError(f"{result}: a block must name its command and machine")
-    changed = _git("diff", "--name-only", f"{commits[-1]}..HEAD", "--", *paths)
+    # the newest block by commit time (sectioned files such as load.md replace blocks in place, so the
+    # last block in the file is not always the newest)
+    newest = max(commits, key=lambda c: int(_git("show", "-s", "--format=%ct", c) or 0))
+    changed = _git("diff", "--name-only", f"{newest}..HEAD", "--", *paths)
     return [p for p in changed.splitlines() if p]
 
 
