@@ -18,6 +18,7 @@ MEASURED = {
     "evals/results/causal.md": "evals.bench_causal",
     "evals/results/effects.md": "evals.bench_effects",
     "evals/results/load.md": "evals.load",
+    "evals/results/debias.md": "evals.bench_debias",
 }
 
 

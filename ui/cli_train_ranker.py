@@ -9,6 +9,10 @@ import typer
 
 from ui.cli_common import JSON_OPTION, emit, friendly_errors, get_settings
 
+#: the mildest floor evals/results/debias.md measures, the one that kept overall R@50 closest to the
+#: unweighted ranker (lower floors bought more long tail with more overall loss); with no floor ipw is snips
+IPW_DEFAULT_CLIP = 0.003
+
 
 def _human(r: dict[str, Any]) -> str:
     if r.get("cached"):
@@ -26,7 +30,8 @@ def train_ranker(
     force: bool = typer.Option(False, "--force", help="Retrain even if a ranker for this catalog exists."),
     weighting: str = typer.Option("none", "--weighting", help="none | ipw (clipped inverse exposure propensity) | "
                                   "snips (self-normalised); see evals/results/debias.md."),
-    clip: float = typer.Option(None, "--clip", help="Propensity floor for --weighting (weights <= 1/clip)."),
+    clip: float = typer.Option(None, "--clip", help="Propensity floor for --weighting (weights <= 1/clip); "
+                               f"ipw defaults to {IPW_DEFAULT_CLIP}, snips to none."),
     json_out: bool = JSON_OPTION,
 ) -> None:
     """Train the LightGBM LambdaRank ranker and the collaborative statistics it serves.
@@ -47,13 +52,16 @@ def train_ranker(
     from tools.active_catalog import resolve_catalog_dir
     from tools.redial import default_redial_dir
 
+    if weighting == "ipw" and clip is None:
+        clip = IPW_DEFAULT_CLIP
     settings = get_settings(ctx)
     catalog = load_active_catalog(settings)
     out = settings.models_dir / ra.RANKER_DIRNAME
     meta_path = out / "training.json"
     if not force and meta_path.is_file():
         meta = json.loads(meta_path.read_text())
-        if meta.get("catalog_version") == catalog.version and meta.get("weighting", "none") == weighting:
+        if (meta.get("catalog_version") == catalog.version and meta.get("weighting", "none") == weighting
+                and meta.get("weighting_clip") == clip):
             emit({**meta, "cached": True, "model_dir": str(out)}, json_out, _human)
             return
     embed = ra.make_query_embedder(make_embedder(settings))
