@@ -19,6 +19,7 @@ MEASURED = {
     "evals/results/effects.md": "evals.bench_effects",
     "evals/results/load.md": "evals.load",
     "evals/results/debias.md": "evals.bench_debias",
+    "evals/results/explain.md": "evals.bench_explain",
 }
 
 
