@@ -55,7 +55,7 @@ _CUES: tuple[tuple[tuple[str, ...], Polarity], ...] = tuple(
 #: which expressed attitudes agree with a recorded one
 _AGREES = {
     Polarity.LIKED: {Polarity.LIKED, Polarity.ASKED_FOR, Polarity.MENTIONED},
-    Polarity.ASKED_FOR: {Polarity.ASKED_FOR, Polarity.LIKED},
+    Polarity.ASKED_FOR: {Polarity.ASKED_FOR, Polarity.LIKED, Polarity.MENTIONED},
     Polarity.MENTIONED: {Polarity.MENTIONED},
     Polarity.DISLIKED: {Polarity.DISLIKED, Polarity.RULED_OUT, Polarity.MENTIONED},
     Polarity.RULED_OUT: {Polarity.RULED_OUT, Polarity.DISLIKED},

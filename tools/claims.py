@@ -253,7 +253,9 @@ def build_claims(ranked: RankedItem, req: RecRequest, ctx: ClaimContext) -> tupl
     if req.query_text:
         all_terms = matched_terms(req.query_text, item)
         said = {normalise_name(g) for g in (*req.genres_include, *asked)}
-        terms = tuple(t for t in all_terms if normalise_name(t) not in said)  # the genre claim already says those
+        named = {w for i in req.context_items if i in cat for w in normalise_name(cat.get(i).title).split()}
+        # the genre claim already says the asked genres; words of a film the user named are that film, not a wish
+        terms = tuple(t for t in all_terms if normalise_name(t) not in said and not set(normalise_name(t).split()) <= named)
         q = ranked.features.get("query")
         if terms or (q is not None and not all_terms):
             reason(Relation.MATCHES_WORDS, Polarity.ASKED_FOR, terms[:4],
