@@ -39,6 +39,12 @@ METHODS = ("regression", "ipw")
 MIN_SEGMENT_ROWS = 100
 
 
+def interval_excludes_zero(low: float, high: float) -> bool:
+    """True when the whole interval lies on one side of zero (a NaN interval never does): the one rule
+    for "this effect can be claimed", shared by the report, the served effects and the cards."""
+    return bool((low > 0 and high > 0) or (low < 0 and high < 0))
+
+
 @dataclass(frozen=True)
 class SegmentEstimate:
     """One segment's adjusted effect with its bootstrap interval (``low``..``high`` at ``level``)."""
@@ -61,8 +67,7 @@ class SegmentEstimate:
 
     @property
     def excludes_zero(self) -> bool:
-        """True when the whole interval lies on one side of zero (a NaN interval never does)."""
-        return bool((self.low > 0 and self.high > 0) or (self.low < 0 and self.high < 0))
+        return interval_excludes_zero(self.low, self.high)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

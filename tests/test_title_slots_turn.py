@@ -7,35 +7,10 @@ lower-case title must keep the film itself off the slate like a capitalised one 
 
 from __future__ import annotations
 
-import pytest
+from tests import test_turn_pipeline
 
-from agent.explaining import CheckedExplainer, EvidenceAssembler
-from agent.loop import WhyRecAgent
-from agent.settings import Settings
-from tests.recsys_world import query_embedder, world
-from tests.test_recsys import _training_rows
-from tools.agent_tools import ToolServices
-from tools.people_index import PeopleIndex
-from tools.recsys.ranker import LearnedRanker, RankerConfig
-from tools.recsys.recommender import Recommender
-from tools.recsys.sources import ContentSource, CoSuggestionSource, PopularitySource, QuerySource
-from tools.title_resolver import TitleResolver
-
-CAT, SPACE, STATS = world()
-
-
-@pytest.fixture
-def agent(tmp_path):
-    from agent.store import Store
-
-    x, y, g = _training_rows(0)
-    ranker = LearnedRanker.fit((x, y, g), None, RankerConfig(n_estimators=40, min_child_samples=5))
-    rec = Recommender(SPACE, STATS, [CoSuggestionSource(STATS), ContentSource(SPACE), QuerySource(SPACE, query_embedder),
-                                     PopularitySource(STATS.suggested)], ranker, depth=10)
-    services = ToolServices(CAT, TitleResolver(CAT.items), None, recommender=rec, people=PeopleIndex(CAT.items))
-    return WhyRecAgent(chat_model=None, services=services, store=Store(f"sqlite:///{tmp_path / 'w.db'}"),
-                       settings=Settings(recs_per_turn=2, turn_budget_s=None), explainer=CheckedExplainer(None, CAT),
-                       evidence_builder=EvidenceAssembler(CAT, {}), versions={"catalog": CAT.version})
+#: the live-turn fixture on the known world (real store, ranker and resolver; no LLM)
+agent = test_turn_pipeline.agent
 
 
 def test_lowercase_liked_title_is_understood_and_not_recommended(agent):

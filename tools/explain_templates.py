@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from causal.segments import interval_excludes_zero
 from tools.evidence import EvidenceBundle
 from tools.faithfulness import Sentence
 
@@ -44,12 +45,11 @@ def _causal_phrase(d: dict[str, Any]) -> str:
 
 
 def _clear_effect(d: dict[str, Any]) -> bool:
-    """True when the effect's interval excludes zero (or there is no interval to judge by)."""
+    """True when the effect's interval excludes zero (never without an interval to judge by)."""
     interval = d.get("interval")
     if not interval:
         return False
-    lo, hi = interval
-    return (lo > 0 and hi > 0) or (lo < 0 and hi < 0)
+    return interval_excludes_zero(*interval)
 
 
 def template_sentences(bundle: EvidenceBundle, max_sentences: int = 3) -> list[Sentence]:

@@ -32,7 +32,13 @@ import numpy as np
 
 from causal.adjustment import identify
 from causal.errors import CausalInputError
-from causal.segments import MIN_SEGMENT_ROWS, SegmentEstimate, estimate_segment, estimate_segments
+from causal.segments import (
+    MIN_SEGMENT_ROWS,
+    SegmentEstimate,
+    estimate_segment,
+    estimate_segments,
+    interval_excludes_zero,
+)
 from tools.catalog import Catalog, load_catalog
 from tools.errors import DataError, InputError
 
@@ -69,7 +75,7 @@ class SegmentEffect:
 
     @property
     def excludes_zero(self) -> bool:
-        return bool((self.low > 0 and self.high > 0) or (self.low < 0 and self.high < 0))
+        return interval_excludes_zero(self.low, self.high)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
