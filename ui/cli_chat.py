@@ -92,4 +92,5 @@ def chat_command(
                     sys.stdout.write("\n")
                 res = ev.data
                 answered = True
-                typer.echo("\n".join(_render(res).split("\n")[1:]))
+                # the reply was streamed already: print what follows it (it may span several lines)
+                typer.echo("\n".join(_render(res).split("\n")[len(res["reply"].split("\n")) if streamed else 0:]))
