@@ -5,7 +5,8 @@ Why: a small model asked with ``tool_choice="auto"`` almost never emits a tool c
 decoding to the tools' JSON schemas (5/5 well-formed). So small models run in "required"
 mode, where a final ``respond`` tool is always offered so "answer the user" is itself a
 valid action; capable models run in "auto" mode. :func:`structured_call` gets one JSON
-object matching a schema (vLLM ``response_format=json_schema``) and validates it.
+object matching a schema through the shared structured-output call
+(``tools.explain.structured_json_call``) and validates it.
 """
 
 from __future__ import annotations
@@ -209,31 +210,24 @@ def structured_call(
     name: str = "reply",
     retries: int = 1,
 ) -> dict:
-    """One JSON object matching ``schema``, decoded under vLLM's ``response_format=json_schema``.
+    """One JSON object matching ``schema`` (a JSON-schema dict or a pydantic model), validated.
 
-    Guided decoding makes the output well-formed; it can still be cut off by ``max_tokens``,
-    so an invalid reply is retried ``retries`` times before :class:`LLMOutputError`.
-    Connection failures surface as ``LLMUnavailableError`` (from the chat model).
+    The request itself is the one structured-output call of the code base,
+    ``tools.explain.structured_json_call`` (vLLM ``response_format=json_schema``, guided
+    decoding); this adds the schema check and retries. Guided decoding makes the output
+    well-formed, but it can still be cut off by ``max_tokens``, so an invalid reply is retried
+    ``retries`` times before :class:`LLMOutputError`. Connection failures surface as
+    ``LLMUnavailableError`` (from the chat model).
     """
-    if isinstance(schema, type):
-        json_schema = schema.model_json_schema()  # type: ignore[attr-defined]
-    else:
-        json_schema = schema
-    response_format = {"type": "json_schema", "json_schema": {"name": name, "schema": json_schema, "strict": True}}
-    last_error: Exception | None = None
-    import openai
+    from tools.explain import StructuredOutputError, structured_json_call
 
+    json_schema = schema.model_json_schema() if isinstance(schema, type) else schema  # type: ignore[attr-defined]
+    last_error: Exception | None = None
     for _ in range(retries + 1):
         try:
-            reply = chat_model.invoke(list(messages), response_format=response_format)
-        except openai.LengthFinishReasonError as exc:  # cut off by max_tokens: not valid JSON
-            last_error = exc
-            continue
-        text = reply.content if isinstance(reply.content, str) else json.dumps(reply.content)
-        try:
-            value = json.loads(text)
+            value, _raw = structured_json_call(chat_model, list(messages), json_schema, name)
             return validate_json(value, schema)
-        except (json.JSONDecodeError, LLMOutputError) as exc:
+        except (StructuredOutputError, LLMOutputError) as exc:  # cut off, not JSON, or the wrong shape
             last_error = exc
     raise LLMOutputError(
         f"the model did not return valid JSON for schema {name!r} after {retries + 1} tries: {last_error}; "

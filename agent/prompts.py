@@ -53,3 +53,15 @@ def planning_messages(user_text: str, state_summary: str, history: list[tuple[st
     note = f"\n\n[Known so far: {state_summary}]" if state_summary else ""
     msgs.append(HumanMessage(user_text + note))
     return msgs
+
+
+def state_summary(state: Any, catalog: Any) -> str:
+    """The session's known tastes and constraints in one line, appended to the planner's user message."""
+    parts = []
+    if state.liked:
+        parts.append("liked " + ", ".join(catalog.get(i).display_title for i in state.liked[-5:]))
+    if state.disliked:
+        parts.append("disliked " + ", ".join(catalog.get(i).display_title for i in state.disliked[-5:]))
+    if d := state.constraints.describe():
+        parts.append("constraints " + d)
+    return "; ".join(parts)

@@ -7,8 +7,9 @@
   pick the first action and its arguments — measured 5/5 valid calls vs 0/5 with "auto".
 - ``NativeToolStrategy`` (capable models): ``tool_choice="auto"``, the model decides
   when to stop; ``respond`` ends the turn.
-Both execute calls through the ``Toolbox`` (validation, errors as tool messages) and
-stop after ``max_steps``. Unavailability of the server surfaces as
+Both bind the toolbox's argument schemas (``Toolbox.tool_specs``) and execute every call the
+model makes through ``Toolbox.run`` (validation, errors as tool messages); they stop after
+``max_steps``. Unavailability of the server surfaces as
 ``LLMUnavailableError`` so the agent can degrade.
 """
 
@@ -67,7 +68,7 @@ class _Base:
 
     def plan(self, messages: list[BaseMessage], toolbox: Toolbox, timeout_s: float) -> PlanResult:
         names = [n for n in self.planning_tools if n in toolbox.names()]
-        bound = bind_agent_tools(self.chat_model, toolbox.langchain_tools(names, compact=self.compact),
+        bound = bind_agent_tools(self.chat_model, toolbox.tool_specs(names, compact=self.compact),
                                  mode=self.mode, include_respond=False)
         result = PlanResult()
         msgs = list(messages)

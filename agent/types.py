@@ -8,7 +8,7 @@ internals, so each can be tested with a fake agent.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal, Protocol, runtime_checkable
 
 FeedbackKind = Literal["like", "dislike", "accept", "watched"]
@@ -81,6 +81,17 @@ class TurnResult:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TurnResult:
+        """A ``final`` event's data back into a result (unknown card keys, e.g. ``intent``, are ignored)."""
+        card_keys = {f.name for f in fields(RecCard)}
+        cards = tuple(RecCard(**{**{k: v for k, v in c.items() if k in card_keys}, "tags": tuple(c.get("tags") or ()),
+                                 "evidence_lines": tuple(c.get("evidence_lines") or ())})
+                      for c in d.get("recommendations") or ())
+        trace = tuple(ToolCallRecord(**t) for t in d.get("tool_trace") or ())
+        return cls(d["session_id"], d["turn_index"], d["reply"], cards, trace, d["degraded"], d["latency_ms"],
+                   d.get("stage_ms") or {})
 
 
 @runtime_checkable

@@ -6,13 +6,19 @@ to it but never replace it. Rules are simple and tested: the sentiment of the cl
 title appears in ("loved X", "hated Y", "more like Z"), decades and year bounds,
 genre words ("scarier" -> horror), and a few intents (greeting, off-topic, asking for
 the system prompt or other people's data).
+
+Only the no-ranker turn (agent/turn/scorer_turn.py) reads messages this way; the live turn
+uses the parser in agent/turn/understand.py. ``apply_understanding`` folds the result into the
+``DialogueState`` and ``default_query`` turns it into the retrieval query.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
+from tools.errors import InputError
 from tools.title_resolver import TitleMatch, TitleResolver
 
 _POS = re.compile(
@@ -160,3 +166,52 @@ def understand(text: str, resolver: TitleResolver) -> Understanding:
         elif not _MOVIE_WORDS.search(text):
             u.intent = "off_topic"
     return u
+
+
+def apply_understanding(state: Any, u: Understanding, catalog: Any) -> None:
+    """Fold a legacy ``Understanding`` into the state (likes, years, "older"/"newer", tags)."""
+    for m in u.liked:
+        state.like(m.item_id)
+    for m in u.disliked:
+        state.dislike(m.item_id)
+    for m in u.seen:
+        state.mark_seen(m.item_id)
+    for m in u.mentioned:
+        state.mention(m.item_id)
+    c = state.constraints
+    if u.year_min is not None or u.year_max is not None:
+        c.year_min, c.year_max = u.year_min, u.year_max
+    shown_years = sorted(y for y in (catalog.get(i).year for i in state.shown[-10:]) if y)
+    if u.older and not u.year_max:
+        c.year_max = (shown_years[len(shown_years) // 2] - 1) if shown_years else 1995
+        c.year_min = None if c.year_min and c.year_min > c.year_max else c.year_min
+    if u.newer and not u.year_min:
+        c.year_min = (shown_years[len(shown_years) // 2] + 1) if shown_years else 2010
+        c.year_max = None if c.year_max and c.year_max < c.year_min else c.year_max
+    for t in u.tags_exclude:
+        if t in c.tags_include:
+            c.tags_include.remove(t)
+        if t not in c.tags_exclude:
+            c.tags_exclude.append(t)
+    for t in u.tags_include:
+        if t in c.tags_exclude:
+            c.tags_exclude.remove(t)
+        if t not in c.tags_include:
+            c.tags_include.append(t)
+    c.tags_include[:] = c.tags_include[-3:]
+    try:
+        c.validate()
+    except InputError:
+        c.year_min, c.year_max = c.year_max, c.year_min
+
+
+def default_query(text: str, state: Any, catalog: Any) -> str:
+    """The message plus genre/tag words of the last liked films and the asked-for tags (≤ 500 chars)."""
+    liked = [catalog.get(i) for i in state.liked[-3:]]
+    extra: list[str] = []
+    for it in liked:
+        extra.extend((*it.genres[:2], *it.tags[:3]))
+    extra.extend(state.constraints.tags_include)
+    seen = set(text.lower().split())
+    words = [w for w in dict.fromkeys(extra) if w and w.lower() not in seen]
+    return " ".join([text, *words]).strip()[:500]

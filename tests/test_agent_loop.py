@@ -7,6 +7,7 @@ import time
 import pytest
 
 from agent.state import DialogueState
+from agent.turn.scorer_turn import choose_slate
 from tests.fixtures_agent import INJECTED_ID, FakeToolCallingModel, tool_call
 from tools.errors import AccessDeniedError, LLMUnavailableError
 
@@ -223,7 +224,7 @@ def test_duplicate_catalog_entry_of_a_named_film_is_not_recommended(make_agent, 
     for rank, item_id in enumerate(["1dup", "2", "2", "31", "3"]):
         bus.add(item_id, source="test", retrieval_score=1.0 - rank / 10)
         bus.get(item_id).final_score = 1.0 - rank / 10
-    slate = agent._slate(bus, Toolbox(agent.services, state, bus), state)
+    slate = choose_slate(bus, Toolbox(agent.services, state, bus), state, cat, agent.settings.recs_per_turn)
     assert "1dup" not in slate and slate[:3] == ["2", "31", "3"]
 
 

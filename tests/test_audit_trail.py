@@ -13,8 +13,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from agent.audit import audit, parse_since, record_recommendation, render_audit_text, render_why_text, why
+from agent.audit import audit, parse_since, render_audit_text, render_why_text, why
 from agent.store import Store
+from tests.audit_records import record_recommendation
 from tools.catalog import Catalog, Item
 from tools.errors import InputError, NotFoundError
 from tools.evidence import build_evidence
@@ -27,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 #: what one agent turn persists; run in a SEPARATE process by the restart tests
 WRITER = textwrap.dedent("""
     import json, sys
-    from agent.audit import record_recommendation
+    from tests.audit_records import record_recommendation
     from agent.store import Store
     from tools.catalog import Catalog, Item
     from tools.evidence import build_evidence
@@ -144,7 +145,7 @@ def test_record_then_explain_later(store):
     sid = store.create_session()
     rec = record_recommendation(store, session_id=sid, turn_index=0, rank=1, bundle=b)
     assert why(store, rec)["explanation"] is None
-    from agent.audit import record_explanation
+    from tests.audit_records import record_explanation
 
     record_explanation(store, rec, explain_items([b], None, TitleIndex.from_catalog(cat))[0])
     a = why(store, rec)

@@ -75,6 +75,16 @@ class _ScriptedChat:
         self.requests.append((messages, kwargs))
         return AIMessage(content=json.dumps(self.reply))
 
+    def bind(self, **bound):
+        """As ``Runnable.bind``: the structured-output call binds ``response_format`` first."""
+        outer = self
+
+        class _Bound:
+            def invoke(self, messages, **kwargs):
+                return outer.invoke(messages, **{**bound, **kwargs})
+
+        return _Bound()
+
 
 def test_llm_proposer_asks_for_json_schema_and_filters_names():
     reply = {"edges": [

@@ -148,6 +148,26 @@ def test_api_secret_is_generated_once_and_private(tmp_path):
     assert resolve_api_secret(Settings(data_dir=tmp_path, api_secret=SecretStr("s" * 20))) == b"s" * 20
 
 
+def test_api_secret_processes_starting_together_agree(tmp_path):
+    """Processes racing on a fresh data dir all end up with the one key that landed."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    with ctx.Pool(6) as pool:
+        keys = pool.map(_secret_for, [str(tmp_path)] * 12)
+    assert len(set(keys)) == 1 and len(keys[0]) == 64
+    assert not list(tmp_path.glob("api_secret.*.tmp"))
+    (tmp_path / "api_secret").write_text("short")  # a damaged file is replaced, not trusted
+    assert len(_secret_for(str(tmp_path))) == 64
+
+
+def _secret_for(data_dir: str) -> bytes:
+    from agent.settings import Settings
+    from ui.api import resolve_api_secret
+
+    return resolve_api_secret(Settings(data_dir=data_dir))
+
+
 def test_api_mounts_beside_gradio(make_agent, store, tmp_path):
     from fastapi.testclient import TestClient
 

@@ -1,11 +1,12 @@
-"""The tools the agent's LLM can call, as LangChain tools in one explicit registry.
+"""The tools the agent's LLM can call, in one explicit registry: strict argument schemas + implementations.
 
 Why a per-turn ``Toolbox``: tools need the turn's context (the session's preference
 state and the candidate bus) but must stay plain functions with strict JSON-schema
 arguments for the model. The toolbox binds them by closure, runs them with argument
 validation and timing, and turns every failure into a ``ToolOutcome`` whose text goes
 back to the model as a tool message — a tool error never crashes a turn. Tools are
-looked up by exact name.
+looked up by exact name. The model is bound to ``tool_specs`` (schemas only) and every call it
+makes is executed by ``Toolbox.run``; there are no separate LangChain tool objects.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 import numpy as np
-from langchain_core.tools import StructuredTool
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tools.candidates import CandidateBus
@@ -187,21 +187,25 @@ class Toolbox:
             names = [n for n in names if n not in ("search_items", "similar_items")]
         return names
 
-    def langchain_tools(self, names: list[str] | None = None, compact: bool = False) -> list[StructuredTool]:
-        """LangChain tools for binding to a chat model (schemas only; we execute them ourselves).
+    def tool_specs(self, names: list[str] | None = None, compact: bool = False) -> list[dict[str, Any]]:
+        """OpenAI-style tool specs (name, description, JSON-schema arguments) to bind to a chat model.
 
-        ``compact``: the small-model schemas (see ``_COMPACT``); calls are still validated against
-        the full schema, of which each compact one is a subset.
+        Only the schemas go to the model; its calls come back to :meth:`run`, which validates and
+        executes them (a LangChain tool object around ``run`` would add nothing but a second
+        validation with different error messages). ``compact``: the small-model schemas (see
+        ``_COMPACT``); calls are still validated against the full schema, of which each compact one
+        is a subset.
         """
+        from langchain_core.utils.function_calling import convert_to_openai_tool
+
         out = []
         for name in names or self.names():
             schema, description = _SCHEMAS[name]
             if compact and name in _COMPACT:
                 schema = _COMPACT[name]
-            out.append(StructuredTool.from_function(
-                func=lambda _n=name, **kw: self.run(_n, kw).content,
-                name=name, description=description, args_schema=schema,
-            ))
+            spec = convert_to_openai_tool(schema, strict=True)
+            spec["function"].update(name=name, description=description)
+            out.append(spec)
         return out
 
     def run(self, name: str, arguments: Mapping[str, Any] | str | None) -> ToolOutcome:

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tools.catalog import Catalog, Item
+from tools.catalog import Catalog
 
 
 @dataclass
@@ -60,13 +60,6 @@ class CandidateBus:
 
     def get(self, item_id: str) -> Candidate:
         return self._items[item_id]
-
-    def item(self, item_id: str) -> Item:
-        return self.catalog.get(item_id)
-
-    def remove(self, item_ids: Iterable[str]) -> None:
-        for i in item_ids:
-            self._items.pop(i, None)
 
     def ranked(self) -> list[Candidate]:
         return sorted(self._items.values(), key=lambda c: -c.final_score)

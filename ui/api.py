@@ -76,16 +76,39 @@ def resolve_api_secret(settings: Any) -> bytes:
             raise InputError("api_secret is too short: use at least 16 characters (or unset it to generate one)")
         return value.encode()
     path = Path(settings.data_dir) / "api_secret"
-    if path.is_file():
-        key = path.read_text(encoding="utf-8").strip()
-        if len(key) >= 32:
-            return key.encode()
+    existing = _read_secret(path)
+    if existing is not None:
+        return existing
     path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    # Several app processes may start at once on a fresh data dir: write the key to a private temp
+    # file and hard-link it into place, which fails if another process won the race; then every
+    # process reads the one key that landed (a plain O_TRUNC write let two processes disagree).
+    tmp = path.with_name(f"api_secret.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(key)
-    return key.encode()
+        fh.write(secrets.token_hex(32))
+    try:
+        if path.exists():  # present but unusable (truncated by hand): replace it
+            os.replace(tmp, path)
+        else:
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass
+    finally:
+        tmp.unlink(missing_ok=True)
+    key = _read_secret(path)
+    if key is None:
+        raise InputError(f"could not create a usable session secret at {path}: delete the file and restart")
+    return key
+
+
+def _read_secret(path: Path) -> bytes | None:
+    """The stored key, or None when the file is missing or too short to be one of ours."""
+    if not path.is_file():
+        return None
+    key = path.read_text(encoding="utf-8").strip()
+    return key.encode() if len(key) >= 32 else None
 
 
 class SessionTokens:

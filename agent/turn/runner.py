@@ -1,13 +1,20 @@
-"""One turn on the recommender pipeline, top-down:
+"""One turn on the recommender pipeline, top-down; each stage is a module with a typed input and output:
 
-understand → acts answered without search (refusals, chit-chat, "why …?", questions about
-unknown or ambiguous titles) → fold the update into the state → (LLM planner's nominations,
-when the model is on) → request → recommender (sources, hard constraints, learned ranker) →
-slate → cards with the ranker's claims → checked template explanations → persist → answer;
-then, outside the session lock, LLM explanations stream in as they pass (agent/turn/explain_stage.py).
+1. understand: ``parse`` (agent/turn/understand.py) -> ``StateUpdate``;
+2. acts answered without search (refusals, chit-chat, "why …?", a question about an unknown or
+   ambiguous title): agent/turn/acts.py -> a reply;
+3. state update and request: agent/turn/dialogue.py -> ``DialogueState``, ``RecRequest``;
+4. planner (LLM on): agent/turn/plan_stage.py -> ``PlanOutcome`` + nominations in the bus;
+5. recommender (sources, hard constraints, learned ranker): tools/recsys -> ranked results;
+6. slate: agent/turn/slate.py -> ids;
+7. cards with the ranker's claims, stored: agent/turn/cards.py -> ``RecCard``s;
+8. checked template explanations: agent/turn/explain_stage.py;
+9. persist and answer (here), then, outside the session lock, LLM explanations stream in as
+   they pass (the follow-up job this function returns).
 
-Why a module of its own: ``agent/loop.py`` keeps the session plumbing (rate limits, locks,
-streaming, persistence helpers); this module is the turn's logic and reads in order.
+Why a module of its own: ``agent/loop.py`` keeps the session plumbing (admission, rate limits,
+locks, streaming); this module is the turn's logic and reads in order. No stage calls back
+into an earlier one or into the loop (import-linter: ``turn-stands-alone``, ``understanding-first``).
 """
 
 from __future__ import annotations
@@ -19,20 +26,22 @@ from dataclasses import asdict
 from typing import Any
 
 from agent import replies
-from agent.prompts import planning_messages
 from agent.state import DialogueState
 from agent.turn.acts import no_such_card, question_for, why_answer, why_target
+from agent.turn.cards import make_cards
 from agent.turn.dialogue import apply_update, request_for
-from agent.turn.events import ObservedToolbox, card_dict, chunks
-from agent.turn.evidence import evidence_for
+from agent.turn.events import chunks
 from agent.turn.explain_stage import explain_now, follow_up_job
+from agent.turn.plan_stage import (
+    PLAN_RESERVE_S as PLAN_RESERVE_S,  # re-export: agent/admission.py reads it here
+)
+from agent.turn.plan_stage import run_planner
+from agent.turn.results import finish_simple
 from agent.turn.slate import build_slate
 from agent.turn.understand import parse
-from agent.types import RecCard, ToolCallRecord, TurnResult
-from tools.agent_tools import Toolbox, ToolOutcome
+from agent.types import ToolCallRecord, TurnResult
+from tools.agent_tools import ToolOutcome
 from tools.candidates import CandidateBus
-from tools.claims import ClaimContext
-from tools.errors import LLMUnavailableError
 
 log = logging.getLogger(__name__)
 Emit = Callable[[str, dict[str, Any]], None]
@@ -40,8 +49,6 @@ SIMPLE_REPLIES = {"prompt_leak": replies.REFUSE_PROMPT, "other_data": replies.RE
                   "chit_chat": replies.GREETING, "off_topic": replies.OFF_TOPIC}
 #: how deep the ranked list goes before the slate rules cut it to the cards shown
 RANK_DEPTH = 40
-#: seconds of the turn budget kept for ranking, the slate, template explanations and persisting
-PLAN_RESERVE_S = 0.35
 
 
 def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, state: DialogueState,
@@ -56,7 +63,7 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
     def finish(reply: str, intent: str) -> None:
         state.turn_count += 1
         store.save_state(session_id, state.to_dict(), turn_count=state.turn_count)
-        agent._finish_simple(session_id, turn_index, reply, emit, t0, store_user=False, intent=intent)
+        finish_simple(store, session_id, turn_index, reply, emit, t0, intent=intent)
 
     if u.act in SIMPLE_REPLIES and not u.has_preferences:
         return finish(SIMPLE_REPLIES[u.act], u.act)
@@ -76,7 +83,7 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
         state.pending_question = question
         return finish(question, "clarify")
 
-    bus = CandidateBus(cat)
+    bus = CandidateBus(cat)  # the planner's nominations: one more candidate source for the recommender
     trace: list[ToolCallRecord] = []
     stage: dict[str, float] = {}
 
@@ -88,45 +95,9 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
     # "…instead" starts the content query afresh: the earlier words no longer describe the wish
     user_texts = [text] if u.act == "replace" else [t for r, t in history if r == "user"] + [text]
     req = request_for(state, user_texts)
-    # degraded: this turn ran without the model's plan; model_down: because the server is unavailable
-    degraded, model_down, plan_note = False, False, ""
-    if agent.strategy is not None and time.monotonic() >= agent._llm_down_until:
-        t1 = time.perf_counter()
-        toolbox = Toolbox(services, state, bus, default_query=req.query_text or text, user_text=text)
-        # admission control: the planner gets what the turn budget leaves after ranking and templates
-        # (PLAN_RESERVE_S); a plan cut off by that limit is skipped, not counted as a server failure
-        budget = agent.settings.turn_budget_s
-        limit = agent.plan_timeout_s if budget is None else max(0.1, min(agent.plan_timeout_s,
-                                                                          budget - PLAN_RESERVE_S - (t1 - t0)))
-        try:
-            emit("status", {"degraded": False, "message": "thinking"})
-            result = agent.strategy.plan(planning_messages(text, agent._state_summary(state), history),
-                                         ObservedToolbox(toolbox, on_outcome, emit), limit)
-            plan_note = result.message or ""
-            stage["llm_plan_requests"] = float(getattr(result, "steps", 0) or 0)
-        except LLMUnavailableError as exc:
-            if limit < agent.plan_timeout_s and time.perf_counter() - t1 >= 0.9 * limit:
-                plan_note = f"planning skipped: the model did not answer within the turn's {limit:.2f} s"
-                stage["llm_over_budget"] = 1.0
-                emit("status", {"degraded": False, "message": "answering without the planner (over time)"})
-            else:
-                log.warning("LLM unavailable, degrading: %s", exc)
-                degraded = model_down = True
-                agent._llm_down_until = time.monotonic() + agent.degrade_cooldown_s
-        except Exception as exc:  # noqa: BLE001 - a bad model reply must not crash the turn
-            # the server answered, so it is not marked down; but this turn ran without the model's plan
-            log.warning("planning failed: %s", exc)
-            plan_note = f"planning failed: {type(exc).__name__}"
-            degraded = True
-            stage["plan_failed"] = 1.0
-        stage["llm_plan_ms"] = (time.perf_counter() - t1) * 1000
-        stage["model_tool_calls"] = float(len(trace))
-    else:
-        degraded = model_down = True
-    if degraded:
-        state.degraded_turns += 1
-        emit("status", {"degraded": True, "message": replies.LIMITED_MODE_NOTE if model_down else
-                        "the model's plan failed this turn; answering with the built-in recommender"})
+    plan = run_planner(agent, text, state, history, bus, req.query_text, emit, on_outcome, t0)
+    stage.update(plan.stage)
+    degraded, model_down, plan_note = plan.degraded, plan.model_down, plan.note
 
     t2 = time.perf_counter()
     emit("tool_start", {"tool": "recommend", "arguments": {"request": _brief(req)}})
@@ -145,23 +116,7 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
                         size=agent.settings.recs_per_turn, taken_titles=taken,
                         wanted=(lambda i: bool(asked & {g.lower() for g in cat.get(i).genres})) if asked else None)
 
-    filters = {k: v for k, v in asdict(state.constraints).items() if v not in (None, "", [], ())}
-    rec = services.recommender
-    claim_ctx = ClaimContext(rec.space, rec.stats, cat, segment_effect=getattr(services, "segment_effect", None))
-    cards = []
-    for rank, item_id in enumerate(slate, 1):
-        item = cat.get(item_id)
-        r = by_id[item_id]
-        bundle = evidence_for(r, req, cat, versions=agent.versions, filters=filters, claims=claim_ctx)
-        rec_id = store.add_recommendation(
-            session_id=session_id, turn_index=turn_index, item_id=item_id, rank=rank, title=item.display_title,
-            scores={"final": r.score, "features": r.features, "contributions": r.contributions,
-                    "sources": r.sources, "supported_by": r.supported_by},
-            evidence=bundle.to_dict(), versions=agent.versions)
-        card = RecCard(rec_id, item_id, item.title, item.year, tuple(_plain_tags(item.tags))[:6], rank,
-                       round(r.score, 4), "", "pending", False, (), {"bundle": bundle})
-        cards.append(card)
-        emit("recommendation", card_dict(card))
+    cards = make_cards(agent, session_id, turn_index, slate, by_id, req, state, emit)
     stage["first_card_ms"] = (time.perf_counter() - t0) * 1000
     state.record_shown([c.item_id for c in cards])
 
@@ -203,12 +158,6 @@ def _brief(req: Any) -> dict[str, Any]:
     d = req.to_dict()
     d["exclude"] = len(d["exclude"])
     return {k: v for k, v in d.items() if v not in (None, "", [], 0)}
-
-
-def _plain_tags(tags: Any) -> list[str]:
-    from agent.explaining import plain_tags
-
-    return plain_tags(tags)
 
 
 def _stored_card(store: Any, session_id: str, item_id: str) -> dict[str, Any] | None:

@@ -24,7 +24,8 @@ confident and unambiguous (``scan``, or :func:`near_misses` for a list item the 
 not line up with), and a phrase that is only close is offered back as a question
 (``UnresolvedTitle(reason="typo")``: "did you mean ...?"), never silently dropped. A single
 word that is only close to a title is left alone: without a dictionary, "stories" ~ Stripes is
-as likely a word as a typo (:func:`typo_plausible` keeps the same guards on ``scan``'s matches).
+as likely a word as a typo (``typo_plausible`` keeps the same guards on ``scan``'s matches).
+The typo and unknown-title rules live in agent/turn/title_typos.py.
 """
 
 from __future__ import annotations
@@ -32,13 +33,8 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
-from agent.turn.state_update import TitleRef, UnresolvedTitle
 from tools.title_resolver import (
     _COMMON_WORDS,
-    ASK_CUTOFF,
-    FUZZY_CUTOFF,
-    Resolution,
-    SpanMatch,
     TitleResolver,
     normalise,
 )
@@ -76,10 +72,10 @@ _DEICTIC = frozenset("other others rest same one ones first second third last la
 _TASTE = (r"(?:lov(?:e|ed|es|ing)|lik(?:e|ed|es)|enjoy(?:ed|s)?|ador(?:e|ed|es)|hat(?:e|ed|es)|dislik(?:e|ed|es)|"
           r"can'?t stand|cannot stand|seen|saw|watched|rewatched|re-watched|fan of|(?:favou?rite|fave?)s? (?:is|are|was|were))")
 _TASTE_BEFORE = re.compile(r"\b" + _TASTE + r"\s+(?:(?:both|all|the movies?|the films?)\s+)?$", re.I)
-_TASTE_ANY = re.compile(r"\b" + _TASTE + r"\b", re.I)
+TASTE_ANY = re.compile(r"\b" + _TASTE + r"\b", re.I)
 _SEP = r"(?:\s*,\s*(?:and\s+|or\s+|&\s*)?|\s+(?:and|or|nor|plus|&)\s+)"
 _SEP_BEFORE = re.compile(_SEP + r"$", re.I)
-_SEP_SPLIT = re.compile(_SEP, re.I)
+SEP_SPLIT = re.compile(_SEP, re.I)
 #: where a clause starts: the message start, a sentence mark, a comma, or a linking word
 _CLAUSE_START = re.compile(r"(?:^|[.!?;:,]|\b(?:but|and|though|although|however|also|plus|whereas|while|"
                            r"honestly|tbh|imo|ok|oh|well|then|i think|i thought|i guess|i found|i feel like))\s*$", re.I)
@@ -91,7 +87,7 @@ _END = re.compile(r"\s*(?:$|[,.!?;:…)\]]|-\s|(?:and|or|but|nor|&|too|also|thou
                   r"as well|a lot|lol|lmao|haha\w*|again|last (?:night|week|month|year|time)|yesterday|twice|both|"
                   r"more|better|ever|either|when|as a kid|growing up|with (?:my|the|our)|on (?:netflix|tv))\b)", re.I)
 _CLAUSE_MARK = re.compile(r"[.!?;]|\bbut\b", re.I)
-_MAX_ITEM_WORDS = 6
+MAX_ITEM_WORDS = 6
 
 
 def _verdict_after(t: str, end: int) -> str | None:
@@ -115,10 +111,10 @@ def _list_head(t: str, start: int) -> str | None:
     if not sep:
         return None
     clause_from = max((m.end() for m in _CLAUSE_MARK.finditer(t, 0, sep.start())), default=0)
-    cues = list(_TASTE_ANY.finditer(t, clause_from, sep.start()))
+    cues = list(TASTE_ANY.finditer(t, clause_from, sep.start()))
     head = cues[-1].end() if cues else clause_from
-    items = [i for i in _SEP_SPLIT.split(t[head:sep.start()]) if i.strip()]
-    if not items or any(len(i.split()) > _MAX_ITEM_WORDS for i in items):
+    items = [i for i in SEP_SPLIT.split(t[head:sep.start()]) if i.strip()]
+    if not items or any(len(i.split()) > MAX_ITEM_WORDS for i in items):
         return None
     return "cue" if cues else "subject"
 
@@ -233,122 +229,3 @@ def make_acceptor(text: str, resolver: TitleResolver, reserved: Collection[str])
 def _sentence_initial(text: str, start: int) -> bool:
     before = text[:start].rstrip(" \"'“‘*(")
     return not before or before[-1] in ".!?:;"
-
-
-# -- near misses ---------------------------------------------------------------------------------------
-_LEAD = re.compile(r"\s*(?:(?:both|all|the movies?|the films?|movies?|films?)\s+)*", re.I)
-_REGION_END = re.compile(r"[.!?;:()]|\bbut\b", re.I)
-#: a word no title in a taste list runs into ("loved X so much", "saw X with my dad", "liked X, what next?")
-_ITEM_STOP = re.compile(r"(?:^|\s+)(?=(?:but|because|cause|since|so|when|what|how|is|was|were|are|too|also|a lot|lol|"
-                        r"haha\w*|again|last|yesterday|twice|more|better|ever|with|i|i'm|we|it|you|any|anything|"
-                        r"something|please|pls|plz|thanks)\b)", re.I)
-
-
-def _segments(text: str) -> list[tuple[int, int]]:
-    """The items of every list a taste verb opens ("loved X and Y, what next?": X, Y)."""
-    out: list[tuple[int, int]] = []
-    for cue in _TASTE_ANY.finditer(text):
-        stop_at = m.start() if (m := _REGION_END.search(text, cue.end())) else len(text)
-        pos = cue.end()
-        for sep in [*_SEP_SPLIT.finditer(text, pos, stop_at), None]:
-            s, e = pos, sep.start() if sep else stop_at
-            s = _LEAD.match(text, s, e).end()  # type: ignore[union-attr]  # (it matches the empty string)
-            cut = _ITEM_STOP.search(text[s:e])
-            e = s + cut.start() if cut else e
-            if e > s:
-                out.append((s, e))
-            if cut or sep is None:
-                break
-            pos = sep.end()
-    return out
-
-
-def _distinctive(key: str) -> bool:
-    return any(w not in EVERYDAY and w not in SMALL for w in key.split())
-
-
-def near_misses(text: str, resolver: TitleResolver, covered: list[tuple[int, int]],
-                reserved: Collection[str]) -> tuple[list[SpanMatch], list[tuple[tuple[int, int], UnresolvedTitle]]]:
-    """Typos in taste lists that ``scan`` left: (confident, unambiguous matches as resolved spans,
-    "did you mean ...?" questions with their spans for the rest). Only distinctive phrases are
-    tried, against distinctive titles: "the otters" is not The Others, "the ending" is not asked about."""
-    spans: list[SpanMatch] = []
-    asks: list[tuple[tuple[int, int], UnresolvedTitle]] = []
-    for s, e in _segments(text):
-        if any(s < ce and cs < e for cs, ce in covered):
-            continue
-        surface = text[s:e]
-        key = normalise(surface)
-        content = _content(key)
-        if (not content or len(key.split()) > _MAX_ITEM_WORDS or not _distinctive(key) or key in reserved
-                or (len(content) == 1 and len(content[0]) < 6) or resolver.exact(key)
-                or any(w in ("movie", "movies", "film", "films") for w in content)):
-            continue
-        res = resolver.resolve(surface, nearest=False)
-        if res.status == "resolved" and res.score >= FUZZY_CUTOFF:
-            sm = SpanMatch(s, e, surface, None, res)
-            if typo_plausible(sm, resolver, any_case=True):
-                spans.append(sm)
-            continue
-        # one word close to a title is as often another word ("stories" ~ Stripes): only phrases are asked about
-        near = [(k, sc) for k, sc in resolver.near(key, cutoff=ASK_CUTOFF) if _distinctive(k)]
-        if len(content) < 2 or not near:
-            continue
-        reason = "ambiguous" if res.status == "ambiguous" else "typo"
-        films = [c.item for c in res.candidates] if reason == "ambiguous" else [resolver.exact(k)[0] for k, _ in near]
-        refs = tuple({f.item_id: TitleRef(f.item_id, surface, f.display_title) for f in films}.values())[:3]
-        asks.append(((s, e), UnresolvedTitle(surface, refs, reason)))  # type: ignore[arg-type]
-    return spans, asks
-
-
-def typo_plausible(sm: SpanMatch, resolver: TitleResolver, *, any_case: bool = False) -> bool:
-    """May a typo match stand? A tie between two films is worth a question only for a phrase (one
-    word, "Bridges", is as close to Brides as to The Bridge); a lower-case one must land on a
-    distinctive title ("the otters" is not The Others), a one-word one on a popular film ("the
-    trailer" is not The Thriller); and a plural is a word, not a typo ("spiders" is not Spider)."""
-    res = sm.resolution
-    if res.score >= 100:
-        return True
-    key = normalise(sm.surface)
-    if res.item is None:
-        return len(_content(key)) >= 2
-    if not any_case and sm.surface != sm.surface.lower():
-        return True
-    title = normalise(res.item.title)
-    if key.rstrip("s") in (title.rstrip("s"), title.removeprefix("the ").rstrip("s")):
-        return False
-    return _distinctive(title) and (len(_content(title)) >= 2 or res.item.popularity >= resolver.popular_floor)
-
-
-def _content(key: str) -> list[str]:
-    return [w for w in key.split() if w not in SMALL]
-
-
-def unresolved_title(surface: str, res: Resolution) -> UnresolvedTitle:
-    """An ambiguous or unknown span as the question's input: what the user wrote, the films to offer."""
-    cands = tuple(TitleRef(c.item.item_id, surface, c.item.display_title) for c in res.candidates[:5])
-    return UnresolvedTitle(surface, cands, "ambiguous" if res.status == "ambiguous" else "unknown")
-
-
-#: a capitalised run after a strong cue ("recommend me Zorbulax Returns 3") or a quoted phrase
-UNKNOWN_RUN = re.compile(r"(?:\b(?i:recommend me|loved|liked|love|like|hated|seen|saw|watched|similar to|called|titled|"
-                         r"such as)\s+(?i:the\s+)?)((?:[A-Z0-9][\w'’:-]*)(?:\s+(?:(?:of|the|a|and|in|on|to)\s+)?"
-                         r"[A-Z0-9][\w'’:-]*)*)|[\"“]([^\"”]{2,60})[\"”]")
-
-
-def unknown_titles(text: str, resolver: TitleResolver, covered: list[tuple[int, int]],
-                   known: list[UnresolvedTitle], reserved: Collection[str]) -> list[UnresolvedTitle]:
-    """Title-shaped words after a strong cue ("recommend me X", "loved X") or in quotes that name no
-    film: the reply says it does not know them instead of recommending something else silently."""
-    out: list[UnresolvedTitle] = []
-    for m in UNKNOWN_RUN.finditer(text):
-        g = 1 if m.group(1) else 2
-        s, e, surface = m.start(g), m.end(g), m.group(g).strip()
-        words = normalise(surface).split()
-        if (not words or any(s < ce and cs < e for cs, ce in covered) or all(w in _COMMON_WORDS for w in words)
-                or normalise(surface) in reserved or surface in {u.surface for u in known + out}):
-            continue
-        res = resolver.resolve(surface, fuzzy=False)
-        if res.status != "resolved":
-            out.append(unresolved_title(surface, res))
-    return out

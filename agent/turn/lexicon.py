@@ -1,0 +1,44 @@
+"""The parser's vocabulary: user words for genres and moods, and the words that are never titles.
+
+Why a module of its own: the words are data the parser (agent/turn/understand.py) and the title
+acceptor share, and a newcomer adding "giallo" or "cosy" should find them without reading the
+rules. Genres map to the catalog's genres (tools/movie_genres.CLEAN_GENRES); moods stay moods.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+#: user words -> catalog genres (tools/movie_genres.CLEAN_GENRES); moods are separate (MOOD_WORDS).
+GENRE_WORDS: dict[str, tuple[str, ...]] = {w: tuple(g.split("+")) for ws, g in (
+    ("horror horrors slasher slashers zombie zombies scary scarier creepy spooky frightening terrifying", "horror"),
+    ("comedy comedies funny funnier hilarious", "comedy"), ("romcom romcoms rom-com rom-coms", "romance+comedy"),
+    ("romance romances romantic", "romance"), ("action action-packed", "action"),
+    ("animated animation cartoon cartoons anime pixar", "animation"),
+    ("sci-fi scifi sci_fi science_fiction", "science fiction"), ("thriller thrillers suspense suspenseful", "thriller"),
+    ("documentary documentaries docs", "documentary"), ("superhero superheroes marvel", "superhero"),
+    ("war", "war"), ("western westerns", "western"), ("musical musicals", "musical"), ("crime gangster heist", "crime"),
+    ("mystery mysteries whodunit whodunnit detective", "mystery"), ("fantasy", "fantasy"),
+    ("drama dramas", "drama"), ("adventure adventures", "adventure"), ("family", "family"),
+    ("biopic biopics biography", "biography"), ("historical history", "history"), ("sports sport", "sports"),
+    ("martial_arts kung_fu", "martial arts"), ("spy spies espionage", "spy"), ("disaster", "disaster"),
+    ("teen", "teen"), ("christmas holiday", "holiday"),
+) for w in ws.replace("_", " ").split(" ") if w} | {"science fiction": ("science fiction",), "sci fi": ("science fiction",),
+                                                    "martial arts": ("martial arts",), "kung fu": ("martial arts",)}
+MOOD_WORDS: dict[str, str] = {w: m for ws, m in (
+    ("dark darker gritty bleak", "dark"), ("feel-good feelgood uplifting heartwarming cheerful happy", "feel-good"),
+    ("funny funnier hilarious laugh", "funny"), ("scary scarier creepy spooky terrifying frightening", "scary"),
+    ("mind-bending mindbending trippy twisty cerebral", "mind-bending"), ("sad sadder tearjerker depressing", "sad"),
+    ("light lighter lighthearted light-hearted", "light"),
+) for w in ws.split()} | {"feel good": "feel-good", "mind bending": "mind-bending", "light hearted": "light"}
+
+
+def words_re(words: Sequence[str]) -> re.Pattern[str]:
+    return re.compile(r"(?<![\w-])(" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+                      + r")(?![\w-])", re.I)
+
+
+GENRE_RE, MOOD_RE = words_re(list(GENRE_WORDS)), words_re(list(MOOD_WORDS))
+#: genre and mood words are never one-word titles ("horror", "funny")
+RESERVED = frozenset(GENRE_WORDS) | frozenset(MOOD_WORDS)

@@ -1,0 +1,112 @@
+"""Rule 3 of the turn parser: what the whole message does (its act), and which card a "why" asks about.
+
+Why a module of its own: the act decides the turn's route (refusal, chit-chat, "why the second
+one?", slate rejection, "instead", a refinement, a new request) before any title or genre
+matters; its patterns are checked in a fixed order that is easier to follow read alone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from agent.turn.state_update import TitleRef
+from tools.title_resolver import SpanMatch, TitleResolver, normalise
+
+PROMPT_LEAK = re.compile(
+    r"(system prompt|your (instructions|prompt|rules)|ignore (all |the |your |previous |prior )*(instructions|rules)|"
+    r"developer mode|jailbreak|reveal .*prompt|print .*prompt|repeat .*(instructions|prompt)|"
+    r"you are now|act as (an? )?(unrestricted|dan)|disregard .*instructions)", re.I)
+OTHER_DATA = re.compile(
+    r"(other (users?|people|customers)'?s?|another user|someone else'?s|all users|every user|user id|"
+    r"session id|sessions? of|their (history|data|chats?)|support password|admin password|password|"
+    r"database|sql|drop table|delete (all|the) (data|rows|records)|write to the (store|database))", re.I)
+_ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4, "fifth": 5,
+             "5th": 5, "sixth": 6, "6th": 6, "seventh": 7, "7th": 7, "eighth": 8, "8th": 8, "ninth": 9, "tenth": 10}
+_ORDINAL_RE = re.compile(r"\b(" + "|".join(_ORDINALS) + r"|last)\b(?! (time|year|night|week))|(?:#|\bnumber |\bno\. ?|"
+                         r"\boption |\bpick )(\d{1,2})\b", re.I)
+WHY = re.compile(r"\bwhy\b(?! not\b)|\bhow come\b|\bwhat made you\b|\breason (for|behind)\b|\bexplain\b", re.I)
+_REJECT = re.compile(
+    r"\b(none of (those|these|them|that)|not (these|those|them|that one|any of (those|these|them))|still no|"
+    r"(seen|saw|watched) (them all|all of (those|these|them)|(all )?(those|these) (already|before))|"
+    r"(don'?t|do not) (like|want) any( of (those|these|them))?|neither of (those|these|them)|"
+    r"(something|anything|show me|give me) else|(any|some|got|give me|show me) other (options|suggestions|ones|movies)|"
+    r"any others|different (ones|options)|"
+    r"already (seen|watched|saw) (them|those|these|all)|no(,)? (thanks|thank you)|try again|"
+    r"not (really )?feeling (any of )?(those|these|them|it)|(those|these) (don'?t|do not) (appeal|work|interest))\b", re.I)
+_MORE = re.compile(r"^\W*(and |some |a few |show me |give me )?(more|others?|another( one)?)( please| of (those|these|them))?"
+                   r"\W*$", re.I)
+_BARE_NO = re.compile(r"^\W*(no+|nope|nah|not really)\W*$", re.I)
+_REPLACE = re.compile(r"\binstead\b|^\s*actually\b[,. ]+(something|make it|let'?s|i('d| would)? (want|prefer|rather)|"
+                      r"how about|what about|can we|give me|show me|i'?m in the mood)|\bscratch that\b|\bforget (that|it|those|the)\b|"
+                      r"\bchange of plans?\b|\bnever ?mind\b|\bon second thought", re.I)
+_REFINE = re.compile(r"\b(scarier|funnier|darker|lighter|sadder|shorter|longer|less|more like (that|this|it|those)|"
+                     r"(older|newer|more recent)(?=\s*(ones?\b|please\b|stuff\b|than\b|[.,!?]|$))|"
+                     r"(was|were|is|are|it'?s|that'?s) too \w+|too (much|many)\b|"
+                     r"more (?!like\b|of\b|movies?\b|films?\b|suggestions?\b|options?\b|ideas?\b|than\b|and\b|about\b|time\b|"
+                     r"recommendations?\b|info\b)\w+|"
+                     r"even more|not as \w+|make it|same but)\b", re.I)
+_CHIT = re.compile(
+    r"^\W*(hi+|hello|hey|howdy|yo|good (morning|evening|afternoon|night)|thanks?|thank you|thx|bye|goodbye|"
+    r"see you|ok(ay)?|cool|great|awesome|nice|perfect|sure|yes|yeah|yep|lol|haha\w*|"
+    r"(i'?m|doing) (good|great|fine|well)|how are you|sounds (good|great|interesting|fun)|"
+    r"i('ll| will) (check|look|watch|give)|that('s| is| sounds) (good|great|interesting|awesome|cool)|"
+    r"(i )?(have|haven'?t|'ve|never) (not )?(seen|heard of|watched) (that|it|this|those|them))\b", re.I)
+_CHIT_ANY = re.compile(
+    r"\b((seen|heard of|heard|watched) (that|it|this|those|them|either|both)|(it|that|this) (looks|sounds|seems) \w+|"
+    r"(is it|are they|was it) (any )?good|what('s| is) (it|that) about|who('s| is) in (it|that)|"
+    r"^\W*(it|that|this)('s| is| was) (a |really |so |very )*(good|great|nice|fun|awesome|cool|funny)\b|"
+    r"^\W*(i|we) (really )?(loved|liked|enjoyed|hated|love|like) (it|that|that one|them|those)\W*$)", re.I)
+_OPEN = re.compile(r"\b(open to|up for|down for) (anything|any|whatever|suggestions?|ideas?)\b", re.I)
+_MOVIE_WORDS = re.compile(
+    r"\b(movies?|films?|flicks?|watch|watched|recommend\w*|suggest\w*|show me|something|seen|cinema|genre|"
+    r"actors?|actress|director|starring|directed|liked|loved|another|older|newer|recent|classic|anything|give me|"
+    r"pel[ií]culas?|peli|cin[ée]ma)\b", re.I)
+_OFF_TOPIC_HINT = re.compile(r"\b(weather|recipe|cook|solve|equation|capital of|stock|bitcoin|homework|code|python|"
+                             r"poem|news|translate|math|calculate|president)\b|\d\s*[-+*/x=]\s*\d", re.I)
+
+
+def message_act(text: str, masked: str, has_content: bool, has_slate: bool = False) -> str:
+    """The act of the whole message (rule 3); ``why`` needs a target, decided by the caller."""
+    if WHY.search(masked) and re.search(r"\b(you|suggest\w*|recommend\w*|pick\w*|choose|chose|that|this|it|one|"
+                                         r"on the list|_)\b|_", masked, re.I):
+        return "ask_why"
+    if _REJECT.search(masked) or (has_slate and _BARE_NO.match(masked)):
+        return "reject_slate"
+    if _REPLACE.search(masked) and (has_content or re.search(r"\bsomething\b", masked, re.I)):
+        return "replace"
+    if _REFINE.search(masked) and not re.search(r"\bmore like (?!(that|this|it|those)\b)", masked, re.I):
+        return "refine"
+    if has_slate and _MORE.match(masked):
+        return "refine"  # "and more": the same wish, further down the list
+    if has_content or _OPEN.search(masked):
+        return "recommend"
+    if _OFF_TOPIC_HINT.search(masked) and not re.search(r"\b(movies?|films?|watch\w*|flicks?)\b", masked, re.I):
+        return "off_topic"  # "give me a recipe for banana bread": a request, but not for a film
+    if _CHIT.search(text) or _CHIT_ANY.search(masked) or _BARE_NO.match(masked):
+        return "chit_chat"
+    if not _MOVIE_WORDS.search(masked):
+        return "off_topic" if (_OFF_TOPIC_HINT.search(masked) or text.rstrip().endswith("?")
+                               or len(text.split()) > 6) else "chit_chat"
+    return "recommend"
+
+
+def why_target_in(text: str, resolver: TitleResolver, last_slate: Sequence[str],
+                spans: Sequence[SpanMatch]) -> tuple[int | None, TitleRef | None]:
+    m = _ORDINAL_RE.search(text)
+    if m:
+        word = (m.group(1) or "").lower()
+        rank = len(last_slate) if word == "last" else _ORDINALS.get(word) or int(m.group(3) or 0)
+        if rank and (not last_slate or rank <= len(last_slate)):
+            return rank, None
+    norm_text = f" {normalise(text)} "
+    for i, title in enumerate(last_slate, 1):
+        res = resolver.resolve(title)
+        bare = normalise(re.sub(r"\s*\(\d{4}\)\s*$", "", title))
+        hit = bare and f" {bare} " in norm_text
+        hit = hit or any(res.item is not None and s.resolution.item is not None
+                         and s.resolution.item.item_id == res.item.item_id for s in spans)
+        if hit:
+            ref = TitleRef(res.item.item_id, title, res.item.title) if res.item is not None else None
+            return (None, ref) if ref is not None else (i, None)
+    return None, None

@@ -1,0 +1,142 @@
+"""Near misses and unknown titles: what the parser turns into a question instead of a guess.
+
+Why a module of its own: resolving a span (agent/turn/title_slots.py) decides *where* a title
+may stand; this module decides what to do when the words there match no film exactly -- a
+confident typo resolves, a close phrase becomes "did you mean ...?", a title-shaped name after a
+strong cue that matches nothing becomes "I don't know that film" -- so nothing the user named
+is silently replaced by a look-alike.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+
+from agent.turn.state_update import TitleRef, UnresolvedTitle
+from agent.turn.title_slots import EVERYDAY, MAX_ITEM_WORDS, SEP_SPLIT, SMALL, TASTE_ANY
+from tools.title_resolver import (
+    _COMMON_WORDS,
+    ASK_CUTOFF,
+    FUZZY_CUTOFF,
+    Resolution,
+    SpanMatch,
+    TitleResolver,
+    normalise,
+)
+
+_LEAD = re.compile(r"\s*(?:(?:both|all|the movies?|the films?|movies?|films?)\s+)*", re.I)
+_REGION_END = re.compile(r"[.!?;:()]|\bbut\b", re.I)
+#: a word no title in a taste list runs into ("loved X so much", "saw X with my dad", "liked X, what next?")
+_ITEM_STOP = re.compile(r"(?:^|\s+)(?=(?:but|because|cause|since|so|when|what|how|is|was|were|are|too|also|a lot|lol|"
+                        r"haha\w*|again|last|yesterday|twice|more|better|ever|with|i|i'm|we|it|you|any|anything|"
+                        r"something|please|pls|plz|thanks)\b)", re.I)
+
+
+def _segments(text: str) -> list[tuple[int, int]]:
+    """The items of every list a taste verb opens ("loved X and Y, what next?": X, Y)."""
+    out: list[tuple[int, int]] = []
+    for cue in TASTE_ANY.finditer(text):
+        stop_at = m.start() if (m := _REGION_END.search(text, cue.end())) else len(text)
+        pos = cue.end()
+        for sep in [*SEP_SPLIT.finditer(text, pos, stop_at), None]:
+            s, e = pos, sep.start() if sep else stop_at
+            s = _LEAD.match(text, s, e).end()  # type: ignore[union-attr]  # (it matches the empty string)
+            cut = _ITEM_STOP.search(text[s:e])
+            e = s + cut.start() if cut else e
+            if e > s:
+                out.append((s, e))
+            if cut or sep is None:
+                break
+            pos = sep.end()
+    return out
+
+
+def _distinctive(key: str) -> bool:
+    return any(w not in EVERYDAY and w not in SMALL for w in key.split())
+
+
+def near_misses(text: str, resolver: TitleResolver, covered: list[tuple[int, int]],
+                reserved: Collection[str]) -> tuple[list[SpanMatch], list[tuple[tuple[int, int], UnresolvedTitle]]]:
+    """Typos in taste lists that ``scan`` left: (confident, unambiguous matches as resolved spans,
+    "did you mean ...?" questions with their spans for the rest). Only distinctive phrases are
+    tried, against distinctive titles: "the otters" is not The Others, "the ending" is not asked about."""
+    spans: list[SpanMatch] = []
+    asks: list[tuple[tuple[int, int], UnresolvedTitle]] = []
+    for s, e in _segments(text):
+        if any(s < ce and cs < e for cs, ce in covered):
+            continue
+        surface = text[s:e]
+        key = normalise(surface)
+        content = _content(key)
+        if (not content or len(key.split()) > MAX_ITEM_WORDS or not _distinctive(key) or key in reserved
+                or (len(content) == 1 and len(content[0]) < 6) or resolver.exact(key)
+                or any(w in ("movie", "movies", "film", "films") for w in content)):
+            continue
+        res = resolver.resolve(surface, nearest=False)
+        if res.status == "resolved" and res.score >= FUZZY_CUTOFF:
+            sm = SpanMatch(s, e, surface, None, res)
+            if typo_plausible(sm, resolver, any_case=True):
+                spans.append(sm)
+            continue
+        # one word close to a title is as often another word ("stories" ~ Stripes): only phrases are asked about
+        near = [(k, sc) for k, sc in resolver.near(key, cutoff=ASK_CUTOFF) if _distinctive(k)]
+        if len(content) < 2 or not near:
+            continue
+        reason = "ambiguous" if res.status == "ambiguous" else "typo"
+        films = [c.item for c in res.candidates] if reason == "ambiguous" else [resolver.exact(k)[0] for k, _ in near]
+        refs = tuple({f.item_id: TitleRef(f.item_id, surface, f.display_title) for f in films}.values())[:3]
+        asks.append(((s, e), UnresolvedTitle(surface, refs, reason)))  # type: ignore[arg-type]
+    return spans, asks
+
+
+def typo_plausible(sm: SpanMatch, resolver: TitleResolver, *, any_case: bool = False) -> bool:
+    """May a typo match stand? A tie between two films is worth a question only for a phrase (one
+    word, "Bridges", is as close to Brides as to The Bridge); a lower-case one must land on a
+    distinctive title ("the otters" is not The Others), a one-word one on a popular film ("the
+    trailer" is not The Thriller); and a plural is a word, not a typo ("spiders" is not Spider)."""
+    res = sm.resolution
+    if res.score >= 100:
+        return True
+    key = normalise(sm.surface)
+    if res.item is None:
+        return len(_content(key)) >= 2
+    if not any_case and sm.surface != sm.surface.lower():
+        return True
+    title = normalise(res.item.title)
+    if key.rstrip("s") in (title.rstrip("s"), title.removeprefix("the ").rstrip("s")):
+        return False
+    return _distinctive(title) and (len(_content(title)) >= 2 or res.item.popularity >= resolver.popular_floor)
+
+
+def _content(key: str) -> list[str]:
+    return [w for w in key.split() if w not in SMALL]
+
+
+def unresolved_title(surface: str, res: Resolution) -> UnresolvedTitle:
+    """An ambiguous or unknown span as the question's input: what the user wrote, the films to offer."""
+    cands = tuple(TitleRef(c.item.item_id, surface, c.item.display_title) for c in res.candidates[:5])
+    return UnresolvedTitle(surface, cands, "ambiguous" if res.status == "ambiguous" else "unknown")
+
+
+#: a capitalised run after a strong cue ("recommend me Zorbulax Returns 3") or a quoted phrase
+UNKNOWN_RUN = re.compile(r"(?:\b(?i:recommend me|loved|liked|love|like|hated|seen|saw|watched|similar to|called|titled|"
+                         r"such as)\s+(?i:the\s+)?)((?:[A-Z0-9][\w'’:-]*)(?:\s+(?:(?:of|the|a|and|in|on|to)\s+)?"
+                         r"[A-Z0-9][\w'’:-]*)*)|[\"“]([^\"”]{2,60})[\"”]")
+
+
+def unknown_titles(text: str, resolver: TitleResolver, covered: list[tuple[int, int]],
+                   known: list[UnresolvedTitle], reserved: Collection[str]) -> list[UnresolvedTitle]:
+    """Title-shaped words after a strong cue ("recommend me X", "loved X") or in quotes that name no
+    film: the reply says it does not know them instead of recommending something else silently."""
+    out: list[UnresolvedTitle] = []
+    for m in UNKNOWN_RUN.finditer(text):
+        g = 1 if m.group(1) else 2
+        s, e, surface = m.start(g), m.end(g), m.group(g).strip()
+        words = normalise(surface).split()
+        if (not words or any(s < ce and cs < e for cs, ce in covered) or all(w in _COMMON_WORDS for w in words)
+                or normalise(surface) in reserved or surface in {u.surface for u in known + out}):
+            continue
+        res = resolver.resolve(surface, fuzzy=False)
+        if res.status != "resolved":
+            out.append(unresolved_title(surface, res))
+    return out

@@ -1,0 +1,76 @@
+"""When and for whom: decades, year ranges, "older"/"newer", and the audience a message names.
+
+Why a module of its own: these slots are read off the masked message independently of titles
+and polarity, each by its own small grammar ("the late 80s", "between 1990 and 1995", "for my
+6 year old"); they are the parser's constraints rather than its preferences.
+"""
+
+from __future__ import annotations
+
+import re
+
+ERA = (("older", re.compile(r"\b(older|classics?|old[- ]school|vintage|old movies?|golden age)\b", re.I)),
+        ("newer", re.compile(r"\b(newer|more recent|recent|latest|modern|new releases?|newest)\b", re.I)))
+_DECADE = re.compile(r"\b(?:(early|mid|late)[- ])?(?:the\s+)?(?:(19|20)(\d)0|'?(\d)0)'?s\b|"
+                     r"\b(?:(early|mid|late)[- ])?(fifties|sixties|seventies|eighties|nineties)\b", re.I)
+_DECADE_WORDS = {"fifties": 1950, "sixties": 1960, "seventies": 1970, "eighties": 1980, "nineties": 1990}
+_YEAR_RANGES = (
+    ("between", re.compile(r"\b(?:between|from)\s+((?:19|20)\d\d)\s*(?:and|to|-|–)\s*((?:19|20)\d\d)\b", re.I)),
+    ("min", re.compile(r"\b(?:after|since|newer than|post|later than)\s+((?:19|20)\d\d)\b|"
+                       r"\b((?:19|20)\d\d)\s*(?:or later|or newer|onwards?|and (?:later|up|newer)|\+)", re.I)),
+    ("max", re.compile(r"\b(?:before|older than|pre|prior to|until|up to|earlier than)\s+((?:19|20)\d\d)\b|"
+                       r"\b((?:19|20)\d\d)\s*(?:or (?:earlier|older|before))", re.I)),
+    ("exact", re.compile(r"\b(?:from|in|of)\s+((?:19|20)\d\d)\b(?!\s*(?:and|to|-|or|onwards?))", re.I)),
+)
+_NUMBER_WORDS = {w: n for n, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
+_AUDIENCE = (
+    ("young_children", re.compile(r"\b(toddlers?|preschool\w*|little ones|(young|small|little) (kids|children|ones)|"
+                                  r"([1-9]|one|two|three|four|five|six|seven|eight|nine)[- ]?(year|yr)s?[- ]old|"
+                                  r"[1-9] ?(yo|y/o)\b|ages? [1-8]\b)", re.I)),
+    ("family", re.compile(r"\b((with|for) (the|my|our) (kids|children|family|son|daughter)|family (movie )?night|"
+                          r"whole family|kid[- ]friendly|all ages|(my|our) kids|1[0-5][- ]?(year|yr)s?[- ]old|(a|for) kids)\b", re.I)),
+    ("date_night", re.compile(r"\b(date night|a date|on a date|(with|for) my (girlfriend|boyfriend|wife|husband|partner|"
+                              r"date)|romantic evening)\b", re.I)),
+    ("adults", re.compile(r"\b(adults? only|grown[- ]ups|no kids|for adults|mature)\b", re.I)),
+)
+
+
+def year_bounds(masked: str) -> tuple[int | None, int | None]:
+    lo: int | None = None
+    hi: int | None = None
+    for m in _DECADE.finditer(masked):
+        if m.group(6):
+            base, part = _DECADE_WORDS[m.group(6).lower()], m.group(5)
+        elif m.group(2):
+            base, part = int(m.group(2) + m.group(3) + "0"), m.group(1)
+        else:
+            d = int(m.group(4))
+            base, part = (2000 + d * 10 if d <= 2 else 1900 + d * 10), m.group(1)
+        a, b = base, base + 9
+        part = (part or "").lower()
+        a, b = (base, base + 4) if part == "early" else (base + 5, base + 9) if part == "late" else (
+            (base + 3, base + 7) if part == "mid" else (a, b))
+        lo, hi = min(a, lo or a), max(b, hi or b)
+    for kind, rx in _YEAR_RANGES:
+        for m in rx.finditer(masked):
+            vals = [int(g) for g in m.groups() if g]
+            if kind == "between":
+                lo, hi = min(vals), max(vals)
+            elif kind == "min":
+                lo = vals[0] + (1 if m.group(0).lower().startswith("after") else 0)
+            elif kind == "max":
+                hi = vals[0] - (1 if m.group(0).lower().startswith("before") else 0)
+            elif kind == "exact" and lo is None and hi is None:
+                lo = hi = vals[0]
+    return lo, hi
+
+
+def audience_of(masked: str) -> str | None:
+    """Who the film is for: a named audience, or one implied by a child's age ("for my 6 year old")."""
+    audience = next((name for name, rx in _AUDIENCE if rx.search(masked)), None)
+    m_age = re.search(r"\b(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
+                      r"(?:[- ]?(?:year|yr)s?[- ]old| ?(?:yo|y/o)\b)", masked, re.I)
+    if m_age:
+        age = int(m_age.group(1)) if m_age.group(1).isdigit() else _NUMBER_WORDS[m_age.group(1).lower()]
+        audience = "young_children" if age <= 9 else "family" if age <= 15 else audience
+    return audience
