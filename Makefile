@@ -72,5 +72,16 @@ lint: venv
 	$(BIN)/ruff check agent tools causal ui evals tests scripts
 	$(BIN)/lint-imports
 
-bench: venv
-	for b in evals/bench_*.py; do $(BIN)/python -m evals.$$(basename $$b .py) || exit 1; done
+# Regenerates every result file in evals/results/ (tests/test_results_provenance.py lists them): each
+# evals/bench_*.py with its defaults, the prompt-injection suite and the three load runs of load.md. Several
+# need the LLM server and the assets. A failing run (e.g. a missed target) does not stop the others; the
+# failures are listed at the end and make exits 1.
+bench: venv llm-env assets serve-llm
+	@failed=""; cmds=(); \
+	for b in evals/bench_*.py; do cmds+=("python -m evals.$$(basename $$b .py)"); done; \
+	cmds+=("python -m evals.injection" \
+	       "python -m ui.cli_eval load --sessions 100 --turns 10 --fast --min-turns-per-s 20" \
+	       "python -m ui.cli_eval load --sessions 20 --turns 5" \
+	       "python -m ui.cli_eval load --sessions 100 --turns 10 --fast --workers 2 --min-turns-per-s 20"); \
+	for c in "$${cmds[@]}"; do echo "== $$c"; $(BIN)/$$c || failed="$$failed"$$'\n'"  $$c"; done; \
+	if [ -n "$$failed" ]; then echo "failed:$$failed"; exit 1; fi

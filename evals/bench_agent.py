@@ -6,7 +6,8 @@ Needs what ``make demo`` prepares (demo index, scorers) and a running LLM server
 whole turn with explanations, LLM planning, tools, explanation; and the rate at which the
 model's first tool call matches the labelled intent, for each tool-calling strategy.
 A deterministic (no-LLM) run is measured in the same process as the baseline.
-Results are appended to ``evals/results/agent.md``.
+Results are appended to ``evals/results/agent.md`` (a block with the commit, command and machine);
+``--json`` prints the numbers instead of the table, ``--no-write`` appends nothing.
 """
 
 from __future__ import annotations
@@ -18,9 +19,21 @@ import sys
 import time
 from pathlib import Path
 
-from evals.machine import machine as describe_machine
 from evals.metrics import percentile
-from evals.provenance import header
+from evals.provenance import header, invocation
+
+#: the code these numbers describe (tests/test_results_provenance.py checks they are not stale): a whole
+#: turn of the served agent (planning, tools, recommender, retrieval, explanations and their checks, store
+#: writes) and the LLM server it plans with
+MEASURES = ("agent", "tools/agent_tools.py", "tools/candidates.py", "tools/recsys", "tools/scorers", "tools/rl",
+            "tools/retrieval.py", "tools/retrieval_filters.py", "tools/lexical.py", "tools/vector_index.py",
+            "tools/vector_matrix.py", "tools/item_vectors.py", "tools/embeddings.py", "tools/title_resolver.py",
+            "tools/people_index.py", "tools/evidence.py", "tools/explain.py", "tools/explain_templates.py",
+            "tools/claims.py", "tools/claim_check.py", "tools/claim_text.py", "tools/claim_llm.py",
+            "tools/faithfulness.py", "tools/faithfulness_titles.py", "tools/faithfulness_lexicon.py",
+            "tools/segment_effects.py", "tools/causal_study.py", "tools/catalog.py", "tools/data/demo",
+            "evals/metrics.py", "evals/bench_agent.py")
+PACKAGES = ("langchain-openai", "openai", "lightgbm")
 
 #: (message, acceptable first tools) — labelled intents for tool-choice accuracy
 LABELLED_TURNS: list[tuple[str, set[str]]] = [
@@ -97,9 +110,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--base-url", default=None)
     ap.add_argument("--data-dir", default=None)
     ap.add_argument("--out", default="evals/results/agent.md")
+    ap.add_argument("--no-write", action="store_true", help="print only; do not append to the result file")
+    ap.add_argument("--json", action="store_true", help="print the numbers as JSON instead of the table")
     args = ap.parse_args(argv)
     if args.turns < 1:
         ap.error("--turns must be at least 1")
+    head = header("Agent benchmark", invocation("evals.bench_agent", argv), PACKAGES)
 
     from agent.llm import check_llm
     from agent.runtime import build_runtime
@@ -120,9 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     for mode in [m.strip() for m in args.modes.split(",") if m.strip()]:
         rt = build_runtime(settings.model_copy(update={"llm_tool_mode": mode}))
         results[mode] = run_mode(rt, args.turns, mode)
-    machine = describe_machine(("langchain-openai", "openai"))
-    lines = ["", *header("Agent benchmark", None, ("langchain-openai", "openai", "lightgbm")),
-             f"machine: {machine}; model: {info.get('model', settings.llm_model)} at {settings.llm_base_urls[0]}; "
+    lines = ["", *head,
+             f"Model: {info.get('model', settings.llm_model)} at {settings.llm_base_urls[0]}; "
              f"turns per mode: {args.turns}", "",
              "| mode | first card p50/p95 ms | turn p50/p95 ms | LLM plan p50 | tools p50 | explain p50 | tool-choice acc (LLM-planned turns) | degraded turns | paths |",
              "|---|---|---|---|---|---|---|---|---|"]
@@ -135,11 +150,12 @@ def main(argv: list[str] | None = None) -> int:
         if mode != "deterministic":
             lines.append(f"- {mode}: turn p50 is {results[mode]['total']['p50'] / base_p50:.2f}x the deterministic baseline")
     text = "\n".join(lines) + "\n"
-    print(text)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    with open(args.out, "a", encoding="utf-8") as fh:
-        fh.write(text)
-    print(json.dumps(results, indent=1))
+    print(json.dumps({"model": info.get("model", settings.llm_model), "turns": args.turns, "modes": results},
+                     indent=1) if args.json else text)
+    if not args.no_write:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        with open(args.out, "a", encoding="utf-8") as fh:
+            fh.write(text)
     return 0
 
 

@@ -7,13 +7,15 @@ LightGCN protocol, tools/ranking_metrics.py) and the wall time to reach them, fo
 popularity, implicit 0.7.3 ALS (128 factors, alpha 40, 15 iterations) and LightGCN trained
 under the wall-clock budget. LightGCN's epoch is selected on a fixed 3,000-user subset of the
 test split (as the reference code selects on test); the reported numbers are a full
-evaluation over all 29,858 users at the end. Writes evals/results/gcn.md and gcn_curve.png.
+evaluation over all 29,858 users at the end. Writes evals/results/gcn.md (replaced: one block with
+the commit, command and machine) and gcn_curve.png; ``--json`` prints the numbers instead.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import os
 import sys
 import time
@@ -24,8 +26,13 @@ import numpy as np
 
 from evals.machine import cpu_model, load_average
 from evals.machine import machine as describe_machine
+from evals.provenance import header, invocation
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
+#: the code these numbers describe (tests/test_results_provenance.py checks they are not stale): LightGCN's
+#: training and propagation, its Gowalla configuration, the data split and the shared ranking metric
+MEASURES = ("tools/scorers/lightgcn_train.py", "tools/scorers/training.py", "tools/ranking_metrics.py",
+            "tools/gowalla.py", "evals/bench_gcn.py")
 PAPER = {"recall@20": 0.1830, "ndcg@20": 0.1554}
 
 
@@ -117,11 +124,12 @@ def plot_curve(path: Path, gcn: dict[str, Any], als: dict[str, Any], pop: dict[s
     plt.close(fig)
 
 
-def write_markdown(path: Path, machine: dict[str, Any], config: Any, rows: list[dict[str, Any]],
-                   gcn: dict[str, Any], png: Path, load_end: tuple[float, ...], cmd: str) -> None:
+def markdown(head: list[str], machine: dict[str, Any], config: Any, rows: list[dict[str, Any]], gcn: dict[str, Any],
+             png: Path, load_end: tuple[float, ...]) -> str:
+    """gcn.md; ``head``: ``provenance.header`` taken when the run started (its date and load)."""
     lines = [
         "# LightGCN on Gowalla vs implicit ALS (same split, same metric code)", "",
-        f"Command: `{cmd}`", "",
+        *head,
         "| model | Recall@20 | NDCG@20 | train wall time (s) |", "| --- | --- | --- | --- |",
     ]
     for r in rows:
@@ -134,19 +142,19 @@ def write_markdown(path: Path, machine: dict[str, Any], config: Any, rows: list[
         f"{gcn['epochs_run']} epochs (best epoch {gcn['best_epoch']}, stopped by {gcn['stopped']}), "
         "selected on a fixed random 3,000-user subset of the test split, as the reference code selects "
         "on test; ALS gets no selection (fixed 15 iterations).", "",
-        f"![recall vs time]({png.name})", "", "## Configuration", "", "```",
+        f"![recall vs time]({png.name})", "", "### Configuration", "", "```",
         *(f"{k} = {v}" for k, v in dataclasses.asdict(config).items()), "```", "",
-        "## Machine", "", *(f"- {k}: {v}" for k, v in machine.items()),
+        "### Machine details", "", *(f"- {k}: {v}" for k, v in machine.items()),
         f"- load_average_at_end: {load_end}",
         *(["- note: the load average exceeded the core count, so other jobs shared the cores during the "
            "run; wall times are pessimistic and noisy."] if max(load_end) > (os.cpu_count() or 1) else []),
         "",
-        "## LightGCN learning curve (3,000-user test subset)", "",
+        "### LightGCN learning curve (3,000-user test subset)", "",
         "| epoch | wall s | BPR loss | Recall@20 | NDCG@20 |", "| --- | --- | --- | --- | --- |",
         *(f"| {int(r['epoch'])} | {r['time_s']:.0f} | {r['bpr_loss']:.4f} | {r['recall@20']:.4f} | "
           f"{r['ndcg@20']:.4f} |" for r in gcn["curve"]),
     ]
-    path.write_text("\n".join(lines) + "\n")
+    return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -168,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--init", default=None, choices=["normal", "svd"])
     p.add_argument("--skip-peer", action="store_true", help="only LightGCN (exploration)")
     p.add_argument("--out", type=Path, default=RESULTS_DIR / "gcn.md")
+    p.add_argument("--no-write", action="store_true", help="print only; write neither gcn.md nor the plot")
+    p.add_argument("--json", action="store_true", help="print the numbers as JSON instead of the table")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     config = dataclasses.replace(
@@ -175,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         **{k: v for k, v in {"lr": args.lr, "batch_size": args.batch_size, "init": args.init, "l2": args.l2}.items()
            if v is not None},
     )
+    head = header("Recall@20 / NDCG@20 on Gowalla", invocation("evals.bench_gcn", argv), ("torch", "implicit"))
     machine = machine_description(args.threads, args.device)
     split = load_gowalla(args.data)
     print(f"gowalla: {split.stats()}", file=sys.stderr, flush=True)
@@ -189,18 +200,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ALS: {als}", file=sys.stderr, flush=True)
     gcn = run_lightgcn(split, train, test, config, args.device)
     rows.append(gcn)
-    print("\nmodel | Recall@20 | NDCG@20 | train s")
-    for r in rows:
-        print(f"{r['name']} | {r['recall@20']:.4f} | {r['ndcg@20']:.4f} | {r['fit_s']:.1f}")
+    if args.json:
+        print(json.dumps({"rows": rows, "paper": PAPER, "config": dataclasses.asdict(config), "machine": machine},
+                         indent=1, default=float))
+    else:
+        print("\nmodel | Recall@20 | NDCG@20 | train s")
+        for r in rows:
+            print(f"{r['name']} | {r['recall@20']:.4f} | {r['ndcg@20']:.4f} | {r['fit_s']:.1f}")
     if als is not None:
         print(f"LightGCN / ALS Recall@20 ratio: {gcn['recall@20'] / als['recall@20']:.3f}; "
-              f"paper {PAPER['recall@20']}")
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        png = args.out.with_name(args.out.stem + "_curve.png")
-        plot_curve(png, gcn, als, rows[0])
-        cmd = "python -m evals.bench_gcn " + " ".join(argv if argv is not None else sys.argv[1:])
-        write_markdown(args.out, machine, config, rows, gcn, png, os.getloadavg(), cmd)
-        print(f"wrote {args.out} and {png}")
+              f"paper {PAPER['recall@20']}", file=sys.stderr if args.json else sys.stdout)
+        if not args.no_write:  # only the full comparison is a result (--skip-peer is exploration)
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            png = args.out.with_name(args.out.stem + "_curve.png")
+            plot_curve(png, gcn, als, rows[0])
+            args.out.write_text(markdown(head, machine, config, rows, gcn, png, os.getloadavg()), encoding="utf-8")
+            print(f"wrote {args.out} and {png}", file=sys.stderr)
     return 0
 
 

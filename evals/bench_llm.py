@@ -1,7 +1,7 @@
 """Benchmark the local LLM server: latency, throughput and tool-call validity.
 
-Run: ``python -m evals.bench_llm`` (needs ``whyrec llm serve --background``). Prints
-medians/p95 and writes ``evals/results/llm.md`` (appended, with a machine description).
+Run: ``python -m evals.bench_llm [--json] [--no-write]`` (needs ``whyrec llm serve --background``).
+Prints medians/p95 and appends a block to ``evals/results/llm.md`` (commit, command, machine).
 
 - TTFT: streaming requests, time to the first content token.
 - Single stream vs 8 concurrent: decode tokens/s with ``ignore_eos`` so every request
@@ -27,8 +27,16 @@ from tqdm import tqdm
 from agent.llm import build_chat_model, check_llm
 from agent.llm_tools import RESPOND_TOOL, bind_agent_tools, tool_parameters, validate_tool_call
 from agent.settings import apply_runtime_settings, load_settings
+from evals.machine import load_average
 from evals.machine import machine as describe_machine
 from evals.metrics import percentile
+from evals.provenance import header, invocation
+
+#: the code these numbers describe (tests/test_results_provenance.py checks they are not stale): the server
+#: launch (vLLM flags, chat template), the client, failover and tool binding/validation the product uses
+MEASURES = ("agent/llm_server.py", "agent/llm.py", "agent/llm_failover.py", "agent/llm_tools.py", "evals/metrics.py",
+            "evals/bench_llm.py")
+PACKAGES = ("openai", "langchain-openai")
 
 
 def _fn(name: str, description: str, properties: dict, required: list[str]) -> dict:
@@ -158,14 +166,16 @@ def bench_tools(settings, mode: str, prompts: list[tuple[str, str]], args) -> di
 
 
 def machine() -> str:
-    return describe_machine(('openai', 'langchain-openai'))
+    return describe_machine(PACKAGES)
 
 
-def render(res: dict, info: dict, args) -> str:
+def render(res: dict, info: dict, args, head: list[str]) -> str:
+    """The result block; ``head``: ``provenance.header`` taken when the run started (its date and load)."""
     t, req, auto = res["throughput"], res["tools"]["required"], res["tools"]["auto"]
     lines = [
-        f"## LLM benchmark {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
-        "", f"- Machine: {res['machine']}", f"- Server: {info['healthy_urls']} model `{info['model']}` "
+        *head[:-1],
+        f"- 1-min load at the end: {res['load_at_end']:.1f}",
+        f"- Server: {info['healthy_urls']} model `{info['model']}` "
         f"(max_model_len {info['model_info'].get('max_model_len')}, root {info['model_info'].get('root')})",
         f"- Settings: {args.n_ttft} TTFT probes, {args.rounds} rounds x {args.gen_tokens} tokens, "
         f"{len(PROMPTS[: args.n_prompts])} tool prompts, tool max_tokens {args.tool_max_tokens}, "
@@ -195,23 +205,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tool-max-tokens", type=int, default=256)
     parser.add_argument("--tool-workers", type=int, default=4)
     parser.add_argument("--out", type=Path, default=Path("evals/results/llm.md"))
+    parser.add_argument("--no-write", action="store_true", help="print only; do not append to the result file")
+    parser.add_argument("--json", action="store_true", help="print the numbers as JSON instead of the Markdown")
     args = parser.parse_args(argv)
 
+    head = header("LLM benchmark", invocation("evals.bench_llm", argv), PACKAGES)
     settings = load_settings(llm_timeout_s=300.0)
     apply_runtime_settings(settings)
     info = check_llm(settings)
     client = _client(info["healthy_urls"][0], timeout=300.0)
-    res = {"machine": machine(), "throughput": bench_throughput(client, settings.llm_model, args), "tools": {}}
+    at_start = next(line.removeprefix("- Machine: ") for line in head if line.startswith("- Machine: "))
+    res = {"machine": at_start, "throughput": bench_throughput(client, settings.llm_model, args), "tools": {}}
     prompts = PROMPTS[: args.n_prompts]
     for mode in ("required", "auto"):
         res["tools"][mode] = bench_tools(settings, mode, prompts, args)
     res["machine_after"] = machine()
-    text = render(res, info, args)
-    print(text)
-    print(json.dumps(res, indent=2, default=str), file=sys.stderr)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    with args.out.open("a") as fh:
-        fh.write(text + "\n")
+    res["load_at_end"] = load_average()[0]
+    text = render(res, info, args, head)
+    if args.json:
+        print(json.dumps({**res, "server": info}, indent=2, default=str))
+    else:
+        print(text)
+    if not args.no_write:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        with args.out.open("a", encoding="utf-8") as fh:
+            fh.write("\n" + text + "\n")
     return 0
 
 

@@ -1,6 +1,7 @@
 """Retrieval benchmark: index throughput, query latency (demo size and 100k items), ReDial recall.
 
-Run: ``python -m evals.bench_retrieval [--quick]``; writes ``evals/results/retrieval.md``.
+Run: ``python -m evals.bench_retrieval [--quick] [--json] [--no-write]``; writes
+``evals/results/retrieval.md`` (replaced: one block with the commit, command and machine).
 
 What it measures and why:
 - index throughput (items/s) of real embedding + upsert, on a sample of the demo catalog;
@@ -18,6 +19,7 @@ What it measures and why:
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 import time
@@ -26,18 +28,23 @@ from typing import Any
 
 import numpy as np
 
-from evals.machine import machine as describe_machine
 from evals.metrics import percentile
+from evals.provenance import header, invocation
 
 RESULTS = Path(__file__).resolve().parent / "results" / "retrieval.md"
+#: the code (and data) these numbers describe (tests/test_results_provenance.py checks they are not stale):
+#: the retriever (vector, lexical/hybrid, filters, exact matrix search), the index and the embedder, the demo
+#: catalog it indexes and the ReDial reader that makes the queries and targets
+MEASURES = ("tools/retrieval.py", "tools/retrieval_filters.py", "tools/lexical.py", "tools/vector_index.py",
+            "tools/vector_matrix.py", "tools/item_vectors.py", "tools/embeddings.py", "tools/recsys/item_space.py",
+            "tools/catalog.py", "tools/data/demo", "tools/redial.py", "evals/metrics.py", "evals/bench_retrieval.py")
+PACKAGES = ("torch", "chromadb", "sentence-transformers")
 GENRES = ("action", "adventure", "animation", "comedy", "crime", "drama", "family", "fantasy", "horror",
           "mystery", "romance", "science fiction", "thriller", "war", "western")
 TAGS = ("scary", "funny", "classic", "feel good", "violent", "twist ending", "based on a book", "sequel",
         "superhero", "true story", "dark", "romantic", "kids", "space", "music")
 
 
-def machine() -> str:
-    return describe_machine(("torch", "chromadb"))
 
 
 
@@ -178,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="Smaller samples (a few minutes on 2 busy cores).")
     parser.add_argument("--synthetic", type=int, default=100_000, help="Synthetic catalog size.")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--no-write", action="store_true", help="print only; do not replace the result file")
+    parser.add_argument("--json", action="store_true", help="print the numbers as JSON instead of the Markdown")
     args = parser.parse_args(argv)
 
     from agent.settings import apply_runtime_settings, load_settings
@@ -200,11 +209,9 @@ def main(argv: list[str] | None = None) -> int:
     n_queries = 40 if args.quick else 120
     embedder = MiniLMEmbedder(threads=settings.torch_threads, batch_size=settings.embed_batch_size)
     embedder.warm_up()
-    desc = machine()
-    report: list[str] = ["# Retrieval benchmark", "", f"Machine: {desc}", "",
-                         f"Command: `python -m evals.bench_retrieval{' --quick' if args.quick else ''}` "
-                         f"({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})", ""]
-    print(desc, file=sys.stderr)
+    head = header("Retrieval" + (" (quick)" if args.quick else ""), invocation("evals.bench_retrieval", argv), PACKAGES)
+    report: list[str] = ["# Retrieval benchmark", "", *head]
+    print("\n".join(head), file=sys.stderr)
 
     catalog = demo_catalog()
     queries = bench_queries(valid, n_queries)
@@ -215,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
         sample = Catalog(items=catalog.items[: 256 if args.quick else 1024], name="sample")
         client = open_chroma_client("embedded", Path(tmp) / "sample")
         rep = build_index(sample, client, "sample", embedder, batch_size=settings.embed_batch_size, progress=False)
-        report += ["## Index throughput", "",
+        report += ["### Index throughput", "",
                    f"Embedding + upsert of {rep.embedded} demo items: **{rep.items_per_s:.0f} items/s** "
                    f"({rep.seconds:.1f} s, {settings.torch_threads} torch thread); "
                    f"full demo catalog ({len(catalog)} items) ~ {len(catalog) / max(rep.items_per_s, 1e-9):.0f} s.",
@@ -276,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{r['warm_p50']:.1f} | {r['warm_p95']:.1f} |" for r in rows]
         return out
 
-    report += ["## Query latency (ms, k=10)", "",
+    report += ["### Query latency (ms, k=10)", "",
                f"{len(queries)} distinct ReDial seeker utterances as queries. *Cold* = embedding computed "
                f"(mean {embed_ms:.1f} ms of each cold query is the MiniLM forward pass); *warm* = embedding "
                "from the LRU cache (repeated/paginated queries, the agent re-asking). Filters: year "
@@ -285,8 +292,8 @@ def main(argv: list[str] | None = None) -> int:
                "(`tools/vector_matrix.py`); `HNSW over-fetch` (`filter_mode=\"mask\"`, the previous "
                "default) over-fetches HNSW neighbours and masks them; `Chroma where` pushes "
                "the year bound into Chroma's metadata filter instead (10 queries).", "",
-               f"### Demo catalog ({len(catalog)} items, genre filter `{common_genre}`)", "", *table(demo_rows), "",
-               f"### Synthetic catalog ({len(syn)} items; {srep.embedded} precomputed vectors inserted in "
+               f"#### Demo catalog ({len(catalog)} items, genre filter `{common_genre}`)", "", *table(demo_rows), "",
+               f"#### Synthetic catalog ({len(syn)} items; {srep.embedded} precomputed vectors inserted in "
                f"{insert_s:.0f} s ({srep.embedded / max(insert_s, 1e-9):.0f} items/s; 0 = reused from a previous run), "
                f"retriever opened in {open_s:.1f} s; vector matrix {matrix_mb:.0f} MB read from Chroma in "
                f"{matrix_s:.1f} s; the filter keeps {syn_frac:.1%} of the items)", "", *table(syn_rows), ""]
@@ -303,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # -- 4. ReDial recall -------------------------------------------------------------------------
     rec = redial_recall(demo_h, catalog, valid, max_turns=300 if args.quick else 100_000)
-    report += ["## Retrieval quality on ReDial validation", "",
+    report += ["### Retrieval quality on ReDial validation", "",
                f"{rec['turns']} recommender turns mentioning a new movie ({rec['targets']} targets); query = the "
                "last 3 turns with titles rendered; already-mentioned movies excluded. Text retrieval alone.", "",
                "| method | Recall@10 | Recall@50 |", "|---|---|---|",
@@ -311,9 +318,16 @@ def main(argv: list[str] | None = None) -> int:
                f"| popularity (same exclusions) | {rec['popularity_r@10']:.3f} | {rec['popularity_r@50']:.3f} |",
                "", f"({rec['seconds']:.0f} s)", ""]
     text = "\n".join(report)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text, encoding="utf-8")
-    print(text)
+    if not args.no_write:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text, encoding="utf-8")
+    if args.json:
+        print(json.dumps({"index_items_per_s": rep.items_per_s, "index_items": rep.embedded, "embed_ms": embed_ms,
+                          "demo": {"items": len(catalog), "genre": common_genre, "latency": demo_rows},
+                          "synthetic": {"items": len(syn), "filter_keeps": syn_frac, "latency": syn_rows},
+                          "target_met": verdict, "redial": rec}, indent=1, default=float))
+    else:
+        print(text)
     return 0
 
 

@@ -12,13 +12,19 @@ to the best greedy baseline measured in the same run (target >= 1.1). An off-pol
 IPS/SNIPS estimate on the logged human suggestions of the validation dialogues is added.
 
 No leakage into the baselines: popularity and LightGCN are fitted on the catalog's
-interactions minus those from validation dialogues. Writes evals/results/rl.md and a
-learning-curve plot evals/results/rl_learning_curve.png.
+interactions minus those from validation dialogues. Writes evals/results/rl.md (replaced:
+one block, with the commit, command and machine) and a learning-curve plot
+evals/results/rl_learning_curve.png; ``--json`` prints the numbers instead of the Markdown.
+
+The seekers' opening tags, hints and reactions (like/dislike by genre+tag Jaccard to the
+targets) and the retrieval channel's text come from the catalog (``tools/data/demo``), so a
+catalog change is a change of the task: it is one of the measured paths below.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import sys
@@ -28,9 +34,17 @@ from typing import Any
 
 import numpy as np
 
-from evals.machine import machine as describe_machine
+from evals.provenance import header, invocation
 
 RESULTS = Path(__file__).resolve().parent / "results"
+#: the code (and data) these numbers describe (tests/test_results_provenance.py checks they are not stale):
+#: the policy and its environment, the simulated seekers and their catalog, the baselines' scorers, and the
+#: segment effects of the causal ablation
+MEASURES = ("tools/rl", "tools/scorers/rl_policy.py", "tools/scorers/base.py", "tools/scorers/popularity.py",
+            "tools/scorers/lightgcn.py", "tools/scorers/lightgcn_train.py", "tools/scorers/graph.py",
+            "tools/ranking_metrics.py", "tools/simulator.py", "tools/redial.py", "tools/catalog.py", "tools/data/demo",
+            "tools/segment_effects.py", "tools/causal_study.py", "tools/redial_effect.py", "causal/segments.py",
+            "causal/effects.py", "causal/adjustment.py", "causal/discovery.py", "evals/bench_rl.py")
 BASELINES = ("popularity-greedy", "gcn-greedy", "retrieval-greedy")
 
 
@@ -207,7 +221,7 @@ def ablation_lines(ab: dict[str, Any], args: argparse.Namespace) -> list[str]:
     paired = [a - b for a, b in zip(ab["episodes"]["rl+segment-effect"], ab["episodes"]["rl"], strict=True)]
     d = mean_ci(paired)
     helps = d[0] - d[1] > 0 and min(diffs) >= 0
-    lines = ["", "## Ablation: a causal feature for the policy", "",
+    lines = ["", "### Ablation: a causal feature for the policy", "",
              "Does the policy do better with a causal feature? Same seeds, training seekers, candidate pools and "
              "held-out seekers; the only change is one more item feature: the item's effect of being suggested on "
              "being liked (`rl+segment-effect`: precision-weighted mean of its genre and popularity-bucket effects, "
@@ -254,11 +268,23 @@ def fmt(m: tuple[float, float], digits: int = 3) -> str:
     return "n/a" if math.isnan(m[0]) else f"{m[0]:.{digits}f} ± {m[1]:.{digits}f}"
 
 
-def machine() -> str:
-    return describe_machine(('torch',))
+#: why success fell from 0.597 (4a45c5b) to 0.440 (5d0b77a): measured, not a policy bug (see write_report)
+TASK_CHANGE_NOTE = (
+    "Task change, 2026-11-30: RL success was 0.597 ± 0.014 at 4a45c5b and 0.440 ± 0.197 from 5d0b77a on (same "
+    "command, deterministic: both reproduce exactly). The policy code is not the cause: today's code on the "
+    "catalog of 4a45c5b gives 0.597 again, every policy and seed identical. The catalog rewrite of 7fa4c41 "
+    "('plot knowledge in the catalog') changed the task twice over: (1) its data: 692 items without any "
+    "genre or tag got genres (Wikipedia) and 273 others' genre+tag sets changed, which changes the seekers' "
+    "targets' tokens, their opening tags and hints and which shown items they like or dislike (the 4a45c5b code on the new "
+    "catalog: 0.543); (2) `Item.content_text` now adds directors, cast and plot keywords, so the retrieval "
+    "channel (TF-IDF over that text, as the product's index embeds it) fills the pool with films that share "
+    "people and plot words, which the simulated seeker (genre+tag overlap) does not reward (retrieval-greedy "
+    "0.317 → 0.207; today's code with the old item text on the new catalog: 0.543). The retrieval stand-in "
+    "keeps the product's item text on purpose: the world mirrors what the agent retrieves.")
 
 
-def write_report(res: dict[str, Any], args: argparse.Namespace, seconds: float) -> str:
+def write_report(res: dict[str, Any], args: argparse.Namespace, seconds: float, head: list[str]) -> str:
+    """The Markdown of rl.md; ``head``: ``provenance.header`` taken when the run started (its date and load)."""
     ps = res["per_seed"]
     base = [b for b in BASELINES if b in ps]
     best_name = max(base, key=lambda b: np.mean(ps[b]["success"]))
@@ -269,9 +295,7 @@ def write_report(res: dict[str, Any], args: argparse.Namespace, seconds: float) 
     ratio = rl / best if best > 0 else float("nan")
     lines = [
         "# RL policy benchmark (simulated seekers)", "",
-        f"Command: `python -m evals.bench_rl --seeds {args.seeds} --episodes {args.episodes} "
-        f"--eval-episodes {args.eval_episodes}` — {seconds:.0f} s wall.", "",
-        f"Machine: {machine()}.", "",
+        *head[:-1], f"- Wall time: {seconds:.0f} s", "",
         f"World: {res['world']['episodes_source']} seekers; {res['world']['n_train']} training seekers "
         f"(`train_partial.jsonl`), {res['world']['n_eval']} held-out seekers per seed (sampled from "
         f"`valid_data.jsonl` with the seed); candidate channels {', '.join(res['world']['channels'])} "
@@ -292,9 +316,10 @@ def write_report(res: dict[str, Any], args: argparse.Namespace, seconds: float) 
         f"(per seed vs that seed's best baseline: {', '.join(f'{r:.2f}' for r in ratios)}); target ≥ 1.1×: {verdict}.",
         "", f"RL training: {args.episodes} episodes per seed, "
         f"{np.mean(res['train_seconds']):.0f} s mean wall per training run on the shared CPUs.",
+        "", TASK_CHANGE_NOTE,
     ]
     if res["ope"]:
-        lines += ["", "## Off-policy estimate on logged human suggestions (validation dialogues)", "",
+        lines += ["", "### Off-policy estimate on logged human suggestions (validation dialogues)", "",
                   "Assumptions: context-free human propensity (suggestion frequency in `train_partial.jsonl`, "
                   "add-1 smoothing, renormalised over the candidate pool); policy = softmax(Q/0.1) first pick; "
                   "weights clipped at 10; bootstrap over dialogues (300 resamples). Reward = seeker liked the "
@@ -355,16 +380,35 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data-dir", default=os.environ.get("WHYREC_DATA_DIR", "var"),
                    help="where the learned causal graph is cached (<data-dir>/causal)")
     p.add_argument("--out", default=str(RESULTS / "rl.md"))
+    p.add_argument("--no-write", action="store_true", help="print only; write neither the report nor the plot")
+    p.add_argument("--json", action="store_true", help="print the numbers as JSON instead of the Markdown")
     args = p.parse_args(argv)
+    head = header("RL recommend-or-ask policy vs greedy baselines", invocation("evals.bench_rl", argv), ("torch",))
     t0 = time.perf_counter()
     res = run(args)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    plot(res["curves"], out.with_name("rl_learning_curve.png"))
-    text = write_report(res, args, time.perf_counter() - t0)
-    out.write_text(text, encoding="utf-8")
-    print(text)
+    text = write_report(res, args, time.perf_counter() - t0, head)
+    if not args.no_write:
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        plot(res["curves"], out.with_name("rl_learning_curve.png"))
+        out.write_text(text, encoding="utf-8")
+    print(json.dumps(as_json(res), indent=1, default=str) if args.json else text)
     return 0
+
+
+def as_json(res: dict[str, Any]) -> dict[str, Any]:
+    """The run's numbers: per-policy metrics per seed with their mean and 95% t half-width."""
+    def summary(per: dict[str, dict[str, list[float]]]) -> dict[str, Any]:
+        return {name: {k: {"per_seed": v, "mean": mean_ci(v)[0], "ci95": mean_ci(v)[1]} for k, v in m.items()}
+                for name, m in per.items()}
+
+    ope = {name: {k: getattr(r, k) for k in ("n", "logging_value", "logging_ci", "ips", "ips_ci", "snips", "snips_ci",
+                                              "mean_weight", "ess", "clipped_share")}
+           for name, r in (res.get("ope") or {}).items()}
+    ab = res.get("ablation")
+    return {"world": res["world"], "fit_info": res["fit_info"], "train_seconds": res["train_seconds"],
+            "policies": summary(res["per_seed"]), "ope": ope,
+            "ablation": None if not ab else {"policies": summary(ab["per_seed"]), "causal_weight": ab["causal_weight"]}}
 
 
 if __name__ == "__main__":

@@ -14,11 +14,11 @@ import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from agent.turn.slate import franchise_tokens
-from agent.types import ChatAgent, RecCard, ToolCallRecord, TurnResult
+from agent.types import ChatAgent, RecCard, TurnResult
 from evals.dialogue_schema import DialogueScript, Expect, ItemRef, NotInRecs
 from tools.catalog import Catalog
 from tools.errors import InputError
@@ -398,17 +398,7 @@ def play_turn(agent: ChatAgent, session_id: str, text: str) -> tuple[TurnResult,
             final = ev.data
     if final is None:
         raise RuntimeError("the turn ended without a final result")
-    return _result_from_dict(final), final.get("intent") or None
-
-
-def _result_from_dict(d: dict[str, Any]) -> TurnResult:
-    card_keys = {f.name for f in fields(RecCard)}
-    cards = tuple(RecCard(**{**{k: v for k, v in c.items() if k in card_keys}, "tags": tuple(c.get("tags") or ()),
-                             "evidence_lines": tuple(c.get("evidence_lines") or ())})
-                  for c in d.get("recommendations") or ())
-    trace = tuple(ToolCallRecord(**t) for t in d.get("tool_trace") or ())
-    return TurnResult(d["session_id"], d["turn_index"], d["reply"], cards, trace, d["degraded"], d["latency_ms"],
-                      d.get("stage_ms") or {})
+    return TurnResult.from_dict(final), final.get("intent") or None
 
 
 def run_script(script: DialogueScript, agent: ChatAgent, checker: TurnChecker) -> ScriptOutcome:

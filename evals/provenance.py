@@ -6,8 +6,10 @@ reader (and a test) can tell when a number is older than the code it measures.
 
 from __future__ import annotations
 
+import shlex
 import subprocess
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,8 +28,19 @@ def git_state() -> str:
     return f"{commit} ({'dirty tree' if dirty else 'clean tree'})"
 
 
+def invocation(module: str, args: Sequence[str] | None = None) -> list[str]:
+    """The command that reproduces this run: ``python -m <module>`` and ``args`` (``main(argv)``'s argv;
+    None = this process's own arguments), quoted for a shell. For ``header``'s ``argv``: exact also when a
+    benchmark's ``main`` is called from Python rather than as ``python -m``."""
+    rest = sys.argv[1:] if args is None else list(args)
+    return ["python", "-m", module, *(shlex.quote(str(a)) for a in rest)]
+
+
 def header(title: str, argv: list[str] | None = None, packages: tuple[str, ...] = ("torch",)) -> list[str]:
-    """The opening lines of a result block: heading, date, commit, exact command, machine."""
+    """The opening lines of a result block: heading, date, commit, exact command, machine.
+
+    ``argv``: the command's words (``invocation(module, argv)``); None = this process's module and
+    arguments. ``packages``: the versions that matter for the numbers (``evals.machine``)."""
     from evals.machine import machine
 
     script = Path(sys.argv[0]).resolve()

@@ -20,7 +20,16 @@ MEASURED = {
     "evals/results/load.md": "evals.load",
     "evals/results/debias.md": "evals.bench_debias",
     "evals/results/explain.md": "evals.bench_explain",
+    "evals/results/agent.md": "evals.bench_agent",
+    "evals/results/gcn.md": "evals.bench_gcn",
+    "evals/results/retrieval.md": "evals.bench_retrieval",
+    "evals/results/llm.md": "evals.bench_llm",
+    "evals/results/rl.md": "evals.bench_rl",
+    "evals/results/injection.md": "evals.injection",
+    "evals/results/scaleout.md": "evals.bench_scaleout",
 }
+#: how ``make bench`` runs a module that is not an evals/bench_*.py (load needs the app from ui/)
+MAKE_RUNS = {"evals.load": "ui.cli_eval load"}
 
 
 def _git(*args: str) -> str:
@@ -58,6 +67,30 @@ def test_result_files_are_not_older_than_the_code_they_measure(result):
     stale = stale_paths(result, paths)
     assert not stale, (f"{result} was measured before {', '.join(stale)} changed; rerun "
                        f"`python -m {MEASURED[result]}` and commit the result")
+
+
+def test_every_result_file_is_checked():
+    results = {str(p.relative_to(ROOT)) for p in (ROOT / "evals" / "results").glob("*.md")}
+    assert results == set(MEASURED), "each result file needs a MEASURED entry (and its benchmark a MEASURES)"
+
+
+@pytest.mark.parametrize("module", sorted(set(MEASURED.values())))
+def test_make_bench_regenerates_every_result_file(module):
+    lines = (ROOT / "Makefile").read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("bench:"))
+    end = next((i for i in range(start + 1, len(lines)) if lines[i] and not lines[i].startswith("\t")), len(lines))
+    recipe = "\n".join(lines[start:end])
+    runs = (module.startswith("evals.bench_") and "evals/bench_*.py" in recipe) or re.search(
+        rf"python -m {re.escape(MAKE_RUNS.get(module, module))}\b", recipe)
+    assert runs, f"`make bench` does not run {module}"
+
+
+@pytest.mark.parametrize("module", sorted(set(MEASURED.values())))
+def test_measured_paths_exist(module):
+    import importlib
+
+    missing = [p for p in importlib.import_module(module).MEASURES if not (ROOT / p).exists()]
+    assert not missing, f"{module}.MEASURES names paths that do not exist: {missing}"
 
 
 def test_a_block_without_provenance_is_rejected(tmp_path, monkeypatch):
