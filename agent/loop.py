@@ -6,7 +6,8 @@ hands the turn's logic to one pipeline:
 1. admission (agent/admission.py): may this turn use the LLM, and for how long;
 2. the message: control characters stripped; empty or too long -> a short answer;
 3. limits (agent/session_guard.py): per-session rate limit, then the per-session lock;
-4. the state: loaded from the store, the user's message appended;
+4. the state: loaded from the store; the user's message stored under the turn's index, which
+   the store hands out in the same transaction (``Store.start_turn``: never reused after a crash);
 5. the pipeline: agent/turn/runner.py (understand -> acts -> state update -> request ->
    planner -> recommender -> slate -> cards -> explanations -> persist), or, on an install
    without a trained ranker, agent/turn/scorer_turn.py;
@@ -168,8 +169,10 @@ class WhyRecAgent(LLMAdmissionMixin):
 
         with self.guard.session_lock(session_id):
             state = DialogueState.from_dict(self.store.load_state(session_id))
-            turn_index = state.turn_count
             history = [(m["role"], m["content"]) for m in self.store.messages(session_id, limit=6)]
-            self.store.add_message(session_id, turn_index, "user", text)
+            # the index comes with the stored message (one transaction), not from the saved state:
+            # a turn cut by a crash after its message was stored has used its index up
+            turn_index = self.store.start_turn(session_id, text)
+            state.turn_count = turn_index
             pipeline = run_turn if self.services.recommender is not None else run_scorer_turn
             return pipeline(self, session_id, text, emit, t0, state, turn_index, history)

@@ -82,6 +82,8 @@ class DialogueState:
     last_slate: list[str] = field(default_factory=list)
     #: a question asked and not yet answered (unknown or ambiguous title), as shown to the user
     pending_question: str = ""
+    #: what that question was about, so "yes" / "the second one" can settle it (agent/turn/clarify.py)
+    pending_clarification: dict[str, Any] = field(default_factory=dict)
     turn_count: int = 0
     degraded_turns: int = 0
 

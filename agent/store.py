@@ -1,4 +1,4 @@
-"""The store: sessions, messages, tool calls, recommendations, explanations, feedback.
+"""The store: sessions, messages, tool calls; recommendations, explanations and feedback via a mixin.
 
 Why SQLAlchemy Core over one schema: SQLite (WAL) on one machine, PostgreSQL at scale,
 same code. Rows are append-only (the audit trail must never be rewritten): an
@@ -11,15 +11,19 @@ Concurrency: SQLite connections get WAL, ``busy_timeout`` and ``synchronous=FULL
 connection that one writer thread commits in groups (agent/store_writer.py: one fsync for all
 the writes that queued up meanwhile). PostgreSQL writes run in the caller's thread, in parallel.
 State that several app processes share (rate limits, session leases, the LLM breaker) is
-``store.shared`` (agent/store_shared.py); the tables are in agent/store_schema.py.
+``store.shared`` (agent/store_shared.py); the tables are in agent/store_schema.py, and the card
+records (recommendations, explanations, feedback) in agent/store_records.py, which ``Store``
+mixes in so callers keep one object.
+
+Turn indexes: a turn takes its index in the same transaction that stores the user's message
+(:meth:`Store.start_turn`), never from the dialogue state saved at the end of the previous turn,
+so an app process killed mid-turn cannot make the next turn reuse the cut turn's index.
 """
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -28,48 +32,32 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
+from agent.store_records import CardRecords
 from agent.store_schema import (  # noqa: F401 - metadata and the tables are part of this module's API
     SCHEMA_VERSION,
+    dumps,
     explanations,
     feedback,
+    iso,
+    loads,
     messages,
     meta_table,
     metadata,
+    now,
     recommendations,
     sessions,
     tool_calls,
 )
-from agent.store_shared import DuplicateFeedbackError, SharedState, lock_key
+from agent.store_shared import SharedState, lock_key
 from agent.store_writer import GroupCommitWriter, sqlite_pragmas
-from agent.types import FEEDBACK_KINDS
-from tools.errors import AccessDeniedError, InputError, NotFoundError, StoreError
+from tools.errors import InputError, NotFoundError, StoreError
 
 T = TypeVar("T")
 
 ROLES = ("user", "assistant", "system", "tool")
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _dumps(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, sort_keys=True, default=str)
-
-
-def _loads(text: str | None) -> Any:
-    return json.loads(text) if text else {}
-
-
-def _iso(value: Any) -> Any:
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return value.isoformat()
-    return value
-
-
-class Store:
+class Store(CardRecords):
     """All persistence. Thread-safe (one engine, short transactions, grouped commits on SQLite)."""
 
     def __init__(self, url: str, *, create: bool = True, echo: bool = False) -> None:
@@ -149,9 +137,9 @@ class Store:
     def create_session(self, user_id: str | None = None) -> str:
         """A new session with an unguessable id (128 bits from ``secrets``)."""
         session_id = secrets.token_urlsafe(16)
-        now = _now()
+        at = now()
         self._write(lambda conn: conn.execute(sessions.insert().values(
-            session_id=session_id, user_id=user_id, created_at=now, updated_at=now, turn_count=0, state="{}")))
+            session_id=session_id, user_id=user_id, created_at=at, updated_at=at, turn_count=0, state="{}")))
         return session_id
 
     def session(self, session_id: str) -> dict[str, Any]:
@@ -159,16 +147,16 @@ class Store:
         if not rows:
             raise NotFoundError(f"unknown session {session_id!r}; start a new session")
         row = rows[0]
-        row["state"] = _loads(row["state"])
-        row["created_at"] = _iso(row["created_at"])
-        row["updated_at"] = _iso(row["updated_at"])
+        row["state"] = loads(row["state"])
+        row["created_at"] = iso(row["created_at"])
+        row["updated_at"] = iso(row["updated_at"])
         return row
 
     def load_state(self, session_id: str) -> dict[str, Any]:
         return self.session(session_id)["state"]
 
     def save_state(self, session_id: str, state: dict[str, Any], turn_count: int | None = None) -> None:
-        values: dict[str, Any] = {"state": _dumps(state), "updated_at": _now()}
+        values: dict[str, Any] = {"state": dumps(state), "updated_at": now()}
         if turn_count is not None:
             values["turn_count"] = turn_count
 
@@ -186,8 +174,37 @@ class Store:
         if role not in ROLES:
             raise InputError(f"message role must be one of {ROLES}, got {role!r}")
         row = {"session_id": session_id, "turn_index": turn_index, "role": role, "content": content,
-               "meta": _dumps(metadata or {}), "created_at": _now()}
+               "meta": dumps(metadata or {}), "created_at": now()}
         return self._write(lambda conn: int(conn.execute(messages.insert().values(**row)).inserted_primary_key[0]))
+
+    def start_turn(self, session_id: str, content: str, metadata: dict[str, Any] | None = None) -> int:
+        """Store the user's message of a new turn under the session's next turn index; return the index.
+
+        Why one transaction: the turn count saved at the end of a turn lags a turn that was cut
+        (SIGKILL) after its user message was written; reading the count and writing the message
+        apart would let the next turn reuse that index. The next index is one past both the
+        session's ``turn_count`` and every index already stored for it, and ``turn_count`` is
+        bumped in the same write. SQLite: the writer runs it under ``BEGIN IMMEDIATE``;
+        PostgreSQL: an advisory lock on the session serialises it (the session lease already keeps
+        one turn per session at a time across processes).
+        """
+        row = {"session_id": session_id, "role": "user", "content": content, "meta": dumps(metadata or {}),
+               "created_at": now()}
+
+        def op(conn: Connection) -> int:
+            lock_key(conn, "turn:" + session_id)
+            found = conn.execute(sa.select(sessions.c.turn_count).where(sessions.c.session_id == session_id)).first()
+            if found is None:
+                raise NotFoundError(f"unknown session {session_id!r}; start a new session")
+            last = conn.execute(sa.select(sa.func.max(messages.c.turn_index))
+                                .where(messages.c.session_id == session_id)).scalar()
+            index = max(int(found[0] or 0), -1 if last is None else int(last) + 1)
+            conn.execute(messages.insert().values(**row, turn_index=index))
+            conn.execute(sessions.update().where(sessions.c.session_id == session_id)
+                         .values(turn_count=index + 1, updated_at=row["created_at"]))
+            return index
+
+        return self._write(op)
 
     def messages(self, session_id: str, limit: int | None = None, upto_turn: int | None = None) -> list[dict[str, Any]]:
         stmt = sa.select(messages).where(messages.c.session_id == session_id)
@@ -198,8 +215,8 @@ class Store:
         if limit is not None:
             rows = rows[-limit:]
         for r in rows:
-            r["metadata"] = _loads(r.pop("meta"))
-            r["created_at"] = _iso(r["created_at"])
+            r["metadata"] = loads(r.pop("meta"))
+            r["created_at"] = iso(r["created_at"])
         return rows
 
     def add_tool_call(
@@ -213,9 +230,9 @@ class Store:
         result_summary: str,
         error: str | None = None,
     ) -> int:
-        row = {"session_id": session_id, "turn_index": turn_index, "tool": tool, "arguments": _dumps(arguments),
+        row = {"session_id": session_id, "turn_index": turn_index, "tool": tool, "arguments": dumps(arguments),
                "duration_ms": float(duration_ms), "ok": bool(ok), "result_summary": result_summary[:4000],
-               "error": error, "created_at": _now()}
+               "error": error, "created_at": now()}
         return self._write(lambda conn: int(conn.execute(tool_calls.insert().values(**row)).inserted_primary_key[0]))
 
     def tool_calls(self, session_id: str, turn_index: int | None = None) -> list[dict[str, Any]]:
@@ -224,133 +241,8 @@ class Store:
             stmt = stmt.where(tool_calls.c.turn_index == turn_index)
         rows = self._read(stmt.order_by(tool_calls.c.id))
         for r in rows:
-            r["arguments"] = _loads(r["arguments"])
-            r["created_at"] = _iso(r["created_at"])
-        return rows
-
-    # -- recommendations, explanations, feedback ----------------------------------
-    def add_recommendation(
-        self,
-        *,
-        session_id: str,
-        turn_index: int,
-        item_id: str,
-        rank: int,
-        scores: dict[str, Any],
-        evidence: dict[str, Any],
-        versions: dict[str, Any],
-        title: str = "",
-        rec_id: str | None = None,
-        user_id: str | None = None,
-    ) -> str:
-        rec_id = rec_id or "rec_" + secrets.token_hex(8)
-        row = {"rec_id": rec_id, "session_id": session_id, "turn_index": turn_index, "item_id": str(item_id),
-               "title": title, "rank": rank, "scores": _dumps(scores), "evidence": _dumps(evidence),
-               "versions": _dumps(versions), "created_at": _now()}
-
-        def op(conn: Connection) -> None:
-            uid = user_id
-            if uid is None:
-                found = conn.execute(sa.select(sessions.c.user_id).where(sessions.c.session_id == session_id)).first()
-                if found is None:
-                    raise NotFoundError(f"unknown session {session_id!r}; start a new session")
-                uid = found[0]
-            conn.execute(recommendations.insert().values(**row, user_id=uid))
-
-        self._write(op)
-        return rec_id
-
-    def add_explanation(self, rec_id: str, text: str, path: str, check: dict[str, Any]) -> int:
-        row = {"rec_id": rec_id, "text": text, "path": path, "check_result": _dumps(check), "created_at": _now()}
-
-        def op(conn: Connection) -> int:
-            if conn.execute(sa.select(recommendations.c.rec_id).where(recommendations.c.rec_id == rec_id)).first() is None:
-                raise NotFoundError(f"unknown rec_id {rec_id!r}")
-            return int(conn.execute(explanations.insert().values(**row)).inserted_primary_key[0])
-
-        return self._write(op)
-
-    def _decode_rec(self, row: dict[str, Any]) -> dict[str, Any]:
-        for key in ("scores", "evidence", "versions"):
-            row[key] = _loads(row[key])
-        row["created_at"] = _iso(row["created_at"])
-        return row
-
-    def recommendation(self, rec_id: str) -> dict[str, Any]:
-        rows = self._read(sa.select(recommendations).where(recommendations.c.rec_id == rec_id))
-        if not rows:
-            raise NotFoundError(f"unknown rec_id {rec_id!r}; list recent ones with `whyrec audit --session ID`")
-        rec = self._decode_rec(rows[0])
-        exps = self._read(sa.select(explanations).where(explanations.c.rec_id == rec_id).order_by(explanations.c.id))
-        for e in exps:
-            e["check"] = _loads(e.pop("check_result"))
-            e["created_at"] = _iso(e["created_at"])
-        rec["explanations"] = exps
-        rec["explanation"] = exps[-1] if exps else None
-        fb = self._read(sa.select(feedback).where(feedback.c.rec_id == rec_id).order_by(feedback.c.id))
-        for f in fb:
-            f["created_at"] = _iso(f["created_at"])
-        rec["feedback"] = fb
-        return rec
-
-    def list_recommendations(
-        self,
-        *,
-        session_id: str | None = None,
-        user_id: str | None = None,
-        item_id: str | None = None,
-        since: datetime | None = None,
-        limit: int = 100,
-    ) -> list[dict[str, Any]]:
-        if limit < 1:
-            raise InputError("limit must be at least 1")
-        stmt = sa.select(recommendations)
-        if session_id is not None:
-            stmt = stmt.where(recommendations.c.session_id == session_id)
-        if user_id is not None:
-            stmt = stmt.where(recommendations.c.user_id == user_id)
-        if item_id is not None:
-            stmt = stmt.where(recommendations.c.item_id == str(item_id))
-        if since is not None:
-            stmt = stmt.where(recommendations.c.created_at >= since)
-        stmt = stmt.order_by(recommendations.c.created_at.desc(), recommendations.c.rank).limit(limit)
-        return [self._decode_rec(r) for r in self._read(stmt)]
-
-    def add_feedback(self, rec_id: str, kind: str, session_id: str | None = None, *, unique: bool = False) -> int:
-        """Append one feedback row; with ``unique`` the same kind on the same card is refused.
-
-        Why optional: the audit trail may legitimately hold repeats (imports, tests); the chat path
-        passes ``unique=True`` so a client replaying a click cannot count twice
-        (:class:`DuplicateFeedbackError`). The check and the insert are one transaction.
-        """
-        if kind not in FEEDBACK_KINDS:
-            raise InputError(f"feedback kind must be one of {', '.join(FEEDBACK_KINDS)}, got {kind!r}")
-        created = _now()
-
-        def op(conn: Connection) -> int:
-            lock_key(conn, "feedback:" + rec_id)
-            row = conn.execute(sa.select(recommendations.c.session_id, recommendations.c.item_id)
-                               .where(recommendations.c.rec_id == rec_id)).first()
-            if row is None:
-                raise NotFoundError(f"unknown rec_id {rec_id!r}")
-            if session_id is not None and row[0] != session_id:
-                raise AccessDeniedError("this recommendation belongs to another session")
-            if unique and conn.execute(sa.select(feedback.c.id).where(feedback.c.rec_id == rec_id,
-                                                                      feedback.c.kind == kind)).first():
-                raise DuplicateFeedbackError(f"'{kind}' on this card is already recorded; it counts once")
-            res = conn.execute(feedback.insert().values(rec_id=rec_id, session_id=row[0], item_id=row[1], kind=kind,
-                                                        created_at=created))
-            return int(res.inserted_primary_key[0])
-
-        return self._write(op)
-
-    def feedback(self, since_id: int = 0, session_id: str | None = None) -> list[dict[str, Any]]:
-        stmt = sa.select(feedback).where(feedback.c.id > since_id)
-        if session_id is not None:
-            stmt = stmt.where(feedback.c.session_id == session_id)
-        rows = self._read(stmt.order_by(feedback.c.id))
-        for r in rows:
-            r["created_at"] = _iso(r["created_at"])
+            r["arguments"] = loads(r["arguments"])
+            r["created_at"] = iso(r["created_at"])
         return rows
 
     # -- maintenance ----------------------------------------------------------------

@@ -5,14 +5,45 @@ audit trail's API); this is the one schema, so a reader sees every table in one 
 last three tables hold the state that several app processes must share (rate limits, session
 leases, the LLM circuit breaker): in memory they would be per process, and a client spreading
 its requests over two processes would get twice the limit.
+
+The row codec (``now``/``dumps``/``loads``/``iso``) lives here too: the JSON text columns and the
+timestamps are part of how a row is stored, and both halves of the store (agent/store.py and
+agent/store_records.py) must write and read them the same way.
 """
 
 from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 
 SCHEMA_VERSION = 1
 metadata = sa.MetaData()
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def dumps(obj: Any) -> str:
+    """A JSON text column's value: sorted keys, so equal objects are equal rows."""
+    return json.dumps(obj, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def loads(text: str | None) -> Any:
+    return json.loads(text) if text else {}
+
+
+def iso(value: Any) -> Any:
+    """A timestamp as ISO text (SQLite hands back naive datetimes: they were written in UTC)."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.isoformat()
+    return value
+
 
 sessions = sa.Table(
     "sessions",

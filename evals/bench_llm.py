@@ -34,7 +34,7 @@ from evals.provenance import header, invocation
 
 #: the code these numbers describe (tests/test_results_provenance.py checks they are not stale): the server
 #: launch (vLLM flags, chat template), the client, failover and tool binding/validation the product uses
-MEASURES = ("agent/llm_server.py", "agent/llm.py", "agent/llm_failover.py", "agent/llm_tools.py", "evals/metrics.py",
+MEASURES = ("agent/llm_server.py", "agent/llm_spec.py", "agent/llm.py", "agent/llm_failover.py", "agent/llm_tools.py", "evals/metrics.py",
             "evals/bench_llm.py")
 PACKAGES = ("openai", "langchain-openai")
 

@@ -5,7 +5,8 @@ cancel out. Every turn a client got an HTTP 200 for is *acknowledged*; the audit
 in the store by ``(session_id, turn_index)`` and wants exactly one user row and one assistant row
 (0 = lost, 2+ = duplicated), every card it was shown stored once, and every feedback it was
 answered 201 for stored once. Rows with no acknowledgement (a turn cut off by a kill) are counted
-and listed, not failed: the client never heard of them.
+and listed, not failed: the client never heard of them; but a cut turn's index used again by a
+later turn fails the audit.
 
 Every simulated client sends from its own loopback address (127.0.1.x, Linux routes all of
 127/8 to lo) so the per-client limits see distinct users, and alternates processes: its session is
@@ -149,9 +150,12 @@ def audit_rows(acked_turns: Iterable[Turn], stored_messages: Iterable[Row],
     An acknowledged turn is stored once when its index holds exactly one ``user`` row with the text
     the client sent and one ``assistant`` row with the reply it got: none is *lost*, two or more is
     *duplicated*. Other rows are *unacknowledged* (a turn cut off by a kill: the client never got an
-    answer); when they sit at an index an acknowledged turn also uses, the index was *reused* (the
-    next turn did not know the cut one had started). ``ok`` is False when anything acknowledged is
-    lost or stored more than once, or two answers were acknowledged under one index.
+    answer); when they sit at an index an acknowledged turn also uses, or an index holds user rows
+    with different texts, the index was *reused* (the next turn did not know the cut one had
+    started). ``ok`` is False when anything acknowledged is lost or stored more than once, two
+    answers were acknowledged under one index, or an index was reused: the store hands out a
+    turn's index with its user message in one transaction (``Store.start_turn``), so a reuse is
+    a bug, not bad luck.
     """
     acked = list(acked_turns)
     rows = Counter(stored_messages)
@@ -168,6 +172,8 @@ def audit_rows(acked_turns: Iterable[Turn], stored_messages: Iterable[Row],
         mine[(sid, idx, "assistant", reply)] += 1
     acked_idx = Counter((sid, idx) for sid, idx, _t, _r in acked)
     other = {(r[0], r[1]) for r, n in rows.items() if n > mine[r] and mine[r] == 0}
+    user_texts = Counter((r[0], r[1]) for r in rows if r[2] == "user")  # distinct texts per index
+    reused = (other & set(acked_idx)) | {k for k, n in user_texts.items() if n > 1}
     cards, card_rows = Counter(acked_cards), Counter(stored_cards)
     fb, fb_rows = Counter(acked_feedback), Counter(stored_feedback)
     report = {
@@ -175,7 +181,7 @@ def audit_rows(acked_turns: Iterable[Turn], stored_messages: Iterable[Row],
         "lost_turns": sorted(lost), "duplicated_turns": sorted(dup),
         "acknowledged_twice": sorted(k for k, n in acked_idx.items() if n > 1),
         "unacknowledged_turns": sorted(other - set(acked_idx)),
-        "reused_indexes": sorted(other & set(acked_idx)),
+        "reused_indexes": sorted(reused),
         "cards_acknowledged": sum(cards.values()),
         "lost_cards": sorted(c for c in cards if card_rows[c] == 0),
         "duplicated_cards": sorted(c for c, n in card_rows.items() if n > 1),
@@ -183,8 +189,9 @@ def audit_rows(acked_turns: Iterable[Turn], stored_messages: Iterable[Row],
         "lost_feedback": sorted(k for k, n in fb.items() if fb_rows[k] < n),
         "duplicated_feedback": sorted(k for k, n in fb_rows.items() if fb[k] and n > fb[k]),
     }
-    report["ok"] = not any(report[k] for k in ("lost_turns", "duplicated_turns", "acknowledged_twice", "lost_cards",
-                                               "duplicated_cards", "lost_feedback", "duplicated_feedback"))
+    report["ok"] = not any(report[k] for k in ("lost_turns", "duplicated_turns", "acknowledged_twice",
+                                               "reused_indexes", "lost_cards", "duplicated_cards", "lost_feedback",
+                                               "duplicated_feedback"))
     return report
 
 

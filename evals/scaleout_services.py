@@ -197,7 +197,8 @@ class LLMReplicas:
     """
 
     def __init__(self, settings, run_dir: Path, n: int = 2, *, start_timeout_s: float = 420.0) -> None:
-        from agent.llm_server import LLMServer, spec_from_settings
+        from agent.llm_server import LLMServer
+        from agent.llm_spec import spec_from_settings
 
         self.servers = [LLMServer(spec_from_settings(settings, port=free_port()), Path(run_dir),
                                   start_timeout_s=start_timeout_s) for _ in range(n)]

@@ -40,7 +40,8 @@ def llm_server(llm_settings):
     if os.environ.get("WHYREC_SKIP_LLM_TESTS") == "1":
         pytest.skip("WHYREC_SKIP_LLM_TESTS=1: real-LLM tests skipped on request")
     from agent.llm import probe_url
-    from agent.llm_server import LLMServer, find_llm_python, spec_from_settings
+    from agent.llm_server import LLMServer
+    from agent.llm_spec import find_llm_python, spec_from_settings
 
     base_url = llm_settings.llm_base_urls[0]
     probe = probe_url(base_url, connect_timeout_s=1.0, read_timeout_s=5.0)

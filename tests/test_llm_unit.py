@@ -19,16 +19,8 @@ from pydantic import BaseModel
 
 from agent.llm import build_chat_model, check_llm, is_unavailable
 from agent.llm_failover import UrlRotation
-from agent.llm_server import (
-    TEMPLATE_PATH,
-    LLMServer,
-    ServerSpec,
-    cpu_spec,
-    gpu_spec,
-    omp_cores,
-    process_matches,
-    server_handle,
-)
+from agent.llm_server import LLMServer, process_matches, server_handle
+from agent.llm_spec import TEMPLATE_PATH, ServerSpec, cpu_spec, gpu_spec, omp_cores
 from agent.llm_tools import (
     RESPOND_TOOL_NAME,
     LLMOutputError,

@@ -137,6 +137,61 @@ def test_missing_or_corrupt_index_names_the_fix(tmp_path, monkeypatch, embedder)
     assert {h.item_id for h in hits} <= {i.item_id for i in catalog.items} and hits
 
 
+# -- (b2) the app dies mid-turn: the next turn must not reuse the cut turn's index ---------------
+class _Killed(Exception):
+    """Stands in for SIGKILL between the user's message being stored and the turn being saved."""
+
+
+def cut_turn_then_continue(make_agent, store, monkeypatch) -> None:
+    """Turn 0 answered; turn 1 cut after its user message was stored; a fresh process goes on.
+
+    Shared with tests/test_reliability_postgres.py (same body on PostgreSQL). On the old code the
+    next turn took its index from the turn count saved at the end of a turn, so two user rows
+    ended up at index 1.
+    """
+    import agent.loop as loop
+    from agent.loop import WhyRecAgent
+    from agent.state import DialogueState
+    from agent.store import Store
+
+    agent = make_agent(chat_model=None)
+    sid = agent.new_session()
+    assert agent.turn(sid, "scary haunted house movies").turn_index == 0
+
+    def die(*_a, **_k):
+        raise _Killed("process killed mid-turn")
+
+    with monkeypatch.context() as m:  # the pipeline dies once the user's message is stored
+        m.setattr(loop, "run_turn", die)
+        m.setattr(loop, "run_scorer_turn", die)
+        agent.turn(sid, "something funny for kids")  # the worker answers with an error result
+    assert [(r["turn_index"], r["role"]) for r in store.messages(sid)][-1] == (1, "user")
+
+    fresh_store = Store(store.url)  # a new app process over the same database
+    try:
+        fresh = WhyRecAgent(chat_model=None, services=agent.services, store=fresh_store, settings=agent.settings,
+                            explainer=agent.explainer, evidence_builder=agent.evidence_builder)
+        res = fresh.turn(sid, "more like Toy Story")
+        assert res.turn_index == 2 and res.recommendations
+        again = fresh.turn(sid, "animated movies")
+        assert again.turn_index == 3
+        users = [(r["turn_index"], r["content"]) for r in fresh_store.messages(sid) if r["role"] == "user"]
+        assert users == [(0, "scary haunted house movies"), (1, "something funny for kids"),
+                         (2, "more like Toy Story"), (3, "animated movies")]
+        history = fresh.history(sid)
+        assert [(h["turn_index"], h["role"]) for h in history] == [
+            (0, "user"), (0, "assistant"), (1, "user"), (2, "user"), (2, "assistant"), (3, "user"), (3, "assistant")]
+        assert fresh_store.session(sid)["turn_count"] == 4
+        assert DialogueState.from_dict(fresh_store.load_state(sid)).turn_count == 4
+        assert len(fresh_store.messages(sid, upto_turn=1)) == 3  # the cut turn stays in the log, unanswered
+    finally:
+        fresh_store.close()
+
+
+def test_a_turn_cut_by_a_crash_does_not_reuse_its_index(make_agent, store, monkeypatch):
+    cut_turn_then_continue(make_agent, store, monkeypatch)
+
+
 # -- (c) kill -9 of a process writing feedback ---------------------------------------------------
 _WRITER = textwrap.dedent("""
     import sys

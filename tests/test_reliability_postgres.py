@@ -211,6 +211,36 @@ def test_agent_load_run_on_postgres(make_agent, store, agent_catalog, tmp_path):
     assert report["store"]["mismatches"] == {} and report["turns_answered"] == 12
 
 
+def test_a_cut_turn_does_not_reuse_its_index_on_postgres(make_agent, store, monkeypatch):
+    """The crash-mid-turn check of tests/test_reliability_faults.py, on PostgreSQL."""
+    from tests.test_reliability_faults import cut_turn_then_continue
+
+    cut_turn_then_continue(make_agent, store, monkeypatch)
+
+
+def test_turn_indexes_are_unique_across_two_engines_on_postgres(store, pg_url):
+    """16 threads over two engines start turns of one session at once: every index handed out once."""
+    from agent.store import Store
+
+    second = Store(pg_url)
+    sid = store.create_session()
+    got: list[int] = []
+    start = threading.Barrier(16)
+
+    def starter(n: int) -> None:
+        start.wait()
+        for i in range(5):
+            got.append((store if n % 2 else second).start_turn(sid, f"t{n}-{i}"))
+
+    threads = [threading.Thread(target=starter, args=(n,)) for n in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(got) == list(range(80)) and store.session(sid)["turn_count"] == 80
+    second.close()
+
+
 def test_llm_clients_round_robin_and_failover():
     """Two live OpenAI-compatible servers get turns in round robin; a dead one is skipped."""
     from agent.llm import build_chat_model

@@ -55,6 +55,24 @@ def test_audit_names_a_duplicated_row_and_a_lost_turn():
     assert not audit_rows(acked[:1] * 2, stored[:2], [], [], [], [])["ok"]  # one index acknowledged twice
 
 
+def test_audit_fails_on_a_reused_turn_index():
+    """A cut turn's index used again by the next turn fails the audit; a cut turn alone does not."""
+    acked = [("s4", 0, "hi", "D0"), ("s4", 1, "again", "D1")]
+    cut_then_next = [("s4", 0, "user", "hi"), ("s4", 0, "assistant", "D0"),
+                     ("s4", 1, "user", "cut off"), ("s4", 1, "user", "again"), ("s4", 1, "assistant", "D1")]
+    r = audit_rows(acked, cut_then_next, [], [], [], [])
+    assert not r["ok"] and r["reused_indexes"] == [("s4", 1)]
+    assert not r["lost_turns"] and not r["duplicated_turns"] and not r["acknowledged_twice"]
+
+    two_cut = [("s5", 0, "user", "cut once"), ("s5", 0, "user", "cut twice")]  # neither answered: still reused
+    assert audit_rows([], two_cut, [], [], [], [])["reused_indexes"] == [("s5", 0)]
+
+    moved_on = [("s4", 0, "user", "hi"), ("s4", 0, "assistant", "D0"), ("s4", 1, "user", "cut off"),
+                ("s4", 2, "user", "again"), ("s4", 2, "assistant", "D1")]
+    ok = audit_rows([acked[0], ("s4", 2, "again", "D1")], moved_on, [], [], [], [])
+    assert ok["ok"] and ok["unacknowledged_turns"] == [("s4", 1)] and ok["reused_indexes"] == []
+
+
 def test_the_bench_exits_nonzero_when_a_check_fails(monkeypatch, tmp_path, capsys):
     from evals import bench_scaleout
 

@@ -74,6 +74,29 @@ def test_bad_input_is_rejected_clearly(store: Store) -> None:
     assert store.counts()["feedback"] == 0
 
 
+def test_start_turn_hands_out_each_index_once(store: Store) -> None:
+    """The turn index comes with the stored user message, even when the saved count lags behind."""
+    sid = store.create_session()
+    assert store.start_turn(sid, "hi") == 0
+    assert store.session(sid)["turn_count"] == 1
+    assert store.start_turn(sid, "cut off") == 1  # turn 0 never saved its state: the index still moves on
+    store.save_state(sid, {}, turn_count=1)  # a late save with an older count cannot roll it back
+    assert store.start_turn(sid, "again") == 2
+    old = store.create_session()
+    store.add_message(old, 0, "user", "written by an older WhyRec that then crashed")
+    assert store.start_turn(old, "next") == 1  # a log written before start_turn existed is respected
+    assert [(m["turn_index"], m["content"]) for m in store.messages(sid)] == [(0, "hi"), (1, "cut off"), (2, "again")]
+    with pytest.raises(NotFoundError):
+        store.start_turn("nope", "x")
+
+    threads = [threading.Thread(target=lambda: [store.start_turn(sid, "t") for _ in range(10)]) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(m["turn_index"] for m in store.messages(sid)) == list(range(83))
+
+
 def test_survives_reopen(tmp_path) -> None:
     url = f"sqlite:///{tmp_path}/r.db"
     a = Store(url)

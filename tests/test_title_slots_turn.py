@@ -32,3 +32,23 @@ def test_sure_typo_resolves_without_a_question(agent):
     r = agent.turn(sid, "i loved the sund of mosic")
     assert "Did you mean" not in r.reply and r.recommendations
     assert "The Sound of Music" not in [c.title for c in r.recommendations]
+
+
+def test_yes_to_did_you_mean_takes_the_film_with_the_first_message_polarity(agent):
+    sid = agent.new_session()
+    q = agent.turn(sid, "i loved the sond ov musik")
+    assert q.reply.startswith("Did you mean The Sound of Music") and not q.recommendations
+    r = agent.turn(sid, "yes")
+    titles = [c.title for c in r.recommendations]
+    assert titles and "The Sound of Music" not in titles and "Did you mean" not in r.reply
+    state = agent.store.load_state(sid)
+    liked_titles = [agent.services.catalog.get(i).title for i in state["liked"]]
+    assert liked_titles == ["The Sound of Music"] and not state["pending_clarification"]
+
+
+def test_a_new_request_after_a_question_drops_it(agent):
+    sid = agent.new_session()
+    agent.turn(sid, "i loved the sond ov musik")
+    r = agent.turn(sid, "actually just something scary from the 80s")
+    assert r.recommendations and not agent.store.load_state(sid)["pending_clarification"]
+    assert not agent.store.load_state(sid)["liked"]

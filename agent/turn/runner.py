@@ -29,6 +29,7 @@ from agent import replies
 from agent.state import DialogueState
 from agent.turn.acts import no_such_card, question_for, why_answer, why_target
 from agent.turn.cards import make_cards
+from agent.turn.clarify import PendingClarification, answer_to, pending_for
 from agent.turn.dialogue import apply_update, request_for
 from agent.turn.events import chunks
 from agent.turn.explain_stage import explain_now, follow_up_job
@@ -58,10 +59,13 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
     cat = services.catalog
     store = agent.store
     last_titles = [cat.get(i).display_title for i in state.last_slate if i in cat]
+    # "yes" / "the second one" answers our last question: read the message that raised it, title settled
+    text = answer_to(text, PendingClarification.from_dict(state.pending_clarification)) or text
+    state.pending_clarification, state.pending_question = {}, ""
     u = parse(text, services.resolver, people=services.people, last_slate=last_titles)
 
     def finish(reply: str, intent: str) -> None:
-        state.turn_count += 1
+        state.turn_count = turn_index + 1  # the store bumped it when the turn began
         store.save_state(session_id, state.to_dict(), turn_count=state.turn_count)
         finish_simple(store, session_id, turn_index, reply, emit, t0, intent=intent)
 
@@ -78,9 +82,11 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
 
     apply_update(state, u, [y for i in state.shown[-10:] if i in cat and (y := cat.get(i).year)])
     question = question_for(u.unresolved) if u.unresolved else ""
+    if question:
+        pending = pending_for(text, u.unresolved)
+        state.pending_question, state.pending_clarification = question, pending.to_dict() if pending else {}
     resolved_anything = bool(u.liked or u.disliked or u.seen or u.more_like or u.mentioned)
     if question and not resolved_anything and not (u.genres_liked or u.people_liked or u.year_min or u.year_max):
-        state.pending_question = question
         return finish(question, "clarify")
 
     bus = CandidateBus(cat)  # the planner's nominations: one more candidate source for the recommender
@@ -138,7 +144,7 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
     cards = explain_now(agent, cards, emit)
     stage["explain_ms"] = (time.perf_counter() - t3) * 1000
 
-    state.turn_count += 1
+    state.turn_count = turn_index + 1  # the store bumped it when the turn began
     state.last_query = req.query_text
     store.save_state(session_id, state.to_dict(), turn_count=state.turn_count)
     for t in trace:

@@ -50,7 +50,7 @@ def run_scorer_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: floa
     u = understand(text, services.resolver)
     apply_understanding(state, u, services.catalog)
     if u.intent in SIMPLE_INTENTS:
-        state.turn_count += 1
+        state.turn_count = turn_index + 1  # the store bumped it when the turn began
         store.save_state(session_id, state.to_dict(), turn_count=state.turn_count)
         return finish_simple(store, session_id, turn_index, SIMPLE_INTENTS[u.intent], emit, t0, intent=u.intent)
 
@@ -120,7 +120,7 @@ def run_scorer_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: floa
     cards = _explain(agent, cards, degraded or time.monotonic() < agent._llm_down_until, emit, budget_left)
     stage["explain_ms"] = (time.perf_counter() - t3) * 1000
 
-    state.turn_count += 1
+    state.turn_count = turn_index + 1  # the store bumped it when the turn began
     state.last_query = query
     store.save_state(session_id, state.to_dict(), turn_count=state.turn_count)
     for t in trace:

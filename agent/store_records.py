@@ -1,0 +1,157 @@
+"""The store's card records: recommendations, their explanations, and the feedback on them.
+
+Why apart from agent/store.py: that module is the store's machinery (engine, transactions,
+group commit) and the dialogue log (sessions, messages, tool calls); this is the audit trail of
+what was recommended and why, which ``whyrec audit`` and the online learner read. The Store
+composes it as a mixin, so callers keep one object (``store.add_recommendation(...)``) and the
+writes still go through the store's one ``_write`` (one transaction, grouped commits on SQLite).
+Rows here are append-only: a late explanation is a new ``explanations`` row, never an update.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from agent.store_schema import dumps, explanations, feedback, iso, loads, now, recommendations, sessions
+from agent.store_shared import DuplicateFeedbackError, lock_key
+from agent.types import FEEDBACK_KINDS
+from tools.errors import AccessDeniedError, InputError, NotFoundError
+
+
+class CardRecords:
+    """Recommendations, explanations and feedback; mixed into :class:`agent.store.Store`."""
+
+    # provided by Store
+    _write: Callable[[Callable[[Connection], Any]], Any]
+    _read: Callable[[Any], list[dict[str, Any]]]
+
+    def add_recommendation(
+        self,
+        *,
+        session_id: str,
+        turn_index: int,
+        item_id: str,
+        rank: int,
+        scores: dict[str, Any],
+        evidence: dict[str, Any],
+        versions: dict[str, Any],
+        title: str = "",
+        rec_id: str | None = None,
+        user_id: str | None = None,
+    ) -> str:
+        rec_id = rec_id or "rec_" + secrets.token_hex(8)
+        row = {"rec_id": rec_id, "session_id": session_id, "turn_index": turn_index, "item_id": str(item_id),
+               "title": title, "rank": rank, "scores": dumps(scores), "evidence": dumps(evidence),
+               "versions": dumps(versions), "created_at": now()}
+
+        def op(conn: Connection) -> None:
+            uid = user_id
+            if uid is None:
+                found = conn.execute(sa.select(sessions.c.user_id).where(sessions.c.session_id == session_id)).first()
+                if found is None:
+                    raise NotFoundError(f"unknown session {session_id!r}; start a new session")
+                uid = found[0]
+            conn.execute(recommendations.insert().values(**row, user_id=uid))
+
+        self._write(op)
+        return rec_id
+
+    def add_explanation(self, rec_id: str, text: str, path: str, check: dict[str, Any]) -> int:
+        row = {"rec_id": rec_id, "text": text, "path": path, "check_result": dumps(check), "created_at": now()}
+
+        def op(conn: Connection) -> int:
+            if conn.execute(sa.select(recommendations.c.rec_id).where(recommendations.c.rec_id == rec_id)).first() is None:
+                raise NotFoundError(f"unknown rec_id {rec_id!r}")
+            return int(conn.execute(explanations.insert().values(**row)).inserted_primary_key[0])
+
+        return self._write(op)
+
+    @staticmethod
+    def _decode_rec(row: dict[str, Any]) -> dict[str, Any]:
+        for key in ("scores", "evidence", "versions"):
+            row[key] = loads(row[key])
+        row["created_at"] = iso(row["created_at"])
+        return row
+
+    def recommendation(self, rec_id: str) -> dict[str, Any]:
+        rows = self._read(sa.select(recommendations).where(recommendations.c.rec_id == rec_id))
+        if not rows:
+            raise NotFoundError(f"unknown rec_id {rec_id!r}; list recent ones with `whyrec audit --session ID`")
+        rec = self._decode_rec(rows[0])
+        exps = self._read(sa.select(explanations).where(explanations.c.rec_id == rec_id).order_by(explanations.c.id))
+        for e in exps:
+            e["check"] = loads(e.pop("check_result"))
+            e["created_at"] = iso(e["created_at"])
+        rec["explanations"] = exps
+        rec["explanation"] = exps[-1] if exps else None
+        fb = self._read(sa.select(feedback).where(feedback.c.rec_id == rec_id).order_by(feedback.c.id))
+        for f in fb:
+            f["created_at"] = iso(f["created_at"])
+        rec["feedback"] = fb
+        return rec
+
+    def list_recommendations(
+        self,
+        *,
+        session_id: str | None = None,
+        user_id: str | None = None,
+        item_id: str | None = None,
+        since: datetime | None = None,
+        limit: int = 100,
+    ) -> list[dict[str, Any]]:
+        if limit < 1:
+            raise InputError("limit must be at least 1")
+        stmt = sa.select(recommendations)
+        if session_id is not None:
+            stmt = stmt.where(recommendations.c.session_id == session_id)
+        if user_id is not None:
+            stmt = stmt.where(recommendations.c.user_id == user_id)
+        if item_id is not None:
+            stmt = stmt.where(recommendations.c.item_id == str(item_id))
+        if since is not None:
+            stmt = stmt.where(recommendations.c.created_at >= since)
+        stmt = stmt.order_by(recommendations.c.created_at.desc(), recommendations.c.rank).limit(limit)
+        return [self._decode_rec(r) for r in self._read(stmt)]
+
+    def add_feedback(self, rec_id: str, kind: str, session_id: str | None = None, *, unique: bool = False) -> int:
+        """Append one feedback row; with ``unique`` the same kind on the same card is refused.
+
+        Why optional: the audit trail may legitimately hold repeats (imports, tests); the chat path
+        passes ``unique=True`` so a client replaying a click cannot count twice
+        (:class:`DuplicateFeedbackError`). The check and the insert are one transaction.
+        """
+        if kind not in FEEDBACK_KINDS:
+            raise InputError(f"feedback kind must be one of {', '.join(FEEDBACK_KINDS)}, got {kind!r}")
+        created = now()
+
+        def op(conn: Connection) -> int:
+            lock_key(conn, "feedback:" + rec_id)
+            row = conn.execute(sa.select(recommendations.c.session_id, recommendations.c.item_id)
+                               .where(recommendations.c.rec_id == rec_id)).first()
+            if row is None:
+                raise NotFoundError(f"unknown rec_id {rec_id!r}")
+            if session_id is not None and row[0] != session_id:
+                raise AccessDeniedError("this recommendation belongs to another session")
+            if unique and conn.execute(sa.select(feedback.c.id).where(feedback.c.rec_id == rec_id,
+                                                                      feedback.c.kind == kind)).first():
+                raise DuplicateFeedbackError(f"'{kind}' on this card is already recorded; it counts once")
+            res = conn.execute(feedback.insert().values(rec_id=rec_id, session_id=row[0], item_id=row[1], kind=kind,
+                                                        created_at=created))
+            return int(res.inserted_primary_key[0])
+
+        return self._write(op)
+
+    def feedback(self, since_id: int = 0, session_id: str | None = None) -> list[dict[str, Any]]:
+        stmt = sa.select(feedback).where(feedback.c.id > since_id)
+        if session_id is not None:
+            stmt = stmt.where(feedback.c.session_id == session_id)
+        rows = self._read(stmt.order_by(feedback.c.id))
+        for r in rows:
+            r["created_at"] = iso(r["created_at"])
+        return rows

@@ -1,0 +1,120 @@
+"""Answers to our own question: "Did you mean The Matrix?" → "yes".
+
+Why a stage of its own: when a title does not resolve, the turn asks ("Did you mean …?", "Which
+“It” do you mean: It (1990) or It (2017)?") and remembers what it asked. The user's answer —
+"yes", "the second one", "the 2017 one", "It (1990)" — carries no preference by itself; its meaning
+is the *earlier* message with the title settled. So the answer is turned back into that message,
+with the user's words for the film replaced by the chosen catalog title, and the ordinary parser
+reads it: "i loved teh matrx" + "yes" is understood exactly as "i loved The Matrix (1999)",
+polarity and all, without a second set of sentiment rules.
+
+A message that is not an answer (a new request) simply drops the question.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from agent.turn.state_update import UnresolvedTitle
+
+_YES = re.compile(r"^\s*(?:yes|yeah|yea|yep|yup|ya|y|sure|right|correct|exactly|indeed|ok(?:ay)?|that(?:'s| is) "
+                  r"(?:it|the one|right|correct)|that one|(?:yes,? )?(?:i|I) did|of course)\b", re.I)
+_NO = re.compile(r"^\s*(?:no|nope|nah|neither|none of (?:them|those)|not (?:that|those|really))\b", re.I)
+_ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
+             "last": -1}
+_ORDINAL = re.compile(r"\b(first|1st|second|2nd|third|3rd|fourth|4th|last)\b|(?:^|\s|#|number\s)([1-4])\s*$", re.I)
+_YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")
+_PAREN_YEAR = re.compile(r"\s*\((?:19|20)\d\d\)\s*$")
+#: an answer is short; a long message is a new request even if it starts with "yes"
+MAX_ANSWER_WORDS = 8
+
+
+@dataclass(frozen=True)
+class PendingClarification:
+    """What we asked about: the message it came from, the user's words for the film, the options."""
+
+    text: str
+    surface: str
+    options: tuple[tuple[str, str], ...]  # (item_id, display title), in the order the question listed them
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "surface": self.surface, "options": [list(o) for o in self.options]}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any] | None) -> PendingClarification | None:
+        if not d or not d.get("options"):
+            return None
+        return cls(str(d.get("text", "")), str(d.get("surface", "")),
+                   tuple((str(i), str(t)) for i, t in d["options"]))
+
+
+def pending_for(text: str, unresolved: Sequence[UnresolvedTitle], max_options: int = 4) -> PendingClarification | None:
+    """The question to remember for ``text`` (only one unclear title per question, with options)."""
+    for u in unresolved:
+        if u.candidates and u.surface:
+            return PendingClarification(text, u.surface, tuple((c.item_id, c.title) for c in u.candidates[:max_options]))
+    return None
+
+
+def answer_to(text: str, pending: PendingClarification | None) -> str | None:
+    """The earlier message with the title settled, when ``text`` answers ``pending``; else ``None``.
+
+    "yes" settles a question with one option (with several it is no choice, and we ask again by
+    returning None). An ordinal ("the second one"), a year ("the 2017 one") or an option's own
+    title picks that option. "no"/"neither" is an answer too, but settles nothing (None).
+    """
+    if pending is None or not pending.options:
+        return None
+    words = text.split()
+    if not words or len(words) > MAX_ANSWER_WORDS or _NO.match(text):
+        return None
+    chosen = _by_title(text, pending.options) or _by_year(text, pending.options) or _by_ordinal(text, pending.options)
+    if chosen is None and _YES.match(text) and len(pending.options) == 1:
+        chosen = pending.options[0]
+    if chosen is None:
+        return None
+    return _settle(pending.text, pending.surface, chosen[1])
+
+
+def _by_title(text: str, options: tuple[tuple[str, str], ...]) -> tuple[str, str] | None:
+    low = _norm(text)
+    hits = [o for o in options if _norm(o[1]) and _norm(o[1]) in low]
+    if len(hits) > 1:  # "It (2017)" names both "It" and "It (2017)" loosely: the longest match wins
+        hits = [h for h in hits if _norm(h[1]) == max((_norm(x[1]) for x in hits), key=len)]
+    if len(hits) == 1:
+        return hits[0]
+    bare = [o for o in options if _norm(_PAREN_YEAR.sub("", o[1])) and low == _norm(_PAREN_YEAR.sub("", o[1]))]
+    return bare[0] if len(bare) == 1 else None
+
+
+def _by_year(text: str, options: tuple[tuple[str, str], ...]) -> tuple[str, str] | None:
+    years = set(_YEAR.findall(text))
+    if not years:
+        return None
+    hits = [o for o in options if any(f"({y})" in o[1] for y in years)]
+    return hits[0] if len(hits) == 1 else None
+
+
+def _by_ordinal(text: str, options: tuple[tuple[str, str], ...]) -> tuple[str, str] | None:
+    m = _ORDINAL.search(text.strip())
+    if not m:
+        return None
+    n = _ORDINALS[m.group(1).lower()] if m.group(1) else int(m.group(2))
+    if n == -1:
+        return options[-1]
+    return options[n - 1] if 1 <= n <= len(options) else None
+
+
+def _settle(text: str, surface: str, title: str) -> str:
+    """``text`` with the user's words for the film replaced by the catalog title (case-insensitive)."""
+    pattern = re.compile(re.escape(surface), re.I)
+    if pattern.search(text):
+        return pattern.sub(lambda _m: title, text, count=1)
+    return f"{text} ({title})"
+
+
+def _norm(s: str) -> str:
+    return re.sub(r"[^a-z0-9() ]+", "", s.lower()).strip()

@@ -1,0 +1,43 @@
+"""Answers to our own clarifying question turn back into the message that raised it."""
+
+from __future__ import annotations
+
+from agent.turn.clarify import PendingClarification, answer_to, pending_for
+from agent.turn.state_update import TitleRef, UnresolvedTitle
+
+MATRIX = PendingClarification("i loved teh matrx but hated avatar", "teh matrx", (("1", "The Matrix (1999)"),))
+IT = PendingClarification("I liked It", "It", (("10", "It (1990)"), ("11", "It (2017)")))
+
+
+def test_yes_settles_a_single_option_in_the_original_words():
+    assert answer_to("yes", MATRIX) == "i loved The Matrix (1999) but hated avatar"
+    assert answer_to("Yeah, that one", MATRIX) == "i loved The Matrix (1999) but hated avatar"
+
+
+def test_yes_with_several_options_is_no_choice():
+    assert answer_to("yes", IT) is None
+
+
+def test_ordinal_year_and_title_pick_an_option():
+    assert answer_to("the second one", IT) == "I liked It (2017)"
+    assert answer_to("the 1990 one", IT) == "I liked It (1990)"
+    assert answer_to("It (2017)", IT) == "I liked It (2017)"
+    assert answer_to("2", IT) == "I liked It (2017)"
+    assert answer_to("the last", IT) == "I liked It (2017)"
+
+
+def test_no_a_new_request_or_nothing_pending_settle_nothing():
+    assert answer_to("no", MATRIX) is None
+    assert answer_to("neither, I meant something else", IT) is None
+    assert answer_to("yes but actually I want something funny from the 90s with Jim Carrey", MATRIX) is None
+    assert answer_to("yes", None) is None
+    assert answer_to("the third one", IT) is None  # only two options
+
+
+def test_pending_round_trips_and_needs_options():
+    u = UnresolvedTitle("teh matrx", (TitleRef("1", "teh matrx", "The Matrix (1999)"),), "typo")
+    p = pending_for("i loved teh matrx", [u])
+    assert p == PendingClarification("i loved teh matrx", "teh matrx", (("1", "The Matrix (1999)"),))
+    assert PendingClarification.from_dict(p.to_dict()) == p
+    assert pending_for("x", [UnresolvedTitle("Zorbulax", (), "unknown")]) is None
+    assert PendingClarification.from_dict({}) is None
