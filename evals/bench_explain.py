@@ -34,7 +34,7 @@ RESULTS = Path(__file__).resolve().parent / "results" / "explain.md"
 #: the code these numbers describe
 MEASURES = ("tools/claims.py", "tools/claim_check.py", "tools/claim_text.py", "tools/claim_llm.py",
             "tools/faithfulness.py", "tools/faithfulness_titles.py", "tools/faithfulness_lexicon.py",
-            "tools/explain.py", "agent/explaining.py", "agent/turn/explain_stage.py", "agent/turn/evidence.py",
+            "tools/explain.py", "agent/explaining.py", "agent/turn/explain_stage.py", "agent/turn/evidence.py", "agent/turn/cards.py",
             "evals/explain_checkset.py", "evals/data/explain_checks.jsonl")
 
 
