@@ -42,6 +42,7 @@ from tools.recsys.sources import (
     CoMentionSource,
     ContentSource,
     CoSuggestionSource,
+    GraphSource,
     PopularitySource,
     QuerySource,
 )
@@ -112,6 +113,8 @@ def sources_factory(space: ItemSpace, embed: Callable[[str], np.ndarray] | None
         out: list[CandidateSource] = [CoSuggestionSource(stats), CoMentionSource(stats),
                                       PopularitySource(stats.suggested + 0.5 * stats.mentioned),
                                       AttributeSource(space, stats.suggested + 0.5 * stats.mentioned)]
+        if stats.item_emb is not None:  # LightGCN neighbours of the conversation's films
+            out.append(GraphSource(stats.item_emb))
         if space.vectors is not None:
             out.append(ContentSource(space))
             if embed is not None:
@@ -123,12 +126,14 @@ def sources_factory(space: ItemSpace, embed: Callable[[str], np.ndarray] | None
 
 def train(catalog: Catalog, catalog_dir: Path | None, redial_dir: Path, out_dir: Path, *,
           embed: Callable[[str], np.ndarray] | None, config: RankerConfig | None = None,
-          depth: int = 300, progress: bool = True, weighting: str = "none",
+          depth: int = 300, serve_depth: int = 200, progress: bool = True, weighting: str = "none",
           clip: float | None = None) -> dict[str, Any]:
     """Fit statistics and the ranker on ``train_partial.jsonl``; save under ``out_dir``; return the info.
 
     ``weighting`` "ipw"/"snips" weights training rows by inverse exposure propensity
     (``tools.recsys.debias``; measured by ``evals/bench_debias.py``), ``clip`` its propensity floor.
+    ``serve_depth``: candidates per source in a served request (training pools use ``depth``); on ReDial
+    validation 200 ranked as well as 300 (R@10/R@50 equal to 0.001) at about 1.6x the turns per second.
     """
     train_path = Path(redial_dir) / "train_partial.jsonl"
     if not train_path.is_file():
@@ -143,12 +148,13 @@ def train(catalog: Catalog, catalog_dir: Path | None, redial_dir: Path, out_dir:
 
     ranker, stats, info = train_ranker(samples, episodes(dialogues), space, sources_factory(space, embed),
                                        reader.sample_request, depth=depth, config=config, progress=progress,
-                                       weighting=weighting, clip=clip, dialogues=dialogues)
+                                       weighting=weighting, clip=clip, dialogues=dialogues, graph={})
     out_dir = Path(out_dir)
     ranker.save(out_dir)
     stats.save(out_dir / "stats")
     meta = {"catalog_version": catalog.version, "train_file": str(train_path), "train_dialogues": len(dialogues),
-            "train_samples": len(samples), "depth": depth, "content_vectors": space.vectors is not None,
+            "train_samples": len(samples), "depth": depth, "serve_depth": min(serve_depth, depth),
+            "content_vectors": space.vectors is not None,
             "query_embedder": embed is not None, "seconds": round(time.perf_counter() - t0, 1), **info}
     (out_dir / "training.json").write_text(json.dumps(meta, indent=2, sort_keys=True))
     return meta
@@ -168,4 +174,4 @@ def load(catalog: Catalog, catalog_dir: Path | None, model_dir: Path, *,
     space = ItemSpace.load(catalog, catalog_dir)
     stats = CoSuggestionStats.load(model_dir / "stats")
     return Recommender(space, stats, sources_factory(space, embed)(stats), LearnedRanker.load(model_dir),
-                       depth=int(meta.get("depth", 300)))
+                       depth=int(meta.get("serve_depth", meta.get("depth", 300))))

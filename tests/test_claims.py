@@ -227,3 +227,13 @@ def test_a_bare_title_from_the_model_is_not_an_explanation(card):
     bundle, index = card
     exp = explain_with_claims(bundle, _Model({"sentences": [{"claim": "liked_also", "text": "Alien."}]}), index)
     assert exp.path == "template" and any("not a sentence" in r for r in exp.rejected)
+
+
+def test_every_ranker_feature_but_the_request_size_belongs_to_a_reason():
+    """A new ranker feature must say which reason its push is, or its contribution is shown as context only."""
+    from tools.claims import RELATION_FEATURES
+    from tools.recsys.features import FEATURES
+
+    owned = {f for feats in RELATION_FEATURES.values() for f in feats}
+    assert set(FEATURES) - owned == {"n_context", "n_liked"}
+    assert owned <= set(FEATURES)

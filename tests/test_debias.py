@@ -188,7 +188,10 @@ def test_exposure_weights_find_popularity_and_undo_it():
     assert np.corrcoef(d.propensity.scores[pos], true_p[pos])[0, 1] > 0.9
     assert d.weights.mean() == pytest.approx(1.0)
     # popular positives weigh less than long-tail ones
-    popular = table.x[:, 12] > np.median(table.x[pos, 12])
+    from tools.recsys.features import FEATURES
+
+    sp = FEATURES.index("suggested_prior")
+    popular = table.x[:, sp] > np.median(table.x[pos, sp])
     assert d.weights[pos & popular].mean() < d.weights[pos & ~popular].mean()
     frame = exposure_table(table, DialogueFacts({}, {}, frozenset()), ids)
     assert set(frame) >= {"popularity", "position", "seeker_first", TREATMENT, OUTCOME}

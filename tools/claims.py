@@ -57,15 +57,18 @@ class Relation(StrEnum):
 
 #: ranker features behind each relation (their SHAP values summed are the claim's contribution)
 RELATION_FEATURES: dict[Relation, tuple[str, ...]] = {
+    # the LightGCN scores and the sources' ranks are smoothed forms of the same co-suggestion and co-mention
+    # statistics, so their push is the "people who liked X went on to it" reason (named with X's own count)
     Relation.LIKED_ALSO: ("cosuggest", "cosuggest_max", "comention", "graph", "cosuggest_recent",
-                          "comention_recent"),
-    Relation.SIMILAR_TO: ("content", "content_mean", "content_recent"),
-    Relation.UNLIKE: ("cosuggest_disliked", "content_disliked", "genre_disliked_overlap"),
-    Relation.MATCHES_GENRE: ("genre_request_match", "genre_request_miss"),
+                          "comention_recent", "graph_max", "graph_recent", "rank_cosuggest", "rank_comention",
+                          "rank_graph"),
+    Relation.SIMILAR_TO: ("content", "content_mean", "content_recent", "rank_content"),
+    Relation.UNLIKE: ("cosuggest_disliked", "content_disliked", "genre_disliked_overlap", "graph_disliked"),
+    Relation.MATCHES_GENRE: ("genre_request_match", "genre_request_miss", "rank_attributes"),
     Relation.SHARES_GENRE: ("genre_liked_overlap",),
     Relation.HAS_PERSON: ("people_request_match", "people_liked_overlap"),
-    Relation.MATCHES_WORDS: ("query",),
-    Relation.POPULAR: ("suggested_prior", "mentioned_prior"),
+    Relation.MATCHES_WORDS: ("query", "rank_query"),
+    Relation.POPULAR: ("suggested_prior", "mentioned_prior", "suggest_rate"),
     Relation.SAME_ERA: ("year_gap", "year"),
     Relation.IN_YEAR_RANGE: ("in_year_range",),
 }

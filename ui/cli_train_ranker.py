@@ -60,8 +60,12 @@ def train_ranker(
     meta_path = out / "training.json"
     if not force and meta_path.is_file():
         meta = json.loads(meta_path.read_text())
+        from tools.recsys.features import FEATURES
+
+        ranker_meta = out / "ranker.json"
+        same_features = ranker_meta.is_file() and json.loads(ranker_meta.read_text()).get("features") == list(FEATURES)
         if (meta.get("catalog_version") == catalog.version and meta.get("weighting", "none") == weighting
-                and meta.get("weighting_clip") == clip):
+                and meta.get("weighting_clip") == clip and same_features):  # older feature sets retrain
             emit({**meta, "cached": True, "model_dir": str(out)}, json_out, _human)
             return
     embed = ra.make_query_embedder(make_embedder(settings))

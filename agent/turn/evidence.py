@@ -26,7 +26,8 @@ from tools.recsys.request import RankedItem, RecRequest
 
 #: features whose positive contribution means "close to the films of this conversation"
 NEIGHBOUR_FEATURES = ("cosuggest", "cosuggest_max", "comention", "content", "content_mean", "graph",
-                      "cosuggest_recent", "comention_recent", "content_recent",
+                      "cosuggest_recent", "comention_recent", "content_recent", "graph_max", "graph_recent",
+                      "rank_cosuggest", "rank_comention", "rank_graph", "rank_content",
                       "genre_liked_overlap", "people_liked_overlap")
 
 

@@ -9,6 +9,10 @@ brought up Alien were often pointed to Aliens"). Three tables are kept:
 - ``comention[i, j]``: how many dialogues mention both (symmetric, no direction);
 - ``suggested[j]``: how often j was suggested at all (the popularity prior of suggestions);
 - ``mentioned[j]``: in how many dialogues j was mentioned by anyone (the popularity prior of talk).
+
+Optionally they carry LightGCN item embeddings of the same dialogues (``item_emb``,
+``tools.recsys.graph_embed``): fitted on the same episodes, so out-of-fold training gets
+out-of-fold embeddings exactly as it gets out-of-fold counts.
 """
 
 from __future__ import annotations
@@ -34,16 +38,29 @@ class Episode:
 
 class CoSuggestionStats:
     def __init__(self, suggest: sp.csr_matrix, comention: sp.csr_matrix, suggested: np.ndarray,
-                 mentioned: np.ndarray) -> None:
+                 mentioned: np.ndarray, item_emb: np.ndarray | None = None) -> None:
         self.suggest = suggest.tocsr()
         self.comention = comention.tocsr()
         self.suggested = np.asarray(suggested, dtype=np.float64)
         self.mentioned = np.asarray(mentioned, dtype=np.float64)
+        #: LightGCN item embeddings (rows = catalog rows), or None when the graph was not fitted
+        self.item_emb = None if item_emb is None else np.asarray(item_emb, dtype=np.float32)
+        self.graph_info: dict = {}
+        self._unit: np.ndarray | None = None
         self._suggest_rows = np.asarray(self.suggest.sum(axis=1)).ravel()
         self._comention_rows = np.asarray(self.comention.sum(axis=1)).ravel()
 
+    def graph_unit(self) -> np.ndarray | None:
+        """``item_emb`` with unit rows (zero rows stay zero): cosine is one matrix product."""
+        if self.item_emb is not None and self._unit is None:
+            n = np.linalg.norm(self.item_emb, axis=1, keepdims=True)
+            self._unit = np.divide(self.item_emb, n, out=np.zeros_like(self.item_emb), where=n > 0)
+        return self._unit
+
     @classmethod
-    def fit(cls, episodes: Iterable[Episode], space: ItemSpace) -> CoSuggestionStats:
+    def fit(cls, episodes: Iterable[Episode], space: ItemSpace, *, graph: dict | None = None) -> CoSuggestionStats:
+        """Counts over ``episodes``; with ``graph`` (a LightGCN config, {} = defaults) also the item embeddings."""
+        episodes = list(episodes)
         n = len(space)
         rows: list[int] = []
         cols: list[int] = []
@@ -72,7 +89,12 @@ class CoSuggestionStats:
         mentioned = np.zeros(n, dtype=np.float64)
         for members in by_dialogue.values():
             mentioned[list(members)] += 1
-        return cls(suggest, comention, suggested, mentioned)
+        stats = cls(suggest, comention, suggested, mentioned)
+        if graph is not None:
+            from tools.recsys.graph_embed import fit_item_embeddings
+
+            stats.item_emb, stats.graph_info = fit_item_embeddings(episodes, space, graph)
+        return stats
 
     # -- scoring -------------------------------------------------------------------------------
     def _normalised(self, mat: sp.csr_matrix, rowsum: np.ndarray, rows: np.ndarray, alpha: float) -> sp.csr_matrix:
@@ -115,9 +137,12 @@ class CoSuggestionStats:
         sp.save_npz(path / "comention.npz", self.comention)
         np.save(path / "suggested.npy", self.suggested)
         np.save(path / "mentioned.npy", self.mentioned)
+        if self.item_emb is not None:
+            np.save(path / "graph_emb.npy", self.item_emb)
 
     @classmethod
     def load(cls, path: Path) -> CoSuggestionStats:
+        emb = np.load(path / "graph_emb.npy") if (path / "graph_emb.npy").is_file() else None
         return cls(sp.load_npz(path / "suggest.npz"), sp.load_npz(path / "comention.npz"),
-                   np.load(path / "suggested.npy"), np.load(path / "mentioned.npy"))
+                   np.load(path / "suggested.npy"), np.load(path / "mentioned.npy"), emb)
 

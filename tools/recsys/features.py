@@ -21,13 +21,27 @@ from tools.recsys.sources import RequestRows
 FEATURES: tuple[str, ...] = (
     "cosuggest", "cosuggest_max", "comention", "cosuggest_disliked", "cosuggest_recent", "comention_recent",
     "content_recent",
-    "graph", "content", "content_mean", "query", "content_disliked",
-    "suggested_prior", "mentioned_prior",
+    "graph", "graph_max", "graph_recent", "graph_disliked", "content", "content_mean", "query", "content_disliked",
+    "suggested_prior", "mentioned_prior", "suggest_rate",
+    "rank_cosuggest", "rank_comention", "rank_graph", "rank_content", "rank_query", "rank_attributes",
     "genre_request_match", "genre_request_miss", "genre_liked_overlap", "genre_disliked_overlap",
     "people_request_match", "people_liked_overlap",
     "year", "year_gap", "in_year_range",
     "n_context", "n_liked",
 )
+
+
+#: sources whose whole-catalog rank of a candidate is a feature (a score's scale differs per request,
+#: its rank does not)
+RANKED_SOURCES = ("cosuggest", "comention", "graph", "content", "query", "attributes")
+
+
+def _ranks(scores: np.ndarray) -> np.ndarray:
+    """0-based rank of every item in ``scores`` (best = 0; ties in catalog order)."""
+    order = np.argsort(-np.nan_to_num(scores, nan=-np.inf), kind="stable")
+    out = np.empty(len(scores), dtype=np.float64)
+    out[order] = np.arange(len(scores))
+    return out
 
 
 @dataclass
@@ -69,6 +83,18 @@ def build_features(req: RecRequest, rr: RequestRows, rows: np.ndarray, space: It
     for name in ("graph", "query"):
         if (s := source_scores.get(name)) is not None:
             put(name, s[rows])
+    for name in RANKED_SOURCES:
+        if (s := source_scores.get(name)) is not None:
+            put(f"rank_{name}", np.log1p(rr.cached(f"rank:{name}", lambda s=s: _ranks(s))[rows]))
+    unit = stats.graph_unit()
+    if unit is not None:
+        cand = unit[rows]
+        if len(rr.context):
+            put("graph_max", (cand @ unit[rr.context].T).max(axis=1))
+        if len(rr.recent):
+            put("graph_recent", cand @ unit[rr.recent].mean(axis=0))
+        if len(rr.disliked):
+            put("graph_disliked", (cand @ unit[rr.disliked].T).max(axis=1))
     if space.vectors is not None:
         anchor = rr.liked if len(rr.liked) else rr.context
         if len(anchor):
@@ -79,6 +105,7 @@ def build_features(req: RecRequest, rr: RequestRows, rows: np.ndarray, space: It
             put("content_disliked", (space.vectors[rows] @ space.vectors[rr.disliked].T).max(axis=1))
     put("suggested_prior", np.log1p(stats.suggested[rows]))
     put("mentioned_prior", np.log1p(stats.mentioned[rows]))
+    put("suggest_rate", stats.suggested[rows] / (stats.mentioned[rows] + 2.0))
 
     g = space.genres[rows]
     cols = space.genre_columns(req.genres_include)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tools.recsys.constraints import allowed_mask, genre_mask
+from tools.recsys.constraints import allowed_mask, genre_mask, relaxations
 from tools.recsys.cooccurrence import CoSuggestionStats
 from tools.recsys.features import FEATURES, build_features
 from tools.recsys.item_space import ItemSpace
@@ -46,8 +46,9 @@ class Recommender:
         self.genre_policy = genre_policy
 
     # -- stages ---------------------------------------------------------------------------------
-    def pool(self, req: RecRequest, depth: int | None = None, extra: Sequence[str] = ()) -> Pool:
-        """``extra``: ids nominated outside the sources (the LLM planner's tool results), source "planner"."""
+    def pool(self, req: RecRequest, depth: int | None = None, extra: Sequence[str] = (), *, least: int = 0) -> Pool:
+        """``extra``: ids nominated outside the sources (the LLM planner's tool results), source "planner";
+        ``least``: the pool holds at least this many items when that many are allowed (a list of ``k``)."""
         depth = depth or self.depth
         rr = RequestRows.of(req, self.space)
         allowed = allowed_mask(req, self.space)
@@ -68,9 +69,12 @@ class Recommender:
             scores["planner"][nominated["planner"]] = 1.0
         union = np.unique(np.concatenate(list(nominated.values()))) if nominated else np.array([], dtype=np.int64)
         union = union[allowed[union]]
-        if len(union) < depth:  # strict constraints: every allowed item may compete
+        want = max(depth, least)
+        if len(union) < want:  # strict constraints: every allowed item may compete, most suggested first
             extra = np.flatnonzero(allowed)
-            union = np.unique(np.concatenate([union, extra[np.argsort(-self.stats.suggested[extra])[:depth]]]))
+            extra = extra[~np.isin(extra, union)]
+            fill = extra[np.argsort(-self.stats.suggested[extra], kind="stable")[:want - len(union)]]
+            union = np.unique(np.concatenate([union, fill]))
         return Pool(union.astype(np.int64), nominated, scores, rr)
 
     def score(self, req: RecRequest, pool: Pool) -> tuple[np.ndarray, np.ndarray]:
@@ -82,10 +86,26 @@ class Recommender:
     # -- the one entry point ---------------------------------------------------------------------
     def recommend(self, req: RecRequest, k: int = 10, *, explain: bool = False,
                   extra: Sequence[str] = ()) -> list[RankedItem]:
-        """The best ``k`` allowed items, each with its features (and contributions if ``explain``)."""
+        """The best ``k`` allowed items, each with its features (and contributions if ``explain``).
+
+        When fewer than ``k`` films pass the hard constraints, the list is filled from the same
+        pipeline run on ever more relaxed requests (``constraints.relaxations``: the positive
+        wishes dropped, never the exclusions), after every strict match.
+        """
         if k < 1:
             raise ValueError("k must be at least 1")
-        pool = self.pool(req, extra=extra)
+        out: list[RankedItem] = []
+        used: set[int] = set()
+        for n, r in enumerate([req, *relaxations(req)]):
+            if n and len(out) >= k:
+                break
+            out += self._ranked(r, k - len(out), used, explain, extra)
+        return out
+
+    def _ranked(self, req: RecRequest, k: int, used: set[int], explain: bool,
+                extra: Sequence[str]) -> list[RankedItem]:
+        """The best ``k`` items of ``req``'s pool not in ``used`` (which gains them)."""
+        pool = self.pool(req, extra=extra, least=k + len(used))
         if not len(pool.rows):
             return []
         x, s = self.score(req, pool)
@@ -97,15 +117,19 @@ class Recommender:
                 order = order[match]
             else:  # prefer: films with an asked-for genre first, the rest after
                 order = np.concatenate([order[match], order[~match]])
+        if used:
+            order = order[~np.isin(pool.rows[order], list(used))]
         order = order[:k]
+        used.update(pool.rows[order].tolist())
         contrib = bias = None
         if explain and self.ranker is not None:
             contrib, bias = self.ranker.contributions(x[order])
         nominated_sets = {name: set(rows.tolist()) for name, rows in pool.nominated.items()}
+        values = x[order].tolist()  # python floats once, not one numpy scalar per feature and item
         out = []
         for n, j in enumerate(order):
             row = int(pool.rows[j])
-            feats = {name: float(v) for name, v in zip(FEATURES, x[j], strict=True) if not np.isnan(v)}
+            feats = {name: v for name, v in zip(FEATURES, values[n], strict=True) if v == v}  # v != v: NaN
             src = {name: float(sc[row]) for name, sc in pool.source_scores.items()
                    if sc is not None and row in nominated_sets.get(name, ())}
             contributions = {}
@@ -132,19 +156,28 @@ class Recommender:
 
     # -- single-source baselines (benchmarks) ---------------------------------------------------------
     def source_ranking(self, req: RecRequest, name: str, k: int = 50) -> list[str]:
-        """One source's own order under the same hard constraints (popularity breaks ties and fills)."""
+        """One source's own order under the same hard constraints (popularity breaks ties and fills,
+        and the same relaxations as ``recommend`` fill a list the strict constraints leave short)."""
         rr = RequestRows.of(req, self.space)
         src = next((s for s in self.sources if s.name == name), None)
         if src is None:
             raise ValueError(f"no source {name!r}; sources: {', '.join(s.name for s in self.sources)}")
-        allowed = allowed_mask(req, self.space)
         s = src.scores(req, rr)
         base = np.zeros(len(self.space)) if s is None else np.nan_to_num(np.asarray(s, dtype=np.float64))
         key = base + 1e-9 * np.log1p(self.stats.suggested + self.stats.mentioned)
-        key = np.where(allowed, key, -np.inf)
-        top = np.argpartition(-key, min(k, len(key) - 1))[:k]
-        top = top[np.argsort(-key[top], kind="stable")]
-        return [self.space.ids[i] for i in top if np.isfinite(key[i])]
+        out: list[int] = []
+        taken = np.zeros(len(self.space), dtype=bool)
+        for n, r in enumerate([req, *relaxations(req)]):
+            if n and len(out) >= k:
+                break
+            tier = np.where(allowed_mask(r, self.space) & ~taken, key, -np.inf)
+            want = k - len(out)
+            top = np.argpartition(-tier, min(want, len(tier) - 1))[:want]
+            top = top[np.argsort(-tier[top], kind="stable")]
+            top = top[np.isfinite(tier[top])]
+            out += top.tolist()
+            taken[top] = True
+        return [self.space.ids[i] for i in out]
 
     def source_recall(self, req: RecRequest, targets: Sequence[str], depth: int = 200) -> dict[str, bool]:
         """For each source and the union: is any target among its first ``depth`` allowed nominations?"""

@@ -90,13 +90,18 @@ def rank_table(samples: Sequence[RedialSample], build_request: RequestBuilder, r
 
 def out_of_fold_table(samples: Sequence[RedialSample], episodes: Sequence[Episode], space: ItemSpace,
                       sources_for: SourcesFactory, build_request: RequestBuilder, *, folds: int = 5,
-                      depth: int = 200, seed: int = 7, progress: bool = True) -> RankTable:
-    """Every training request's pool, featurised with statistics from the other folds' dialogues."""
+                      depth: int = 200, seed: int = 7, progress: bool = True,
+                      graph: dict | None = None) -> RankTable:
+    """Every training request's pool, featurised with statistics from the other folds' dialogues.
+
+    ``graph`` (a LightGCN config; None = no graph source) fits the item embeddings per fold too.
+    """
     if folds < 2:
         raise ValueError("folds must be at least 2 (out-of-fold statistics)")
     tables: list[RankTable] = []
     for f in range(folds):
-        stats = CoSuggestionStats.fit([e for e in episodes if fold_of(e.dialogue_id, folds, seed) != f], space)
+        stats = CoSuggestionStats.fit([e for e in episodes if fold_of(e.dialogue_id, folds, seed) != f], space,
+                                      graph=graph)
         rec = Recommender(space, stats, sources_for(stats), None, depth=depth)
         part = [s for s in samples if fold_of(s.conversation_id, folds, seed) == f]
         tables.append(rank_table(part, build_request, rec, progress=f"fold {f + 1}/{folds}" if progress else ""))
@@ -131,11 +136,13 @@ def train_ranker(samples: Sequence[RedialSample], episodes: Sequence[Episode], s
                  sources_for: SourcesFactory, build_request: RequestBuilder, *, folds: int = 5,
                  holdout: float = 0.15, depth: int = 200, seed: int = 7, config: RankerConfig | None = None,
                  progress: bool = True, weighting: str = "none", clip: float | None = None,
-                 dialogues: Sequence | None = None) -> tuple[LearnedRanker, CoSuggestionStats, dict[str, Any]]:
+                 dialogues: Sequence | None = None, graph: dict | None = None
+                 ) -> tuple[LearnedRanker, CoSuggestionStats, dict[str, Any]]:
     """(ranker, statistics over all episodes, info). ``holdout`` of the dialogues stops the boosting early.
 
     ``weighting`` "ipw"/"snips" weights rows by their inverse exposure propensity
     (``tools.recsys.debias``; needs the training ``dialogues``), ``clip`` its propensity floor.
+    ``graph`` (a LightGCN config, {} = defaults) adds LightGCN item embeddings to every fold's statistics.
     """
     if weighting not in WEIGHTINGS:
         raise ValueError(f"unknown weighting {weighting!r}; use one of {', '.join(WEIGHTINGS)}")
@@ -143,7 +150,7 @@ def train_ranker(samples: Sequence[RedialSample], episodes: Sequence[Episode], s
         raise ValueError(f"weighting={weighting!r} needs the training dialogues (who mentioned what first, and "
                          "the seekers' answers); pass dialogues=")
     table = out_of_fold_table(samples, episodes, space, sources_for, build_request, folds=folds, depth=depth,
-                              seed=seed, progress=progress)
+                              seed=seed, progress=progress, graph=graph)
     weights = None
     info: dict[str, Any] = {"weighting": weighting}
     if weighting != "none":
@@ -156,4 +163,6 @@ def train_ranker(samples: Sequence[RedialSample], episodes: Sequence[Episode], s
     info = {"pool_recall_train": table.covered / max(1, table.total), "train_requests": float(len(table.groups)),
             "folds": float(folds), "depth": float(depth), **info}
     ranker.info.update(info)
-    return ranker, CoSuggestionStats.fit(episodes, space), info
+    stats = CoSuggestionStats.fit(episodes, space, graph=graph)
+    ranker.info.update(stats.graph_info)
+    return ranker, stats, info
