@@ -20,7 +20,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -111,8 +111,12 @@ def open_session(client: Any, urls: list[str], proc: int, log: ClientLog) -> boo
 
 
 def drive_client(urls: list[str], index: int, turns: int, titles: list[str], *, deadline: float,
-                 timeout_s: float, log: ClientLog | None = None) -> ClientLog:
-    """Session ``index``: created on process ``index % n``, turn t on ``(index + 1 + t) % n``."""
+                 timeout_s: float, log: ClientLog | None = None,
+                 before_turn: Callable[[int], None] | None = None) -> ClientLog:
+    """Session ``index``: created on process ``index % n``, turn t on ``(index + 1 + t) % n``.
+
+    ``before_turn(t)`` runs before turn t (the load phase uses it to hold every client at the turn
+    where an LLM server is killed, so turns after the kill exist however fast the run goes)."""
     n = len(urls)
     log = ClientLog() if log is None else log
     with http_client(client_address(index), timeout_s) as client:
@@ -122,6 +126,8 @@ def drive_client(urls: list[str], index: int, turns: int, titles: list[str], *, 
             if time.monotonic() > deadline:
                 log.errors.append(f"turn {t}: not run before the time limit")
                 break
+            if before_turn is not None:
+                before_turn(t)
             text = PROMPTS[(index + t) % len(PROMPTS)].format(t=titles[(index * 7 + t) % len(titles)])
             rec = send_turn(client, urls, (index + 1 + t) % n, log, text)
             if rec.status == 200 and t % 2 == 0 and rec.rec_ids:

@@ -18,6 +18,7 @@ run the same phases:
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 import signal
@@ -123,13 +124,25 @@ def run_load_phase(urls: list[str], cfg: RunConfig, titles: list[str], llm: LLMB
                 return
 
     watcher = threading.Thread(target=killer, daemon=True) if llm and len(llm.urls) > 1 else None
+    # with every session running at once, hold each client before the turn at which the kill is due
+    # until it happened: on a fast run all turns could otherwise start before the kill, and "turns keep
+    # being answered after a server died" would go unmeasured (never blocks longer than the time limit)
+    gate_turn = min(cfg.turns - 1, math.ceil(cfg.kill_llm_after * cfg.turns))
+    gated = watcher is not None and gate_turn >= 1 and (cfg.concurrency or cfg.sessions) >= cfg.sessions
+
+    def before_turn(t: int) -> None:
+        if gated and t == gate_turn:
+            while kill["at"] is None and not done.is_set() and time.monotonic() < deadline:
+                time.sleep(0.02)
+
     if watcher:
         watcher.start()
     deadline = time.monotonic() + cfg.time_limit_s
     t0 = time.perf_counter()
     with ThreadPoolExecutor(max_workers=cfg.concurrency or cfg.sessions) as pool:
         list(pool.map(lambda i: drive_client(urls, i, cfg.turns, titles, deadline=deadline,
-                                             timeout_s=cfg.request_timeout_s, log=logs[i]), range(cfg.sessions)))
+                                             timeout_s=cfg.request_timeout_s, log=logs[i], before_turn=before_turn),
+                      range(cfg.sessions)))
     wall = time.perf_counter() - t0
     done.set()
     if watcher:

@@ -120,6 +120,8 @@ class Recommender:
         if used:
             order = order[~np.isin(pool.rows[order], list(used))]
         order = order[:k]
+        if not len(order):  # every candidate already placed or filtered out (LightGBM cannot explain 0 rows)
+            return []
         used.update(pool.rows[order].tolist())
         contrib = bias = None
         if explain and self.ranker is not None:
