@@ -72,10 +72,10 @@ def _shared_pools(space: Any, stats: Any, sources: Any) -> Any:
             self._pools: dict[Any, Pool] = {}
             self._features: dict[int, np.ndarray] = {}
 
-        def pool(self, req: Any, depth: int | None = None, extra: Any = ()) -> Pool:
-            key = (req, depth, tuple(extra))
+        def pool(self, req: Any, depth: int | None = None, extra: Any = (), *, least: int = 0) -> Pool:
+            key = (req, depth, tuple(extra), least)
             if key not in self._pools:
-                self._pools[key] = super().pool(req, depth, extra)
+                self._pools[key] = super().pool(req, depth, extra, least=least)
             return self._pools[key]
 
         def score(self, req: Any, pool: Pool) -> tuple[np.ndarray, np.ndarray]:
@@ -125,9 +125,10 @@ def run(quick: bool = False, progress: bool = True) -> dict[str, Any]:
     train_samples, _ = extract_samples(a["train"], {it.item_id: it.display_title for it in a["catalog"].items},
                                        set(space.ids), filtered=True)  # as agent.recommender_assets.train does
     eps = episodes(a["train"])
+    # the LightGCN embeddings too ({} = the defaults), exactly as `whyrec train ranker` builds the served model
     table = out_of_fold_table(train_samples, eps, space, a["sources_for"], reader.sample_request, depth=300,
-                              progress=progress)
-    stats = CoSuggestionStats.fit(eps, space)
+                              progress=progress, graph={})
+    stats = CoSuggestionStats.fit(eps, space, graph={})
     head = {space.ids[i] for i in np.argsort(-stats.mentioned, kind="stable")[:HEAD_FILMS]}
     samples, _ = extract_samples(a["valid"], a["titles"], set(space.ids), filtered=True)
     targets = [t for s in samples for t in s.targets]
@@ -155,6 +156,8 @@ def run(quick: bool = False, progress: bool = True) -> dict[str, Any]:
             return out
 
         res = evaluate(name, samples, rank, k=50, filtered=True, progress=progress)
+        if res.errors == len(samples):  # every request raised: a broken harness, not a weighting's result
+            raise RuntimeError(f"{name}: every validation request failed; first error: {res.first_error}")
         per_target = [rankings.get(id(s), []) for s in samples for _ in s.targets]
         hits[name] = np.array([t in r[:50] for r, t in zip(per_target, targets, strict=True)], dtype=float)
         tail = [(r, t) for r, t in zip(per_target, targets, strict=True) if t not in head]
