@@ -81,7 +81,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     settings = load_settings(data_dir=Path(args.data_dir) if args.data_dir else None)
     catalog = load_active_catalog(settings)
-    titles = [i.title for i in sorted(catalog.items, key=lambda i: -i.popularity)[:50]]
+    # display titles ("It (2017)"): a bare shared title would get "which one do you mean?" instead of a turn
+    titles = [i.display_title for i in sorted(catalog.items, key=lambda i: -i.popularity)[:50]]
     with tempfile.TemporaryDirectory(prefix="whyrec-scaleout-") as tmp:
         work = Path(tmp)
         pg = PostgresCluster()
