@@ -19,10 +19,10 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from agent.audit_text import render_audit_text, render_why_text
-from tools.claims import contribution_table
 from tools.errors import InputError, NotFoundError
-from tools.evidence import EvidenceBundle
-from tools.explain_templates import evidence_lines
+from tools.explain.claims import contribution_table
+from tools.explain.evidence import EvidenceBundle
+from tools.explain.templates import evidence_lines
 
 #: how many messages before the recommendation the account shows
 CONVERSATION_EXCERPT = 20
@@ -142,9 +142,9 @@ def claim_checks(evidence: Any, latest: dict[str, Any] | None, catalog: Any = No
         bundle = EvidenceBundle.from_dict(evidence)
     except (InputError, ValueError):
         return []
-    from tools.claim_llm import check_claim_sentences
-    from tools.faithfulness import Sentence
-    from tools.faithfulness_titles import TitleIndex
+    from tools.explain.claim_llm import check_claim_sentences
+    from tools.explain.faithfulness import Sentence
+    from tools.explain.faithfulness_titles import TitleIndex
 
     index = TitleIndex.coerce(catalog) if catalog is not None else None
     sentences = [Sentence(x["text"], tuple(x.get("evidence_keys") or ()))

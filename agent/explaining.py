@@ -18,13 +18,13 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
-from tools.agent_tools import Toolbox
-from tools.candidates import Candidate
-from tools.catalog import Catalog, Item
-from tools.evidence import build_evidence
-from tools.explain import DEADLINE_ERROR, explain_item, explain_items
-from tools.faithfulness_titles import TitleIndex
-from tools.scorers.base import Scorer, ScoringContext
+from tools.catalog.catalog import Catalog, Item
+from tools.explain.evidence import build_evidence
+from tools.explain.explainer import DEADLINE_ERROR, explain_item, explain_items
+from tools.explain.faithfulness_titles import TitleIndex
+from tools.scoring import Scorer, ScoringContext
+from tools.toolbox.agent_tools import Toolbox
+from tools.toolbox.candidate_bus import Candidate
 
 log = logging.getLogger(__name__)
 _PLAIN_TAG = re.compile(r"^[^\W_][\w\s'&.\-]{0,39}$")
@@ -147,7 +147,7 @@ class CheckedExplainer:
         Returns counts by outcome."""
         from concurrent.futures import as_completed
 
-        from tools.claim_llm import explain_with_claims
+        from tools.explain.claim_llm import explain_with_claims
 
         counts = {"llm": 0, "template": 0, "late": 0}
         if not bundles or not self._busy.acquire(blocking=False):

@@ -6,7 +6,7 @@ decoding to the tools' JSON schemas (5/5 well-formed). So small models run in "r
 mode, where a final ``respond`` tool is always offered so "answer the user" is itself a
 valid action; capable models run in "auto" mode. :func:`structured_call` gets one JSON
 object matching a schema through the shared structured-output call
-(``tools.explain.structured_json_call``) and validates it.
+(``tools.explain.explainer.structured_json_call``) and validates it.
 """
 
 from __future__ import annotations
@@ -213,13 +213,13 @@ def structured_call(
     """One JSON object matching ``schema`` (a JSON-schema dict or a pydantic model), validated.
 
     The request itself is the one structured-output call of the code base,
-    ``tools.explain.structured_json_call`` (vLLM ``response_format=json_schema``, guided
+    ``tools.explain.explainer.structured_json_call`` (vLLM ``response_format=json_schema``, guided
     decoding); this adds the schema check and retries. Guided decoding makes the output
     well-formed, but it can still be cut off by ``max_tokens``, so an invalid reply is retried
     ``retries`` times before :class:`LLMOutputError`. Connection failures surface as
     ``LLMUnavailableError`` (from the chat model).
     """
-    from tools.explain import StructuredOutputError, structured_json_call
+    from tools.explain.explainer import StructuredOutputError, structured_json_call
 
     json_schema = schema.model_json_schema() if isinstance(schema, type) else schema  # type: ignore[attr-defined]
     last_error: Exception | None = None

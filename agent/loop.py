@@ -39,8 +39,8 @@ from agent.turn.runner import run_turn
 from agent.turn.scorer_turn import rank_with_scorers, run_scorer_turn
 from agent.turn_thread import stream_in_worker
 from agent.types import TurnEvent, TurnResult
-from tools.agent_tools import ToolServices
 from tools.errors import InputError, RateLimitedError, WhyRecError
+from tools.toolbox.agent_tools import ToolServices
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 Emit = Callable[[str, dict[str, Any]], None]

@@ -27,9 +27,9 @@ import numpy as np
 from agent.turn.dialogue import replay, request_for
 from agent.turn.state_update import StateUpdate
 from agent.turn.understand import parse
-from tools.catalog import Catalog
+from tools.catalog.catalog import Catalog
+from tools.datasets.redial import iter_dialogues
 from tools.errors import DataError
-from tools.people_index import PeopleIndex
 from tools.recsys.cooccurrence import CoSuggestionStats
 from tools.recsys.item_space import ItemSpace
 from tools.recsys.ranker import LearnedRanker, RankerConfig
@@ -46,8 +46,8 @@ from tools.recsys.sources import (
     PopularitySource,
     QuerySource,
 )
-from tools.redial import iter_dialogues
-from tools.title_resolver import TitleResolver
+from tools.resolve.people import PeopleIndex
+from tools.resolve.titles import TitleResolver
 
 log = logging.getLogger(__name__)
 RANKER_DIRNAME = "ranker-redial"

@@ -36,6 +36,16 @@ def _join(titles: Sequence[str]) -> str:
     return ", ".join(titles[:-1]) + " and " + titles[-1]
 
 
+def relaxed_note(strict: int, relaxed: int, left_out: Sequence[str]) -> str:
+    """Said when the list was filled past the strict matches (``RankedItem.relaxed``): which wish the
+    rest do not meet, so "with Tom Hanks" is never printed above a card without him."""
+    what = _join(list(left_out)) or "part of what you asked"
+    if not strict:
+        return f"Nothing matches everything you asked, so these leave out {what}."
+    return (f"Only {strict} of these {'matches' if strict == 1 else 'match'} everything you asked; "
+            + ("the other one leaves" if relaxed == 1 else f"the other {relaxed} leave") + f" out {what}.")
+
+
 def slate_lead(n: int, liked_titles: Sequence[str], anchor_title: str | None, constraints: str,
                unknown_titles: Sequence[str] = ()) -> str:
     parts = []

@@ -24,11 +24,11 @@ from agent.llm_tools import resolve_tool_mode
 from agent.loop import WhyRecAgent
 from agent.settings import Settings
 from agent.store import Store
-from tools.active_catalog import resolve_catalog_dir
-from tools.agent_tools import ToolServices
-from tools.catalog import Catalog, load_catalog
-from tools.scorers.base import Scorer
-from tools.title_resolver import TitleResolver
+from tools.catalog.active import resolve_catalog_dir
+from tools.catalog.catalog import Catalog, load_catalog
+from tools.resolve.titles import TitleResolver
+from tools.scoring import Scorer
+from tools.toolbox.agent_tools import ToolServices
 
 log = logging.getLogger(__name__)
 
@@ -84,20 +84,20 @@ def open_store(settings: Settings) -> Store:
 
 
 def chroma_client(settings: Settings) -> Any:
-    from tools.vector_index import open_chroma_client
+    from tools.retrieval.vector_index import open_chroma_client
 
     return open_chroma_client(settings.chroma_mode, settings.chroma_path, settings.chroma_host, settings.chroma_port)
 
 
 def make_embedder(settings: Settings) -> Any:
-    from tools.embeddings import MiniLMEmbedder
+    from tools.retrieval.embeddings import MiniLMEmbedder
 
     return MiniLMEmbedder(threads=settings.torch_threads, batch_size=settings.embed_batch_size, device=settings.device)
 
 
 def open_retriever_from_settings(settings: Settings, catalog: Catalog) -> Any:
     """The one place a retriever is built from settings (CLI, agent, evals)."""
-    from tools.retrieval import open_retriever
+    from tools.retrieval.retriever import open_retriever
 
     return open_retriever(catalog, client=chroma_client(settings), collection_name=settings.chroma_collection,
                           embedder=make_embedder(settings))
@@ -105,7 +105,7 @@ def open_retriever_from_settings(settings: Settings, catalog: Catalog) -> Any:
 
 def _causal(settings: Settings, notes: list[str]) -> tuple[Any | None, dict[str, Any] | None]:
     try:
-        from tools.causal_study import CausalStudy
+        from tools.studies.causal_study import CausalStudy
 
         study = CausalStudy("demo", settings.data_dir / "causal", seed=settings.seed)
         cache = settings.data_dir / "causal" / "effect-suggested-liked.json"
@@ -123,7 +123,7 @@ def _causal(settings: Settings, notes: list[str]) -> tuple[Any | None, dict[str,
 
 def load_segment_effect(settings: Settings, notes: list[str]) -> Any | None:
     """``(item) -> SegmentEffect | None`` from ``whyrec causal segments``' output, or None (noted) without it."""
-    from tools.segment_effects import SegmentEffects, default_path
+    from tools.studies.segment_effects import SegmentEffects, default_path
 
     path = default_path(settings.data_dir)
     if not path.is_file():
@@ -153,7 +153,7 @@ def build_runtime(settings: Settings, *, use_llm: bool = True, chat_model: Any |
     default_scorer = settings.scorer if settings.scorer in scorers else (
         "lightgcn" if "lightgcn" in scorers else "popularity")
     study, effect = _causal(settings, notes)
-    from tools.people_index import PeopleIndex
+    from tools.resolve.people import PeopleIndex
 
     services = ToolServices(catalog=catalog, resolver=TitleResolver(catalog.items), retriever=retriever,
                             scorers=scorers, default_scorer=default_scorer, causal=study,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from tools.catalog.movie_genres import genre_label
 from tools.errors import InputError
 
 
@@ -47,7 +48,7 @@ class Constraints:
         if self.tags_include:
             parts.append(", ".join(self.tags_include))
         if self.tags_exclude:
-            parts.append("not " + ", ".join(self.tags_exclude))
+            parts.append("not " + ", ".join(genre_label(g) for g in self.tags_exclude))
         if self.people_include:
             parts.append("with " + ", ".join(p.title() for p in self.people_include))
         if self.people_exclude:

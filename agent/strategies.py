@@ -24,8 +24,8 @@ from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 
 from agent.llm import is_unavailable
 from agent.llm_tools import bind_agent_tools
-from tools.agent_tools import Toolbox
 from tools.errors import LLMUnavailableError
+from tools.toolbox.agent_tools import Toolbox
 
 
 @dataclass

@@ -25,13 +25,13 @@ from evals.provenance import header, invocation
 #: the code these numbers describe (tests/test_results_provenance.py checks they are not stale): a whole
 #: turn of the served agent (planning, tools, recommender, retrieval, explanations and their checks, store
 #: writes) and the LLM server it plans with
-MEASURES = ("agent", "tools/agent_tools.py", "tools/candidates.py", "tools/recsys", "tools/scorers", "tools/rl",
-            "tools/retrieval.py", "tools/retrieval_filters.py", "tools/lexical.py", "tools/vector_index.py",
-            "tools/vector_matrix.py", "tools/item_vectors.py", "tools/embeddings.py", "tools/title_resolver.py",
-            "tools/people_index.py", "tools/evidence.py", "tools/explain.py", "tools/explain_templates.py",
-            "tools/claims.py", "tools/claim_check.py", "tools/claim_text.py", "tools/claim_llm.py",
-            "tools/faithfulness.py", "tools/faithfulness_titles.py", "tools/faithfulness_lexicon.py",
-            "tools/segment_effects.py", "tools/causal_study.py", "tools/catalog.py", "tools/data/demo",
+MEASURES = ("agent", "tools/toolbox/agent_tools.py", "tools/toolbox/candidate_bus.py", "tools/recsys", "tools/scorers", "tools/rl",
+            "tools/retrieval/retriever.py", "tools/retrieval/filters.py", "tools/resolve/lexical.py", "tools/retrieval/vector_index.py",
+            "tools/retrieval/vector_matrix.py", "tools/retrieval/item_vectors.py", "tools/retrieval/embeddings.py", "tools/resolve/titles.py",
+            "tools/resolve/people.py", "tools/explain/evidence.py", "tools/explain/explainer.py", "tools/explain/templates.py",
+            "tools/explain/claims.py", "tools/explain/claim_check.py", "tools/explain/claim_text.py", "tools/explain/claim_llm.py",
+            "tools/explain/faithfulness.py", "tools/explain/faithfulness_titles.py", "tools/explain/faithfulness_lexicon.py",
+            "tools/studies/segment_effects.py", "tools/studies/causal_study.py", "tools/catalog/catalog.py", "tools/data/demo",
             "evals/metrics.py", "evals/bench_agent.py")
 PACKAGES = ("langchain-openai", "openai", "lightgbm")
 

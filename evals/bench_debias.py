@@ -44,7 +44,7 @@ RESULTS = Path(__file__).resolve().parent / "results" / "debias.md"
 MEASURES = ("tools/recsys", "causal/propensity.py", "causal/discovery.py", "causal/adjustment.py",
             "causal/background.py", "causal/graph.py", "causal/table.py", "agent/recommender_assets.py",
             "agent/turn/understand.py", "agent/turn/dialogue.py", "agent/turn/state_update.py",
-            "tools/title_resolver.py", "tools/people_index.py", "tools/catalog.py", "tools/data/demo",
+            "tools/resolve/titles.py", "tools/resolve/people.py", "tools/catalog/catalog.py", "tools/data/demo",
             "evals/bench_debias.py", "evals/redial_protocol.py")
 HEAD_FILMS = 500
 #: (name, weighting, propensity clip). The treated rows' propensities run from ~0.0003 (1st
@@ -91,11 +91,11 @@ def _assets(quick: bool) -> dict[str, Any]:
     from agent import recommender_assets as ra
     from agent.runtime import load_active_catalog, make_embedder
     from agent.settings import Settings
-    from tools.active_catalog import resolve_catalog_dir
-    from tools.people_index import PeopleIndex
+    from tools.catalog.active import resolve_catalog_dir
+    from tools.datasets.redial import default_redial_dir, iter_dialogues, load_movies
     from tools.recsys.item_space import ItemSpace
-    from tools.redial import default_redial_dir, iter_dialogues, load_movies
-    from tools.title_resolver import TitleResolver
+    from tools.resolve.people import PeopleIndex
+    from tools.resolve.titles import TitleResolver
 
     settings = Settings()
     catalog = load_active_catalog(settings)

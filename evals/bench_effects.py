@@ -29,13 +29,13 @@ from evals.provenance import ROOT, header
 
 #: the code this benchmark's numbers describe (tests/test_results_provenance.py checks they are not stale)
 MEASURES = ("causal/segments.py", "causal/effects.py", "causal/adjustment.py", "causal/discovery.py",
-            "tools/segment_effects.py", "tools/causal_study.py", "tools/redial_effect.py",
+            "tools/studies/segment_effects.py", "tools/studies/causal_study.py", "tools/studies/redial_effect.py",
             "tools/data/demo/mentions.csv.gz", "tools/data/demo/items.jsonl.gz", "evals/bench_effects.py")
 RESULTS = ROOT / "evals" / "results" / "effects.md"
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    from tools.segment_effects import compute_segment_effects
+    from tools.studies.segment_effects import compute_segment_effects
 
     cache_dir = Path(args.data_dir) / "causal"
     common = {"cache_dir": cache_dir, "n_boot": args.boot, "seed": args.seed, "min_rows": args.min_rows}

@@ -32,9 +32,9 @@ from evals.provenance import header
 
 RESULTS = Path(__file__).resolve().parent / "results" / "explain.md"
 #: the code these numbers describe
-MEASURES = ("tools/claims.py", "tools/claim_check.py", "tools/claim_text.py", "tools/claim_llm.py",
-            "tools/faithfulness.py", "tools/faithfulness_titles.py", "tools/faithfulness_lexicon.py",
-            "tools/explain.py", "agent/explaining.py", "agent/turn/explain_stage.py", "agent/turn/evidence.py", "agent/turn/cards.py",
+MEASURES = ("tools/explain/claims.py", "tools/explain/claim_check.py", "tools/explain/claim_text.py", "tools/explain/claim_llm.py",
+            "tools/explain/faithfulness.py", "tools/explain/faithfulness_titles.py", "tools/explain/faithfulness_lexicon.py",
+            "tools/explain/explainer.py", "agent/explaining.py", "agent/turn/explain_stage.py", "agent/turn/evidence.py", "agent/turn/cards.py",
             "evals/explain_checkset.py", "evals/data/explain_checks.jsonl")
 
 
@@ -44,8 +44,8 @@ def checker_part() -> dict[str, Any]:
     from agent.runtime import load_active_catalog
     from agent.settings import Settings
     from evals.explain_checkset import OUT, load
-    from tools.claim_llm import check_claim_sentences
-    from tools.faithfulness_titles import TitleIndex
+    from tools.explain.claim_llm import check_claim_sentences
+    from tools.explain.faithfulness_titles import TitleIndex
 
     index = TitleIndex.coerce(load_active_catalog(Settings()))
     per_kind: Counter[tuple[str, str]] = Counter()
@@ -71,7 +71,7 @@ def requests(n: int, seed: int) -> list[str]:
     """The seeker's words up to the first movie the recommender suggested, from ReDial validation."""
     from agent.runtime import load_active_catalog
     from agent.settings import Settings
-    from tools.redial import default_redial_dir, load_dialogues, render_text
+    from tools.datasets.redial import default_redial_dir, load_dialogues, render_text
 
     titles = {it.item_id: it.title for it in load_active_catalog(Settings()).items}
     dialogues = load_dialogues(default_redial_dir() / "valid_data.jsonl")

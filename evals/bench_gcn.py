@@ -32,7 +32,7 @@ RESULTS_DIR = Path(__file__).resolve().parent / "results"
 #: the code these numbers describe (tests/test_results_provenance.py checks they are not stale): LightGCN's
 #: training and propagation, its Gowalla configuration, the data split and the shared ranking metric
 MEASURES = ("tools/scorers/lightgcn_train.py", "tools/scorers/training.py", "tools/ranking_metrics.py",
-            "tools/gowalla.py", "evals/bench_gcn.py")
+            "tools/datasets/gowalla.py", "evals/bench_gcn.py")
 PAPER = {"recall@20": 0.1830, "ndcg@20": 0.1554}
 
 
@@ -160,7 +160,7 @@ def markdown(head: list[str], machine: dict[str, Any], config: Any, rows: list[d
 def main(argv: list[str] | None = None) -> int:
     import torch
 
-    from tools.gowalla import DEFAULT_GOWALLA_DIR, load_gowalla
+    from tools.datasets.gowalla import DEFAULT_GOWALLA_DIR, load_gowalla
     from tools.ranking_metrics import pairs_to_csr
     from tools.scorers.training import GOWALLA_CONFIG
 

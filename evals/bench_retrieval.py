@@ -35,9 +35,9 @@ RESULTS = Path(__file__).resolve().parent / "results" / "retrieval.md"
 #: the code (and data) these numbers describe (tests/test_results_provenance.py checks they are not stale):
 #: the retriever (vector, lexical/hybrid, filters, exact matrix search), the index and the embedder, the demo
 #: catalog it indexes and the ReDial reader that makes the queries and targets
-MEASURES = ("tools/retrieval.py", "tools/retrieval_filters.py", "tools/lexical.py", "tools/vector_index.py",
-            "tools/vector_matrix.py", "tools/item_vectors.py", "tools/embeddings.py", "tools/recsys/item_space.py",
-            "tools/catalog.py", "tools/data/demo", "tools/redial.py", "evals/metrics.py", "evals/bench_retrieval.py")
+MEASURES = ("tools/retrieval/retriever.py", "tools/retrieval/filters.py", "tools/resolve/lexical.py", "tools/retrieval/vector_index.py",
+            "tools/retrieval/vector_matrix.py", "tools/retrieval/item_vectors.py", "tools/retrieval/embeddings.py", "tools/recsys/item_space.py",
+            "tools/catalog/catalog.py", "tools/data/demo", "tools/datasets/redial.py", "evals/metrics.py", "evals/bench_retrieval.py")
 PACKAGES = ("torch", "chromadb", "sentence-transformers")
 GENRES = ("action", "adventure", "animation", "comedy", "crime", "drama", "family", "fantasy", "horror",
           "mystery", "romance", "science fiction", "thriller", "war", "western")
@@ -67,13 +67,13 @@ def time_queries(retriever: Any, queries: list[str], filters: Any, k: int = 10, 
 
 def demo_catalog() -> Any:
     """The shipped demo catalog, or (before it exists) ReDial's movie table as bare items."""
-    from tools.catalog import Catalog, Item, load_catalog
+    from tools.catalog.catalog import Catalog, Item, load_catalog
     from tools.errors import DataError
 
     try:
         return load_catalog(None)
     except DataError:
-        from tools.redial import load_movies
+        from tools.datasets.redial import load_movies
 
         items = tuple(Item(m.movie_id, m.title, m.year, popularity=float(m.mentions)) for m in load_movies())
         return Catalog(items=items, name="redial-movies")
@@ -82,7 +82,7 @@ def demo_catalog() -> Any:
 def synthetic_catalog(n: int, words: list[str], seed: int) -> tuple[Any, np.ndarray]:
     """``n`` items with 1-4 random title words, 1-2 genres, 0-2 tags, a year and a popularity, plus
     ``n`` random unit vectors (deterministic for a seed)."""
-    from tools.catalog import Catalog, Item
+    from tools.catalog.catalog import Catalog, Item
 
     rng = np.random.default_rng(seed)
     w = np.asarray(words)
@@ -107,7 +107,7 @@ def synthetic_catalog(n: int, words: list[str], seed: int) -> tuple[Any, np.ndar
 
 def bench_queries(dialogue_path: Path, n: int) -> list[str]:
     """Realistic queries: distinct seeker utterances from ReDial validation (titles rendered)."""
-    from tools.redial import iter_dialogues, render_text
+    from tools.datasets.redial import iter_dialogues, render_text
 
     out: list[str] = []
     for d in iter_dialogues(dialogue_path):
@@ -146,7 +146,7 @@ def latency_table(retriever_h: Any, retriever_v: Any, queries: list[str], filter
 
 def redial_recall(retriever: Any, catalog: Any, dialogue_path: Path, max_turns: int, context_turns: int = 3
                   ) -> dict[str, Any]:
-    from tools.redial import iter_dialogues, render_text
+    from tools.datasets.redial import iter_dialogues, render_text
 
     pop_order = np.argsort(-np.array([it.popularity for it in catalog.items]), kind="stable")
     ids = [it.item_id for it in catalog.items]
@@ -193,17 +193,17 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = load_settings()
     apply_runtime_settings(settings)
-    from tools.embeddings import MiniLMEmbedder
+    from tools.datasets.redial import default_redial_dir
     from tools.errors import DataError
-    from tools.redial import default_redial_dir
-    from tools.retrieval import (
+    from tools.retrieval.embeddings import MiniLMEmbedder
+    from tools.retrieval.retriever import (
         ChromaRetriever,
         SearchFilters,
         build_index,
         open_chroma_client,
         open_retriever,
     )
-    from tools.vector_index import open_collection
+    from tools.retrieval.vector_index import open_collection
 
     valid = default_redial_dir() / "valid_data.jsonl"
     n_queries = 40 if args.quick else 120
@@ -217,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     queries = bench_queries(valid, n_queries)
     with tempfile.TemporaryDirectory(prefix="bench-retrieval-") as tmp:
         # -- 1. index throughput on a sample (real embeddings) ---------------------------------
-        from tools.catalog import Catalog
+        from tools.catalog.catalog import Catalog
 
         sample = Catalog(items=catalog.items[: 256 if args.quick else 1024], name="sample")
         client = open_chroma_client("embedded", Path(tmp) / "sample")
@@ -289,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
                "from the LRU cache (repeated/paginated queries, the agent re-asking). Filters: year "
                "bound + a genre. `hybrid`/`vector` use the default `filter_mode=\"auto\"`: a filter keeping "
                "< 50% of the items is searched exactly over the in-memory vector matrix "
-               "(`tools/vector_matrix.py`); `HNSW over-fetch` (`filter_mode=\"mask\"`, the previous "
+               "(`tools/retrieval/vector_matrix.py`); `HNSW over-fetch` (`filter_mode=\"mask\"`, the previous "
                "default) over-fetches HNSW neighbours and masks them; `Chroma where` pushes "
                "the year bound into Chroma's metadata filter instead (10 queries).", "",
                f"#### Demo catalog ({len(catalog)} items, genre filter `{common_genre}`)", "", *table(demo_rows), "",

@@ -40,10 +40,10 @@ RESULTS = Path(__file__).resolve().parent / "results"
 #: the code (and data) these numbers describe (tests/test_results_provenance.py checks they are not stale):
 #: the policy and its environment, the simulated seekers and their catalog, the baselines' scorers, and the
 #: segment effects of the causal ablation
-MEASURES = ("tools/rl", "tools/scorers/rl_policy.py", "tools/scorers/base.py", "tools/scorers/popularity.py",
+MEASURES = ("tools/rl", "tools/scorers/rl_policy.py", "tools/scoring.py", "tools/scorers/popularity.py",
             "tools/scorers/lightgcn.py", "tools/scorers/lightgcn_train.py", "tools/scorers/graph.py",
-            "tools/ranking_metrics.py", "tools/simulator.py", "tools/redial.py", "tools/catalog.py", "tools/data/demo",
-            "tools/segment_effects.py", "tools/causal_study.py", "tools/redial_effect.py", "causal/segments.py",
+            "tools/ranking_metrics.py", "tools/rl/simulator.py", "tools/datasets/redial.py", "tools/catalog/catalog.py", "tools/data/demo",
+            "tools/studies/segment_effects.py", "tools/studies/causal_study.py", "tools/studies/redial_effect.py", "causal/segments.py",
             "causal/effects.py", "causal/adjustment.py", "causal/discovery.py", "evals/bench_rl.py")
 BASELINES = ("popularity-greedy", "gcn-greedy", "retrieval-greedy")
 
@@ -82,8 +82,8 @@ def fit_baseline_scorers(catalog: Any, valid_ids: set[str], seed: int, gcn_epoch
 def run(args: argparse.Namespace) -> dict[str, Any]:
     import torch
 
-    from tools.catalog import load_catalog
-    from tools.redial import default_redial_dir, load_dialogues
+    from tools.catalog.catalog import load_catalog
+    from tools.datasets.redial import default_redial_dir, load_dialogues
     from tools.rl.env import ChannelGreedyPolicy, RandomPolicy, evaluate
     from tools.rl.train import TrainConfig
     from tools.rl.world import build_world, has_redial
@@ -133,7 +133,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def causal_prior(catalog: Any, args: argparse.Namespace) -> dict[str, float]:
     """Per-item segment effect (suggested -> liked) from the *training* dialogues only, scaled to [-1, 1]."""
-    from tools.segment_effects import compute_segment_effects
+    from tools.studies.segment_effects import compute_segment_effects
 
     effects = compute_segment_effects(catalog=catalog, splits=("train",), n_boot=args.causal_boot, seed=args.seed,
                                       cache_dir=Path(args.data_dir) / "causal")
@@ -244,7 +244,7 @@ def ablation_lines(ab: dict[str, Any], args: argparse.Namespace) -> list[str]:
 
 def run_ope(scorer: Any, world: Any, valid_dialogues: list, redial_dir: Path, pop: Any,
             args: argparse.Namespace) -> dict[str, Any]:
-    from tools.redial import load_dialogues
+    from tools.datasets.redial import load_dialogues
     from tools.rl.ope import ope_for_scorer, redial_logged_decisions, suggestion_propensities
 
     ids = [it.item_id for it in world.catalog.items]

@@ -46,7 +46,7 @@ from evals.provenance import ROOT, header
 #: the code this benchmark's numbers describe (tests/test_results_provenance.py checks they are not stale)
 MEASURES = ("evals/bench_scaleout.py", "evals/scaleout_run.py", "evals/scaleout_audit.py",
             "evals/scaleout_services.py", "evals/load_procs.py", "ui/api.py", "agent",
-            "tools/retrieval.py", "tools/vector_index.py")
+            "tools/retrieval/retriever.py", "tools/retrieval/vector_index.py")
 RESULTS = ROOT / "evals" / "results" / "scaleout.md"
 
 

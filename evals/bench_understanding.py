@@ -28,17 +28,17 @@ from agent.turn.state_update import StateUpdate
 from agent.turn.understand import parse
 from evals.machine import machine
 from evals.provenance import git_state
-from tools.catalog import load_catalog
-from tools.people_index import PeopleIndex
-from tools.title_resolver import TitleResolver, normalise
+from tools.catalog.catalog import load_catalog
+from tools.resolve.people import PeopleIndex
+from tools.resolve.titles import TitleResolver, normalise
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLD = ROOT / "evals" / "data" / "understanding_gold.jsonl"
 #: the code this benchmark's numbers describe (tests/test_results_provenance.py checks they are not stale)
 MEASURES = ("agent/turn/understand.py", "agent/turn/state_update.py", "agent/turn/lexicon.py", "agent/turn/polarity.py",
             "agent/turn/message_act.py", "agent/turn/years.py", "agent/turn/title_slots.py",
-            "agent/turn/title_typos.py", "agent/turn/understand_llm.py", "tools/title_resolver.py",
-            "tools/people_index.py", "evals/data/understanding_gold.jsonl")
+            "agent/turn/title_typos.py", "agent/turn/understand_llm.py", "tools/resolve/titles.py",
+            "tools/resolve/people.py", "evals/data/understanding_gold.jsonl")
 RESULTS = ROOT / "evals" / "results" / "understanding.md"
 SLOTS = ("liked", "disliked", "seen", "genres", "people", "years")
 CONSTRAINT_SLOTS = ("genres", "people", "years")

@@ -20,13 +20,13 @@ from typing import Any
 from agent.turn.slate import franchise_tokens
 from agent.types import ChatAgent, RecCard, TurnResult
 from evals.dialogue_schema import DialogueScript, Expect, ItemRef, NotInRecs
-from tools.catalog import Catalog
+from tools.catalog.catalog import Catalog
 from tools.errors import InputError
-from tools.evidence import EvidenceBundle
-from tools.explain import explain_item
-from tools.faithfulness import Sentence, check_sentences
-from tools.faithfulness_titles import TitleIndex
-from tools.title_resolver import normalise
+from tools.explain.evidence import EvidenceBundle
+from tools.explain.explainer import explain_item
+from tools.explain.faithfulness import Sentence, check_sentences
+from tools.explain.faithfulness_titles import TitleIndex
+from tools.resolve.titles import normalise
 
 #: agent_for(llm_on) -> the agent to run a script with (``llm: off`` scripts get False)
 AgentFactory = Callable[[bool], ChatAgent]
@@ -290,7 +290,7 @@ class TurnChecker:
 
         Why re-run the checker: ``check_passed`` is the agent's word about text it chose itself, and the
         template fallback passes by construction, so the flag alone could never fail. Here the text the
-        user reads is split into sentences, each checked (``tools.faithfulness.check_sentences``) as
+        user reads is split into sentences, each checked (``tools.explain.faithfulness.check_sentences``) as
         citing every fact of the card's own evidence bundle: a name, number, genre, crew word or other
         film that no fact backs fails it, whichever path wrote it. The agent's own check must have passed
         too. (Citing every fact is the lexical check without the per-sentence citations, which the shown

@@ -23,10 +23,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from tools.claim_text import clause, template_from_claims
-from tools.claims import Claim, ClaimContext, Polarity, Relation
-from tools.evidence import EvidenceBundle
-from tools.faithfulness import Sentence
+from tools.explain.claim_text import clause, template_from_claims
+from tools.explain.claims import Claim, ClaimContext, Polarity, Relation
+from tools.explain.evidence import EvidenceBundle
+from tools.explain.faithfulness import Sentence
 
 OUT = Path(__file__).resolve().parent / "data" / "explain_checks.jsonl"
 WRONG_KINDS = ("flipped_polarity", "other_card", "other_film", "invented_genre", "invented_person",
@@ -173,7 +173,7 @@ def real_cards(n_requests: int, seed: int, progress: bool = True) -> tuple[list[
     from agent.settings import Settings
     from agent.turn.evidence import evidence_for
     from evals.redial_protocol import extract_samples
-    from tools.redial import default_redial_dir, load_dialogues
+    from tools.datasets.redial import default_redial_dir, load_dialogues
 
     rt = build_runtime(Settings(), use_llm=False)
     cat, rec = rt.catalog, rt.services.recommender

@@ -33,13 +33,13 @@ from evals.provenance import header, invocation
 #: the code (and cases) these results describe (tests/test_results_provenance.py checks they are not stale):
 #: the agent the attacks go through (planning, prompts, tool binding and validation, store, explanations and
 #: their checks), the tools it can call, the index it searches, and this suite with its cases
-MEASURES = ("agent", "tools/agent_tools.py", "tools/candidates.py", "tools/recsys", "tools/scorers/popularity.py",
-            "tools/scorers/base.py", "tools/retrieval.py", "tools/retrieval_filters.py", "tools/lexical.py",
-            "tools/vector_index.py", "tools/vector_matrix.py", "tools/embeddings.py", "tools/title_resolver.py",
-            "tools/people_index.py", "tools/evidence.py", "tools/explain.py", "tools/explain_templates.py",
-            "tools/claims.py", "tools/claim_check.py", "tools/claim_text.py", "tools/claim_llm.py",
-            "tools/faithfulness.py", "tools/faithfulness_titles.py", "tools/faithfulness_lexicon.py",
-            "tools/catalog.py", "evals/injection.py", "evals/injection")
+MEASURES = ("agent", "tools/toolbox/agent_tools.py", "tools/toolbox/candidate_bus.py", "tools/recsys", "tools/scorers/popularity.py",
+            "tools/scoring.py", "tools/retrieval/retriever.py", "tools/retrieval/filters.py", "tools/resolve/lexical.py",
+            "tools/retrieval/vector_index.py", "tools/retrieval/vector_matrix.py", "tools/retrieval/embeddings.py", "tools/resolve/titles.py",
+            "tools/resolve/people.py", "tools/explain/evidence.py", "tools/explain/explainer.py", "tools/explain/templates.py",
+            "tools/explain/claims.py", "tools/explain/claim_check.py", "tools/explain/claim_text.py", "tools/explain/claim_llm.py",
+            "tools/explain/faithfulness.py", "tools/explain/faithfulness_titles.py", "tools/explain/faithfulness_lexicon.py",
+            "tools/catalog/catalog.py", "evals/injection.py", "evals/injection")
 PACKAGES = ("langchain-openai", "openai")
 CASES_PATH = Path(__file__).resolve().parent / "injection" / "cases.yaml"
 RESULTS = Path(__file__).resolve().parent / "results" / "injection.md"
@@ -73,7 +73,7 @@ def load_cases(path: Path = CASES_PATH) -> tuple[list[Any], list[Case]]:
     """(planted Items, cases) from the YAML file; InputError for anything malformed."""
     import yaml
 
-    from tools.catalog import Item
+    from tools.catalog.catalog import Item
     from tools.errors import InputError
 
     try:
@@ -252,12 +252,12 @@ def build_suite_agent(base_items: list[Any], planted: list[Any], *, chat_model: 
     from agent.llm_tools import resolve_tool_mode
     from agent.loop import WhyRecAgent
     from agent.store import Store
-    from tools.agent_tools import ToolServices
-    from tools.catalog import Catalog
-    from tools.retrieval import open_retriever
+    from tools.catalog.catalog import Catalog
+    from tools.resolve.titles import TitleResolver
+    from tools.retrieval.retriever import open_retriever
+    from tools.retrieval.vector_index import build_index, open_chroma_client
     from tools.scorers.popularity import PopularityScorer
-    from tools.title_resolver import TitleResolver
-    from tools.vector_index import build_index, open_chroma_client
+    from tools.toolbox.agent_tools import ToolServices
 
     planted_ids = {p.item_id for p in planted}
     items = [i for i in base_items if i.item_id not in planted_ids] + list(planted)
@@ -331,8 +331,8 @@ def main(argv: list[str] | None = None) -> int:
     from agent.llm import build_chat_model, check_llm
     from agent.runtime import load_active_catalog
     from agent.settings import apply_runtime_settings, load_settings
-    from tools.embeddings import MiniLMEmbedder
     from tools.errors import WhyRecError
+    from tools.retrieval.embeddings import MiniLMEmbedder
 
     overrides: dict[str, Any] = {"llm_plan_timeout_s": a.llm_timeout, "llm_timeout_s": a.llm_timeout, "recs_per_turn": 3,
                                  "support_username": "staff", "support_password": secrets.token_urlsafe(16)}

@@ -21,9 +21,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
-from tools.catalog import Catalog, Item
-from tools.redial import iter_dialogues
-from tools.title_resolver import TitleResolver, normalise
+from tools.catalog.catalog import Catalog, Item
+from tools.datasets.redial import iter_dialogues
+from tools.resolve.titles import TitleResolver, normalise
 
 REDACTED = "that movie"
 

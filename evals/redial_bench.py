@@ -25,8 +25,8 @@ from typing import Any
 
 from evals.metrics import fairness_diversity, percentile
 from evals.redial_protocol import PipelineResult, RankFn, RedialSample, evaluate, extract_samples
-from tools.catalog import Catalog
-from tools.redial import iter_dialogues
+from tools.catalog.catalog import Catalog
+from tools.datasets.redial import iter_dialogues
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +121,7 @@ def run_benchmark(assets: BenchAssets, split: Path, *, pipelines: list[str], lim
     if unknown:
         raise ValueError(f"unknown pipeline(s) {', '.join(unknown)}; choose from {', '.join(PIPELINES)} or all")
     from evals.metrics import seed_metrics
-    from tools.redial import load_movies
+    from tools.datasets.redial import load_movies
 
     titles = {it.item_id: it.display_title for it in assets.catalog.items}
     for m in load_movies():

@@ -24,11 +24,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-PROMPTS = ("I loved {t}, something like it please", "more like {t}", "scary movies from the 80s",
-           "something funny for the whole family", "I didn't like {t}, show me something else",
-           "a thriller, nothing too long", "animated movies", "more like {t} but older", "romantic comedies",
-           "any science fiction recommendations?")
-FEEDBACK = ("like", "dislike", "accept", "watched")
+from evals.load import FEEDBACK, PROMPTS  # the same scripted sessions as the single-process load test
 
 
 @dataclass

@@ -126,9 +126,9 @@ def run_redial(settings: Any, split: Path, *, pipelines: list[str], limit: int |
     from agent.loop import WhyRecAgent
     from agent.runtime import load_active_catalog, load_recommender, open_retriever_from_settings, open_store
     from evals.redial_bench import BenchAssets, run_benchmark
-    from tools.agent_tools import ToolServices
-    from tools.people_index import PeopleIndex
-    from tools.title_resolver import TitleResolver
+    from tools.resolve.people import PeopleIndex
+    from tools.resolve.titles import TitleResolver
+    from tools.toolbox.agent_tools import ToolServices
 
     split = Path(split)
     if not split.is_file():
@@ -168,7 +168,7 @@ def run_simulation(settings: Any, *, n: int = 20, max_turns: int = 5, split: Pat
     from agent.runtime import build_runtime
     from evals.llm_simulator import pick_targets, run_episodes
     from evals.metrics import fairness_diversity
-    from tools.redial import default_redial_dir
+    from tools.datasets.redial import default_redial_dir
 
     rt = runtime or build_runtime(settings, use_llm=True)
     split = Path(split) if split else default_redial_dir() / "valid_data.jsonl"

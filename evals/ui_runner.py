@@ -65,7 +65,7 @@ class EvalRunner:
                                             out=self._out(f"dialogues-{cat}"))
         elif suite == REDIAL_SUITE:
             from evals.redial_bench import PIPELINES
-            from tools.redial import default_redial_dir
+            from tools.datasets.redial import default_redial_dir
 
             _, written = run_redial(self.settings, default_redial_dir() / "valid_data.jsonl", pipelines=list(PIPELINES),
                                     limit=100, progress=False, progress_cb=progress_cb, out=self._out("redial"))

@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tools.demo_catalog import build_demo_catalog  # noqa: E402
+from tools.catalog.demo_builder import build_demo_catalog  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

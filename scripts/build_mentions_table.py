@@ -13,10 +13,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tools.catalog import DEMO_CATALOG_DIR, load_catalog  # noqa: E402
+from tools.catalog.catalog import DEMO_CATALOG_DIR, load_catalog  # noqa: E402
+from tools.datasets.redial import default_redial_dir, iter_dialogues, load_movies  # noqa: E402
 from tools.errors import WhyRecError  # noqa: E402
-from tools.redial import default_redial_dir, iter_dialogues, load_movies  # noqa: E402
-from tools.redial_effect import mention_rows, write_table  # noqa: E402
+from tools.studies.redial_effect import mention_rows, write_table  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,7 +1,7 @@
 """Build ``evals/data/understanding_gold.jsonl``: ReDial seeker turns + hand-written cases.
 
 Why a script: the ReDial part must be reproducible from the raw file (which turns, how
-``@123`` mentions are rendered as "Title (Year)" like ``tools.redial.render_text``), while
+``@123`` mentions are rendered as "Title (Year)" like ``tools.datasets.redial.render_text``), while
 every label stays hand-checked. Pre-annotation: title sentiment starts from the seeker's
 own ``initiatorQuestions`` answers (liked 1/0, else "mentioned"), genres/years/act from the
 deterministic parser; then every turn was read and ``REDIAL_FIXES`` records each place where
@@ -22,9 +22,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tools.catalog import load_catalog  # noqa: E402
-from tools.redial import default_redial_dir, iter_dialogues, parse_title, render_text  # noqa: E402
-from tools.title_resolver import TitleResolver, normalise  # noqa: E402
+from tools.catalog.catalog import load_catalog  # noqa: E402
+from tools.datasets.redial import default_redial_dir, iter_dialogues, parse_title, render_text  # noqa: E402
+from tools.resolve.titles import TitleResolver, normalise  # noqa: E402
 
 OUT = ROOT / "evals" / "data" / "understanding_gold.jsonl"
 N_WITH_MENTIONS, N_WITHOUT = 140, 62

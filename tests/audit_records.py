@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tools.evidence import EvidenceBundle
+from tools.explain.evidence import EvidenceBundle
 
 
 def record_recommendation(store: Any, *, session_id: str, turn_index: int, rank: int, bundle: EvidenceBundle,
@@ -16,7 +16,7 @@ def record_recommendation(store: Any, *, session_id: str, turn_index: int, rank:
                           rec_id: str | None = None) -> str:
     """Append one recommendation (and its checked explanation, if ready) to the audit trail.
 
-    ``explanation`` is a ``tools.explain.Explanation``; it may also be added later with
+    ``explanation`` is a ``tools.explain.explainer.Explanation``; it may also be added later with
     ``record_explanation`` (explanations can arrive after the card is shown).
     """
     rec = store.add_recommendation(

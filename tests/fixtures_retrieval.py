@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.catalog import Catalog, Item
+from tools.catalog.catalog import Catalog, Item
 
 _RAW = [
     # id, title, year, genres, tags, popularity, description
@@ -122,7 +122,7 @@ def retrieval_catalog() -> Catalog:
 def embedder():
     """The real all-MiniLM-L6-v2 (bundled, offline), one thread, loaded once per test run."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from tools.embeddings import MiniLMEmbedder
+    from tools.retrieval.embeddings import MiniLMEmbedder
 
     emb = MiniLMEmbedder(threads=1, batch_size=32)
     emb.warm_up()
@@ -132,7 +132,7 @@ def embedder():
 @pytest.fixture(scope="session")
 def embedded_index(tmp_path_factory, retrieval_catalog, embedder):
     """An embedded Chroma index of the small catalog (built once); returns (path, collection_name)."""
-    from tools.vector_index import build_index, open_chroma_client
+    from tools.retrieval.vector_index import build_index, open_chroma_client
 
     path = tmp_path_factory.mktemp("chroma")
     client = open_chroma_client("embedded", path)
@@ -142,7 +142,7 @@ def embedded_index(tmp_path_factory, retrieval_catalog, embedder):
 
 @pytest.fixture(scope="session")
 def retriever(embedded_index, retrieval_catalog, embedder):
-    from tools.retrieval import open_retriever
+    from tools.retrieval.retriever import open_retriever
 
     path, name = embedded_index
     return open_retriever(retrieval_catalog, chroma_path=path, collection_name=name, embedder=embedder)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tools.catalog import Catalog, Item
+from tools.catalog.catalog import Catalog, Item
 from tools.recsys.cooccurrence import CoSuggestionStats, Episode
 from tools.recsys.item_space import ItemSpace
 

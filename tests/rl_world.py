@@ -8,11 +8,11 @@ finds the target within two turns of five: the optimum succeeds in every episode
 
 from __future__ import annotations
 
-from tools.catalog import Catalog, Item
+from tools.catalog.catalog import Catalog, Item
 from tools.rl.candidates import PoolBuilder, StaticChannel
 from tools.rl.env import ConversationEnv
 from tools.rl.features import FeatureBuilder, ItemSpace
-from tools.simulator import SeekerEpisode, SimulatedSeeker, SimulatorConfig
+from tools.rl.simulator import SeekerEpisode, SimulatedSeeker, SimulatorConfig
 
 GENRES = ("action", "comedy", "drama", "horror", "romance", "western")
 

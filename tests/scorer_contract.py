@@ -28,8 +28,8 @@ from typing import ClassVar, Literal
 import numpy as np
 import pytest
 
-from tools.catalog import Interaction
-from tools.scorers.base import Scorer, ScoringContext
+from tools.catalog.catalog import Interaction
+from tools.scoring import Scorer, ScoringContext
 
 A_ITEMS = tuple(f"A{i}" for i in range(6))
 B_ITEMS = tuple(f"B{i}" for i in range(6))

@@ -10,8 +10,8 @@ from langchain_core.messages import AIMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
 from agent.explaining import CheckedExplainer
-from tools.evidence import build_evidence
-from tools.explain import DEADLINE_ERROR, explain_item
+from tools.explain.evidence import build_evidence
+from tools.explain.explainer import DEADLINE_ERROR, explain_item
 
 
 class SlowModel(BaseChatModel):

@@ -210,9 +210,9 @@ def test_model_cannot_invent_the_seed_item(make_agent):
 
 def test_duplicate_catalog_entry_of_a_named_film_is_not_recommended(make_agent, agent_catalog):
     """The catalog can list one film twice (with and without a year); the slate skips the twin."""
-    from tools.agent_tools import Toolbox
-    from tools.candidates import CandidateBus
-    from tools.catalog import Catalog, Item
+    from tools.catalog.catalog import Catalog, Item
+    from tools.toolbox.agent_tools import Toolbox
+    from tools.toolbox.candidate_bus import CandidateBus
 
     twin = Item("1dup", "Toy Story", None, ("Animation",), ("pixar",), 0.99, "")
     cat = Catalog((*agent_catalog.items, twin), agent_catalog.interactions, "with-twin")

@@ -16,12 +16,12 @@ from typer.testing import CliRunner
 from agent.audit import audit, parse_since, render_audit_text, render_why_text, why
 from agent.store import Store
 from tests.audit_records import record_recommendation
-from tools.catalog import Catalog, Item
+from tools.catalog.catalog import Catalog, Item
 from tools.errors import InputError, NotFoundError
-from tools.evidence import build_evidence
-from tools.explain import explain_items
-from tools.faithfulness import TitleIndex
-from tools.scorers.base import ScorerEvidence
+from tools.explain.evidence import build_evidence
+from tools.explain.explainer import explain_items
+from tools.explain.faithfulness import TitleIndex
+from tools.scoring import ScorerEvidence
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -30,10 +30,10 @@ WRITER = textwrap.dedent("""
     import json, sys
     from tests.audit_records import record_recommendation
     from agent.store import Store
-    from tools.catalog import Catalog, Item
-    from tools.evidence import build_evidence
-    from tools.explain import explain_items
-    from tools.scorers.base import ScorerEvidence
+    from tools.catalog.catalog import Catalog, Item
+    from tools.explain.evidence import build_evidence
+    from tools.explain.explainer import explain_items
+    from tools.scoring import ScorerEvidence
 
     cat = Catalog((Item("1", "Toy Story", 1995, ("Animation",), ("toys",), popularity=12),
                    Item("2", "Monsters, Inc.", 2001, ("Animation",), ("pixar",)),

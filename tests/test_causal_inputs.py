@@ -85,8 +85,8 @@ def _snapshot(folder):
     ],
 )
 def test_study_rejects_bad_csv_and_keeps_its_cache(tmp_path, bad, column):
-    from tools.causal_study import CausalStudy
     from tools.errors import InputError
+    from tools.studies.causal_study import CausalStudy
 
     good = {k: [f"{v:.5f}" for v in vals] for k, vals in _good().items()}
     csv, cache = tmp_path / "t.csv", tmp_path / "cache"

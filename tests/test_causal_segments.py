@@ -8,8 +8,13 @@ import pytest
 
 from causal.errors import CausalInputError, SegmentError
 from causal.segments import estimate_segment, estimate_segments
-from tools.catalog import Catalog, Item
-from tools.segment_effects import PopularityBuckets, SegmentEffect, SegmentEffects, compute_segment_effects
+from tools.catalog.catalog import Catalog, Item
+from tools.studies.segment_effects import (
+    PopularityBuckets,
+    SegmentEffect,
+    SegmentEffects,
+    compute_segment_effects,
+)
 
 TRUE_LOGIT_EFFECT = 1.2
 

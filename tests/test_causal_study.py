@@ -8,9 +8,9 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from tools.causal_study import DEMO_TABLE, CausalStudy, load_study_table
-from tools.redial import Dialogue, Movie, MovieLabel, Turn
-from tools.redial_effect import ANALYSIS_COLUMNS, mention_rows, read_table, write_table
+from tools.datasets.redial import Dialogue, Movie, MovieLabel, Turn
+from tools.studies.causal_study import DEMO_TABLE, CausalStudy, load_study_table
+from tools.studies.redial_effect import ANALYSIS_COLUMNS, mention_rows, read_table, write_table
 
 
 def _dialogue():

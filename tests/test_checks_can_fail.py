@@ -32,8 +32,8 @@ from evals.llm_metrics import (
 from tests.fake_openai import FakeOpenAIServer
 from tests.fixtures_retrieval import small_catalog
 from tools.errors import InputError
-from tools.evidence import EvidenceBundle
-from tools.explain_templates import template_sentences
+from tools.explain.evidence import EvidenceBundle
+from tools.explain.templates import template_sentences
 
 CAT = small_catalog()
 CHECKER = TurnChecker(CAT)
@@ -120,7 +120,7 @@ def test_faithful_accepts_templates_and_grounded_llm_text_and_tells_them_apart()
 
 
 def test_faithful_reads_the_text_sentence_by_sentence_without_splitting_a_title():
-    from tools.catalog import Catalog, Item
+    from tools.catalog.catalog import Catalog, Item
 
     cat = Catalog((*CAT.items, Item("m1", "Mrs. Doubtfire", 1993, ("Comedy", "Family"), ("nanny",), 0.5, "")),
                   name="dotted")

@@ -12,13 +12,13 @@ import json
 import pytest
 
 from tests.recsys_world import world
-from tools.claim_check import claim_violations
-from tools.claim_llm import check_claim_sentences, explain_with_claims
-from tools.claim_text import template_from_claims
-from tools.claims import Claim, ClaimContext, Polarity, Relation, build_claims, contribution_table
-from tools.evidence import EvidenceBundle
-from tools.faithfulness import Sentence
-from tools.faithfulness_titles import TitleIndex
+from tools.explain.claim_check import claim_violations
+from tools.explain.claim_llm import check_claim_sentences, explain_with_claims
+from tools.explain.claim_text import template_from_claims
+from tools.explain.claims import Claim, ClaimContext, Polarity, Relation, build_claims, contribution_table
+from tools.explain.evidence import EvidenceBundle
+from tools.explain.faithfulness import Sentence
+from tools.explain.faithfulness_titles import TitleIndex
 from tools.recsys.request import RankedItem, RecRequest
 
 
@@ -187,7 +187,7 @@ def test_the_checker_meets_its_targets_on_the_stored_test_set_of_real_cards():
     from pathlib import Path
 
     from evals.explain_checkset import OUT, load
-    from tools.catalog import load_catalog
+    from tools.catalog.catalog import load_catalog
 
     cases = load(OUT)
     wrong = [c for c in cases if c[0] == "wrong"]
@@ -231,7 +231,7 @@ def test_a_bare_title_from_the_model_is_not_an_explanation(card):
 
 def test_every_ranker_feature_but_the_request_size_belongs_to_a_reason():
     """A new ranker feature must say which reason its push is, or its contribution is shown as context only."""
-    from tools.claims import RELATION_FEATURES
+    from tools.explain.claims import RELATION_FEATURES
     from tools.recsys.features import FEATURES
 
     owned = {f for feats in RELATION_FEATURES.values() for f in feats}

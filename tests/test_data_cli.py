@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tools.active_catalog import POINTER_FILE, resolve_catalog_dir
-from tools.catalog import DEMO_CATALOG_DIR
+from tools.catalog.active import POINTER_FILE, resolve_catalog_dir
+from tools.catalog.catalog import DEMO_CATALOG_DIR
 from ui.cli import app
 
 ITEMS = "id,title,year,tags\na,Alien,1979,scary|space\nb,Heat,1995,heist\n"
@@ -90,8 +90,8 @@ def test_prepare_missing_file_and_bad_option_combination(env: Path) -> None:
 
 
 def test_resolve_catalog_dir_order(tmp_path: Path) -> None:
-    from tools.active_catalog import set_active
-    from tools.catalog import Item, write_catalog
+    from tools.catalog.active import set_active
+    from tools.catalog.catalog import Item, write_catalog
     from tools.errors import DataError
 
     data_dir = tmp_path / "var"

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from tools.catalog import DEMO_CATALOG_DIR, load_catalog
-from tools.demo_catalog import build_demo_catalog, describe, seeker_label_name
-from tools.movie_genres import CmuMovie, GenreIndex, main_title, normalise_title, simplify_genres
-from tools.redial import MovieLabel, Turn
-from tools.tag_mining import MentionContext, extract_tags, mention_contexts, mine_tags
+from tools.catalog.catalog import DEMO_CATALOG_DIR, load_catalog
+from tools.catalog.demo_builder import build_demo_catalog, describe, seeker_label_name
+from tools.catalog.movie_genres import CmuMovie, GenreIndex, main_title, normalise_title, simplify_genres
+from tools.catalog.tag_mining import MentionContext, extract_tags, mention_contexts, mine_tags
+from tools.datasets.redial import MovieLabel, Turn
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 

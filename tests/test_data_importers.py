@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tools.catalog import load_catalog
+from tools.catalog.catalog import load_catalog
+from tools.catalog.importers import import_catalog, iter_error_lines, parse_interactions, parse_items
 from tools.errors import InputError
-from tools.importers import import_catalog, iter_error_lines, parse_interactions, parse_items
 
 ITEMS_CSV = """id,title,year,description,tags,genres,runtime,country
 m1,Alien,1979,A crew meets a creature.,scary|space,horror;science fiction,117,US

@@ -1,4 +1,4 @@
-"""tools/redial.py on the real shared ReDial files (skipped when /work/shared is absent)."""
+"""tools/datasets/redial.py on the real shared ReDial files (skipped when /work/shared is absent)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,15 @@ from pathlib import Path
 
 import pytest
 
+from tools.datasets.redial import (
+    MENTION_RE,
+    default_redial_dir,
+    iter_dialogues,
+    load_movies,
+    parse_title,
+    render_text,
+)
 from tools.errors import DataError
-from tools.redial import MENTION_RE, default_redial_dir, iter_dialogues, load_movies, parse_title, render_text
 
 REDIAL = default_redial_dir()
 needs_shared = pytest.mark.skipif(

@@ -118,7 +118,7 @@ def test_a_perfectly_separating_covariate_is_refused():
 
 
 def _dialogue(cid, turns, liked=()):
-    from tools.redial import Dialogue, MovieLabel, Turn
+    from tools.datasets.redial import Dialogue, MovieLabel, Turn
 
     ts = tuple(Turn(text, 1 if seeker else 2, seeker, tuple(m), n, n) for n, (seeker, text, m) in enumerate(turns))
     labels = {m: MovieLabel(None, None, True) for m in liked}

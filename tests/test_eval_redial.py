@@ -10,7 +10,7 @@ import pytest
 from evals.redial_bench import BenchAssets, comparison_table, make_rank_fns, run_benchmark
 from evals.redial_protocol import evaluate, extract_samples
 from tests.fixtures_retrieval import small_catalog
-from tools.redial import load_dialogues
+from tools.datasets.redial import load_dialogues
 
 
 def _msg(i, sender, text):

@@ -14,7 +14,7 @@ from evals.metrics import fairness_diversity
 from evals.report import compare_runs, headline, write_report
 from tests.fixtures_retrieval import small_catalog
 from tests.test_eval_dialogues import FakeAgent
-from tools.title_resolver import TitleResolver
+from tools.resolve.titles import TitleResolver
 from ui.cli_eval import eval_app
 
 CAT = small_catalog()

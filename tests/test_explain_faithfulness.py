@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tools.catalog import Item
-from tools.evidence import build_evidence
-from tools.faithfulness import Sentence, TitleIndex, check_sentences
+from tools.catalog.catalog import Item
+from tools.explain.evidence import build_evidence
+from tools.explain.faithfulness import Sentence, TitleIndex, check_sentences
 
 ITEMS = {
     "1": Item("1", "Toy Story", 1995, ("Animation", "Comedy"), ("pixar", "toys"), popularity=120),
@@ -130,10 +130,10 @@ def test_titles_in_evidence_are_allowed(bundle):
 
 def test_a_title_of_punctuation_only_is_backed_by_citing_it_but_filler_is_not():
     """Hypothesis found an item titled "-": its template sentence has no word to match."""
-    from tools.evidence import EvidenceBundle
-    from tools.explain import check_explanation
-    from tools.explain_templates import template_sentences
-    from tools.faithfulness import TitleIndex
+    from tools.explain.evidence import EvidenceBundle
+    from tools.explain.explainer import check_explanation
+    from tools.explain.faithfulness import TitleIndex
+    from tools.explain.templates import template_sentences
 
     index = TitleIndex(["Alien"], vocabulary=["heist"])
     dash = EvidenceBundle(item_id="X", title="-", scores={"gcn": 1.0}, versions={"catalog": "c"})

@@ -13,12 +13,12 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
-from tools.catalog import Catalog, Item
+from tools.catalog.catalog import Catalog, Item
 from tools.errors import LLMUnavailableError
-from tools.evidence import build_evidence
-from tools.explain import PROMPT_ID, explain_item, explain_items
-from tools.faithfulness import TitleIndex
-from tools.scorers.base import ScorerEvidence
+from tools.explain.evidence import build_evidence
+from tools.explain.explainer import PROMPT_ID, explain_item, explain_items
+from tools.explain.faithfulness import TitleIndex
+from tools.scoring import ScorerEvidence
 
 
 class ScriptedChatModel(BaseChatModel):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from tools.catalog import Catalog, Item
-from tools.evidence import build_evidence
-from tools.explain import check_explanation, explain_items
-from tools.faithfulness import TitleIndex
-from tools.scorers.base import ScorerEvidence
+from tools.catalog.catalog import Catalog, Item
+from tools.explain.evidence import build_evidence
+from tools.explain.explainer import check_explanation, explain_items
+from tools.explain.faithfulness import TitleIndex
+from tools.scoring import ScorerEvidence
 
 CAT = Catalog((
     Item("1", "Toy Story", 1995, ("Animation", "Comedy"), ("pixar", "toys"), popularity=120),

@@ -7,12 +7,12 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tools.catalog import Catalog, Item
-from tools.evidence import EvidenceBundle, build_evidence, causal_from_dict
-from tools.explain import check_explanation
-from tools.explain_templates import evidence_lines, format_facts, template_sentences
-from tools.faithfulness import TitleIndex
-from tools.scorers.base import ScorerEvidence
+from tools.catalog.catalog import Catalog, Item
+from tools.explain.evidence import EvidenceBundle, build_evidence, causal_from_dict
+from tools.explain.explainer import check_explanation
+from tools.explain.faithfulness import TitleIndex
+from tools.explain.templates import evidence_lines, format_facts, template_sentences
+from tools.scoring import ScorerEvidence
 
 CAT = Catalog((
     Item("1", "Toy Story", 1995, ("Animation", "Comedy"), ("pixar", "toys"), popularity=120),

@@ -9,10 +9,10 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.scorer_contract import ALL_ITEMS, community_interactions
-from tools.catalog import Item, load_catalog, write_catalog
+from tools.catalog.catalog import Item, load_catalog, write_catalog
 from tools.errors import IndexMismatchError, InputError, ModelNotReadyError
-from tools.scorers.base import ScoringContext
 from tools.scorers.registry import LOADERS, load_scorer
+from tools.scoring import ScoringContext
 from ui.cli import app
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from tools.gowalla import DEFAULT_GOWALLA_DIR, load_gowalla, read_user_lines
+from tools.datasets.gowalla import DEFAULT_GOWALLA_DIR, load_gowalla, read_user_lines
 from tools.ranking_metrics import evaluate_full_ranking, metrics_from_topk, pairs_to_csr
 
 

@@ -7,7 +7,6 @@ import pytest
 import torch
 
 from tests.scorer_contract import ALL_ITEMS, community_interactions
-from tools.scorers.base import ScoringContext
 from tools.scorers.graph import InteractionGraph
 from tools.scorers.lightgcn import LightGCNScorer, holdout_split
 from tools.scorers.lightgcn_train import (
@@ -19,6 +18,7 @@ from tools.scorers.lightgcn_train import (
     propagate,
     train_lightgcn,
 )
+from tools.scoring import ScoringContext
 
 USERS = np.array([0, 0, 1, 1, 2, 3])
 ITEMS = np.array([0, 1, 1, 2, 2, 0])

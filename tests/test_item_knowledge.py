@@ -7,10 +7,13 @@ import dataclasses
 import numpy as np
 import pytest
 
-from tools.catalog import DEMO_CATALOG_DIR, Catalog, Item, load_catalog
-from tools.demo_catalog import clean_cast, is_placeholder, split_directors
+from tools.catalog.catalog import DEMO_CATALOG_DIR, Catalog, Item, load_catalog
+from tools.catalog.demo_builder import clean_cast, is_placeholder, split_directors
+from tools.catalog.movie_genres import map_wikipedia_genres, wikipedia_genre_labels
+from tools.catalog.tag_mining import KeywordExtractor
 from tools.errors import InputError
-from tools.item_vectors import (
+from tools.retrieval.filters import CatalogFacets, SearchFilters
+from tools.retrieval.item_vectors import (
     VECTORS_FILE,
     chunk_words,
     dequantise,
@@ -19,9 +22,6 @@ from tools.item_vectors import (
     precomputed_rows,
     quantise,
 )
-from tools.movie_genres import map_wikipedia_genres, wikipedia_genre_labels
-from tools.retrieval_filters import CatalogFacets, SearchFilters
-from tools.tag_mining import KeywordExtractor
 
 
 @pytest.fixture(scope="module")
@@ -215,8 +215,8 @@ def test_people_filter_mask_known_answers() -> None:
 
 
 def test_people_filter_in_search(tmp_path, embedder) -> None:
-    from tools.retrieval import open_retriever
-    from tools.vector_index import build_index, open_chroma_client
+    from tools.retrieval.retriever import open_retriever
+    from tools.retrieval.vector_index import build_index, open_chroma_client
 
     cat = Catalog(tuple(_people_items()), name="people")
     client = open_chroma_client("embedded", tmp_path)
@@ -231,8 +231,8 @@ def test_people_filter_in_search(tmp_path, embedder) -> None:
 
 def test_unchanged_inputs_reuse_the_vectors_file(tmp_path) -> None:
     """The builder keeps the stored vectors when model, rules and texts are unchanged (no embedding)."""
-    from tools.embeddings import MODEL_NAME
-    from tools.item_vectors import build_item_vectors, fingerprint
+    from tools.retrieval.embeddings import MODEL_NAME
+    from tools.retrieval.item_vectors import build_item_vectors, fingerprint
 
     ids, texts = ["a", "b"], ["a film about a shark", "a film about toys"]
     q, scale = quantise(np.eye(2, 384, dtype=np.float32))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tools.catalog import Item
-from tools.people_index import PeopleIndex
+from tools.catalog.catalog import Item
+from tools.resolve.people import PeopleIndex
 
 ITEMS = [
     Item("1", "Cast Away", 2000, attributes={"cast": ["Tom Hanks", "Helen Hunt"], "directors": ["Robert Zemeckis"]}),

@@ -64,6 +64,18 @@ def test_hard_constraints_rule_out_genres_years_people_and_placeholders():
         RecRequest(year_min=2000, year_max=1990)
 
 
+def test_a_compound_genre_rules_out_only_films_having_every_part():
+    def allowed(*genres: str) -> list[str]:
+        mask = allowed_mask(RecRequest(genres_exclude=genres), SPACE)
+        return [i for i, a in zip(SPACE.ids, mask, strict=True) if a]
+
+    # "no animated family films" drops Toy Story and Up, keeps the family musical; "no sci-fi horror" keeps Aliens
+    assert allowed("animation+family") == ["1", "2", "5"]
+    assert allowed("horror+science fiction") == ["2", "3", "4", "5"]
+    assert allowed("horror", "science fiction") == ["3", "4", "5"]  # each genre alone: both Alien films go
+    assert allowed("family+no such genre") == ["1", "2", "3", "4", "5"]  # no film has an unknown part
+
+
 def _training_rows(seed: int = 0) -> tuple[np.ndarray, np.ndarray, list[int]]:
     """Groups where the positive is the candidate with the highest 'cosuggest' value."""
     rng = np.random.default_rng(seed)
@@ -118,6 +130,19 @@ def test_recommender_end_to_end_on_the_known_world():
     assert feats.shape == (1, len(FEATURES))
     with pytest.raises(ValueError):
         rec.recommend(req, k=0)
+    # a turn explains only the cards it shows: the same account, added afterwards, still sums to the score
+    plain = rec.recommend(req, k=5)
+    assert [r.item_id for r in plain] == ids and not plain[0].contributions and not plain[0].supported_by
+    later = rec.explain(req, [plain[2], plain[0]])
+    assert [r.item_id for r in later] == [ids[2], ids[0]]
+    assert later[1].contributions == pytest.approx(out[0].contributions) and later[1].supported_by == out[0].supported_by
+    for r in later:
+        assert sum(r.contributions.values()) == pytest.approx(r.score, abs=1e-6)
+    # one film has Tom Hanks: it comes first and strict, the fillers say which wish they leave out
+    hanks = rec.recommend(RecRequest(liked=("1",), people_include=("tom hanks",), exclude=frozenset({"1"})), k=3)
+    assert [(r.item_id, r.relaxed) for r in hanks][0] == ("3", ())
+    assert len(hanks) == 3 and all(r.relaxed == ("people_include",) for r in hanks[1:])
+    assert hanks[1].to_dict()["relaxed"] == ["people_include"]
 
 
 def test_slate_caps_franchises_and_twins():

@@ -108,7 +108,7 @@ def test_missing_or_corrupt_index_names_the_fix(tmp_path, monkeypatch, embedder)
 
     from agent.runtime import load_active_catalog, open_retriever_from_settings
     from tests.fixtures_retrieval import small_items
-    from tools.catalog import write_catalog
+    from tools.catalog.catalog import write_catalog
 
     cat_dir = write_catalog(tmp_path / "cat", small_items(), meta={"name": "tiny"})
     settings = Settings(data_dir=tmp_path / "var", catalog_path=cat_dir)

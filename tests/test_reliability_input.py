@@ -82,7 +82,7 @@ MALFORMED_ITEMS = {
 
 @pytest.mark.parametrize("name", sorted(MALFORMED_ITEMS))
 def test_malformed_catalog_files_are_refused_and_change_nothing(tmp_path, name):
-    from tools.importers import import_catalog
+    from tools.catalog.importers import import_catalog
 
     good = tmp_path / "good.csv"
     good.write_text("id,title,year\n1,Toy Story,1995\n2,Up,2009\n", encoding="utf-8")
@@ -99,7 +99,7 @@ def test_malformed_catalog_files_are_refused_and_change_nothing(tmp_path, name):
 
 
 def test_malformed_interactions_name_the_line(tmp_path):
-    from tools.importers import import_catalog
+    from tools.catalog.importers import import_catalog
 
     items = tmp_path / "items.csv"
     items.write_text("id,title\n1,Toy Story\n", encoding="utf-8")
@@ -112,7 +112,7 @@ def test_malformed_interactions_name_the_line(tmp_path):
 
 
 def test_corrupt_catalog_directory_is_a_clear_data_error(tmp_path):
-    from tools.catalog import load_catalog
+    from tools.catalog.catalog import load_catalog
 
     (tmp_path / "cat").mkdir()
     with pytest.raises(WhyRecError, match="whyrec data prepare"):
@@ -162,7 +162,7 @@ _TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=200)
 
 @pytest.fixture(scope="module")
 def resolver_and_catalog(agent_catalog):
-    from tools.title_resolver import TitleResolver
+    from tools.resolve.titles import TitleResolver
 
     return TitleResolver(agent_catalog.items), agent_catalog
 
@@ -230,8 +230,8 @@ def test_importer_random_rows_never_half_write(tmp_path_factory, rows):
     import csv
     import io
 
-    from tools.catalog import load_catalog
-    from tools.importers import import_catalog
+    from tools.catalog.catalog import load_catalog
+    from tools.catalog.importers import import_catalog
 
     d: Path = tmp_path_factory.mktemp("hw")
     (d / "seed.csv").write_text("id,title\nseed,Seed Movie\n", encoding="utf-8")

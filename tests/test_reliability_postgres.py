@@ -10,71 +10,30 @@ several base URLs (test_llm_clients_round_robin_and_failover below, and tests/te
 
 from __future__ import annotations
 
-import glob
-import os
-import pwd
-import shutil
-import socket
-import subprocess
-import tempfile
 import threading
 import time
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
+from evals.load_procs import free_port
+
 pytestmark = pytest.mark.timeout(300)
-
-
-def _pg_bin() -> Path | None:
-    found = shutil.which("initdb")
-    if found:
-        return Path(os.path.realpath(found)).parent
-    cands = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    return Path(cands[-1]).parent if cands else None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def pg_url():
-    pytest.importorskip("psycopg", reason="psycopg 3 is not installed (pip install 'psycopg[binary]')")
-    bindir = _pg_bin()
-    if bindir is None:
-        pytest.skip("PostgreSQL binaries (initdb/pg_ctl) not found: run scripts/setup_postgres.sh")
-    as_user: list[str] = []
-    owner = None
-    if os.geteuid() == 0:  # initdb refuses to run as root
-        try:
-            owner = pwd.getpwnam("postgres")
-        except KeyError:
-            pytest.skip("running as root and there is no 'postgres' user to run initdb as")
-        as_user = ["runuser", "-u", "postgres", "--"]
-    root = Path(tempfile.mkdtemp(prefix="whyrec-pg-"))
-    if owner is not None:
-        os.chown(root, owner.pw_uid, owner.pw_gid)
-    data, log = root / "data", root / "pg.log"
-    port = _free_port()
+    """A throwaway cluster for this module (the same one ``evals.bench_scaleout`` starts)."""
+    from evals.scaleout_services import PostgresCluster, postgres_missing
 
-    def run(*args: str) -> None:
-        r = subprocess.run([*as_user, *args], capture_output=True, text=True, timeout=120)
-        if r.returncode != 0:
-            raise RuntimeError(f"{args[0]} failed: {r.stderr or r.stdout}\n{log.read_text() if log.exists() else ''}")
-
-    run(str(bindir / "initdb"), "-D", str(data), "-U", "whyrec", "--auth=trust", "-E", "UTF8", "--no-sync")
-    run(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-t", "60", "start", "-o",
-        f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100")
+    why = postgres_missing()
+    if why:
+        pytest.skip(why)
+    cluster = PostgresCluster().start()
     try:
-        yield f"postgresql+psycopg://whyrec@127.0.0.1:{port}/postgres"
+        yield cluster.url
     finally:
-        subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-                       capture_output=True, timeout=60)
-        shutil.rmtree(root, ignore_errors=True)
+        cluster.stop()
 
 
 @pytest.fixture()
@@ -249,7 +208,7 @@ def test_llm_clients_round_robin_and_failover():
 
     a = FakeOpenAIServer(model="m", tag="A").start()
     b = FakeOpenAIServer(model="m", tag="B").start()
-    dead = f"http://127.0.0.1:{_free_port()}/v1"
+    dead = f"http://127.0.0.1:{free_port()}/v1"
     try:
         model = build_chat_model(Settings(llm_base_urls=[a.base_url, b.base_url], llm_model="m"))
         replies = [model.invoke(f"hi {i}").content for i in range(4)]

@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.fixtures_retrieval import HORROR_IDS, small_items
-from tools.catalog import write_catalog
+from tools.catalog.catalog import write_catalog
 
 
 @pytest.fixture()

@@ -8,11 +8,17 @@ import numpy as np
 import pytest
 
 from tests.fixtures_retrieval import small_catalog, small_items
-from tools.catalog import Catalog
+from tools.catalog.catalog import Catalog
 from tools.errors import DataError, IndexMismatchError, InputError, ModelNotReadyError
-from tools.lexical import LexicalIndex, tokenize
-from tools.retrieval import open_retriever
-from tools.vector_index import META_MODEL, build_index, index_status, open_chroma_client, open_collection
+from tools.resolve.lexical import LexicalIndex, tokenize
+from tools.retrieval.retriever import open_retriever
+from tools.retrieval.vector_index import (
+    META_MODEL,
+    build_index,
+    index_status,
+    open_chroma_client,
+    open_collection,
+)
 
 
 def _catalog(items, name="tiny") -> Catalog:
@@ -151,7 +157,7 @@ def test_lexical_index_known_answers():
 
 
 def test_title_phrases_need_to_look_like_titles():
-    from tools.catalog import Item
+    from tools.catalog.catalog import Item
 
     idx = LexicalIndex([Item("a", "Scary Movie"), Item("b", "A Nightmare on Elm Street"), Item("c", "Toy Story")])
     assert idx.title_matches("scary movie like A Nightmare on Elm Street") == {1: "phrase"}
@@ -162,9 +168,9 @@ def test_title_phrases_need_to_look_like_titles():
 
 def test_index_uses_the_shipped_plot_vectors(tmp_path, embedder):
     """The demo catalog's precomputed vectors go into Chroma as they are; an edited item is embedded."""
-    from tools.catalog import DEMO_CATALOG_DIR, load_catalog
-    from tools.item_vectors import load_item_vectors
-    from tools.retrieval import ChromaRetriever
+    from tools.catalog.catalog import DEMO_CATALOG_DIR, load_catalog
+    from tools.retrieval.item_vectors import load_item_vectors
+    from tools.retrieval.retriever import ChromaRetriever
 
     demo = load_catalog()
     ids, matrix = load_item_vectors(DEMO_CATALOG_DIR)

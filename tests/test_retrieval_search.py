@@ -6,7 +6,7 @@ import pytest
 
 from tests.fixtures_retrieval import HORROR_IDS, small_items
 from tools.errors import InputError, NotFoundError
-from tools.retrieval import ItemHit, SearchFilters
+from tools.retrieval.retriever import ItemHit, SearchFilters
 
 
 @pytest.fixture(scope="module", params=["embedded", pytest.param("server", marks=pytest.mark.chroma_server)])
@@ -14,7 +14,7 @@ def any_retriever(request, retrieval_catalog, embedder):
     """The same retriever API over an embedded store and over ``chroma run`` (HttpClient)."""
     if request.param == "embedded":
         return request.getfixturevalue("retriever")
-    from tools.retrieval import build_index, open_chroma_client, open_retriever
+    from tools.retrieval.retriever import build_index, open_chroma_client, open_retriever
 
     host, port = request.getfixturevalue("chroma_server")
     client = open_chroma_client("server", host=host, port=port)
@@ -156,7 +156,7 @@ def test_query_embedding_cache(retriever):
 
 
 def test_vector_only_mode(retrieval_catalog, embedded_index, embedder):
-    from tools.retrieval import open_retriever
+    from tools.retrieval.retriever import open_retriever
 
     path, name = embedded_index
     r = open_retriever(retrieval_catalog, chroma_path=path, collection_name=name, embedder=embedder, hybrid=False)
@@ -168,8 +168,8 @@ def test_vector_only_mode(retrieval_catalog, embedded_index, embedder):
 @pytest.mark.parametrize("mode", ["where", "mask"])
 def test_filter_modes_agree(retrieval_catalog, embedded_index, embedder, mode):
     """Chroma-side ``where`` and in-memory mask filtering return the same filtered items."""
-    from tools.retrieval import ChromaRetriever
-    from tools.vector_index import open_chroma_client, open_collection
+    from tools.retrieval.retriever import ChromaRetriever
+    from tools.retrieval.vector_index import open_chroma_client, open_collection
 
     path, name = embedded_index
     col = open_collection(open_chroma_client("embedded", path), name, embedder, retrieval_catalog)

@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.rl_world import GENRES, tiny_catalog
-from tools.catalog import Interaction, write_catalog
+from tools.catalog.catalog import Interaction, write_catalog
 
 
 @pytest.fixture()
@@ -36,7 +36,7 @@ def test_train_rl_cli_trains_then_uses_the_cache(tmp_path, catalog_dir, monkeypa
     second = json.loads(runner.invoke(app, argv).stdout)
     assert second["cached"] is True and second["version"] == out["version"]
 
-    from tools.catalog import load_catalog
+    from tools.catalog.catalog import load_catalog
     from tools.scorers.registry import load_scorer
     from tools.scorers.rl_policy import RLPolicyScorer
 

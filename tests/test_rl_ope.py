@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tools.redial import Dialogue, MovieLabel, Turn
+from tools.datasets.redial import Dialogue, MovieLabel, Turn
 from tools.rl.ope import ope_estimate, redial_logged_decisions, suggestion_propensities
 
 

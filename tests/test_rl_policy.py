@@ -15,8 +15,8 @@ from tools.rl.features import ITEM_FEATURES, FeatureBuilder, ItemSpace
 from tools.rl.qnet import QNet, decide, policy_probs
 from tools.rl.train import TrainConfig, temperature_at
 from tools.rl.types import FeedbackEvent
-from tools.scorers.base import ScoringContext
 from tools.scorers.rl_policy import RLPolicyConfig, RLPolicyScorer, ScorerPolicy
+from tools.scoring import ScoringContext
 
 
 @pytest.fixture(scope="module")

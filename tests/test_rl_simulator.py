@@ -5,12 +5,11 @@ from __future__ import annotations
 import pytest
 
 from tests.rl_world import SIM, tiny_catalog
-from tools.catalog import Interaction
+from tools.catalog.catalog import Interaction
+from tools.datasets.redial import Dialogue, MovieLabel, Turn
 from tools.errors import InputError
-from tools.redial import Dialogue, MovieLabel, Turn
 from tools.rl.features import ItemSpace
-from tools.rl.types import Action
-from tools.simulator import (
+from tools.rl.simulator import (
     SeekerEpisode,
     SimulatedSeeker,
     SimulatorConfig,
@@ -18,6 +17,7 @@ from tools.simulator import (
     episodes_from_redial,
     split_users,
 )
+from tools.rl.types import Action
 
 
 @pytest.fixture(scope="module")

@@ -137,8 +137,8 @@ def tiny_data(tmp_path_factory, embedder):
     from agent.settings import Settings
     from tests.fixtures_agent import agent_items
     from tests.fixtures_retrieval import small_items
-    from tools.catalog import Catalog, write_catalog
-    from tools.vector_index import build_index, open_chroma_client
+    from tools.catalog.catalog import Catalog, write_catalog
+    from tools.retrieval.vector_index import build_index, open_chroma_client
 
     root = tmp_path_factory.mktemp("scaleout-data")
     items = agent_items(small_items())
@@ -194,7 +194,7 @@ def test_two_app_processes_on_postgres_chroma_server_and_two_llm_urls(tmp_path, 
         pytest.skip(why)
     from evals.scaleout_run import RunConfig, run_scaleout
     from evals.scaleout_services import ChromaServer, PostgresCluster
-    from tools.vector_index import build_index, open_chroma_client
+    from tools.retrieval.vector_index import build_index, open_chroma_client
 
     t0 = time.perf_counter()
     pg = PostgresCluster()

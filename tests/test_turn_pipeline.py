@@ -17,12 +17,12 @@ from agent.turn.dialogue import apply_update, request_for
 from agent.turn.state_update import StateUpdate, TitleRef
 from tests.recsys_world import query_embedder, world
 from tests.test_recsys import _training_rows
-from tools.agent_tools import ToolServices
-from tools.people_index import PeopleIndex
 from tools.recsys.ranker import LearnedRanker, RankerConfig
 from tools.recsys.recommender import Recommender
 from tools.recsys.sources import ContentSource, CoSuggestionSource, PopularitySource, QuerySource
-from tools.title_resolver import TitleResolver
+from tools.resolve.people import PeopleIndex
+from tools.resolve.titles import TitleResolver
+from tools.toolbox.agent_tools import ToolServices
 
 CAT, SPACE, STATS = world()
 
@@ -134,3 +134,20 @@ def test_the_turn_answers_with_templates_and_llm_sentences_stream_in_after(agent
     assert [e["path"] for e in rec["explanations"]] == ["template", "llm"]
     assert any("in_year_range" in r and "ruled out" in r for r in rec["explanation"]["check"]["rejected"])
     assert kinds[-1] == "explanations_done"
+
+
+def test_a_list_filled_past_the_strict_matches_says_which_wish_the_rest_leave_out(agent):
+    sid = agent.new_session()
+    r = agent.turn(sid, "I loved Alien, something with Tom Hanks")
+    assert _titles(r)[0] == "Toy Story"  # the one film with him comes first
+    assert "the other one leaves out “with Tom Hanks”" in r.reply, r.reply
+    first = agent.store.recommendation(r.recommendations[0].rec_id)
+    assert first["scores"]["contributions"]  # the shown cards carry the ranker's account
+
+
+def test_hating_animated_family_films_keeps_other_family_films(agent):
+    sid = agent.new_session()
+    r = agent.turn(sid, "I loved Alien, but no animated family movies")
+    assert "Toy Story" not in _titles(r) and "Up" not in _titles(r)
+    state = DialogueState.from_dict(agent.store.load_state(sid))
+    assert state.constraints.tags_exclude == ["animation+family"], state.constraints

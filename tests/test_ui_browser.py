@@ -65,7 +65,7 @@ def _browser_page(demo, chromium: str):
 
 def _real_items():
     """A small real catalog: the shipped demo catalog, else the ReDial movie table."""
-    from tools.catalog import Item, load_catalog
+    from tools.catalog.catalog import Item, load_catalog
     from tools.errors import DataError
 
     try:
@@ -75,7 +75,7 @@ def _real_items():
             return items
     except (DataError, FileNotFoundError, ValueError):
         pass
-    from tools.redial import load_movies
+    from tools.datasets.redial import load_movies
 
     movies = sorted(load_movies(), key=lambda m: -m.mentions)[:300]
     return [Item(m.movie_id, m.title, m.year, (), ("mentioned in ReDial",), float(m.mentions)) for m in movies]

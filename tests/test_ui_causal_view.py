@@ -26,7 +26,7 @@ def chain_csv(tmp_path) -> Path:
 
 
 def test_causal_view_draws_graph_and_estimates_effect(chain_csv, tmp_path):
-    from tools.causal_study import CausalStudy
+    from tools.studies.causal_study import CausalStudy
 
     study = CausalStudy(chain_csv, tmp_path / "cache", method="pc", alpha=0.01, n_boot=30)
     view = CausalView(study, pairs=[("x", "y")])

@@ -9,10 +9,10 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from agent.turn.understand import parse
 from agent.turn.understand_llm import llm_schema, merge, understand_with_llm, validate_llm_update
-from tools.catalog import Item, load_catalog
+from tools.catalog.catalog import Item, load_catalog
 from tools.errors import LLMUnavailableError
-from tools.people_index import PeopleIndex
-from tools.title_resolver import TitleResolver
+from tools.resolve.people import PeopleIndex
+from tools.resolve.titles import TitleResolver
 
 EMPTY = {"act": "recommend", "liked": [], "disliked": [], "seen": [], "more_like": [], "genres_liked": [],
          "genres_disliked": [], "moods": [], "people_liked": [], "people_disliked": [], "audience": None,

@@ -6,10 +6,10 @@ import pytest
 
 from agent.turn.state_update import StateUpdate, TitleRef, UnresolvedTitle
 from agent.turn.understand import parse
-from tools.catalog import Item, load_catalog
+from tools.catalog.catalog import Item, load_catalog
 from tools.errors import InputError
-from tools.people_index import PeopleIndex
-from tools.title_resolver import TitleResolver
+from tools.resolve.people import PeopleIndex
+from tools.resolve.titles import TitleResolver
 
 SLATE = ("Alien (1979)", "Die Hard (1988)", "Toy Story (1995)")
 
@@ -312,6 +312,9 @@ def test_popularity_decides_lowercase_everyday_titles():
     ("i loved the shwashank redemtion", ["The Shawshank Redemption"]),
     ("loved pirates of the carribean and harry poter", ["Pirates of the Caribbean", "Harry Potter"]),
     ("i liked the lord of teh rngs", ["The Lord of the Rings"]),
+    ("i loved teh matrx, something similar?", ["The Matrix"]),  # a typed-fast article and one short word
+    ("i loved the matrx", ["The Matrix"]),
+    ("loved teh godfather", ["The Godfather"]),
 ])
 def test_typos_in_title_slots_resolve(resolver, text, liked):
     u = parse(text, resolver)
@@ -344,3 +347,22 @@ def test_typo_tie_is_ambiguous_not_a_coin_toss():
 def test_unresolved_reason_is_validated():
     with pytest.raises(InputError):
         StateUpdate.from_dict({"act": "recommend", "unresolved": [{"surface": "x", "reason": "guess"}]})
+
+
+@pytest.mark.parametrize("text", ["i loved the ending", "i liked the music", "i loved the cast", "i loved teh movie",
+                                  "i loved the twist", "i liked teh ending", "i loved the otters"])
+def test_article_and_one_short_word_is_not_a_guessed_title(resolver, text):
+    u = parse(text, resolver)
+    assert not (u.liked or u.unresolved), u
+
+
+@pytest.mark.parametrize(("text", "disliked", "liked"), [
+    ("I hate romantic comedies, but I love Notting Hill", ("comedy+romance",), ()),
+    ("no rom-coms please", ("comedy+romance",), ()),
+    ("nothing like horror comedies", ("comedy+horror",), ()),
+    ("I hate horror and comedy", ("horror", "comedy"), ()),  # two genres, each ruled out
+    ("I love romantic comedies", (), ("romance", "comedy")),
+])
+def test_adjacent_genre_words_are_one_genre_when_ruled_out(resolver, text, disliked, liked):
+    u = parse(text, resolver)
+    assert u.genres_disliked == disliked and u.genres_liked == liked, u

@@ -15,7 +15,7 @@ from dataclasses import asdict
 from typing import Any
 
 from agent.types import RecCard, ToolCallRecord, TurnEvent, TurnResult
-from tools.catalog import Item
+from tools.catalog.catalog import Item
 
 
 class FakeAgent:

@@ -60,7 +60,7 @@ def effect_rows(effects: list[dict[str, Any]]) -> list[list[str]]:
 
 
 def segment_rows(effects: list[dict[str, Any]]) -> list[list[str]]:
-    """Segment-effect dicts (``tools.segment_effects.SegmentEffect.to_dict``) -> table rows, claimable first."""
+    """Segment-effect dicts (``tools.studies.segment_effects.SegmentEffect.to_dict``) -> table rows, claimable first."""
     ordered = sorted(effects, key=lambda e: (not e.get("excludes_zero"), str(e.get("segment", ""))))
     return [[str(e.get("segment", "")), str(e.get("label", "")), _fmt(e.get("estimate"), 4),
              f"[{_fmt(e.get('low'), 4)}, {_fmt(e.get('high'), 4)}]", str(e.get("n", "")),
@@ -124,7 +124,7 @@ class CausalHandlers:
         cache_dir = getattr(getattr(self.provider, "study", None), "cache_dir", None)
         if cache_dir is None:
             return None
-        from tools.segment_effects import FILE_NAME, SegmentEffects
+        from tools.studies.segment_effects import FILE_NAME, SegmentEffects
 
         path = Path(cache_dir) / FILE_NAME
         return SegmentEffects.load(path).to_dict() if path.is_file() else None

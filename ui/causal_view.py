@@ -1,4 +1,4 @@
-"""The Causal tab's provider: ``tools.causal_study.CausalStudy`` as the UI wants it.
+"""The Causal tab's provider: ``tools.studies.causal_study.CausalStudy`` as the UI wants it.
 
 Why an adapter rather than the study itself: (1) the effect table must describe the graph
 the user is *looking at* -- after "Run discovery" with another method or alpha the effects
@@ -66,7 +66,7 @@ class CausalView:
 
 def _study_pairs(study: Any) -> tuple[tuple[str, str], ...]:
     try:
-        from tools.causal_study import DEFAULT_EFFECTS
+        from tools.studies.causal_study import DEFAULT_EFFECTS
 
         return tuple(DEFAULT_EFFECTS)
     except ImportError:
@@ -89,7 +89,7 @@ def _flatten(est: Any) -> dict[str, Any]:
 
 def build_causal_provider(settings: Any, *, bootstrap: int = UI_BOOTSTRAP) -> CausalView | None:
     """The provider for ``whyrec ui``: the demo study cached under ``<data_dir>/causal`` (None if absent)."""
-    from tools.causal_study import CausalStudy
+    from tools.studies.causal_study import CausalStudy
 
     study = CausalStudy("demo", Path(settings.data_dir) / "causal", seed=settings.seed, bootstrap=bootstrap)
     if not Path(study.path).is_file():

@@ -40,7 +40,7 @@ TEST_OPTION = typer.Option(None, "--test", help="CI test for pc/fci: fisherz | g
 
 def _study(ctx: typer.Context, dataset: str, method: str, alpha: float, n_boot: int = 200, seed: int | None = None,
            no_cache: bool = False, transform: str | None = None, indep_test: str | None = None, bootstrap: int = 0):
-    from tools.causal_study import CausalStudy
+    from tools.studies.causal_study import CausalStudy
 
     settings = get_settings(ctx)
     cache = None if no_cache else Path(settings.data_dir) / "causal"
@@ -124,7 +124,7 @@ def _priors(ctx, study, method, alpha, apply: bool, min_confidence: float) -> di
     from agent.llm import build_chat_model
     from agent.llm_priors import make_llm_proposer
     from causal.priors import discover_with_priors
-    from tools.redial_effect import DESCRIPTIONS
+    from tools.studies.redial_effect import DESCRIPTIONS
 
     settings = get_settings(ctx)
     propose = make_llm_proposer(build_chat_model(settings, temperature=0.0))

@@ -66,10 +66,10 @@ def segments_command(
     for the intervals, and saves <data_dir>/causal/segment_effects.json. A recommendation card
     names a segment's effect only when that segment's interval excludes zero.
     """
-    from tools.catalog import load_catalog
-    from tools.causal_study import resolve_table_path
+    from tools.catalog.catalog import load_catalog
     from tools.errors import DataError
-    from tools.segment_effects import (
+    from tools.studies.causal_study import resolve_table_path
+    from tools.studies.segment_effects import (
         SegmentEffects,
         cache_key,
         compute_segment_effects,

@@ -1,6 +1,6 @@
 """``whyrec data prepare`` and ``whyrec catalog stats``: choose, import and inspect the catalog.
 
-Where the active catalog lives (see ``tools.active_catalog``): the shipped demo catalog
+Where the active catalog lives (see ``tools.catalog.active``): the shipped demo catalog
 stays inside the package and is selected by a small pointer file,
 ``<data_dir>/active_catalog.json``; an import (or ``--rebuild-demo``) is written atomically
 to ``<data_dir>/catalog/`` and the pointer is switched only after it succeeded, so a bad
@@ -24,7 +24,7 @@ catalog_app = typer.Typer(help="Inspect the active catalog: `whyrec catalog stat
 
 
 def _catalog_summary(directory: Path) -> dict[str, Any]:
-    from tools.catalog import load_catalog
+    from tools.catalog.catalog import load_catalog
 
     catalog = load_catalog(directory)
     stats = catalog.stats()
@@ -92,8 +92,8 @@ def prepare(
 
     Every row is checked first; if any is bad, the errors are listed with line numbers and nothing is changed. The demo choice is recorded in <data_dir>/active_catalog.json; imports go to <data_dir>/catalog/.
     """
-    from tools.active_catalog import imported_catalog_dir, set_active
-    from tools.catalog import DEMO_CATALOG_DIR
+    from tools.catalog.active import imported_catalog_dir, set_active
+    from tools.catalog.catalog import DEMO_CATALOG_DIR
 
     settings = get_settings(ctx)
     data_dir = Path(settings.data_dir)
@@ -101,7 +101,7 @@ def prepare(
     if rebuild_demo:
         if source not in (None, "demo") or interactions is not None:
             raise typer.BadParameter("--rebuild-demo cannot be combined with --source PATH or --interactions")
-        from tools.demo_catalog import build_demo_catalog
+        from tools.catalog.demo_builder import build_demo_catalog
 
         target = imported_catalog_dir(data_dir)
         result["build"] = build_demo_catalog(shared, target)
@@ -114,7 +114,7 @@ def prepare(
         result["active"] = set_active(data_dir, "demo", None, version=summary["version"])
         result["catalog"] = summary
     else:
-        from tools.importers import import_catalog
+        from tools.catalog.importers import import_catalog
 
         target = imported_catalog_dir(data_dir)
         report = import_catalog(Path(source), target, interactions, name=name)
@@ -141,7 +141,7 @@ def stats(
 
       whyrec catalog stats --catalog var/catalog
     """
-    from tools.active_catalog import read_active, resolve_catalog_dir
+    from tools.catalog.active import read_active, resolve_catalog_dir
 
     settings = get_settings(ctx, catalog_path=catalog)
     directory = resolve_catalog_dir(settings.data_dir, settings.catalog_path)

@@ -39,7 +39,7 @@ def index_build(
     `whyrec search "scary movie like A Nightmare on Elm Street"`.
     """
     from tools.errors import DataError
-    from tools.vector_index import build_index, move_aside_corrupt
+    from tools.retrieval.vector_index import build_index, move_aside_corrupt
 
     settings = get_settings(ctx)
     from agent.runtime import chroma_client, load_active_catalog, make_embedder
@@ -65,7 +65,7 @@ def index_build(
 @friendly_errors
 def index_status_command(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
     """Show whether the index exists and matches the active catalog. Example: `whyrec index status --json`."""
-    from tools.vector_index import index_status
+    from tools.retrieval.vector_index import index_status
 
     settings = get_settings(ctx)
     from agent.runtime import chroma_client, load_active_catalog, make_embedder
@@ -109,7 +109,7 @@ def search_command(
 
       whyrec search "feel good comedy" --genre Comedy --exclude-tag raunchy
     """
-    from tools.retrieval import SearchFilters
+    from tools.retrieval.retriever import SearchFilters
 
     settings = get_settings(ctx)
     filters = SearchFilters(year_min=year_min, year_max=year_max, tags_include=tuple(tag or ()),

@@ -69,7 +69,7 @@ def train_gcn(
 
         report = train_catalog_models(load_active_catalog(settings), models_dir, config, device=dev, force=force)
     else:
-        from tools.gowalla import load_gowalla
+        from tools.datasets.gowalla import load_gowalla
 
         report = train_split_model(load_gowalla(), models_dir, config, device=dev, force=force)
     emit(report, json_out, _human)

@@ -49,8 +49,8 @@ def train_ranker(
 
     from agent import recommender_assets as ra
     from agent.runtime import load_active_catalog, make_embedder
-    from tools.active_catalog import resolve_catalog_dir
-    from tools.redial import default_redial_dir
+    from tools.catalog.active import resolve_catalog_dir
+    from tools.datasets.redial import default_redial_dir
 
     if weighting == "ipw" and clip is None:
         clip = IPW_DEFAULT_CLIP

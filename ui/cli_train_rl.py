@@ -75,7 +75,7 @@ def train_rl(
     import torch
 
     from agent.runtime import load_active_catalog
-    from tools.redial import default_redial_dir
+    from tools.datasets.redial import default_redial_dir
     from tools.rl.env import ChannelGreedyPolicy, evaluate
     from tools.rl.train import TrainConfig
     from tools.rl.world import build_world, has_redial

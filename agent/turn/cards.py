@@ -16,7 +16,7 @@ from agent.state import DialogueState
 from agent.turn.events import card_dict
 from agent.turn.evidence import evidence_for
 from agent.types import RecCard
-from tools.claims import ClaimContext
+from tools.explain.claims import ClaimContext
 
 Emit = Callable[[str, dict[str, Any]], None]
 

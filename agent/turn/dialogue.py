@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterable, Sequence
 
 from agent.state import DialogueState
 from agent.turn.state_update import StateUpdate
-from tools.recsys.item_space import normalise_name
 from tools.recsys.request import RecRequest
+from tools.text import normalise_name
 
 #: audience -> (genres preferred, genres ruled out)
 AUDIENCE_GENRES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from agent.types import RecCard
-from tools.agent_tools import Toolbox, ToolOutcome
+from tools.toolbox.agent_tools import Toolbox, ToolOutcome
 
 
 class ObservedToolbox:

@@ -2,7 +2,7 @@
 
 Why from the contributions: an explanation may only say what actually moved the item's
 score. With the recommender's item space at hand (a live turn, the benchmarks) the bundle
-carries typed claims (tools/claims.py): each reason with its subject, object, the user's
+carries typed claims (tools/explain/claims.py): each reason with its subject, object, the user's
 polarity and the SHAP contribution behind it. Without it (older callers) the collaborative
 and query evidence is cited only when those features pushed the score up.
 """
@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from tools.catalog import Catalog
-from tools.claims import ClaimContext, build_claims
-from tools.evidence import (
+from tools.catalog.catalog import Catalog
+from tools.explain.claims import ClaimContext, build_claims
+from tools.explain.evidence import (
     CLAIMS_SCHEMA,
     CollabEvidence,
     Contribution,

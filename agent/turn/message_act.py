@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 
 from agent.turn.state_update import TitleRef
-from tools.title_resolver import SpanMatch, TitleResolver, normalise
+from tools.resolve.titles import SpanMatch, TitleResolver, normalise
 
 PROMPT_LEAK = re.compile(
     r"(system prompt|your (instructions|prompt|rules)|ignore (all |the |your |previous |prior )*(instructions|rules)|"

@@ -23,9 +23,9 @@ from agent import replies
 from agent.prompts import planning_messages, state_summary
 from agent.state import DialogueState
 from agent.turn.events import ObservedToolbox
-from tools.agent_tools import Toolbox, ToolOutcome
-from tools.candidates import CandidateBus
 from tools.errors import LLMUnavailableError
+from tools.toolbox.agent_tools import Toolbox, ToolOutcome
+from tools.toolbox.candidate_bus import CandidateBus
 
 log = logging.getLogger(__name__)
 Emit = Callable[[str, dict[str, Any]], None]

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -41,8 +41,8 @@ from agent.turn.results import finish_simple
 from agent.turn.slate import build_slate
 from agent.turn.understand import parse
 from agent.types import ToolCallRecord, TurnResult
-from tools.agent_tools import ToolOutcome
-from tools.candidates import CandidateBus
+from tools.toolbox.agent_tools import ToolOutcome
+from tools.toolbox.candidate_bus import CandidateBus
 
 log = logging.getLogger(__name__)
 Emit = Callable[[str, dict[str, Any]], None]
@@ -107,7 +107,7 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
 
     t2 = time.perf_counter()
     emit("tool_start", {"tool": "recommend", "arguments": {"request": _brief(req)}})
-    ranked = services.recommender.recommend(req, k=RANK_DEPTH, explain=True, extra=bus.ids())
+    ranked = services.recommender.recommend(req, k=RANK_DEPTH, extra=bus.ids())
     rec_ms = (time.perf_counter() - t2) * 1000
     rec_record = ToolCallRecord("recommend", {"request": _brief(req), "planner_nominations": len(bus)},
                                 round(rec_ms, 2), True, f"{len(ranked)} ranked", None)
@@ -121,6 +121,8 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
     slate = build_slate([r.item_id for r in ranked], lambda i: cat.get(i).title,
                         size=agent.settings.recs_per_turn, taken_titles=taken,
                         wanted=(lambda i: bool(asked & {g.lower() for g in cat.get(i).genres})) if asked else None)
+    # the ranker's account (SHAP contributions, supporters) only for the films shown
+    by_id.update((r.item_id, r) for r in services.recommender.explain(req, [by_id[i] for i in slate]))
 
     cards = make_cards(agent, session_id, turn_index, slate, by_id, req, state, emit)
     stage["first_card_ms"] = (time.perf_counter() - t0) * 1000
@@ -130,6 +132,9 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
     lead = replies.NOTHING_FOUND if not cards else replies.slate_lead(
         len(cards), [cat.get(i).display_title for i in state.liked if i in cat], anchor,
         state.constraints.describe())
+    if left_out := _left_out([by_id[c.item_id] for c in cards], req):
+        n_relaxed = sum(1 for c in cards if by_id[c.item_id].relaxed)
+        lead += " " + replies.relaxed_note(len(cards) - n_relaxed, n_relaxed, left_out)
     if u.act == "reject_slate" and cards:
         lead = "No problem — here are different ones. " + lead
     if question:
@@ -158,6 +163,17 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
     emit("final", {**result.to_dict(), "intent": u.act})
     # LLM sentences stream in after the answer, outside the session lock (agent/loop.py runs the job)
     return follow_up_job(agent, cards, bundles, emit, degraded=model_down)
+
+
+def _left_out(shown: Sequence[Any], req: Any) -> list[str]:
+    """The wishes the shown films that filled the list do not meet, in the user's terms."""
+    dropped = {f for r in shown for f in r.relaxed}
+    out = []
+    if "people_include" in dropped and req.people_include:
+        out.append("“with " + ", ".join(p.title() for p in req.people_include) + "”")
+    if dropped & {"year_min", "year_max"}:
+        out.append("the years")
+    return out
 
 
 def _brief(req: Any) -> dict[str, Any]:

@@ -31,9 +31,9 @@ from agent.turn.events import ObservedToolbox, card_dict, chunks
 from agent.turn.results import finish_simple
 from agent.types import RecCard, ToolCallRecord, TurnResult
 from agent.understanding import apply_understanding, default_query, understand
-from tools.agent_tools import Toolbox, ToolOutcome
-from tools.candidates import CandidateBus
 from tools.errors import LLMUnavailableError
+from tools.toolbox.agent_tools import Toolbox, ToolOutcome
+from tools.toolbox.candidate_bus import CandidateBus
 
 log = logging.getLogger(__name__)
 Emit = Callable[[str, dict[str, Any]], None]

@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
-from tools.title_resolver import (
+from tools.resolve.titles import (
     _COMMON_WORDS,
     TitleResolver,
     normalise,

@@ -14,7 +14,7 @@ from collections.abc import Collection
 
 from agent.turn.state_update import TitleRef, UnresolvedTitle
 from agent.turn.title_slots import EVERYDAY, MAX_ITEM_WORDS, SEP_SPLIT, SMALL, TASTE_ANY
-from tools.title_resolver import (
+from tools.resolve.titles import (
     _COMMON_WORDS,
     ASK_CUTOFF,
     FUZZY_CUTOFF,
@@ -51,6 +51,11 @@ def _segments(text: str) -> list[tuple[int, int]]:
     return out
 
 
+#: the article typed fast ("i loved teh matrx"): read as "the" before a taste-list item is matched, since a
+#: typo match must agree on the title's first letter and "teh" would hide it
+_ARTICLE_TYPO = re.compile(r"^(?:teh|hte|tge|thw)\b", re.I)
+
+
 def _distinctive(key: str) -> bool:
     return any(w not in EVERYDAY and w not in SMALL for w in key.split())
 
@@ -66,13 +71,16 @@ def near_misses(text: str, resolver: TitleResolver, covered: list[tuple[int, int
         if any(s < ce and cs < e for cs, ce in covered):
             continue
         surface = text[s:e]
-        key = normalise(surface)
+        fixed = _ARTICLE_TYPO.sub("the", surface)
+        key = normalise(fixed)
         content = _content(key)
+        # one short word is as often an ordinary word ("stories" ~ Stripes) -- unless an article makes it a title
+        lone_short = len(content) == 1 and len(content[0]) < 6 and not key.startswith("the ")
         if (not content or len(key.split()) > MAX_ITEM_WORDS or not _distinctive(key) or key in reserved
-                or (len(content) == 1 and len(content[0]) < 6) or resolver.exact(key)
+                or lone_short or (resolver.exact(key) and fixed == surface)
                 or any(w in ("movie", "movies", "film", "films") for w in content)):
             continue
-        res = resolver.resolve(surface, nearest=False)
+        res = resolver.resolve(fixed, nearest=False)
         if res.status == "resolved" and res.score >= FUZZY_CUTOFF:
             sm = SpanMatch(s, e, surface, None, res)
             if typo_plausible(sm, resolver, any_case=True):

@@ -39,8 +39,9 @@ from agent.turn.title_slots import VERDICT_POS as _VERDICT_POS
 from agent.turn.title_slots import make_acceptor
 from agent.turn.title_typos import UNKNOWN_RUN, near_misses, typo_plausible, unknown_titles, unresolved_title
 from agent.turn.years import ERA, audience_of, year_bounds
-from tools.people_index import PeopleIndex
-from tools.title_resolver import SpanMatch, TitleResolver
+from tools.catalog.movie_genres import compound_genre
+from tools.resolve.people import PeopleIndex
+from tools.resolve.titles import SpanMatch, TitleResolver
 
 _DESCRIBES = re.compile(r"\b(that movie|this movie|that one|it'?s|that'?s|(?:it|that|this|they)(?=\s*(?:was|is|were|are)\b))"
                         r"\s*(was|is|were|are)?\s+"
@@ -48,6 +49,19 @@ _DESCRIBES = re.compile(r"\b(that movie|this movie|that one|it'?s|that'?s|(?:it|
 #: "too scary", "too much action": the user wants less of the genre named next
 _TOO = re.compile(r"\btoo\s+(much\s+)?$", re.I)
 
+
+def genre_phrases(text: str) -> list[tuple[int, int, tuple[str, ...]]]:
+    """Genre words as phrases: (start, end, genres). Adjacent genre words are one phrase
+    ("romantic comedies", "horror comedy", "rom-coms"): a film that is all of them."""
+    out: list[tuple[int, int, tuple[str, ...]]] = []
+    for m in GENRE_RE.finditer(text):
+        genres = GENRE_WORDS[m.group(1).lower()]
+        if out and not text[out[-1][1]:m.start()].strip(" -"):
+            s, _, prev = out.pop()
+            out.append((s, m.end(), tuple(dict.fromkeys((*prev, *genres)))))
+        else:
+            out.append((m.start(), m.end(), genres))
+    return out
 
 def _ref(sm: SpanMatch) -> TitleRef:
     item = sm.resolution.item
@@ -95,12 +109,15 @@ def parse(text: str, resolver: TitleResolver, *, people: PeopleIndex | None = No
     masked_g = mask(masked, verdicts)
     genres_liked: list[str] = []
     genres_disliked: list[str] = []
-    for m in GENRE_RE.finditer(masked_g):
-        pol = polarity(masked, clause_of(m.start()), m.start(), m.end(), "liked")
-        if _TOO.search(masked[max(0, m.start() - 12):m.start()]):
+    for start, end, genres in genre_phrases(masked_g):
+        pol = polarity(masked, clause_of(start), start, end, "liked")
+        if _TOO.search(masked[max(0, start - 12):start]):
             pol = "disliked"  # "too scary for my gf": less of it, not more
+        if pol == "disliked" and len(genres) > 1:
+            # "I hate romantic comedies" rules out romantic comedies, not every romance and every comedy
+            genres = (compound_genre(genres),)
         target = genres_disliked if pol == "disliked" else genres_liked
-        for g in GENRE_WORDS[m.group(1).lower()]:
+        for g in genres:
             if g not in genres_liked and g not in genres_disliked:
                 target.append(g)
     moods = []

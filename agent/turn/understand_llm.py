@@ -31,10 +31,10 @@ from rapidfuzz import fuzz
 
 from agent.llm_tools import LLMOutputError, structured_call
 from agent.turn.state_update import ACTS, AUDIENCES, MOODS, StateUpdate, TitleRef, UnresolvedTitle
+from tools.catalog.movie_genres import CLEAN_GENRES, genre_parts
 from tools.errors import LLMUnavailableError
-from tools.movie_genres import CLEAN_GENRES
-from tools.people_index import PeopleIndex
-from tools.title_resolver import TitleResolver, normalise
+from tools.resolve.people import PeopleIndex
+from tools.resolve.titles import TitleResolver, normalise
 
 MAX_ITEMS = 6
 #: How closely a title/name the model returns must match some part of the user's text (rapidfuzz partial ratio).
@@ -160,6 +160,7 @@ def merge(parsed: StateUpdate, llm: StateUpdate) -> StateUpdate:
         if extra:
             changes[slot] = getattr(parsed, slot) + extra
     decided_genres = set(parsed.genres_liked) | set(parsed.genres_disliked)
+    decided_genres |= {p for g in decided_genres for p in genre_parts(g)}  # "comedy+romance" decides both
     for slot in ("genres_liked", "genres_disliked", "moods", "people_liked", "people_disliked"):
         other = {"genres_liked": "genres_disliked", "genres_disliked": "genres_liked",
                  "people_liked": "people_disliked", "people_disliked": "people_liked"}.get(slot)

@@ -11,6 +11,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from tools.catalog.movie_genres import genre_parts
 from tools.recsys.item_space import ItemSpace
 from tools.recsys.request import RecRequest
 
@@ -33,9 +34,11 @@ def allowed_mask(req: RecRequest, space: ItemSpace) -> np.ndarray:
         lo = req.year_min if req.year_min is not None else -np.inf
         hi = req.year_max if req.year_max is not None else np.inf
         ok &= known & (np.nan_to_num(years, nan=0) >= lo) & (np.nan_to_num(years, nan=0) <= hi)
-    cols = space.genre_columns(req.genres_exclude)
-    if len(cols):
-        ok &= space.genres[:, cols].sum(axis=1) == 0
+    for spec in req.genres_exclude:  # a compound ("comedy+romance") rules out films having every part
+        parts = genre_parts(spec)
+        cols = space.genre_columns(parts)
+        if len(cols) == len(parts):
+            ok &= space.genres[:, cols].sum(axis=1) < len(parts)
     if req.people_exclude:
         banned = set(req.people_exclude)
         ok &= np.array([not banned.intersection(p) for p in space.people], dtype=bool)

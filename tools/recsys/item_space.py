@@ -9,22 +9,17 @@ catalog ships them) a normalised matrix, so each feature is one vectorised expre
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from tools.catalog import Catalog, Item
+from tools.catalog.catalog import Catalog, Item
+from tools.text import normalise_name
 
 _PLACEHOLDER = re.compile(r"^\s*(untitled\b|redial movie\b|\W*$)", re.I)
 
-
-def normalise_name(name: str) -> str:
-    """Accents folded, lower case, single spaces: how people and genres are compared."""
-    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
-    return " ".join(re.findall(r"[a-z0-9]+", folded.lower()))
 
 
 def recommendable(item: Item) -> bool:
@@ -86,7 +81,7 @@ class ItemSpace:
         vectors = None
         if catalog_dir is not None:
             try:
-                from tools.item_vectors import load_item_vectors
+                from tools.retrieval.item_vectors import load_item_vectors
 
                 vectors = load_item_vectors(catalog_dir)
             except (ImportError, FileNotFoundError):

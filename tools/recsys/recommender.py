@@ -8,17 +8,19 @@ model produce every ranking, so a benchmark number describes what a user gets.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from tools.recsys.constraints import allowed_mask, genre_mask, relaxations
+from tools.recsys.constraints import RELAXABLE, allowed_mask, genre_mask, relaxations
 from tools.recsys.cooccurrence import CoSuggestionStats
 from tools.recsys.features import FEATURES, build_features
 from tools.recsys.item_space import ItemSpace
 from tools.recsys.ranker import LearnedRanker
 from tools.recsys.request import RankedItem, RecRequest
 from tools.recsys.sources import CandidateSource, RequestRows
+
+RELAXED_FIELDS = tuple(f for fields in RELAXABLE for f in fields)
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,9 @@ class Recommender:
         for n, r in enumerate([req, *relaxations(req)]):
             if n and len(out) >= k:
                 break
-            out += self._ranked(r, k - len(out), used, explain, extra)
+            dropped = tuple(f for f in RELAXED_FIELDS if getattr(r, f) != getattr(req, f))
+            out += [replace(it, relaxed=dropped) if dropped else it
+                    for it in self._ranked(r, k - len(out), used, explain, extra)]
         return out
 
     def _ranked(self, req: RecRequest, k: int, used: set[int], explain: bool,
@@ -123,9 +127,6 @@ class Recommender:
         if not len(order):  # every candidate already placed or filtered out (LightGBM cannot explain 0 rows)
             return []
         used.update(pool.rows[order].tolist())
-        contrib = bias = None
-        if explain and self.ranker is not None:
-            contrib, bias = self.ranker.contributions(x[order])
         nominated_sets = {name: set(rows.tolist()) for name, rows in pool.nominated.items()}
         values = x[order].tolist()  # python floats once, not one numpy scalar per feature and item
         out = []
@@ -134,13 +135,30 @@ class Recommender:
             feats = {name: v for name, v in zip(FEATURES, values[n], strict=True) if v == v}  # v != v: NaN
             src = {name: float(sc[row]) for name, sc in pool.source_scores.items()
                    if sc is not None and row in nominated_sets.get(name, ())}
-            contributions = {}
-            supported = {}
-            if contrib is not None:
-                contributions = {name: float(c) for name, c in zip(FEATURES, contrib[n], strict=True) if c != 0.0}
-                contributions["_bias"] = float(bias[n])
-                supported = self._supporters(pool.request_rows, row)
-            out.append(RankedItem(self.space.ids[row], float(s[j]), src, feats, contributions, supported))
+            out.append(RankedItem(self.space.ids[row], float(s[j]), src, feats))
+        return self.explain(req, out, rows=pool.request_rows) if explain else out
+
+    def explain(self, req: RecRequest, items: Sequence[RankedItem], *,
+                rows: RequestRows | None = None) -> list[RankedItem]:
+        """``items`` with the ranker's account added: each feature's signed contribution (SHAP) and
+        the conversation's items that support it.
+
+        Why separate from ``recommend``: contributions cost about as much as ranking itself and a
+        turn shows 5 of the 40 films it ranks, so a turn explains only the cards it shows. The
+        features are the ones the ranker scored (``RankedItem.features``, NaN where absent), so the
+        contributions still add up to the score.
+        """
+        if not items or self.ranker is None:
+            return list(items)
+        x = np.array([[it.features.get(name, np.nan) for name in FEATURES] for it in items], dtype=np.float64)
+        contrib, bias = self.ranker.contributions(x)
+        rr = rows if rows is not None else RequestRows.of(req, self.space)
+        out = []
+        for n, it in enumerate(items):
+            contributions = {name: float(c) for name, c in zip(FEATURES, contrib[n], strict=True) if c != 0.0}
+            contributions["_bias"] = float(bias[n])
+            supported = self._supporters(rr, self.space.index[it.item_id])
+            out.append(replace(it, contributions=contributions, supported_by=supported))
         return out
 
     def _supporters(self, rr: RequestRows, row: int) -> dict[str, float]:

@@ -16,8 +16,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from tools.datasets.redial import Dialogue, render_text
 from tools.recsys.cooccurrence import Episode
-from tools.redial import Dialogue, render_text
 
 
 @dataclass(frozen=True)

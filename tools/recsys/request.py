@@ -70,7 +70,10 @@ class RankedItem:
     contributions: dict[str, float] = field(default_factory=dict)
     #: liked/mentioned item -> how much it supports this item (collaborative and content neighbours)
     supported_by: dict[str, float] = field(default_factory=dict)
+    #: the request's wishes this item does not meet: it filled the list after every strict match
+    #: (``constraints.relaxations``), e.g. ("people_include",)
+    relaxed: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {"item_id": self.item_id, "score": self.score, "sources": self.sources, "features": self.features,
-                "contributions": self.contributions, "supported_by": self.supported_by}
+                "contributions": self.contributions, "supported_by": self.supported_by, "relaxed": list(self.relaxed)}

@@ -6,7 +6,7 @@ source found may also be close in plot to what the user liked). Nomination is ea
 source's own top ``depth``; the union goes to the constraints and then to the ranker.
 
 A title sharing a word with the user's message is never a similarity signal here:
-lexical matching only resolves the titles a user names (tools/title_resolver.py).
+lexical matching only resolves the titles a user names (tools/resolve/titles.py).
 """
 
 from __future__ import annotations

@@ -9,5 +9,5 @@ Modules (one concept each):
 - ``train``: offline Q-learning (replay, soft target updates, temperature schedule);
 - ``ope``: off-policy IPS/SNIPS estimates on ReDial's logged suggestions;
 - ``world``: assembles catalog, seekers and channels for the CLI and the benchmark.
-The learner itself is ``tools.scorers.rl_policy.RLPolicyScorer``; the seeker is ``tools.simulator``.
+The learner itself is ``tools.scorers.rl_policy.RLPolicyScorer``; the seeker is ``tools.rl.simulator``.
 """

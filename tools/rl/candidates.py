@@ -21,8 +21,8 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from tools.catalog import Catalog
-from tools.scorers.base import Scorer, ScoringContext
+from tools.catalog.catalog import Catalog
+from tools.scoring import Scorer, ScoringContext
 
 CandidatePool = dict[str, dict[str, float]]
 

@@ -17,9 +17,9 @@ import numpy as np
 
 from tools.rl.candidates import CandidateSource, pool_to_features
 from tools.rl.features import ITEM_FEATURES, FeatureBuilder
+from tools.rl.simulator import SeekerEpisode, SimulatedSeeker
 from tools.rl.types import Action, DialogueState, RewardConfig
-from tools.scorers.base import ScoringContext
-from tools.simulator import SeekerEpisode, SimulatedSeeker
+from tools.scoring import ScoringContext
 
 
 @dataclass

@@ -11,7 +11,7 @@ scales. Missing sources give 0.
 
 No causal feature: the policy once had a ``causal`` column that nothing fed (always 0).
 Fed with the item's per-segment effect of being suggested on being liked
-(``tools.segment_effects``) it did not help in the ablation (``evals/bench_rl.py``, section
+(``tools.studies.segment_effects``) it did not help in the ablation (``evals/bench_rl.py``, section
 "Ablation" of ``evals/results/rl.md``: learned weight near 0, paired success difference
 within noise), so it was removed rather than kept as a column that only looks causal; the
 benchmark still re-measures the segment effect as an extra column on every run.
@@ -30,8 +30,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tools.catalog import Catalog, Interaction
-from tools.scorers.base import ScoringContext
+from tools.catalog.catalog import Catalog, Interaction
+from tools.scoring import ScoringContext
+from tools.text import fold
 
 ITEM_FEATURES: tuple[str, ...] = (
     "bias", "gcn", "retrieval", "popularity", "novelty", "sim_liked", "sim_disliked", "constraint_match",
@@ -60,7 +61,7 @@ _WORD = re.compile(r"[a-z0-9']+")
 
 def normalize_tag(tag: str) -> str:
     """'Sci-Fi ' -> 'sci fi' so tags match words in free text."""
-    return " ".join(_WORD.findall(tag.lower()))
+    return " ".join(_WORD.findall(fold(tag)))  # apostrophes kept: "director's cut" is one tag word
 
 
 def jaccard(a: frozenset[str], b: frozenset[str]) -> float:

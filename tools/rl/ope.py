@@ -31,8 +31,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tools.redial import Dialogue
-from tools.scorers.base import ScoringContext
+from tools.datasets.redial import Dialogue
+from tools.scoring import ScoringContext
 
 
 @dataclass(frozen=True)

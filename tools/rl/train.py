@@ -24,8 +24,8 @@ from torch import nn
 
 from tools.rl.env import ConversationEnv
 from tools.rl.qnet import QNet, decide, soft_update
+from tools.rl.simulator import SeekerEpisode, SimulatedSeeker
 from tools.rl.types import Action
-from tools.simulator import SeekerEpisode, SimulatedSeeker
 
 log = logging.getLogger(__name__)
 

@@ -21,14 +21,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from tools.catalog import Catalog
-from tools.redial import load_dialogues
+from tools.catalog.catalog import Catalog
+from tools.datasets.redial import load_dialogues
 from tools.rl.candidates import PoolBuilder, ScoreChannel, ScorerChannel, StaticChannel, TextSimilarityChannel
 from tools.rl.env import ConversationEnv
 from tools.rl.features import FeatureBuilder, ItemSpace
-from tools.rl.types import RewardConfig
-from tools.scorers.base import Scorer
-from tools.simulator import (
+from tools.rl.simulator import (
     SeekerEpisode,
     SimulatedSeeker,
     SimulatorConfig,
@@ -36,6 +34,8 @@ from tools.simulator import (
     episodes_from_redial,
     split_users,
 )
+from tools.rl.types import RewardConfig
+from tools.scoring import Scorer
 
 
 @dataclass

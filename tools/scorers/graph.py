@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from tools.catalog import Interaction
+from tools.catalog.catalog import Interaction
 from tools.errors import DataError
 
 

@@ -19,11 +19,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from tools.catalog import Interaction
+from tools.catalog.catalog import Interaction
 from tools.errors import ModelNotReadyError
-from tools.scorers.base import Scorer, ScorerEvidence, ScoringContext
 from tools.scorers.graph import InteractionGraph, fill_unknown
 from tools.scorers.lightgcn_train import Adjacency, LightGCNConfig, TrainResult, propagate, train_lightgcn
+from tools.scoring import Scorer, ScorerEvidence, ScoringContext
 
 SEEN_WEIGHT = 0.5
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from tools.catalog import Interaction
+from tools.catalog.catalog import Interaction
 from tools.errors import ModelNotReadyError
-from tools.scorers.base import Scorer, ScorerEvidence, ScoringContext
 from tools.scorers.graph import InteractionGraph, fill_unknown
+from tools.scoring import Scorer, ScorerEvidence, ScoringContext
 
 
 class PopularityScorer(Scorer):

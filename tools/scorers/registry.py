@@ -11,9 +11,9 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from tools.catalog import Catalog
+from tools.catalog.catalog import Catalog
 from tools.errors import IndexMismatchError, InputError, ModelNotReadyError
-from tools.scorers.base import Scorer
+from tools.scoring import Scorer
 
 
 def _load_popularity(path: Path) -> Scorer:

@@ -26,16 +26,16 @@ from typing import Any
 import numpy as np
 import torch
 
-from tools.catalog import Catalog, Interaction
+from tools.catalog.catalog import Catalog, Interaction
 from tools.errors import DataError, InputError, ModelNotReadyError
 from tools.rl.candidates import PoolBuilder, StaticChannel
 from tools.rl.env import ConversationEnv
 from tools.rl.features import ITEM_FEATURES, FeatureBuilder, ItemSpace, jaccard
 from tools.rl.qnet import QNet, decide, policy_probs
+from tools.rl.simulator import SeekerEpisode, SimulatedSeeker, SimulatorConfig, episodes_from_interactions
 from tools.rl.train import TrainConfig, TrainReport, train_q
 from tools.rl.types import ONLINE_REWARD, Action, FeedbackEvent, RewardConfig, UpdateReport
-from tools.scorers.base import Scorer, ScorerEvidence, ScoringContext
-from tools.simulator import SeekerEpisode, SimulatedSeeker, SimulatorConfig, episodes_from_interactions
+from tools.scoring import Scorer, ScorerEvidence, ScoringContext
 
 #: 2: the always-zero ``causal`` item feature was removed (see ``tools.rl.features``); a policy saved
 #: with format 1 has one more input weight than the network now takes, so it must be retrained

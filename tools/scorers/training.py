@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tools.catalog import Catalog
+from tools.catalog.catalog import Catalog
 from tools.errors import DataError
 from tools.scorers.graph import InteractionGraph
 from tools.scorers.lightgcn import LightGCNScorer

@@ -1,0 +1,1 @@
+"""Loaders for the public datasets in ../shared/data (ReDial, Gowalla)."""

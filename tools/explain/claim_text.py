@@ -1,0 +1,130 @@
+"""Plain-words explanations written from a card's claims: the exact, instant template path.
+
+Why templates per claim: the template is what the user sees whenever the LLM's text is late or
+fails the check, so it has to read like a person wrote it *and* be true by construction. Each
+claim has one clause; the largest contributor leads (with "mainly" only when it carries most of
+the ranker's push); constraints the film meets come last; a card that only meets a constraint
+says exactly that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from tools.explain.claims import Claim, Polarity, Relation
+from tools.explain.faithfulness import Sentence
+
+#: "mainly" is printed only when the top claim carries at least this share of the positive push
+MAINLY_SHARE = 0.5
+
+
+def _and(words: Sequence[str]) -> str:
+    w = [x for x in words if x]
+    return w[0] if len(w) == 1 else ", ".join(w[:-1]) + " and " + w[-1] if w else ""
+
+
+def _attitude(c: Claim) -> str:
+    return {Polarity.LIKED: "which you liked", Polarity.MENTIONED: "which you mentioned",
+            Polarity.DISLIKED: "which you did not like"}.get(c.polarity, "")
+
+
+def clause(c: Claim, *, again: bool = False) -> str:
+    """One clause (no leading capital, no full stop) stating exactly claim ``c``; ``again``: its object was
+    already introduced with the user's attitude, so it is not repeated."""
+    obj = _and(c.objects)
+    if again and c.relation in (Relation.LIKED_ALSO, Relation.SIMILAR_TO):
+        if c.relation is Relation.SIMILAR_TO:
+            return f"its story is close to {obj} too"
+        return (f"{obj} came up together with it in {int(c.value or 0)} past conversations too"
+                if c.detail == "comention" else f"conversations about {obj} went on to suggest it too")
+    n = int(c.value) if c.value is not None else 0
+    times = "once" if n == 1 else f"{n} times"
+    if c.relation is Relation.LIKED_ALSO:
+        if c.detail == "comention":
+            return f"{obj}, {_attitude(c)}, came up together with it in {n} past conversation{'s' * (n != 1)}"
+        return f"conversations that brought up {obj}, {_attitude(c)}, went on to suggest it {times}"
+    if c.relation is Relation.SIMILAR_TO:
+        return f"its story is close to {obj}, {_attitude(c)}"
+    if c.relation is Relation.UNLIKE:
+        return f"it is far from {obj}, {_attitude(c)}"
+    if c.relation is Relation.MATCHES_GENRE:
+        return f"it is {_article(obj)} {obj.lower()} film, as you asked"
+    if c.relation is Relation.SHARES_GENRE:
+        return f"it has {obj.lower()} in common with films you liked"
+    if c.relation is Relation.HAS_PERSON:
+        role, _, via = c.detail.partition(":")
+        if c.polarity is Polarity.ASKED_FOR:
+            return f"it is directed by {obj}, as you asked" if role == "director" else f"{obj} is in it, as you asked"
+        return (f"it is directed by {obj}, who also made {via}, which you liked" if role == "director"
+                else f"{obj}, from {via}, which you liked, is in it")
+    if c.relation is Relation.MATCHES_WORDS:
+        return (f"it matches your words: {obj}" if obj else
+                f"its description is close to what you asked for (similarity {c.value:.2f})")
+    if c.relation is Relation.POPULAR:
+        return f"it is a well-known pick, mentioned in {n} past conversations"
+    if c.relation is Relation.SAME_ERA:
+        return f"it is from the {obj}, like the films you liked"
+    if c.relation is Relation.IN_YEAR_RANGE:
+        return f"it is from {n}, inside the years you asked for ({obj})"
+    if c.relation is Relation.AVOIDS:
+        return (f"{obj} is not in it, as you asked" if c.detail == "person"
+                else f"it is not {_article(obj)} {obj.lower()} film, which you ruled out")
+    if c.relation is Relation.CAUSAL_EFFECT:
+        lo, hi = c.interval or (0.0, 0.0)
+        way = "raised" if (c.value or 0) >= 0 else "lowered"
+        return (f"in past conversations about {obj}, being suggested {way} the chance that the person liked the film "
+                f"by {abs(c.value or 0):.2f} (95% interval {lo:.2f} to {hi:.2f})")
+    raise ValueError(f"no template for relation {c.relation!r}; add one in tools/explain/claim_text.py")
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"
+
+
+def _cap(s: str) -> str:
+    return s[:1].upper() + s[1:]
+
+
+def claim_sentence(c: Claim) -> Sentence:
+    """One claim as a stand-alone sentence (what an LLM clause is replaced by when it fails)."""
+    return Sentence(_cap(clause(c)) + ".", (c.key,))
+
+
+def template_from_claims(claims: Sequence[Claim], title: str, max_sentences: int = 3) -> list[Sentence]:
+    """The explanation of a card: the main reason first, up to two more, then one constraint.
+
+    Only ``top`` may be called the main reason; causal context is added only when it fits.
+    """
+    reasons = [c for c in claims if not c.constraint and c.relation is not Relation.CAUSAL_EFFECT]
+    constraints = [c for c in claims if c.constraint]
+    causal = [c for c in claims if c.relation is Relation.CAUSAL_EFFECT]
+    name = " ".join(title.split())
+    out: list[Sentence] = []
+    if reasons:
+        top = reasons[0]
+        lead = "mainly because" if top.top and top.share >= MAINLY_SHARE else "because"
+        out.append(Sentence(f"{name} is here {lead} {clause(top)}.", (top.key,)))
+        rest = reasons[1:3]
+        if rest:
+            def named(c: Claim) -> set[str]:  # the films a clause introduces with the user's attitude
+                return {*c.objects, *([c.detail.partition(":")[2]] if ":" in c.detail else [])}
+
+            seen = named(top)
+            parts = []
+            for c in rest:
+                parts.append(clause(c, again=bool(seen & set(c.objects))))
+                seen |= named(c)
+            out.append(Sentence("Also, " + _and(parts) + ".", tuple(c.key for c in rest)))
+    elif constraints:
+        c = constraints[0]
+        out.append(Sentence(f"{name} is here because it meets what you asked: {clause(c)}; "
+                            "nothing else you said pointed to it more strongly.", (c.key,)))
+        constraints = constraints[1:]
+    else:
+        # SHAP shows no feature lifting it above the average card: say so instead of inventing a reason
+        out.append(Sentence(f"{name} is here on the overall pattern of what you said; no single reason "
+                            "stood out for it.", ("item.title",)))
+    for c in [*constraints[:1], *causal[:1]]:
+        if len(out) < max_sentences:
+            out.append(claim_sentence(c))
+    return out[:max_sentences]

@@ -1,0 +1,117 @@
+"""Find actor and director names in a user message: "something with Tom Hanks".
+
+Why an index built from the catalog (not an NER model): a name is only useful if it can
+become a constraint on catalog items, so the vocabulary is exactly the names written in
+items' ``attributes["cast"]`` / ``attributes["directors"]``. Full names match anywhere
+(case-insensitive, accents ignored); a bare surname ("something by Spielberg") only
+after "with", "by", "starring", "directed by" or "from" and only when exactly one
+indexed person has that surname -- surnames alone are too often ordinary words.
+Catalogs without those attributes give an empty index, which finds nothing.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from tools.catalog.catalog import Item
+
+_WORD = re.compile(r"[^\W_]+(?:['\-.][^\W_]+)*")
+_SURNAME_CUES = re.compile(r"(?:\bwith|\bby|\bstarring|\bdirected by|\bfrom|\bfeaturing)\s+$", re.I)
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+
+
+def _names(value: object) -> list[str]:
+    """``cast`` may be a list of names, a list of {"name": ...} dicts, or a comma string."""
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    if isinstance(value, (list, tuple)):
+        out = []
+        for v in value:
+            if isinstance(v, str) and v.strip():
+                out.append(v.strip())
+            elif isinstance(v, dict) and isinstance(v.get("name"), str):
+                out.append(v["name"].strip())
+        return out
+    return []
+
+
+@dataclass(frozen=True)
+class PersonMatch:
+    name: str  # as written in the catalog
+    start: int
+    end: int
+    role: str  # "cast" | "director" | "both"
+
+
+class PeopleIndex:
+    """Names from the catalog; ``find(text)`` returns the people a message mentions."""
+
+    def __init__(self, items: Iterable[Item]) -> None:
+        roles: dict[str, set[str]] = {}
+        for it in items:
+            attrs = it.attributes or {}
+            for field, role in (("cast", "cast"), ("directors", "director"), ("director", "director")):
+                for name in _names(attrs.get(field)):
+                    if len(name.split()) >= 2 or len(name) >= 4:
+                        roles.setdefault(name, set()).add(role)
+        self._role = {n: ("both" if len(r) > 1 else next(iter(r))) for n, r in roles.items()}
+        self._by_fold = {_fold(n): n for n in roles}
+        surnames: dict[str, set[str]] = {}
+        for n in roles:
+            parts = n.split()
+            if len(parts) >= 2 and len(parts[-1]) >= 3:
+                surnames.setdefault(_fold(parts[-1]), set()).add(n)
+        # a bare surname must be unique and at least 4 letters: "with Leo and Kate" is not Melissa Leo
+        self._surname = {s: next(iter(ns)) for s, ns in surnames.items() if len(ns) == 1 and len(s) >= 4}
+        # names are looked up by word n-grams (a dict hit per n-gram), not one huge regex: catalogs hold
+        # tens of thousands of names and a chat message has a few dozen n-grams
+        self._by_words = {" ".join(_WORD.findall(f)): n for f, n in self._by_fold.items() if len(_WORD.findall(f)) >= 2}
+        self._max_words = max((k.count(" ") + 1 for k in self._by_words), default=0)
+
+    def __len__(self) -> int:
+        return len(self._role)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and _fold(name) in self._by_fold
+
+    def canonical(self, name: str) -> str | None:
+        """The catalog spelling of ``name`` (full name, case/accents ignored), else None."""
+        return self._by_fold.get(_fold(name.strip()))
+
+    def find(self, text: str) -> list[PersonMatch]:
+        """People named in ``text``, in order; full names first, then cued unique surnames."""
+        if not text or not self._role:
+            return []
+        folded = _fold(text)
+        if len(folded) != len(text):  # folding changed offsets (rare ligatures): fall back to lower()
+            folded = text.lower()
+        out: list[PersonMatch] = []
+        used: list[tuple[int, int]] = []
+        words = list(_WORD.finditer(folded))
+        i = 0
+        while i < len(words):
+            for n in range(min(self._max_words, len(words) - i), 1, -1):
+                name = self._by_words.get(" ".join(w.group(0) for w in words[i : i + n]))
+                if name:
+                    start, end = words[i].start(), words[i + n - 1].end()
+                    out.append(PersonMatch(name, start, end, self._role[name]))
+                    used.append((start, end))
+                    i += n - 1
+                    break
+            i += 1
+        for m in _WORD.finditer(folded):
+            name = self._surname.get(m.group(0))
+            if not name or any(s <= m.start() < e for s, e in used):
+                continue
+            if _SURNAME_CUES.search(folded[: m.start()]) and text[m.start()].isupper():
+                out.append(PersonMatch(name, m.start(), m.end(), self._role[name]))
+        out.sort(key=lambda p: p.start)
+        seen: set[str] = set()
+        return [p for p in out if not (p.name in seen or seen.add(p.name))]

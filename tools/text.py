@@ -1,0 +1,31 @@
+"""The one place text is folded for comparison: accents, case and punctuation.
+
+Why one module: titles, people, genres and tags are compared across the catalog, the
+user's words and the LLM's output, and every one of those comparisons must agree on what
+"Amélie", "AMELIE" and "amelie!" are. Each caller adds only its own rule on top (the title
+resolver keeps "'s", the genre table drops a leading article) and says so where it does.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_ALNUM = re.compile(r"[a-z0-9]+")
+
+
+def fold(text: str) -> str:
+    """Accents stripped and lower case, nothing else changed ("Amélie!" -> "amelie!")."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+
+
+def fold_ascii(text: str) -> str:
+    """``fold`` but case kept and every non-ASCII character dropped (the lexical index's tokens)."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+
+
+def normalise_name(name: str) -> str:
+    """Accents folded, lower case, single spaces between alphanumeric runs: how people, genres and
+    tags are compared ("Sci-Fi " -> "sci fi", "Zoë Kravitz" -> "zoe kravitz")."""
+    return " ".join(_ALNUM.findall(fold(name)))

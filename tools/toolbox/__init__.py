@@ -1,0 +1,1 @@
+"""What the agent's LLM can call: the tool registry and the candidate bus."""
