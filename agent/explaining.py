@@ -19,7 +19,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from tools.catalog.catalog import Catalog, Item
-from tools.explain.evidence import build_evidence
+from tools.explain.evidence_builder import build_evidence
 from tools.explain.explainer import DEADLINE_ERROR, explain_item, explain_items
 from tools.explain.faithfulness_titles import TitleIndex
 from tools.scoring import Scorer, ScoringContext

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tools.errors import InputError
-from tools.resolve.titles import TitleMatch, TitleResolver
+from tools.resolve.title_resolution import TitleMatch
+from tools.resolve.titles import TitleResolver
 
 _POS = re.compile(
     r"\b(lov(e|ed|es|ing)|lik(e|ed|es)|enjoy(ed|s)?|adore[ds]?|favou?rite|great|awesome|amazing|fantastic|"

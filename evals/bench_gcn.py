@@ -31,8 +31,8 @@ from evals.provenance import header, invocation
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 #: the code these numbers describe (tests/test_results_provenance.py checks they are not stale): LightGCN's
 #: training and propagation, its Gowalla configuration, the data split and the shared ranking metric
-MEASURES = ("tools/scorers/lightgcn_train.py", "tools/scorers/training.py", "tools/ranking_metrics.py",
-            "tools/datasets/gowalla.py", "evals/bench_gcn.py")
+MEASURES = ("tools/scorers/lightgcn_train.py", "tools/scorers/lightgcn_propagation.py", "tools/scorers/training.py",
+            "tools/ranking_metrics.py", "tools/datasets/gowalla.py", "evals/bench_gcn.py")
 PAPER = {"recall@20": 0.1830, "ndcg@20": 0.1554}
 
 
@@ -77,7 +77,8 @@ def run_lightgcn(split: Any, train: Any, test: Any, config: Any, device: str) ->
     import torch
 
     from tools.ranking_metrics import evaluate_full_ranking
-    from tools.scorers.lightgcn_train import Adjacency, propagate, train_lightgcn
+    from tools.scorers.lightgcn_propagation import Adjacency, propagate
+    from tools.scorers.lightgcn_train import train_lightgcn
 
     curve: list[dict[str, float]] = []
 

@@ -35,8 +35,8 @@ from evals.provenance import header, invocation
 #: their checks), the tools it can call, the index it searches, and this suite with its cases
 MEASURES = ("agent", "tools/toolbox/agent_tools.py", "tools/toolbox/candidate_bus.py", "tools/recsys", "tools/scorers/popularity.py",
             "tools/scoring.py", "tools/retrieval/retriever.py", "tools/retrieval/filters.py", "tools/resolve/lexical.py",
-            "tools/retrieval/vector_index.py", "tools/retrieval/vector_matrix.py", "tools/retrieval/embeddings.py", "tools/resolve/titles.py",
-            "tools/resolve/people.py", "tools/explain/evidence.py", "tools/explain/explainer.py", "tools/explain/templates.py",
+            "tools/retrieval/vector_index.py", "tools/retrieval/vector_matrix.py", "tools/retrieval/embeddings.py", "tools/resolve/titles.py", "tools/resolve/title_resolution.py",
+            "tools/resolve/people.py", "tools/explain/evidence.py", "tools/explain/evidence_builder.py", "tools/explain/explainer.py", "tools/explain/templates.py",
             "tools/explain/claims.py", "tools/explain/claim_check.py", "tools/explain/claim_text.py", "tools/explain/claim_llm.py",
             "tools/explain/faithfulness.py", "tools/explain/faithfulness_titles.py", "tools/explain/faithfulness_lexicon.py",
             "tools/catalog/catalog.py", "evals/injection.py", "evals/injection")

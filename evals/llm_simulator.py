@@ -23,7 +23,8 @@ from typing import Any, Protocol
 
 from tools.catalog.catalog import Catalog, Item
 from tools.datasets.redial import iter_dialogues
-from tools.resolve.titles import TitleResolver, normalise
+from tools.resolve.title_resolution import normalise
+from tools.resolve.titles import TitleResolver
 
 REDACTED = "that movie"
 

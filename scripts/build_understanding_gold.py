@@ -24,7 +24,8 @@ sys.path.insert(0, str(ROOT))
 
 from tools.catalog.catalog import load_catalog  # noqa: E402
 from tools.datasets.redial import default_redial_dir, iter_dialogues, parse_title, render_text  # noqa: E402
-from tools.resolve.titles import TitleResolver, normalise  # noqa: E402
+from tools.resolve.title_resolution import normalise  # noqa: E402
+from tools.resolve.titles import TitleResolver  # noqa: E402
 
 OUT = ROOT / "evals" / "data" / "understanding_gold.jsonl"
 N_WITH_MENTIONS, N_WITHOUT = 140, 62

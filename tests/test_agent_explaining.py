@@ -10,7 +10,7 @@ from langchain_core.messages import AIMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
 from agent.explaining import CheckedExplainer
-from tools.explain.evidence import build_evidence
+from tools.explain.evidence_builder import build_evidence
 from tools.explain.explainer import DEADLINE_ERROR, explain_item
 
 

@@ -18,7 +18,7 @@ from agent.store import Store
 from tests.audit_records import record_recommendation
 from tools.catalog.catalog import Catalog, Item
 from tools.errors import InputError, NotFoundError
-from tools.explain.evidence import build_evidence
+from tools.explain.evidence_builder import build_evidence
 from tools.explain.explainer import explain_items
 from tools.explain.faithfulness import TitleIndex
 from tools.scoring import ScorerEvidence
@@ -31,7 +31,7 @@ WRITER = textwrap.dedent("""
     from tests.audit_records import record_recommendation
     from agent.store import Store
     from tools.catalog.catalog import Catalog, Item
-    from tools.explain.evidence import build_evidence
+    from tools.explain.evidence_builder import build_evidence
     from tools.explain.explainer import explain_items
     from tools.scoring import ScorerEvidence
 

@@ -19,7 +19,7 @@ import itertools
 import pytest
 
 from agent.types import RecCard, ToolCallRecord, TurnResult
-from evals.dialogue_runner import TurnChecker, run_scripts
+from evals.dialogue_runner import run_scripts
 from evals.dialogue_schema import Expect, parse_script
 from evals.llm_metrics import (
     RequestCounter,
@@ -29,6 +29,7 @@ from evals.llm_metrics import (
     parse_prometheus,
     turn_llm_use,
 )
+from evals.turn_checks import TurnChecker
 from tests.fake_openai import FakeOpenAIServer
 from tests.fixtures_retrieval import small_catalog
 from tools.errors import InputError

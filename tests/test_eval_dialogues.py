@@ -232,7 +232,7 @@ def test_bad_yaml_and_bad_files_do_not_stop_the_rest(tmp_path: Path):
 
 
 def test_shipped_scripts_are_valid_and_cover_the_categories():
-    from evals.dialogue_runner import TurnChecker
+    from evals.turn_checks import TurnChecker
     from tools.catalog.catalog import load_catalog
 
     folder = Path(__file__).resolve().parents[1] / "evals" / "dialogues"
@@ -251,7 +251,7 @@ def test_shipped_scripts_are_valid_and_cover_the_categories():
 
 
 def test_shipped_slate_scripts_are_valid_use_the_new_checks_and_name_catalog_titles():
-    from evals.dialogue_runner import TurnChecker
+    from evals.turn_checks import TurnChecker
     from tools.catalog.catalog import load_catalog
 
     folder = Path(__file__).resolve().parents[1] / "evals" / "dialogues" / "slate"

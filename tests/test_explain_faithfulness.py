@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tools.catalog.catalog import Item
-from tools.explain.evidence import build_evidence
+from tools.explain.evidence_builder import build_evidence
 from tools.explain.faithfulness import Sentence, TitleIndex, check_sentences
 
 ITEMS = {

@@ -15,7 +15,7 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 
 from tools.catalog.catalog import Catalog, Item
 from tools.errors import LLMUnavailableError
-from tools.explain.evidence import build_evidence
+from tools.explain.evidence_builder import build_evidence
 from tools.explain.explainer import PROMPT_ID, explain_item, explain_items
 from tools.explain.faithfulness import TitleIndex
 from tools.scoring import ScorerEvidence

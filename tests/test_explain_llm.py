@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tools.catalog.catalog import Catalog, Item
-from tools.explain.evidence import build_evidence
+from tools.explain.evidence_builder import build_evidence
 from tools.explain.explainer import check_explanation, explain_items
 from tools.explain.faithfulness import TitleIndex
 from tools.scoring import ScorerEvidence

@@ -8,7 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tools.catalog.catalog import Catalog, Item
-from tools.explain.evidence import EvidenceBundle, build_evidence, causal_from_dict
+from tools.explain.evidence import EvidenceBundle, causal_from_dict
+from tools.explain.evidence_builder import build_evidence
 from tools.explain.explainer import check_explanation
 from tools.explain.faithfulness import TitleIndex
 from tools.explain.templates import evidence_lines, format_facts, template_sentences

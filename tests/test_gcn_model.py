@@ -9,15 +9,8 @@ import torch
 from tests.scorer_contract import ALL_ITEMS, community_interactions
 from tools.scorers.graph import InteractionGraph
 from tools.scorers.lightgcn import LightGCNScorer, holdout_split
-from tools.scorers.lightgcn_train import (
-    Adjacency,
-    LightGCNConfig,
-    NegativeSampler,
-    bpr_loss_and_grad,
-    normalized_adjacency,
-    propagate,
-    train_lightgcn,
-)
+from tools.scorers.lightgcn_propagation import Adjacency, bpr_loss_and_grad, normalized_adjacency, propagate
+from tools.scorers.lightgcn_train import LightGCNConfig, NegativeSampler, train_lightgcn
 from tools.scoring import ScoringContext
 
 USERS = np.array([0, 0, 1, 1, 2, 3])

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 from tools.catalog.catalog import DEMO_CATALOG_DIR, Catalog, Item, load_catalog
-from tools.catalog.demo_builder import clean_cast, is_placeholder, split_directors
+from tools.catalog.demo_builder import is_placeholder
 from tools.catalog.movie_genres import map_wikipedia_genres, wikipedia_genre_labels
 from tools.catalog.tag_mining import KeywordExtractor
+from tools.catalog.wikipedia_knowledge import clean_cast, split_directors
 from tools.errors import InputError
 from tools.retrieval.filters import CatalogFacets, SearchFilters
 from tools.retrieval.item_vectors import (

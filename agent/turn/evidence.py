@@ -20,8 +20,8 @@ from tools.explain.evidence import (
     Contribution,
     EvidenceBundle,
     RetrievalEvidence,
-    matched_terms,
 )
+from tools.explain.evidence_builder import matched_terms
 from tools.recsys.request import RankedItem, RecRequest
 
 #: features whose positive contribution means "close to the films of this conversation"

@@ -11,7 +11,8 @@ import re
 from collections.abc import Sequence
 
 from agent.turn.state_update import TitleRef
-from tools.resolve.titles import SpanMatch, TitleResolver, normalise
+from tools.resolve.title_resolution import normalise
+from tools.resolve.titles import SpanMatch, TitleResolver
 
 PROMPT_LEAK = re.compile(
     r"(system prompt|your (instructions|prompt|rules)|ignore (all |the |your |previous |prior )*(instructions|rules)|"

@@ -33,11 +33,8 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
-from tools.resolve.titles import (
-    _COMMON_WORDS,
-    TitleResolver,
-    normalise,
-)
+from tools.resolve.title_resolution import _COMMON_WORDS, normalise
+from tools.resolve.titles import TitleResolver
 
 _ADVERBS = (r"(?:(?:so+|soo+|really|realy|pretty|very|just|also|still|super|kinda|kind of|honestly|absolutely|"
             r"incredibly|extremely|truly|totally)\s+)*")

@@ -14,15 +14,14 @@ from collections.abc import Collection
 
 from agent.turn.state_update import TitleRef, UnresolvedTitle
 from agent.turn.title_slots import EVERYDAY, MAX_ITEM_WORDS, SEP_SPLIT, SMALL, TASTE_ANY
-from tools.resolve.titles import (
+from tools.resolve.title_resolution import (
     _COMMON_WORDS,
     ASK_CUTOFF,
     FUZZY_CUTOFF,
     Resolution,
-    SpanMatch,
-    TitleResolver,
     normalise,
 )
+from tools.resolve.titles import SpanMatch, TitleResolver
 
 _LEAD = re.compile(r"\s*(?:(?:both|all|the movies?|the films?|movies?|films?)\s+)*", re.I)
 _REGION_END = re.compile(r"[.!?;:()]|\bbut\b", re.I)

@@ -34,7 +34,8 @@ from agent.turn.state_update import ACTS, AUDIENCES, MOODS, StateUpdate, TitleRe
 from tools.catalog.movie_genres import CLEAN_GENRES, genre_parts
 from tools.errors import LLMUnavailableError
 from tools.resolve.people import PeopleIndex
-from tools.resolve.titles import TitleResolver, normalise
+from tools.resolve.title_resolution import normalise
+from tools.resolve.titles import TitleResolver
 
 MAX_ITEMS = 6
 #: How closely a title/name the model returns must match some part of the user's text (rapidfuzz partial ratio).

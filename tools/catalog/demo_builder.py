@@ -10,7 +10,8 @@ What goes in (see ``tools/data/demo/LICENSE.md`` for the attribution):
   are kept but marked ``attributes["recommendable"] = False`` (``Item.is_recommendable``);
 - genres: joined from the CMU Movie Summary Corpus by ``tools.catalog.movie_genres``; where CMU has
   none, the Wikipedia genres mapped onto the same genre set;
-- item knowledge from English Wikipedia (``shared/data/movies_text``): cast (<= 8), directors,
+- item knowledge from English Wikipedia (``shared/data/movies_text``, read and cleaned by
+  ``tools.catalog.wikipedia_knowledge``): cast (<= 8), directors,
   raw genres, <= 12 TF-IDF plot keywords (``tools.catalog.tag_mining.KeywordExtractor``) and the
   article link -- facts and keywords only, never a sentence of the articles;
 - plot vectors: ``item_vectors.npz`` (``tools.retrieval.item_vectors``), MiniLM embeddings of each film's
@@ -30,9 +31,7 @@ discount) the overlap. The held-out ReDial test split is never read (it is not i
 
 from __future__ import annotations
 
-import gzip
 import hashlib
-import json
 import os
 import re
 import sys
@@ -49,9 +48,9 @@ from tools.catalog.movie_genres import (
     load_cmu_movies,
     map_wikipedia_genres,
     simplify_genres,
-    wikipedia_genre_labels,
 )
 from tools.catalog.tag_mining import KeywordExtractor, mention_contexts, mine_tags
+from tools.catalog.wikipedia_knowledge import item_knowledge, load_wikipedia, wikipedia_text
 from tools.datasets.redial import Dialogue, MovieLabel, iter_dialogues, load_movies
 from tools.errors import DataError
 
@@ -63,13 +62,8 @@ DIALOGUE_FILES = ("train_partial.jsonl", "valid_data.jsonl")
 #: answers through them (interactions may use both: the benchmark trains its own models)
 TAG_DIALOGUE_FILES = ("train_partial.jsonl",)
 WIKIPEDIA_FILE = Path("movies_text") / "redial_wikipedia.jsonl.gz"
-MAX_CAST = 8
 MAX_KEYWORDS = 12
 #: ReDial rows that are not a film: empty titles, and a Wikipedia article about a production
-_NOT_NAMES = frozenset({"voice", "voices", "with", "and", "narrated", "narrator", "starring", "featuring",
-                        "uncredited", "cast", "various", "others", "et"})
-_NAME_WORD = r"(?:[A-Z]\.|[A-Z][\w'-]*)"
-_DIRECTED_BY = re.compile(rf"directed by ({_NAME_WORD}(?:(?:\s+and\s+|\s*&\s*|,\s*|\s+){_NAME_WORD})*)")
 _PLACEHOLDER_TITLE = re.compile(r"^\s*(untitled\b|production of\b|\W*$)", re.I)
 
 REDIAL_CITATION = ('Li, Kahou, Schulz, Michalski, Charlin and Pal, "Towards Deep Conversational '
@@ -129,78 +123,9 @@ def _sorted_ids(ids: set[str]) -> list[str]:
     return sorted(ids, key=lambda c: (len(c), c))
 
 
-def load_wikipedia(path: Path) -> dict[str, dict[str, Any]]:
-    """``movies_text/redial_wikipedia.jsonl.gz`` keyed by ReDial movie id (see its README)."""
-    rows: dict[str, dict[str, Any]] = {}
-    with gzip.open(path, "rt", encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                rows[str(row["movieId"])] = row
-            except (ValueError, KeyError) as exc:
-                raise DataError(f"{path}:{lineno}: bad record ({exc})") from exc
-    return rows
-
-
-def _person(name: str) -> str | None:
-    """A cleaned person name, or None for list noise ("voices of", "(uncredited)", lower-case words)."""
-    name = re.sub(r"\s*\([^)]*\)", "", str(name)).strip(" ,;:.-\u2013\u2014\t\n")
-    name = " ".join(name.split())
-    if not name or not name[0].isupper() or len(name) > 40 or len(name.split()) > 5 or re.search(r"\d", name):
-        return None
-    return None if name.split()[0].lower() in _NOT_NAMES else name
-
-
-def split_directors(text: str | None) -> list[str]:
-    """'Joel and Ethan Coen' -> ['Joel Coen', 'Ethan Coen']; 'A, B & C' -> ['A', 'B', 'C']."""
-    if not text:
-        return []
-    parts = [p for p in re.split(r"\s*(?:,|&|;|/|\band\b|\n)\s*", str(text)) if p.strip()]
-    if len(parts) > 1 and len(parts[-1].split()) >= 2:
-        surname = parts[-1].split()[-1]
-        parts = [p if len(p.split()) > 1 else f"{p} {surname}" for p in parts]
-    return list(dict.fromkeys(n for n in (_person(p) for p in parts) if n))
-
-
-def clean_cast(names: Sequence[str] | None, limit: int = MAX_CAST) -> list[str]:
-    """The first ``limit`` real names of a cast list, in billing order, without duplicates."""
-    return list(dict.fromkeys(n for n in (_person(x) for x in names or ()) if n))[:limit]
-
-
-def wikipedia_text(row: dict[str, Any] | None) -> str:
-    """What a film is about: the opening paragraph, then the plot (empty when unknown)."""
-    if not row:
-        return ""
-    return " ".join(str(row.get(k) or "").strip() for k in ("extract", "plot")).strip()
-
-
 def is_placeholder(title: str) -> bool:
     """ReDial rows that are no film one could watch: no title, 'Untitled …', 'Production of …'."""
     return bool(_PLACEHOLDER_TITLE.match(title or ""))
-
-
-def _item_knowledge(row: dict[str, Any] | None, keywords: Sequence[str]) -> dict[str, Any]:
-    """Facts from one Wikipedia row for ``Item.attributes`` (no sentence of the text)."""
-    if not row:
-        return {}
-    out: dict[str, Any] = {}
-    cast = clean_cast(row.get("cast"))
-    directors = split_directors(row.get("director"))
-    if any(len(d.split()) < 2 for d in directors):
-        # the source's director field is sometimes cut ("Joel" for "Joel and Ethan Coen"):
-        # read the opening paragraph's "directed by ..." instead, else keep full names only
-        said = _DIRECTED_BY.search(row.get("extract") or "")
-        directors = [d for d in (split_directors(said.group(1)) if said else directors) if len(d.split()) >= 2]
-    wiki_genres = list(wikipedia_genre_labels(row.get("genres_wikipedia") or ()))
-    for key, value in (("cast", cast), ("directors", directors), ("wiki_genres", wiki_genres),
-                       ("keywords", list(keywords))):
-        if value:
-            out[key] = value
-    out["wikipedia_url"] = str(row["wikipedia_url"])
-    out["wikipedia_title"] = str(row.get("wikipedia_title") or "")
-    return out
 
 
 def derive_demo_catalog(
@@ -288,7 +213,7 @@ def derive_demo_catalog(
             })
         cmu_with_genres += bool(genres)
         row = None if placeholder else wiki.get(m.movie_id)
-        attributes.update(_item_knowledge(row, extractor.keywords(m.movie_id, MAX_KEYWORDS)))
+        attributes.update(item_knowledge(row, extractor.keywords(m.movie_id, MAX_KEYWORDS)))
         if genres:
             attributes["genre_source"] = "cmu"
         elif row is not None:

@@ -24,7 +24,7 @@ import numpy as np
 
 from tools.catalog.catalog import Catalog, Item
 from tools.catalog.movie_genres import genre_label, genre_parts
-from tools.explain.evidence import matched_terms
+from tools.explain.evidence_builder import matched_terms
 from tools.recsys.cooccurrence import CoSuggestionStats
 from tools.recsys.item_space import ItemSpace, item_people
 from tools.recsys.request import RankedItem, RecRequest

@@ -6,7 +6,7 @@ Cold start (a chat session has no trained embedding): the session vector is
 items' final (layer-mean) LightGCN embeddings. Because LightGCN scores are dot products, the
 score of a candidate c then splits exactly into per-liked-item terms w_j/W · e_j·e_c, which is
 the evidence we report. With nothing known the scorer falls back to popularity and says so.
-Training lives in ``lightgcn_train.py``.
+Training lives in ``lightgcn_train.py``, propagation in ``lightgcn_propagation.py``.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ import torch
 from tools.catalog.catalog import Interaction
 from tools.errors import ModelNotReadyError
 from tools.scorers.graph import InteractionGraph, fill_unknown
-from tools.scorers.lightgcn_train import Adjacency, LightGCNConfig, TrainResult, propagate, train_lightgcn
+from tools.scorers.lightgcn_propagation import Adjacency, propagate
+from tools.scorers.lightgcn_train import LightGCNConfig, TrainResult, train_lightgcn
 from tools.scoring import Scorer, ScorerEvidence, ScoringContext
 
 SEEN_WEIGHT = 0.5

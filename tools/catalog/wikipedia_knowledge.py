@@ -1,0 +1,96 @@
+"""Facts about a film from its English Wikipedia row: cast, directors, genres, article link, text.
+
+Why a module of its own: the demo catalog (``demo_builder``) may redistribute Wikipedia-derived
+data only as facts and keywords, never a sentence of the articles (CC BY-SA 4.0; see
+``tools/data/demo/LICENSE.md``). Everything read from ``shared/data/movies_text`` passes through
+here: the reader, the cleaning of the source's noisy cast and director fields, the text the plot
+keywords and vectors are computed from (never written out), and the facts kept on an item.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from tools.catalog.movie_genres import wikipedia_genre_labels
+from tools.errors import DataError
+
+MAX_CAST = 8
+#: words that start list noise rather than a person's name ("voices of", "narrated by", "et al.")
+_NOT_NAMES = frozenset({"voice", "voices", "with", "and", "narrated", "narrator", "starring", "featuring",
+                        "uncredited", "cast", "various", "others", "et"})
+_NAME_WORD = r"(?:[A-Z]\.|[A-Z][\w'-]*)"
+_DIRECTED_BY = re.compile(rf"directed by ({_NAME_WORD}(?:(?:\s+and\s+|\s*&\s*|,\s*|\s+){_NAME_WORD})*)")
+
+
+def load_wikipedia(path: Path) -> dict[str, dict[str, Any]]:
+    """``movies_text/redial_wikipedia.jsonl.gz`` keyed by ReDial movie id (see its README)."""
+    rows: dict[str, dict[str, Any]] = {}
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                rows[str(row["movieId"])] = row
+            except (ValueError, KeyError) as exc:
+                raise DataError(f"{path}:{lineno}: bad record ({exc})") from exc
+    return rows
+
+
+def _person(name: str) -> str | None:
+    """A cleaned person name, or None for list noise ("voices of", "(uncredited)", lower-case words)."""
+    name = re.sub(r"\s*\([^)]*\)", "", str(name)).strip(" ,;:.-\u2013\u2014\t\n")
+    name = " ".join(name.split())
+    if not name or not name[0].isupper() or len(name) > 40 or len(name.split()) > 5 or re.search(r"\d", name):
+        return None
+    return None if name.split()[0].lower() in _NOT_NAMES else name
+
+
+def split_directors(text: str | None) -> list[str]:
+    """'Joel and Ethan Coen' -> ['Joel Coen', 'Ethan Coen']; 'A, B & C' -> ['A', 'B', 'C']."""
+    if not text:
+        return []
+    parts = [p for p in re.split(r"\s*(?:,|&|;|/|\band\b|\n)\s*", str(text)) if p.strip()]
+    if len(parts) > 1 and len(parts[-1].split()) >= 2:
+        surname = parts[-1].split()[-1]
+        parts = [p if len(p.split()) > 1 else f"{p} {surname}" for p in parts]
+    return list(dict.fromkeys(n for n in (_person(p) for p in parts) if n))
+
+
+def clean_cast(names: Sequence[str] | None, limit: int = MAX_CAST) -> list[str]:
+    """The first ``limit`` real names of a cast list, in billing order, without duplicates."""
+    return list(dict.fromkeys(n for n in (_person(x) for x in names or ()) if n))[:limit]
+
+
+def wikipedia_text(row: dict[str, Any] | None) -> str:
+    """What a film is about: the opening paragraph, then the plot (empty when unknown)."""
+    if not row:
+        return ""
+    return " ".join(str(row.get(k) or "").strip() for k in ("extract", "plot")).strip()
+
+
+def item_knowledge(row: dict[str, Any] | None, keywords: Sequence[str]) -> dict[str, Any]:
+    """Facts from one Wikipedia row for ``Item.attributes`` (no sentence of the text)."""
+    if not row:
+        return {}
+    out: dict[str, Any] = {}
+    cast = clean_cast(row.get("cast"))
+    directors = split_directors(row.get("director"))
+    if any(len(d.split()) < 2 for d in directors):
+        # the source's director field is sometimes cut ("Joel" for "Joel and Ethan Coen"):
+        # read the opening paragraph's "directed by ..." instead, else keep full names only
+        said = _DIRECTED_BY.search(row.get("extract") or "")
+        directors = [d for d in (split_directors(said.group(1)) if said else directors) if len(d.split()) >= 2]
+    wiki_genres = list(wikipedia_genre_labels(row.get("genres_wikipedia") or ()))
+    for key, value in (("cast", cast), ("directors", directors), ("wiki_genres", wiki_genres),
+                       ("keywords", list(keywords))):
+        if value:
+            out[key] = value
+    out["wikipedia_url"] = str(row["wikipedia_url"])
+    out["wikipedia_title"] = str(row.get("wikipedia_title") or "")
+    return out
