@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+RESULTS_PREFIX = "evals/results/"
 
 
 def git_state() -> str:
@@ -21,11 +22,15 @@ def git_state() -> str:
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
                                 check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
-                               capture_output=True, text=True, check=True).stdout.strip()
+        changed = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                                 capture_output=True, text=True, check=True).stdout.splitlines()
     except (OSError, subprocess.CalledProcessError):
         return "unknown (not a git checkout)"
-    return f"{commit} ({'dirty tree' if dirty else 'clean tree'})"
+    # result files rewritten by earlier benchmarks of the same regeneration are output, not code
+    code = [line for line in changed if not line[3:].startswith(RESULTS_PREFIX)]
+    if changed and not code:
+        return f"{commit} (clean tree; only {RESULTS_PREFIX} changed)"
+    return f"{commit} ({'dirty tree' if code else 'clean tree'})"
 
 
 def invocation(module: str, args: Sequence[str] | None = None) -> list[str]:
