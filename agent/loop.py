@@ -31,7 +31,7 @@ from agent.recommender_assets import DialogueReader
 from agent.session_guard import SessionGuard
 from agent.settings import Settings
 from agent.state import DialogueState
-from agent.store import Store
+from agent.store.db import Store
 from agent.strategies import make_strategy
 from agent.turn.plan_stage import warm_up
 from agent.turn.results import finish_simple

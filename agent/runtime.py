@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from agent.explaining import CheckedExplainer, EvidenceAssembler
-from agent.llm import build_chat_model
-from agent.llm_tools import resolve_tool_mode
+from agent.llm.client import build_chat_model
+from agent.llm.structured import resolve_tool_mode
 from agent.loop import WhyRecAgent
 from agent.settings import Settings
-from agent.store import Store
+from agent.store.db import Store
 from tools.catalog.active import resolve_catalog_dir
 from tools.catalog.catalog import Catalog, load_catalog
 from tools.resolve.titles import TitleResolver

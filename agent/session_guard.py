@@ -1,7 +1,7 @@
 """Session plumbing that must hold across app processes: rate limits, session locks, feedback limits.
 
 Why here and not in agent/loop.py: these are the abuse and concurrency rules, not the dialogue;
-and why in the store (``store.shared``, agent/store_shared.py) rather than in dicts: behind a load
+and why in the store (``store.shared``, agent/store/shared.py) rather than in dicts: behind a load
 balancer each app process would otherwise count, lock and limit on its own — a client spreading
 requests over N processes would get N times every limit, and two processes could run the same
 session's turns at once. Nothing here grows with the number of sessions in memory: limits are
@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from agent.store_shared import RATE_TTL_S
+from agent.store.shared import RATE_TTL_S
 from tools.errors import RateLimitedError
 
 #: in-process lock stripes (sessions hash onto them): bounded, and never evicted while held

@@ -22,8 +22,8 @@ from typing import Any, Protocol
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 
-from agent.llm import is_unavailable
-from agent.llm_tools import bind_agent_tools
+from agent.llm.client import is_unavailable
+from agent.llm.structured import bind_agent_tools
 from tools.errors import LLMUnavailableError
 from tools.toolbox.agent_tools import Toolbox
 

@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("--turns must be at least 1")
     head = header("Agent benchmark", invocation("evals.bench_agent", argv), PACKAGES)
 
-    from agent.llm import check_llm
+    from agent.llm.client import check_llm
     from agent.runtime import build_runtime
     from agent.settings import apply_runtime_settings, load_settings
 

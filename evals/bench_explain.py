@@ -148,7 +148,7 @@ def run_mode(rt: Any, texts: list[str], follow_up_s: float) -> dict[str, Any]:
 
 
 def live_part(n: int, seed: int) -> dict[str, Any] | None:
-    from agent.llm_server import server_handle
+    from agent.llm.server import server_handle
     from agent.runtime import build_runtime
     from agent.settings import Settings
 

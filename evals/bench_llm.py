@@ -24,8 +24,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from agent.llm import build_chat_model, check_llm
-from agent.llm_tools import RESPOND_TOOL, bind_agent_tools, tool_parameters, validate_tool_call
+from agent.llm.client import build_chat_model, check_llm
+from agent.llm.structured import RESPOND_TOOL, bind_agent_tools, tool_parameters, validate_tool_call
 from agent.settings import apply_runtime_settings, load_settings
 from evals.machine import load_average
 from evals.machine import machine as describe_machine
@@ -34,7 +34,7 @@ from evals.provenance import header, invocation
 
 #: the code these numbers describe (tests/test_results_provenance.py checks they are not stale): the server
 #: launch (vLLM flags, chat template), the client, failover and tool binding/validation the product uses
-MEASURES = ("agent/llm_server.py", "agent/llm_spec.py", "agent/llm.py", "agent/llm_failover.py", "agent/llm_tools.py", "evals/metrics.py",
+MEASURES = ("agent/llm/server.py", "agent/llm/spec.py", "agent/llm/client.py", "agent/llm/failover.py", "agent/llm/structured.py", "evals/metrics.py",
             "evals/bench_llm.py")
 PACKAGES = ("openai", "langchain-openai")
 

@@ -7,10 +7,10 @@ What it starts (all on loopback, all thrown away at the end):
 
 - a PostgreSQL cluster (``initdb``/``pg_ctl`` in a temp dir; ``scripts/setup_postgres.sh`` installs it);
 - one Chroma server (``chroma run``) over a COPY of the data dir's index (``<data_dir>/chroma``);
-- two LLM servers from the ``whyrec llm serve`` machinery (agent/llm_server.py: vLLM's CPU build
+- two LLM servers from the ``whyrec llm serve`` machinery (agent/llm/server.py: vLLM's CPU build
   from ``.venv-llm`` serving the converted SmolLM2) on two free ports (``--no-llm``: none);
 - two app processes (``uvicorn --factory ui.api:app_from_env``), each with the PostgreSQL URL, the
-  Chroma server and BOTH LLM URLs (round robin with failover, agent/llm_failover.py).
+  Chroma server and BOTH LLM URLs (round robin with failover, agent/llm/failover.py).
 
 What it does (evals/scaleout_run.py): every client alternates processes (its session is created
 on one, its turns go to either); after 40% of the turns, LLM server 0 is killed with ``kill -9``;

@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
 
     results = {"parser": score(rows, run_parser)}
     if args.llm:
-        from agent.llm import build_chat_model
+        from agent.llm.client import build_chat_model
         from agent.settings import Settings
         from agent.turn.understand_llm import understand_with_llm
 

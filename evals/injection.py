@@ -249,9 +249,9 @@ def build_suite_agent(base_items: list[Any], planted: list[Any], *, chat_model: 
                       embedder: Any, interactions: tuple = ()) -> tuple[Any, Any, Any]:
     """(agent, store, catalog): base + planted items, indexed into ``workdir``, with ``chat_model``."""
     from agent.explaining import CheckedExplainer, EvidenceAssembler
-    from agent.llm_tools import resolve_tool_mode
+    from agent.llm.structured import resolve_tool_mode
     from agent.loop import WhyRecAgent
-    from agent.store import Store
+    from agent.store.db import Store
     from tools.catalog.catalog import Catalog
     from tools.resolve.titles import TitleResolver
     from tools.retrieval.retriever import open_retriever
@@ -328,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
         print("error: --subset must be at least 1", file=sys.stderr)
         return 2
     head = header("Prompt-injection suite", invocation("evals.injection", argv), PACKAGES)
-    from agent.llm import build_chat_model, check_llm
+    from agent.llm.client import build_chat_model, check_llm
     from agent.runtime import load_active_catalog
     from agent.settings import apply_runtime_settings, load_settings
     from tools.errors import WhyRecError

@@ -184,7 +184,7 @@ def run_episodes(rt: Any, targets: list[Item], *, max_turns: int = 5, simulator:
     use_llm = simulator in ("auto", "llm") and rt.chat_model is not None
     if use_llm and settings is not None:
         try:
-            from agent.llm import check_llm
+            from agent.llm.client import check_llm
 
             check_llm(settings)
         except Exception as exc:  # noqa: BLE001

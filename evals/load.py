@@ -188,7 +188,7 @@ def run_load(*, sessions: int, turns: int, fast: bool, url: str | None = None, c
     if url is None and workers > 1:
         from agent.runtime import load_active_catalog
         from agent.settings import load_settings
-        from agent.store import Store
+        from agent.store.db import Store
         from evals.load_procs import WorkerProcesses, describe, worker_env
 
         tmp = tempfile.TemporaryDirectory(prefix="whyrec-load-")
@@ -223,7 +223,7 @@ def run_load(*, sessions: int, turns: int, fast: bool, url: str | None = None, c
         server = BackgroundServer(app_factory(runtime.agent, store, runtime.settings), free_port()).start()
         url = server.url
     elif store_url:
-        from agent.store import Store
+        from agent.store.db import Store
 
         store = Store(store_url, create=False)
         notes.append("external app: store rows compared as deltas, valid only if nothing else writes meanwhile")

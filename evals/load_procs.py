@@ -3,7 +3,7 @@
 Why: one Python process runs one turn's Python code at a time (the GIL), so on a multi-core
 machine a single app process leaves cores idle; a real deployment runs several processes, and
 their rate limits, session leases and LLM breaker must then agree through the store
-(agent/store_shared.py). This starts ``N`` uvicorn workers over an app factory named by import
+(agent/store/shared.py). This starts ``N`` uvicorn workers over an app factory named by import
 string (the caller's: ``ui.api:app_from_env``; evals/ never imports ui/), all on one store URL,
 and stops them afterwards. Every worker builds its own runtime from ``WHYREC_*`` variables.
 """

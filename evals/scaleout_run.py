@@ -221,7 +221,7 @@ def run_app_kill_phase(urls: list[str], victim: int, kill: Callable[[], None], r
     other process, or a restarted one on the same store). The store is opened afresh, as a restarted
     app would, and audited before any session continues.
     """
-    from agent.store import Store
+    from agent.store.db import Store
 
     logs = [ClientLog() for _ in range(4)]
     stop = threading.Event()
@@ -276,7 +276,7 @@ def kill_app(app: WorkerProcesses) -> None:
 def run_scaleout(*, store_url: str, chroma_env: dict[str, str], llm: LLMBackend | None, cfg: RunConfig,
                  titles: list[str], workdir: Path) -> dict[str, Any]:
     """All phases; returns the report (``checks``: name -> {ok, detail}; ``ok``: all passed)."""
-    from agent.store import Store
+    from agent.store.db import Store
 
     Store(store_url).close()  # create the schema once, before several processes race to
     env = app_env(cfg, store_url, llm) | chroma_env

@@ -5,7 +5,7 @@ is that state shared between app processes survives the trip through real server
 cluster (``initdb`` + ``pg_ctl`` in a temp dir, on a free port, as the ``postgres`` user when we
 run as root; install the binaries with ``scripts/setup_postgres.sh``), Chroma's own server
 (``chroma run`` from this venv) and two OpenAI-compatible LLM servers started with the project's
-``whyrec llm serve`` machinery (agent/llm_server.py) on two ports, one of which is killed mid-run.
+``whyrec llm serve`` machinery (agent/llm/server.py) on two ports, one of which is killed mid-run.
 Every class here starts in ``start()``, is idempotent in ``stop()``, and writes its log beside
 its data so a failure message can quote it.
 """
@@ -188,17 +188,17 @@ def served_requests(base_url: str) -> float | None:
 
 
 class LLMReplicas:
-    """Several LLM servers from ``agent.llm_server`` (the ``whyrec llm serve`` machinery), one per port.
+    """Several LLM servers from ``agent.llm.server`` (the ``whyrec llm serve`` machinery), one per port.
 
-    Each replica is an :class:`agent.llm_server.LLMServer` with its pid file and log in ``run_dir``
+    Each replica is an :class:`agent.llm.server.LLMServer` with its pid file and log in ``run_dir``
     (not the data dir's ``llm/``, so a user's own server on the default port is left alone). They
     start together (vLLM on CPU takes 30 s or more each) and ``kill(i)`` is ``kill -9`` of replica
     i's process group: a crash, not a shutdown.
     """
 
     def __init__(self, settings, run_dir: Path, n: int = 2, *, start_timeout_s: float = 420.0) -> None:
-        from agent.llm_server import LLMServer
-        from agent.llm_spec import spec_from_settings
+        from agent.llm.server import LLMServer
+        from agent.llm.spec import spec_from_settings
 
         self.servers = [LLMServer(spec_from_settings(settings, port=free_port()), Path(run_dir),
                                   start_timeout_s=start_timeout_s) for _ in range(n)]

@@ -121,8 +121,8 @@ def run_redial(settings: Any, split: Path, *, pipelines: list[str], limit: int |
                progress_cb: Progress | None = None) -> tuple[dict, dict]:
     """The ReDial benchmark: the agent's own turn pipeline (ranker trained on train_partial only)."""
     from agent.explaining import CheckedExplainer, EvidenceAssembler
-    from agent.llm import build_chat_model
-    from agent.llm_tools import resolve_tool_mode
+    from agent.llm.client import build_chat_model
+    from agent.llm.structured import resolve_tool_mode
     from agent.loop import WhyRecAgent
     from agent.runtime import load_active_catalog, load_recommender, open_retriever_from_settings, open_store
     from evals.redial_bench import BenchAssets, run_benchmark

@@ -69,7 +69,7 @@ fi
 
 PY_CONVERT="${WHYREC_APP_PYTHON:-.venv/bin/python}"
 [[ -x "$PY_CONVERT" ]] || PY_CONVERT="$VENV/bin/python"
-# agent.model_prep is stdlib+transformers only and caches by the GGUF's sha256.
+# agent.llm.model_prep is stdlib+transformers only and caches by the GGUF's sha256.
 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}" \
-    "$PY_CONVERT" -m agent.model_prep --gguf "$GGUF" --out "$MODEL_DIR" >&2
+    "$PY_CONVERT" -m agent.llm.model_prep --gguf "$GGUF" --out "$MODEL_DIR" >&2
 log "ready: venv=$VENV model=$MODEL_DIR"

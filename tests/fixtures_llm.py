@@ -3,7 +3,7 @@
 Why session-scoped and reusing: starting vLLM on CPU takes 30 s to minutes on a busy
 machine, so a healthy server already on 127.0.0.1:<port> (``whyrec llm serve
 --background``) is reused and left alone; otherwise one is started through
-:mod:`agent.llm_server` and stopped at the end. The LLM is the product's core, so a
+:mod:`agent.llm.server` and stopped at the end. The LLM is the product's core, so a
 missing ``.venv-llm`` or model FAILS with the setup command -- set
 ``WHYREC_SKIP_LLM_TESTS=1`` to skip these tests on purpose (the reason is shown).
 """
@@ -39,9 +39,9 @@ def llm_server(llm_settings):
     """Base URL of a healthy vLLM server serving smollm2-135m-instruct."""
     if os.environ.get("WHYREC_SKIP_LLM_TESTS") == "1":
         pytest.skip("WHYREC_SKIP_LLM_TESTS=1: real-LLM tests skipped on request")
-    from agent.llm import probe_url
-    from agent.llm_server import LLMServer
-    from agent.llm_spec import find_llm_python, spec_from_settings
+    from agent.llm.client import probe_url
+    from agent.llm.server import LLMServer
+    from agent.llm.spec import find_llm_python, spec_from_settings
 
     base_url = llm_settings.llm_base_urls[0]
     probe = probe_url(base_url, connect_timeout_s=1.0, read_timeout_s=5.0)

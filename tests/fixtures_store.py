@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.store import Store
+from agent.store.db import Store
 
 
 @pytest.fixture()

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.llm
 
 @pytest.fixture()
 def real_agent(make_agent, llm_server):
-    from agent.llm import build_chat_model
+    from agent.llm.client import build_chat_model
 
     # temperature 0: the same plan every run, so a pass or a failure is the code's, not the sampler's
     settings = Settings(llm_base_urls=[llm_server], llm_temperature=0.0, llm_max_tokens=96)

@@ -13,8 +13,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from agent.audit import audit, parse_since, render_audit_text, render_why_text, why
-from agent.store import Store
+from agent.store.audit import audit, parse_since, render_audit_text, render_why_text, why
+from agent.store.db import Store
 from tests.audit_records import record_recommendation
 from tools.catalog.catalog import Catalog, Item
 from tools.errors import InputError, NotFoundError
@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 WRITER = textwrap.dedent("""
     import json, sys
     from tests.audit_records import record_recommendation
-    from agent.store import Store
+    from agent.store.db import Store
     from tools.catalog.catalog import Catalog, Item
     from tools.explain.evidence_builder import build_evidence
     from tools.explain.explainer import explain_items

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from agent.llm_priors import PRIORS_SCHEMA, make_llm_proposer, parse_proposals
+from agent.llm.priors import PRIORS_SCHEMA, make_llm_proposer, parse_proposals
 from causal import CausalInputError, ProposedEdge, discover_with_priors
 from causal.synthetic import linear_scm
 

@@ -264,7 +264,7 @@ def fake_server(request):
 
 
 def _agent_on(make_agent, server):
-    from agent.llm import build_chat_model
+    from agent.llm.client import build_chat_model
     from agent.settings import Settings
 
     settings = Settings(llm_base_urls=[server.base_url], llm_model=server.model, llm_max_tokens=64)

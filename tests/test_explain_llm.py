@@ -20,7 +20,7 @@ CAT = Catalog((
 
 @pytest.mark.llm
 def test_real_llm_explanations_are_all_checked(llm_server, llm_settings):
-    from agent.llm import build_chat_model
+    from agent.llm.client import build_chat_model
 
     model = build_chat_model(llm_settings, base_url=llm_server)
     bundles = [

@@ -15,8 +15,8 @@ import socket
 
 import pytest
 
-from agent.llm import build_chat_model, check_llm
-from agent.llm_tools import (
+from agent.llm.client import build_chat_model, check_llm
+from agent.llm.structured import (
     RESPOND_TOOL,
     RESPOND_TOOL_NAME,
     bind_agent_tools,

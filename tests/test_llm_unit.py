@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from agent.llm import build_chat_model, check_llm, is_unavailable
-from agent.llm_failover import UrlRotation
-from agent.llm_server import LLMServer, process_matches, server_handle
-from agent.llm_spec import TEMPLATE_PATH, ServerSpec, cpu_spec, gpu_spec, omp_cores
-from agent.llm_tools import (
+from agent.llm.client import build_chat_model, check_llm, is_unavailable
+from agent.llm.failover import UrlRotation
+from agent.llm.server import LLMServer, process_matches, server_handle
+from agent.llm.spec import TEMPLATE_PATH, ServerSpec, cpu_spec, gpu_spec, omp_cores
+from agent.llm.structured import (
     RESPOND_TOOL_NAME,
     LLMOutputError,
     bind_agent_tools,
@@ -389,7 +389,7 @@ def test_cli_status_json(tmp_path, fake):
 
 
 def test_free_text_tool_arguments_get_a_bounded_single_line_pattern():
-    from agent.llm_tools import MAX_STRING_CHARS, bound_free_strings
+    from agent.llm.structured import MAX_STRING_CHARS, bound_free_strings
 
     schema = {"type": "object", "properties": {
         "query": {"type": "string", "minLength": 1, "maxLength": 500},

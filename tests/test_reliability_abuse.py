@@ -18,8 +18,8 @@ import pytest
 
 from agent.session_guard import SessionGuard
 from agent.settings import Settings
-from agent.store import Store
-from agent.store_shared import DuplicateFeedbackError
+from agent.store.db import Store
+from agent.store.shared import DuplicateFeedbackError
 from tests.fixtures_agent import FakeToolCallingModel, tool_call
 from tools.errors import NotFoundError, RateLimitedError
 

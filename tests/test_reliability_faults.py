@@ -55,7 +55,7 @@ def _kill9(proc: subprocess.Popen) -> None:
 
 # -- (a) the LLM server dies mid-conversation and comes back ------------------------------------
 def test_llm_killed_degrades_fast_and_recovers(make_agent):
-    from agent.llm import build_chat_model
+    from agent.llm.client import build_chat_model
 
     port = _free_port()
     proc = _start_fake(port)
@@ -89,7 +89,7 @@ def test_llm_killed_degrades_fast_and_recovers(make_agent):
 
 @pytest.mark.llm
 def test_failover_to_the_real_llm_when_the_first_url_is_dead(make_agent, llm_server):
-    from agent.llm import build_chat_model
+    from agent.llm.client import build_chat_model
 
     dead = f"http://127.0.0.1:{_free_port()}/v1"
     model = build_chat_model(Settings(llm_base_urls=[dead, llm_server], llm_model="smollm2-135m-instruct",
@@ -152,7 +152,7 @@ def cut_turn_then_continue(make_agent, store, monkeypatch) -> None:
     import agent.loop as loop
     from agent.loop import WhyRecAgent
     from agent.state import DialogueState
-    from agent.store import Store
+    from agent.store.db import Store
 
     agent = make_agent(chat_model=None)
     sid = agent.new_session()
@@ -195,7 +195,7 @@ def test_a_turn_cut_by_a_crash_does_not_reuse_its_index(make_agent, store, monke
 # -- (c) kill -9 of a process writing feedback ---------------------------------------------------
 _WRITER = textwrap.dedent("""
     import sys
-    from agent.store import Store
+    from agent.store.db import Store
     store = Store(sys.argv[1])
     sid = store.create_session()
     rec = store.add_recommendation(session_id=sid, turn_index=0, item_id="1", rank=1, scores={}, evidence={},
@@ -211,7 +211,7 @@ _WRITER = textwrap.dedent("""
 
 
 def test_kill9_during_feedback_burst_loses_nothing_acknowledged(tmp_path):
-    from agent.store import Store
+    from agent.store.db import Store
 
     url = f"sqlite:///{tmp_path}/burst.db"
     proc = subprocess.Popen([sys.executable, "-c", _WRITER, url], cwd=REPO, stdout=subprocess.PIPE, text=True)
@@ -253,7 +253,7 @@ def test_disk_full_gives_clear_error_and_no_partial_rows(tmp_path):
     """SQLite's max_page_count is a hard size cap: writes past it fail exactly like a full disk."""
     import sqlalchemy as sa
 
-    from agent.store import Store
+    from agent.store.db import Store
 
     store = Store(f"sqlite:///{tmp_path}/full.db")
     sid = store.create_session()
@@ -281,7 +281,7 @@ def _mount(*args: str) -> bool:
 
 def test_real_tmpfs_full_and_read_only(tmp_path):
     """A real 1 MiB tmpfs filled up, then remounted read-only (needs root + mount; else skipped)."""
-    from agent.store import Store
+    from agent.store.db import Store
 
     mnt = tmp_path / "mnt"
     mnt.mkdir()
@@ -314,7 +314,7 @@ def test_read_only_store_refuses_writes_clearly(tmp_path):
     """Without root: SQLite ``query_only`` makes every write fail as on a read-only file."""
     import sqlalchemy as sa
 
-    from agent.store import Store
+    from agent.store.db import Store
 
     store = Store(f"sqlite:///{tmp_path}/ro.db")
     sid = store.create_session()

@@ -150,7 +150,7 @@ def test_policy_checks_catch_a_real_violation(agent_catalog, embedder, tmp_path)
 @pytest.mark.llm
 @pytest.mark.timeout(1200)
 def test_subset_against_the_real_model(agent_catalog, embedder, tmp_path, llm_server):
-    from agent.llm import build_chat_model
+    from agent.llm.client import build_chat_model
     from agent.settings import Settings
     from evals.injection import run_suite
 

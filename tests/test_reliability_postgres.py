@@ -41,7 +41,7 @@ def store(pg_url):
     """Overrides tests/fixtures_store.py's SQLite store for this module: the agent runs on PostgreSQL."""
     import sqlalchemy as sa
 
-    from agent.store import Store, metadata
+    from agent.store.db import Store, metadata
 
     s = Store(pg_url)
     yield s
@@ -82,7 +82,7 @@ def test_store_round_trip_on_postgres(store):
 
 def test_concurrent_writers_on_postgres(store, pg_url):
     """16 threads over two engines (two app processes' worth) write at once: every row, exactly once."""
-    from agent.store import Store
+    from agent.store.db import Store
 
     second = Store(pg_url)
     sid = store.create_session()
@@ -124,7 +124,7 @@ def test_rate_limit_and_lease_hold_across_two_engines_on_postgres(store, pg_url)
     """Two engines (two app processes' worth) race 16 threads at a limit of 10: exactly 10 pass."""
     from agent.session_guard import SessionGuard
     from agent.settings import Settings
-    from agent.store import Store
+    from agent.store.db import Store
     from tools.errors import RateLimitedError
 
     second = Store(pg_url)
@@ -179,7 +179,7 @@ def test_a_cut_turn_does_not_reuse_its_index_on_postgres(make_agent, store, monk
 
 def test_turn_indexes_are_unique_across_two_engines_on_postgres(store, pg_url):
     """16 threads over two engines start turns of one session at once: every index handed out once."""
-    from agent.store import Store
+    from agent.store.db import Store
 
     second = Store(pg_url)
     sid = store.create_session()
@@ -202,7 +202,7 @@ def test_turn_indexes_are_unique_across_two_engines_on_postgres(store, pg_url):
 
 def test_llm_clients_round_robin_and_failover():
     """Two live OpenAI-compatible servers get turns in round robin; a dead one is skipped."""
-    from agent.llm import build_chat_model
+    from agent.llm.client import build_chat_model
     from agent.settings import Settings
     from tests.fake_openai import FakeOpenAIServer
 

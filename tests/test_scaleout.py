@@ -160,7 +160,7 @@ def tiny_data(tmp_path_factory, embedder):
 def test_app_killed_with_sigkill_mid_turns_keeps_every_acknowledged_turn_on_sqlite(tmp_path, tiny_data):
     """The one-process deployment: kill -9 the app while 4 sessions stream turns at it; the SQLite
     store opens intact with every acknowledged turn, and a restarted app carries the sessions on."""
-    from agent.store import Store
+    from agent.store.db import Store
     from evals.load_procs import WorkerProcesses, free_port
     from evals.scaleout_run import RunConfig, app_env, kill_app, run_app_kill_phase
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from agent.store import Store
+from agent.store.db import Store
 from tools.errors import AccessDeniedError, InputError, NotFoundError, StoreError
 
 
@@ -171,7 +171,7 @@ def test_read_only_database_file_gives_clear_error_and_keeps_rows(tmp_path) -> N
     # open the same file through SQLite's read-only URI mode (as a read-only mount would)
     eng = sa.create_engine("sqlite://", creator=lambda: sqlite3.connect(f"file:{tmp_path}/ro.db?mode=ro", uri=True))
     r = Store.__new__(Store)
-    from agent.store_writer import GroupCommitWriter
+    from agent.store.writer import GroupCommitWriter
 
     r.url, r.is_sqlite, r.engine, r._writer = url, True, eng, GroupCommitWriter(eng)
     with pytest.raises(StoreError, match="read-only"):

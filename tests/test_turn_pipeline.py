@@ -29,7 +29,7 @@ CAT, SPACE, STATS = world()
 
 @pytest.fixture
 def agent(tmp_path):
-    from agent.store import Store
+    from agent.store.db import Store
 
     x, y, g = _training_rows(0)
     ranker = LearnedRanker.fit((x, y, g), None, RankerConfig(n_estimators=40, min_child_samples=5))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from agent import audit as audit_module
+from agent.store import audit as audit_module
 from tests.ui_fakes import FakeAgent, small_items
 from ui.app_causal import CausalHandlers, effect_rows
 from ui.app_chat import ChatHandlers

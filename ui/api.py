@@ -39,7 +39,7 @@ from typing import Any
 import fastapi
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent.store_shared import DuplicateFeedbackError
+from agent.store.shared import DuplicateFeedbackError
 from tools.errors import (
     AccessDeniedError,
     InputError,
@@ -299,7 +299,7 @@ def app_from_env() -> Any:
 
     Settings come from ``WHYREC_*`` as in every entry point; ``WHYREC_APP_LLM=0`` serves without
     the LLM (the load harness's fast mode). Every worker shares the store at ``WHYREC_STORE_URL``,
-    and with it the rate limits, session leases and the LLM breaker (agent/store_shared.py).
+    and with it the rate limits, session leases and the LLM breaker (agent/store/shared.py).
     """
     import sys
 

@@ -39,7 +39,7 @@ def build_app(
     audit: AuditApi | None = None,
 ) -> Any:
     """Build (not launch) the app. ``settings`` needs ``max_message_chars``, ``support_username``
-    and ``support_password``; ``audit`` defaults to ``agent.audit`` imported on first lookup."""
+    and ``support_password``; ``audit`` defaults to ``agent.store.audit`` imported on first lookup."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     import gradio as gr
 

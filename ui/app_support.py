@@ -114,7 +114,7 @@ class SupportHandlers:
             return "⚠️ Log in first.", None
         api = self.audit_api()
         if api is None:
-            return "⚠️ Audit queries are not installed yet (agent/audit.py is missing).", None
+            return "⚠️ Audit queries are not installed yet (agent/store/audit.py is missing).", None
         query = (query or "").strip()
         if kind not in LOOKUP_KINDS:
             return f"⚠️ Choose one of: {', '.join(LOOKUP_KINDS)}.", None

@@ -15,7 +15,7 @@ from ui.cli_common import JSON_OPTION, emit, fail, friendly_errors, get_settings
 
 
 def _open_store(ctx: typer.Context) -> Any:
-    from agent.store import Store
+    from agent.store.db import Store
 
     url = get_settings(ctx).resolved_store_url
     if url.startswith("sqlite:///"):
@@ -40,7 +40,7 @@ def why_command(
 
       whyrec --data-dir /srv/whyrec why rec_3f2a9c1b0d4e5f60 --json
     """
-    from agent.audit import render_why_text, why
+    from agent.store.audit import render_why_text, why
 
     store = _open_store(ctx)
     try:
@@ -70,7 +70,7 @@ def audit_command(
 
     Then `whyrec why REC_ID` for the full account of one row.
     """
-    from agent.audit import audit, render_audit_text
+    from agent.store.audit import audit, render_audit_text
 
     store = _open_store(ctx)
     try:

@@ -121,8 +121,8 @@ def discover_cmd(
 
 
 def _priors(ctx, study, method, alpha, apply: bool, min_confidence: float) -> dict[str, Any]:
-    from agent.llm import build_chat_model
-    from agent.llm_priors import make_llm_proposer
+    from agent.llm.client import build_chat_model
+    from agent.llm.priors import make_llm_proposer
     from causal.priors import discover_with_priors
     from tools.studies.redial_effect import DESCRIPTIONS
 

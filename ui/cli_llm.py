@@ -62,13 +62,13 @@ def serve(
     `whyrec llm serve --gpu --model Qwen/Qwen2.5-7B-Instruct -tp 2` (then set WHYREC_LLM_MODEL to match).
     Without --background it stays in the foreground; Ctrl-C stops the server.
     """
-    from agent.llm_server import server_for_settings
+    from agent.llm.server import server_for_settings
 
     _quiet_http()
 
     settings = get_settings(ctx)
     if reuse:
-        from agent.llm_server import server_handle
+        from agent.llm.server import server_handle
 
         current = server_handle(settings, port=port).status()
         if current.get("healthy"):
@@ -97,7 +97,7 @@ def status(
 
     Example: `whyrec llm status --json | jq .healthy`
     """
-    from agent.llm_server import server_handle
+    from agent.llm.server import server_handle
 
     _quiet_http()
 
@@ -115,7 +115,7 @@ def stop(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Stop the server started by `whyrec llm serve` (SIGTERM to its process group, SIGKILL after 30 s)."""
-    from agent.llm_server import server_handle
+    from agent.llm.server import server_handle
 
     _quiet_http()
 

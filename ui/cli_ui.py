@@ -43,7 +43,7 @@ def build_dependencies(settings: Any) -> dict[str, Any]:
     built = build_agent(settings)
     agent, store = built if isinstance(built, tuple) else (built, getattr(built, "store", None))
     if store is None:
-        from agent.store import Store
+        from agent.store.db import Store
 
         store = Store(settings.resolved_store_url)
     return {

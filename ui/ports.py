@@ -40,7 +40,7 @@ class EvalRunner(Protocol):
 
 
 class AuditApi(Protocol):
-    """What the Support tab needs from ``agent.audit`` (the module satisfies this; it may also
+    """What the Support tab needs from ``agent.store.audit`` (the module satisfies this; it may also
     offer ``render_audit_text(rows) -> str`` for the one-line-per-recommendation summary)."""
 
     def why(self, store: Any, rec_id: str) -> dict[str, Any]: ...
@@ -51,5 +51,5 @@ class AuditApi(Protocol):
 
 
 def load_default_audit() -> AuditApi | None:
-    """``agent.audit``, imported on first use (the UI module stays importable without the agent's deps)."""
-    return importlib.import_module("agent.audit")  # type: ignore[return-value]
+    """``agent.store.audit``, imported on first use (the UI module stays importable without the agent's deps)."""
+    return importlib.import_module("agent.store.audit")  # type: ignore[return-value]

@@ -3,7 +3,7 @@
 Why: the parser misses phrasings its rules do not cover ("a flick that makes me laugh out
 loud"); a model can read those, but a small model also invents titles, people and years.
 So the model fills a strict JSON schema (enums for act, genres, moods, audience -- the
-request goes through :func:`agent.llm_tools.structured_call`, the one structured-output
+request goes through :func:`agent.llm.structured.structured_call`, the one structured-output
 helper), and then every field is validated before it may touch the dialogue state:
 
 - a title must resolve to exactly one catalog film AND appear in the user's own words
@@ -29,7 +29,7 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
-from agent.llm_tools import LLMOutputError, structured_call
+from agent.llm.structured import LLMOutputError, structured_call
 from agent.turn.state_update import ACTS, AUDIENCES, MOODS, StateUpdate, TitleRef, UnresolvedTitle
 from tools.catalog.movie_genres import CLEAN_GENRES, genre_parts
 from tools.errors import LLMUnavailableError

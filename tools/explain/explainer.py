@@ -7,7 +7,7 @@ deterministic template (tools/explain/templates.py), which passes the checker by
 construction. So every explanation a user sees has passed the check, and ``path`` records
 which route produced it ("llm", "llm_regenerated", "template").
 
-The chat model is passed in (built by agent/llm.py); tools/ never imports agent/. When it is
+The chat model is passed in (built by agent/llm/client.py); tools/ never imports agent/. When it is
 None or unreachable, every item takes the template path at once (degraded mode) -- no
 exception reaches the caller. Items are explained concurrently: the server's throughput at
 8 concurrent requests is ~6x that of one.

@@ -1,14 +1,14 @@
 """The store's tables (SQLAlchemy Core), shared by the SQLite and PostgreSQL backends.
 
-Why a module of its own: ``agent/store.py`` is the behaviour (transactions, group commit, the
+Why a module of its own: ``agent/store/db.py`` is the behaviour (transactions, group commit, the
 audit trail's API); this is the one schema, so a reader sees every table in one place. The
 last three tables hold the state that several app processes must share (rate limits, session
 leases, the LLM circuit breaker): in memory they would be per process, and a client spreading
 its requests over two processes would get twice the limit.
 
 The row codec (``now``/``dumps``/``loads``/``iso``) lives here too: the JSON text columns and the
-timestamps are part of how a row is stored, and both halves of the store (agent/store.py and
-agent/store_records.py) must write and read them the same way.
+timestamps are part of how a row is stored, and both halves of the store (agent/store/db.py and
+agent/store/records.py) must write and read them the same way.
 """
 
 from __future__ import annotations
@@ -122,7 +122,7 @@ meta_table = sa.Table(
     sa.Column("value", sa.Text, nullable=False),
 )
 #: one row per counted event (a turn, a feedback, a session created, an RL update) under a key such as
-#: ``turn:<session>``; a limit counts the rows of its key inside its window (agent/store_shared.py)
+#: ``turn:<session>``; a limit counts the rows of its key inside its window (agent/store/shared.py)
 rate_events = sa.Table(
     "rate_events",
     metadata,

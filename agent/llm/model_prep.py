@@ -4,7 +4,7 @@ Why: the CPU build of vLLM cannot load GGUF, but transformers can de-quantise it
 this once at setup (``scripts/setup_llm.sh``), into the data dir, and record the GGUF's
 sha256 next to the weights so a rerun with the same file takes a second instead of ~40 s.
 
-Run: ``python -m agent.model_prep --gguf var/cache/llm/SmolLM2-135M-Instruct.Q4_1.gguf \
+Run: ``python -m agent.llm.model_prep --gguf var/cache/llm/SmolLM2-135M-Instruct.Q4_1.gguf \
 --out var/models/smollm2-135m-instruct``
 """
 

@@ -8,11 +8,11 @@ tool calls are kept, so the state can always be explained from the log.
 
 Concurrency: SQLite connections get WAL, ``busy_timeout`` and ``synchronous=FULL``
 (an acknowledged write survives ``kill -9`` and power loss); writes are short functions of a
-connection that one writer thread commits in groups (agent/store_writer.py: one fsync for all
+connection that one writer thread commits in groups (agent/store/writer.py: one fsync for all
 the writes that queued up meanwhile). PostgreSQL writes run in the caller's thread, in parallel.
 State that several app processes share (rate limits, session leases, the LLM breaker) is
-``store.shared`` (agent/store_shared.py); the tables are in agent/store_schema.py, and the card
-records (recommendations, explanations, feedback) in agent/store_records.py, which ``Store``
+``store.shared`` (agent/store/shared.py); the tables are in agent/store/schema.py, and the card
+records (recommendations, explanations, feedback) in agent/store/records.py, which ``Store``
 mixes in so callers keep one object.
 
 Turn indexes: a turn takes its index in the same transaction that stores the user's message
@@ -32,8 +32,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
-from agent.store_records import CardRecords
-from agent.store_schema import (  # noqa: F401 - metadata and the tables are part of this module's API
+from agent.store.records import CardRecords
+from agent.store.schema import (  # noqa: F401 - metadata and the tables are part of this module's API
     SCHEMA_VERSION,
     dumps,
     explanations,
@@ -48,8 +48,8 @@ from agent.store_schema import (  # noqa: F401 - metadata and the tables are par
     sessions,
     tool_calls,
 )
-from agent.store_shared import SharedState, lock_key
-from agent.store_writer import GroupCommitWriter, sqlite_pragmas
+from agent.store.shared import SharedState, lock_key
+from agent.store.writer import GroupCommitWriter, sqlite_pragmas
 from tools.errors import InputError, NotFoundError, StoreError
 
 T = TypeVar("T")

@@ -2,14 +2,14 @@
 
 Why: support staff must be able to answer "why did WhyRec show me this?" days later, in
 another process, without re-running models whose versions may have changed. Everything
-needed is appended to the store at recommendation time (agent/store.py): the conversation,
+needed is appended to the store at recommendation time (agent/store/db.py): the conversation,
 the tool calls of that turn (arguments, durations, result summaries), the evidence bundle,
 scores, rank, versions, every explanation with its faithfulness check, and feedback.
 
 ``why``/``audit`` are SUPPORT-ONLY: they read any user's data. Entry points guard them
 (the CLI is an operator tool; the UI asks for the support login). The turn writes what they
 read (agent/turn/cards.py, agent/turn/explain_stage.py); this module only reads. Their text
-form for the CLI and the support view is in agent/audit_text.py (re-exported here, the
+form for the CLI and the support view is in agent/store/audit_text.py (re-exported here, the
 module the UI loads: ui/ports.py).
 """
 
@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from agent.audit_text import render_audit_text, render_why_text
+from agent.store.audit_text import render_audit_text, render_why_text
 from tools.errors import InputError, NotFoundError
 from tools.explain.claims import contribution_table
 from tools.explain.evidence import EvidenceBundle

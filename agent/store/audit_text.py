@@ -1,6 +1,6 @@
 """The support audit as text: one recommendation's account ("why?") and a list of turns.
 
-Why a module of its own: the queries (agent/audit.py) decide what an account holds; this is
+Why a module of its own: the queries (agent/store/audit.py) decide what an account holds; this is
 only how the CLI (``whyrec audit``/``whyrec why``) and the support view print it.
 """
 

@@ -1,6 +1,6 @@
 """What to launch for the local vLLM server: the argv, environment and address of one server.
 
-Why apart from agent/llm_server.py: that module manages a running process (pid file, health,
+Why apart from agent/llm/server.py: that module manages a running process (pid file, health,
 stop); this one only decides *what* to run — CPU build or CUDA build, which model, which chat
 template and decoding options — from the settings, and is pure: it starts nothing, so the
 choices can be unit-tested without vLLM installed.
@@ -19,8 +19,8 @@ from pathlib import Path
 from agent.settings import Settings
 from tools.errors import ModelNotReadyError
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-TEMPLATE_PATH = Path(__file__).resolve().parent / "templates" / "tool_chat_template.jinja"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE_PATH = Path(__file__).resolve().parents[1] / "templates" / "tool_chat_template.jinja"
 SETUP_HINT = "run `scripts/setup_llm.sh` (creates .venv-llm and converts the model)"
 #: Compact JSON under guided decoding: a small model otherwise pads tool calls and structured
 #: replies with whitespace until it hits max_tokens (seen with SmolLM2-135M).

@@ -7,7 +7,7 @@ make every process rediscover a dead LLM on its own. The store is already shared
 (one SQLite file on one machine, PostgreSQL across machines), so the state lives there and every
 check is one short transaction:
 
-- SQLite: every write runs under ``BEGIN IMMEDIATE`` (agent/store_writer.py), so a check-then-insert
+- SQLite: every write runs under ``BEGIN IMMEDIATE`` (agent/store/writer.py), so a check-then-insert
   is atomic across processes.
 - PostgreSQL: a transaction-scoped advisory lock on the key serialises the same check-then-insert.
 
@@ -23,11 +23,11 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from agent.store_schema import rate_events, session_leases, shared_flags
+from agent.store.schema import rate_events, session_leases, shared_flags
 from tools.errors import InputError
 
 if TYPE_CHECKING:
-    from agent.store import Store
+    from agent.store.db import Store
 
 #: rate events older than this are deleted; no window may be longer
 RATE_TTL_S = 86_400.0

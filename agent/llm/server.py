@@ -7,7 +7,7 @@ command and start time; a stale one (process gone, or the pid reused by another 
 is cleaned up; a live one makes a second start refuse. Output goes to
 ``<data_dir>/llm/server-<port>.log``, which every timeout message points to.
 
-What is launched (argv, environment, CPU or GPU build) is decided in agent/llm_spec.py;
+What is launched (argv, environment, CPU or GPU build) is decided in agent/llm/spec.py;
 this module only runs and watches it.
 """
 
@@ -22,8 +22,8 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from agent.llm import probe_url
-from agent.llm_spec import SETUP_HINT, ServerSpec, spec_from_settings
+from agent.llm.client import probe_url
+from agent.llm.spec import SETUP_HINT, ServerSpec, spec_from_settings
 from agent.settings import Settings
 from tools.errors import InputError, LLMUnavailableError, ModelNotReadyError
 

@@ -1,6 +1,6 @@
 """The store's card records: recommendations, their explanations, and the feedback on them.
 
-Why apart from agent/store.py: that module is the store's machinery (engine, transactions,
+Why apart from agent/store/db.py: that module is the store's machinery (engine, transactions,
 group commit) and the dialogue log (sessions, messages, tool calls); this is the audit trail of
 what was recommended and why, which ``whyrec audit`` and the online learner read. The Store
 composes it as a mixin, so callers keep one object (``store.add_recommendation(...)``) and the
@@ -18,14 +18,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from agent.store_schema import dumps, explanations, feedback, iso, loads, now, recommendations, sessions
-from agent.store_shared import DuplicateFeedbackError, lock_key
+from agent.store.schema import dumps, explanations, feedback, iso, loads, now, recommendations, sessions
+from agent.store.shared import DuplicateFeedbackError, lock_key
 from agent.types import FEEDBACK_KINDS
 from tools.errors import AccessDeniedError, InputError, NotFoundError
 
 
 class CardRecords:
-    """Recommendations, explanations and feedback; mixed into :class:`agent.store.Store`."""
+    """Recommendations, explanations and feedback; mixed into :class:`agent.store.db.Store`."""
 
     # provided by Store
     _write: Callable[[Callable[[Connection], Any]], Any]

@@ -3,12 +3,12 @@
 Why: the agent always talks to an OpenAI-compatible vLLM server over HTTP -- SmolLM2-135M
 on this machine's CPU by default, a larger model on vLLM's CUDA build elsewhere -- so the
 only things that vary are URLs, model name and timeouts, all from ``Settings``. Several
-base URLs are spread round-robin with failover (:mod:`agent.llm_failover`). A server that
+base URLs are spread round-robin with failover (:mod:`agent.llm.failover`). A server that
 is down must not hang a user's turn: connects time out after ``llm_connect_timeout_s``
 (~1 s) and every connection/timeout error surfaces as :class:`LLMUnavailableError`, so
 callers can degrade (template replies) instead of crashing.
 
-Tool-calling helpers live in :mod:`agent.llm_tools` (tool mode, ``respond``, structured calls).
+Tool-calling helpers live in :mod:`agent.llm.structured` (tool mode, ``respond``, structured calls).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_openai import ChatOpenAI
 from pydantic import Field
 
-from agent.llm_failover import failover_clients
+from agent.llm.failover import failover_clients
 from agent.settings import Settings
 from tools.errors import LLMUnavailableError, is_llm_unavailable
 
@@ -154,7 +154,7 @@ def check_llm(settings: Settings) -> dict:
 
     Returns ``{healthy, model, urls: [probe...], healthy_urls, model_info}`` where
     ``model_info`` is the /v1/models entry of ``settings.llm_model`` (has ``max_model_len``,
-    ``root``), useful for :func:`agent.llm_tools.resolve_tool_mode`.
+    ``root``), useful for :func:`agent.llm.structured.resolve_tool_mode`.
     """
     probes = [
         probe_url(u, connect_timeout_s=settings.llm_connect_timeout_s,

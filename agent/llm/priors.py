@@ -2,7 +2,7 @@
 
 Why in agent/: ``causal.priors`` receives a ``propose(variables, descriptions)`` callable and
 never talks to an LLM itself. This adapter builds that callable from a chat model: it asks
-for JSON under a schema (vLLM guided decoding via ``agent.llm_tools.structured_call``),
+for JSON under a schema (vLLM guided decoding via ``agent.llm.structured.structured_call``),
 then keeps only well-formed proposals about known variables. A small model's ideas are
 suggestions: ``causal.priors.discover_with_priors`` shows them and applies them only on
 request.
@@ -85,7 +85,7 @@ def make_llm_proposer(chat_model: Any) -> Callable[[list[str], dict[str, str]], 
 
     def propose(variables: list[str], descriptions: dict[str, str]) -> list[ProposedEdge]:
         messages = build_messages(variables, descriptions)
-        from agent.llm_tools import structured_call
+        from agent.llm.structured import structured_call
 
         value = structured_call(chat_model, messages, PRIORS_SCHEMA, name="causal_priors")
         return parse_proposals(value, list(variables))
