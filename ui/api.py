@@ -88,7 +88,9 @@ def resolve_api_secret(settings: Any) -> bytes:
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(secrets.token_hex(32))
     try:
-        if path.exists():  # present but unusable (truncated by hand): replace it
+        if (landed := _read_secret(path)) is not None:  # another process won while we wrote ours
+            return landed
+        if path.exists():  # present but unusable (truncated by hand; a linked key is always whole): replace it
             os.replace(tmp, path)
         else:
             try:
