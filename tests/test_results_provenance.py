@@ -100,3 +100,23 @@ def test_a_block_without_provenance_is_rejected(tmp_path, monkeypatch):
     monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
     with pytest.raises(ValueError, match="no '- Commit"):
         stale_paths("evals/results/x.md", ("evals",))
+
+
+@pytest.mark.parametrize(("status", "expected"), [
+    ("", "abc1234 (clean tree)"),
+    (" M evals/results/redial.md\n", "abc1234 (clean tree; only evals/results/ changed)"),
+    # a changed code file marks the tree dirty even beside regenerated results: the check must be able to say so
+    (" M evals/results/redial.md\n M tools/recsys/ranker.py\n", "abc1234 (dirty tree)"),
+    (" M agent/loop.py\n", "abc1234 (dirty tree)"),
+])
+def test_git_state_tells_code_changes_from_regenerated_results(monkeypatch, status, expected):
+    import subprocess
+    from types import SimpleNamespace
+
+    from evals import provenance
+
+    def fake_run(args, **_kw):
+        return SimpleNamespace(stdout="abc1234\n" if "rev-parse" in args else status)
+
+    monkeypatch.setattr(subprocess, "run", fake_run)
+    assert provenance.git_state() == expected
