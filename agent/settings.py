@@ -76,6 +76,11 @@ class Settings(BaseSettings):
     # -- compute ------------------------------------------------------------
     seed: int = 42
     torch_threads: int = Field(1, ge=1, le=256)
+    blas_threads: int | None = Field(None, ge=1, le=256, description=(
+        "Threads numpy's BLAS may use (threadpoolctl); None = the library's default (all cores). 1 suits an "
+        "app serving many sessions on few cores: idle OpenBLAS workers spin after each small product, which "
+        "doubled a turn's CPU time (89 -> 143 ms on 2 cores), while one conversation alone is ~20% faster "
+        "with them (ReDial bench 19.5 vs 14.9 samples/s)."))
     device: Literal["cpu", "cuda"] = "cpu"
 
     # -- agent --------------------------------------------------------------
@@ -206,5 +211,8 @@ def apply_runtime_settings(settings: Settings) -> None:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     import torch
+    from threadpoolctl import threadpool_limits
 
     torch.set_num_threads(settings.torch_threads)
+    if settings.blas_threads is not None:
+        threadpool_limits(limits=settings.blas_threads, user_api="blas")

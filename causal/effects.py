@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from causal.adjustment import identify
+from causal.bootstrap import bootstrap_values, percentile_interval, resample_indices
 from causal.errors import CausalInputError
 from causal.graph import CausalGraph
 from causal.table import as_table
@@ -136,8 +137,7 @@ def estimate_effect(
     n1, n0 = int(t.sum()), int(len(t) - t.sum())
     if min(n1, n0) < SMALL_GROUP:
         warns.append(f"small group: {n1} treated vs {n0} control rows; intervals will be wide and unstable")
-    rng = np.random.default_rng(seed)
-    boot_idx = [rng.integers(0, tab.n, tab.n) for _ in range(n_boot)]
+    boot_idx = list(resample_indices(tab.n, n_boot, seed))  # the same resamples for every estimator
     unadj = _bootstrap(lambda ix: _diff(t[ix], y[ix]), tab.n, boot_idx)
 
     adj_set: tuple[str, ...] | None = max(sets, key=len) if sets else None
@@ -257,14 +257,11 @@ def _warm(fit_x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 def _bootstrap(stat, n: int, boot_idx: list[np.ndarray]) -> Estimate:
     point = stat(np.arange(n))
-    if not boot_idx:
-        return Estimate(point, float("nan"), float("nan"), float("nan"))
-    vals = np.array([stat(ix) for ix in boot_idx])
-    vals = vals[np.isfinite(vals)]
+    vals = bootstrap_values(stat, boot_idx)
     if len(vals) < 2:
         return Estimate(point, float("nan"), float("nan"), float("nan"))
-    lo, hi = np.percentile(vals, [2.5, 97.5])
-    return Estimate(float(point), float(lo), float(hi), float(vals.std(ddof=1)))
+    lo, hi = percentile_interval(vals, 0.95)
+    return Estimate(float(point), lo, hi, float(vals.std(ddof=1)))
 
 
 __all__ = ["Estimate", "EffectEstimate", "estimate_effect"]

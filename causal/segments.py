@@ -13,7 +13,7 @@ outcome, so the number is a risk difference) or Hajek inverse-propensity weighti
 the caller's adjustment set (read it off a learned graph with ``causal.adjustment.identify``;
 a segment defined by pre-treatment attributes does not change which set is valid).
 
-Intervals: percentile bootstrap from our own numpy resampling loop, not
+Intervals: percentile bootstrap (``causal.bootstrap``, the project's one), not
 ``scipy.stats.bootstrap``, because
 (1) rows are often clustered (one ReDial dialogue mentions several movies and one seeker
     answers for all of them); passing ``clusters`` resamples whole clusters, which scipy
@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from causal.bootstrap import bootstrap_values, percentile_interval, resample_indices
 from causal.effects import SMALL_GROUP, _design, _diff, _gcomp, _ipw, _logistic_fit, _standardize
 from causal.errors import CausalInputError, SegmentError
 
@@ -243,10 +244,9 @@ class _Prepared:
                                segment=name, reason="constant_outcome")
         stat = self._statistic(t, y, z)
         point = stat(np.arange(len(t)))
-        vals = self._resample(stat, self.clusters[idx], seed)
-        alpha = (1.0 - self.level) / 2.0
-        lo, hi = (np.percentile(vals, [100 * alpha, 100 * (1 - alpha)]) if len(vals) >= 2
-                  else (float("nan"), float("nan")))
+        # cluster bootstrap: whole clusters drawn with replacement (causal/bootstrap.py)
+        vals = bootstrap_values(stat, resample_indices(len(t), self.n_boot, seed, self.clusters[idx]))
+        lo, hi = percentile_interval(vals, self.level)
         return SegmentEstimate(
             segment=name, n=len(t), n_treated=n1, n_control=n0, n_clusters=len(np.unique(self.clusters[idx])),
             estimate=float(point), low=float(lo), high=float(hi), level=self.level,
@@ -261,18 +261,6 @@ class _Prepared:
             return lambda ix: _gcomp(t[ix], y[ix], z[ix], self.binary_y, warm)
         warm = _logistic_fit(_design(_standardize(z)), t) if z.shape[1] else None
         return lambda ix: _ipw(t[ix], y[ix], z[ix], warm)
-
-    def _resample(self, stat, clusters: np.ndarray, seed: int) -> np.ndarray:
-        """Cluster bootstrap: draw clusters with replacement, keep every row of a drawn cluster."""
-        rng = np.random.default_rng(seed)
-        _, local = np.unique(clusters, return_inverse=True)
-        k = int(local.max()) + 1
-        rows = np.arange(len(local))
-        vals = np.empty(self.n_boot)
-        for b in range(self.n_boot):
-            times = np.bincount(rng.integers(0, k, k), minlength=k)
-            vals[b] = stat(np.repeat(rows, times[local]))
-        return vals[np.isfinite(vals)]
 
 
 def _columns(data: Any, names: Sequence[str]) -> dict[str, np.ndarray]:

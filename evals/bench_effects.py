@@ -28,7 +28,7 @@ from typing import Any
 from evals.provenance import ROOT, header
 
 #: the code this benchmark's numbers describe (tests/test_results_provenance.py checks they are not stale)
-MEASURES = ("causal/segments.py", "causal/effects.py", "causal/adjustment.py", "causal/discovery.py",
+MEASURES = ("causal/segments.py", "causal/effects.py", "causal/bootstrap.py", "causal/adjustment.py", "causal/discovery.py",
             "tools/studies/segment_effects.py", "tools/studies/causal_study.py", "tools/studies/redial_effect.py",
             "tools/data/demo/mentions.csv.gz", "tools/data/demo/items.jsonl.gz", "evals/bench_effects.py")
 RESULTS = ROOT / "evals" / "results" / "effects.md"

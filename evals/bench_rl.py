@@ -45,7 +45,7 @@ MEASURES = ("tools/rl", "tools/scorers/rl_policy.py", "tools/scoring.py", "tools
             "tools/scorers/graph.py",
             "tools/ranking_metrics.py", "tools/rl/simulator.py", "tools/datasets/redial.py", "tools/catalog/catalog.py", "tools/data/demo",
             "tools/studies/segment_effects.py", "tools/studies/causal_study.py", "tools/studies/redial_effect.py", "causal/segments.py",
-            "causal/effects.py", "causal/adjustment.py", "causal/discovery.py", "evals/bench_rl.py",
+            "causal/effects.py", "causal/bootstrap.py", "causal/adjustment.py", "causal/discovery.py", "evals/bench_rl.py",
             "evals/rl_report.py")
 
 

@@ -81,3 +81,21 @@ def test_unknown_field_and_out_of_range_are_rejected(clean: Path) -> None:
         load_settings(llm_prot=1)
     with pytest.raises(ValueError, match="llm_port"):
         load_settings(llm_port=70000)
+
+
+def test_blas_threads_limits_numpy_blas_only_when_set(clean: Path) -> None:
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from agent.settings import apply_runtime_settings
+
+    def blas_threads() -> set[int]:
+        return {p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"}
+
+    with threadpool_limits():  # restores the process's limits afterwards
+        before = blas_threads()
+        apply_runtime_settings(Settings(blas_threads=None))
+        assert blas_threads() == before
+        apply_runtime_settings(Settings(blas_threads=1))
+        assert blas_threads() == {1}
+    with pytest.raises(pydantic.ValidationError):
+        Settings(blas_threads=0)

@@ -17,9 +17,21 @@ from tools.text import normalise_name
 #: audience -> (genres preferred, genres ruled out)
 AUDIENCE_GENRES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "young_children": (("family", "animation"), ("horror", "thriller", "crime", "war")),
-    "family": (("family",), ("horror",)),
+    # "family" in a catalog's genres also tags family sagas ("The Godfather": crime, drama, family)
+    "family": (("family",), ("horror", "crime", "war")),
     "date_night": (("romance", "comedy"), ()),
     "adults": ((), ()),
+}
+#: moods -> (genres preferred, genres ruled out), as for an audience: "something lighter" after
+#: Aliens is not another horror film; a genre the user names outranks both
+MOOD_GENRES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "light": (("comedy", "family", "animation", "adventure"), ("horror", "war")),
+    "feel-good": (("comedy", "family", "romance"), ("horror", "war")),
+    "funny": (("comedy",), ()),
+    "scary": (("horror",), ()),
+    "dark": ((), ()),  # no rule-out: a card would claim the user "ruled out" family films
+    "sad": (("drama",), ()),
+    "mind-bending": (("science fiction", "mystery", "thriller"), ()),
 }
 #: moods -> words added to the content query (what the film should feel like)
 MOOD_WORDS: dict[str, str] = {
@@ -86,8 +98,13 @@ def request_for(state: DialogueState, recent_user_text: Sequence[str], *, exclud
     """The ranker's request for this state; ``recent_user_text`` are the user's last messages, newest last."""
     c = state.constraints
     prefer, rule_out = AUDIENCE_GENRES.get(c.audience or "", ((), ()))
-    # genres the user asked for outrank what the audience suggests ("a romantic movie for date night")
-    include = [g for g in (c.tags_include or prefer) if g not in c.tags_exclude]
+    for m in c.moods:
+        p, r = MOOD_GENRES.get(m, ((), ()))
+        prefer, rule_out = (*prefer, *p), (*rule_out, *r)
+    prefer = tuple(dict.fromkeys(prefer))
+    # genres the user asked for outrank what the audience or mood suggests ("a romantic movie for date night")
+    include = [g for g in (c.tags_include or prefer)
+               if g not in c.tags_exclude and (c.tags_include or g not in rule_out)]
     exclude_genres = [g for g in (*c.tags_exclude, *rule_out) if g not in c.tags_include]
     words = " ".join(recent_user_text[-2:])
     mood = " ".join(MOOD_WORDS.get(m, m) for m in c.moods)

@@ -13,6 +13,7 @@ import re
 from collections.abc import Collection
 
 from agent.turn.state_update import TitleRef, UnresolvedTitle
+from agent.turn.title_context import distinct_films
 from agent.turn.title_slots import EVERYDAY, MAX_ITEM_WORDS, SEP_SPLIT, SMALL, TASTE_ANY
 from tools.resolve.title_resolution import (
     _COMMON_WORDS,
@@ -121,7 +122,10 @@ def _content(key: str) -> list[str]:
 
 def unresolved_title(surface: str, res: Resolution) -> UnresolvedTitle:
     """An ambiguous or unknown span as the question's input: what the user wrote, the films to offer."""
-    cands = tuple(TitleRef(c.item.item_id, surface, c.item.display_title) for c in res.candidates[:5])
+    films = [c.item for c in res.candidates]
+    if res.status == "ambiguous":  # the same film listed twice is offered once ("Frozen (2010)" or "Frozen (2010)"?)
+        films = distinct_films(films)
+    cands = tuple(TitleRef(f.item_id, surface, f.display_title) for f in films[:5])
     return UnresolvedTitle(surface, cands, "ambiguous" if res.status == "ambiguous" else "unknown")
 
 

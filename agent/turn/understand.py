@@ -34,6 +34,7 @@ from agent.turn.lexicon import GENRE_RE, GENRE_WORDS, MOOD_RE, MOOD_WORDS, RESER
 from agent.turn.message_act import OTHER_DATA, PROMPT_LEAK, WHY, message_act, why_target_in
 from agent.turn.polarity import ACCEPT_RX, CARRY, mask, polarity, split_clauses
 from agent.turn.state_update import StateUpdate, TitleRef, UnresolvedTitle
+from agent.turn.title_context import settle_by_context
 from agent.turn.title_slots import VERDICT_NEG as _VERDICT_NEG
 from agent.turn.title_slots import VERDICT_POS as _VERDICT_POS
 from agent.turn.title_slots import make_acceptor
@@ -87,7 +88,7 @@ def parse(text: str, resolver: TitleResolver, *, people: PeopleIndex | None = No
                                       and not any(a < pe and ps < b for ps, pe in person_spans))
              if typo_plausible(s, resolver)]
     typo_spans, typo_asks = near_misses(text, resolver, [(s.start, s.end) for s in spans] + person_spans, RESERVED)
-    spans = sorted(spans + typo_spans, key=lambda s: s.start)
+    spans = settle_by_context(sorted(spans + typo_spans, key=lambda s: s.start), text, [p.name for p in person_hits])
     ask_spans = [sp for sp, _ in typo_asks]
     title_spans = [(s.start, s.end + (len(m.group(0)) if (m := re.match(r"\s*\(\d{4}\)", text[s.end:])) else 0))
                    for s in spans]

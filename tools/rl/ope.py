@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from causal.bootstrap import bootstrap_values, percentile_interval, resample_indices
 from tools.datasets.redial import Dialogue
 from tools.scoring import ScoringContext
 
@@ -99,15 +100,8 @@ def suggestion_propensities(dialogues: Iterable[Dialogue], item_ids: Iterable[st
 
 
 def _bootstrap(groups: np.ndarray, fn: Callable[[np.ndarray], float], n_boot: int, seed: int) -> tuple[float, float]:
-    uniq, inv = np.unique(groups, return_inverse=True)
-    members = [np.flatnonzero(inv == g) for g in range(len(uniq))]
-    rng = np.random.default_rng(seed)
-    vals = []
-    for _ in range(n_boot):
-        pick = rng.integers(0, len(uniq), size=len(uniq))
-        vals.append(fn(np.concatenate([members[p] for p in pick])))
-    lo, hi = np.percentile(vals, [2.5, 97.5])
-    return float(lo), float(hi)
+    """95% percentile interval over resampled dialogues (``causal.bootstrap``: whole groups drawn)."""
+    return percentile_interval(bootstrap_values(fn, resample_indices(len(groups), n_boot, seed, groups)), 0.95)
 
 
 def ope_estimate(
