@@ -108,6 +108,11 @@ def card(ctx):
     ("People who brought up Alien were pointed to it.", "similar_to", "what other people did"),
     ("Its story is close to Alien, which you liked, and it stars Tom Hanks.", "similar_to", "Tom Hanks|cast/crew"),
     ("It has comedy in common with films you liked.", "similar_to", "comedy"),
+    # a refusal the evidence does not record, tacked onto a true statement (seen from SmolLM2 in a chat)
+    ("Its story is close to Alien, which you liked, which you ruled out in past conversations.", "similar_to",
+     "refusal"),
+    ("Conversations that brought up Alien went on to suggest it 4 times, though you hated that.", "liked_also",
+     "refusal"),
 ])
 def test_the_checker_rejects_a_wrong_statement(card, text, key, why):
     bundle, index = card

@@ -46,3 +46,12 @@ def test_catalog_without_people_finds_nothing():
     assert len(idx) == 0
     assert idx.find("something with Tom Hanks") == []
     assert "Tom Hanks" not in idx
+
+
+def test_a_unique_first_name_after_a_cue_names_the_person():
+    idx = PeopleIndex(ITEMS)
+    assert [p.name for p in idx.find("more charlize please")] == ["Charlize Theron"]
+    assert [p.name for p in idx.find("something starring Audrey")] == ["Audrey Tautou"]
+    # no cue, a shared first name ("Will": Will Smith only, but 4 letters) or a short one: nobody
+    assert idx.find("Charlize was great") == []
+    assert idx.find("more will please") == [] and idx.find("with Tom") == []

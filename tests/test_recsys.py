@@ -153,3 +153,10 @@ def test_slate_caps_franchises_and_twins():
     assert franchise_key("Toy Story 3") == franchise_key("Toy Story") != franchise_key("Up")
     jurassic = {"j1": "Jurassic Park", "j2": "The Lost World: Jurassic Park", "j3": "Jurassic World", "x": "Jaws"}
     assert build_slate(list(jurassic), jurassic.__getitem__, size=4) == ["j1", "j2", "x"]
+
+
+def test_required_genres_are_a_hard_any_of():
+    ok = allowed_mask(RecRequest(genres_require=("animation", "musical")), SPACE)
+    assert [i for i, a in zip(SPACE.ids, ok, strict=True) if a] == ["3", "4", "5"]
+    # a genre the catalog does not know leaves nothing rather than everything
+    assert not allowed_mask(RecRequest(genres_require=("telenovela",)), SPACE).any()

@@ -90,3 +90,14 @@ def test_a_preferred_genre_never_contradicts_a_rule_out():
     apply_update(state, StateUpdate(act="recommend", audience="young_children", moods=("mind-bending",)))
     req = request_for(state, ["a mind-bending film for my 6 year old"])
     assert not set(req.genres_include) & set(req.genres_exclude)
+
+
+def test_a_scary_film_for_a_child_is_still_a_family_or_animation_film():
+    state = DialogueState()
+    apply_update(state, StateUpdate(act="recommend", audience="family", genres_liked=("horror",)))
+    req = request_for(state, ["a scary movie for my 10 year old"])
+    assert req.genres_require == ("family", "animation") and "horror" in req.genres_include
+    assert "horror" not in req.genres_exclude and "crime" in req.genres_exclude
+    plain = DialogueState()
+    apply_update(plain, StateUpdate(act="recommend", genres_liked=("horror",)))
+    assert request_for(plain, ["a scary movie"]).genres_require == ()

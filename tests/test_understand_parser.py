@@ -366,3 +366,22 @@ def test_article_and_one_short_word_is_not_a_guessed_title(resolver, text):
 def test_adjacent_genre_words_are_one_genre_when_ruled_out(resolver, text, disliked, liked):
     u = parse(text, resolver)
     assert u.genres_disliked == disliked and u.genres_liked == liked, u
+
+
+@pytest.mark.parametrize("text", ["Toy Story 3 made me cry, more like that", "Toy Story 3 really blew me away",
+                                  "Toy Story 3 had me in tears"])
+def test_what_a_film_did_to_the_viewer_is_praise(resolver, text):
+    assert titles(parse(text, resolver).liked) == ["Toy Story 3"]
+
+
+def test_a_negated_feeling_is_not_praise(resolver):
+    u = parse("Toy Story 3 didn't make me cry", resolver)
+    assert not u.liked and titles(u.mentioned) == ["Toy Story 3"]
+
+
+def test_a_newly_named_film_with_more_like_that_is_a_fresh_wish(resolver):
+    """After "80s horror", "Toy Story 3 made me cry, more like that" is about Toy Story 3, not the 80s."""
+    u = parse("Toy Story 3 made me cry, more like that", resolver)
+    assert u.act == "replace" and titles(u.liked) == ["Toy Story 3"]
+    assert parse("more like that", resolver, last_slate=SLATE).act == "refine"  # "that" = the slate
+    assert parse("I loved Alien, more like that but scarier", resolver).act == "refine"

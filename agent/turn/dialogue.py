@@ -106,6 +106,12 @@ def request_for(state: DialogueState, recent_user_text: Sequence[str], *, exclud
     include = [g for g in (c.tags_include or prefer)
                if g not in c.tags_exclude and (c.tags_include or g not in rule_out)]
     exclude_genres = [g for g in (*c.tags_exclude, *rule_out) if g not in c.tags_include]
+    # a children's audience asking for a genre it would rule out ("a scary movie for my 10 year old")
+    # gets that genre among family and animation films only, never It or Get Out
+    require = (("family", "animation") if c.audience in ("young_children", "family")
+               and set(c.tags_include) & set(AUDIENCE_GENRES[c.audience][1]) else ())
+    if require and "thriller" not in c.tags_include:  # catalogs tag some adult horror as "family" too
+        exclude_genres.append("thriller")
     words = " ".join(recent_user_text[-2:])
     mood = " ".join(MOOD_WORDS.get(m, m) for m in c.moods)
     never = set(state.excluded_ids()) if exclude_mentioned else set(state.disliked) | set(state.rejected)
@@ -116,6 +122,7 @@ def request_for(state: DialogueState, recent_user_text: Sequence[str], *, exclud
         # the newest words, capped: MiniLM reads 256 tokens and its cost grows with them
         query_text=" ".join(x for x in (words[-300:], mood, " ".join(include)) if x).strip(),
         genres_include=tuple(dict.fromkeys(include)), genres_exclude=tuple(dict.fromkeys(exclude_genres)),
+        genres_require=require,
         people_include=tuple(c.people_include), people_exclude=tuple(c.people_exclude),
         year_min=c.year_min, year_max=c.year_max, audience=c.audience, exclude=frozenset(never),
         recent=tuple(i for i in state.mentioned if i not in state.disliked)[-2:])

@@ -67,6 +67,19 @@ _OFF_TOPIC_HINT = re.compile(r"\b(weather|recipe|cook|solve|equation|capital of|
                              r"poem|news|translate|math|calculate|president)\b|\d\s*[-+*/x=]\s*\d", re.I)
 
 
+_LIKE_THAT = re.compile(r"\bmore like (that|this|it|those)\b", re.I)
+
+
+def new_anchor(masked: str) -> bool:
+    """"Toy Story 3 made me cry, more like that": "that" is the film just named, not the last slate.
+
+    True when "more like that" is the message's only refine cue; the caller checks that the
+    message named a film the user liked. Such a message starts a fresh wish anchored on that film
+    (act "replace": the user's refusals stay, the earlier genres and years go).
+    """
+    return bool(_LIKE_THAT.search(masked)) and not _REFINE.search(_LIKE_THAT.sub(" ", masked))
+
+
 def message_act(text: str, masked: str, has_content: bool, has_slate: bool = False) -> str:
     """The act of the whole message (rule 3); ``why`` needs a target, decided by the caller."""
     if WHY.search(masked) and re.search(r"\b(you|suggest\w*|recommend\w*|pick\w*|choose|chose|that|this|it|one|"

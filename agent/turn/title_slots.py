@@ -40,9 +40,14 @@ _ADVERBS = (r"(?:(?:so+|soo+|really|realy|pretty|very|just|also|still|super|kind
             r"incredibly|extremely|truly|totally)\s+)*")
 _VERDICT_HEAD = r"^\W*(\(\d{4}\)\s*)?((movies?|films?|ones)\s+)?(was|is|were|are|'s)\s+" + _ADVERBS
 #: "X was great", "X is my all time fave": a verdict right after a span (also used for polarity)
-VERDICT_POS = re.compile(_VERDICT_HEAD + r"(great|good|awesome|amazing|fantastic|excellent|brilliant|fun|funny|"
-                         r"hilarious|sweet|a classic|a masterpiece|(one of )?(my|our) (all[- ]time )?(fav\w*)|"
-                         r"the best)\b", re.I)
+#: "X made me cry", "X blew me away": what a film did to the viewer, said right after it, is praise too
+_FELT = (r"(made me (cry|laugh|tear up|smile|think)|blew (me|my mind) away|blew my mind|"
+         r"scared (me|the (hell|crap|life) out of me)|gave me (chills|goosebumps)|had me (hooked|in tears|laughing|"
+         r"on the edge of my seat)|kept me (hooked|guessing|on the edge of my seat)|broke my heart|moved me|"
+         r"stuck with me|never gets old)")
+VERDICT_POS = re.compile("(?:" + _VERDICT_HEAD + r"(great|good|awesome|amazing|fantastic|excellent|brilliant|fun|"
+                         r"funny|hilarious|sweet|a classic|a masterpiece|(one of )?(my|our) (all[- ]time )?(fav\w*)|"
+                         r"the best)\b)|(?:^\W*(\(\d{4}\)\s*)?" + _ADVERBS + _FELT + r"\b)", re.I)
 VERDICT_NEG = re.compile(_VERDICT_HEAD + r"(boring|awful|terrible|bad|meh|the worst|overrated|"
                          r"not (good|great|for me|my (thing|speed|type|style|cup of tea)))\b", re.I)
 _STRONG_CUE = re.compile(r"(\b(lov|lik|enjoy|hat|dislik|ador)(e|ed|es|ing)|\bseen|\bsaw|\bwatched|\bwatching|\bthan|"

@@ -31,7 +31,7 @@ import re
 from collections.abc import Sequence
 
 from agent.turn.lexicon import GENRE_RE, GENRE_WORDS, MOOD_RE, MOOD_WORDS, RESERVED
-from agent.turn.message_act import OTHER_DATA, PROMPT_LEAK, WHY, message_act, why_target_in
+from agent.turn.message_act import OTHER_DATA, PROMPT_LEAK, WHY, message_act, new_anchor, why_target_in
 from agent.turn.polarity import ACCEPT_RX, CARRY, mask, polarity, split_clauses
 from agent.turn.state_update import StateUpdate, TitleRef, UnresolvedTitle
 from agent.turn.title_context import settle_by_context
@@ -137,6 +137,8 @@ def parse(text: str, resolver: TitleResolver, *, people: PeopleIndex | None = No
     why_rank, why_item = None, None
     act = message_act(text, masked, bool(spans or person_hits or genres_liked or genres_disliked or moods or year_min
                                   or year_max or era or audience or unresolved), bool(last_slate))
+    if act == "refine" and (buckets["liked"] or buckets["more_like"]) and new_anchor(masked):
+        act = "replace"
     wishes = buckets["liked"] or buckets["disliked"] or buckets["more_like"] or genres_liked or genres_disliked
     if act == "recommend" and not wishes and re.search(ACCEPT_RX + r"\s+(out\s+)?_", masked, re.I):
         act = "chit_chat"  # "I'll check out Step Brothers, thanks": taking a suggestion, no new preference

@@ -61,6 +61,12 @@ _AGREES = {
     Polarity.RULED_OUT: {Polarity.RULED_OUT, Polarity.DISLIKED},
     Polarity.NONE: set(),
 }
+#: explicit statements of a user's refusal; unlike bare negations ("it is not a musical") they say what
+#: the USER did, so a sentence may make them only while citing a claim that records it
+_REFUSAL = re.compile(r"\b(ruled out|rule out|ruling out|avoid|avoided|avoiding|excluded|steer clear|said no to|"
+                      r"hated|hate|hates|disliked|dislike|dislikes|did not like|didn't like|can't stand|"
+                      r"couldn't stand|could not stand|did not enjoy|didn't enjoy|detested|loathed|"
+                      r"(do|did) ?n[o']t want|asked (me )?to (avoid|skip)|wanted (to (avoid|skip)|no))\b", re.I)
 _MAINLY = re.compile(r"\b(mainly|mostly|primarily|chiefly|above all|main reason|largely|first and foremost)\b", re.I)
 _RAISE = re.compile(r"\b(raised|raises|increased|increases|boosted|higher|more likely|improved)\b", re.I)
 _LOWER = re.compile(r"\b(lowered|lowers|reduced|reduces|decreased|decreases|lower|less likely|hurt)\b", re.I)
@@ -175,6 +181,10 @@ def claim_violations(sentences: Sequence[Sentence], claims: Sequence[Claim]) -> 
                                    f"{c.polarity.value.replace('_', ' ')} it ({c.key})")
                     elif said in (Polarity.DISLIKED, Polarity.RULED_OUT) and c.polarity is Polarity.NONE:
                         out.append(f"{where} gives {obj!r} an attitude the evidence does not record ({c.key})")
+        refusal = _REFUSAL.search(free)
+        if refusal and not any(c.polarity in (Polarity.RULED_OUT, Polarity.DISLIKED) for c in cited):
+            out.append(f"{where} says you {refusal.group(0).lower()!r} something, but cites no claim that records "
+                       "a refusal (a ruled-out genre or person, a film you disliked)")
         for c in cited:
             if c.relation is Relation.CAUSAL_EFFECT and c.value:
                 up, down = _RAISE.search(free), _LOWER.search(free)

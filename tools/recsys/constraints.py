@@ -39,6 +39,9 @@ def allowed_mask(req: RecRequest, space: ItemSpace) -> np.ndarray:
         cols = space.genre_columns(parts)
         if len(cols) == len(parts):
             ok &= space.genres[:, cols].sum(axis=1) < len(parts)
+    if req.genres_require:
+        cols = space.genre_columns(req.genres_require)
+        ok &= space.genres[:, cols].sum(axis=1) > 0 if len(cols) else False
     if req.people_exclude:
         banned = set(req.people_exclude)
         ok &= np.array([not banned.intersection(p) for p in space.people], dtype=bool)

@@ -25,6 +25,9 @@ class RecRequest:
     query_text: str = ""
     genres_include: tuple[str, ...] = ()
     genres_exclude: tuple[str, ...] = ()
+    #: a hard any-of: the film must have one of these genres (a scary film for a 6-year-old is still
+    #: a family or animation film); never relaxed
+    genres_require: tuple[str, ...] = ()
     people_include: tuple[str, ...] = ()
     people_exclude: tuple[str, ...] = ()
     year_min: int | None = None
@@ -51,7 +54,8 @@ class RecRequest:
     def to_dict(self) -> dict[str, Any]:
         return {"liked": list(self.liked), "disliked": list(self.disliked), "mentioned": list(self.mentioned),
                 "query_text": self.query_text, "genres_include": list(self.genres_include),
-                "genres_exclude": list(self.genres_exclude), "people_include": list(self.people_include),
+                "genres_exclude": list(self.genres_exclude), "genres_require": list(self.genres_require),
+                "people_include": list(self.people_include),
                 "people_exclude": list(self.people_exclude), "year_min": self.year_min, "year_max": self.year_max,
                 "audience": self.audience, "exclude": sorted(self.exclude), "recent": list(self.recent)}
 

@@ -5,7 +5,9 @@ become a constraint on catalog items, so the vocabulary is exactly the names wri
 items' ``attributes["cast"]`` / ``attributes["directors"]``. Full names match anywhere
 (case-insensitive, accents ignored); a bare surname ("something by Spielberg") only
 after "with", "by", "starring", "directed by" or "from" and only when exactly one
-indexed person has that surname -- surnames alone are too often ordinary words.
+indexed person has that surname -- surnames alone are too often ordinary words. A bare first
+name ("more Keanu please") likewise, after those cues or "more"/"another", when exactly one
+indexed person has it and it has at least 5 letters (so "more Tom" stays nobody).
 Catalogs without those attributes give an empty index, which finds nothing.
 """
 
@@ -20,6 +22,7 @@ from tools.catalog.catalog import Item
 
 _WORD = re.compile(r"[^\W_]+(?:['\-.][^\W_]+)*")
 _SURNAME_CUES = re.compile(r"(?:\bwith|\bby|\bstarring|\bdirected by|\bfrom|\bfeaturing)\s+$", re.I)
+_FIRST_NAME_CUES = re.compile(r"(?:\bwith|\bby|\bstarring|\bdirected by|\bfeaturing|\bmore|\banother)\s+$", re.I)
 
 
 def _fold(text: str) -> str:
@@ -70,6 +73,13 @@ class PeopleIndex:
                 surnames.setdefault(_fold(parts[-1]), set()).add(n)
         # a bare surname must be unique and at least 4 letters: "with Leo and Kate" is not Melissa Leo
         self._surname = {s: next(iter(ns)) for s, ns in surnames.items() if len(ns) == 1 and len(s) >= 4}
+        firsts: dict[str, set[str]] = {}
+        for n in roles:
+            parts = n.split()
+            if len(parts) >= 2:
+                firsts.setdefault(_fold(parts[0]), set()).add(n)
+        self._first = {f: next(iter(ns)) for f, ns in firsts.items()
+                       if len(ns) == 1 and len(f) >= 5 and f.isalpha() and f not in self._surname}
         # names are looked up by word n-grams (a dict hit per n-gram), not one huge regex: catalogs hold
         # tens of thousands of names and a chat message has a few dozen n-grams
         self._by_words = {" ".join(_WORD.findall(f)): n for f, n in self._by_fold.items() if len(_WORD.findall(f)) >= 2}
@@ -86,7 +96,7 @@ class PeopleIndex:
         return self._by_fold.get(_fold(name.strip()))
 
     def find(self, text: str) -> list[PersonMatch]:
-        """People named in ``text``, in order; full names first, then cued unique surnames."""
+        """People named in ``text``, in order; full names first, then cued unique surnames and first names."""
         if not text or not self._role:
             return []
         folded = _fold(text)
@@ -111,6 +121,12 @@ class PeopleIndex:
             if not name or any(s <= m.start() < e for s, e in used):
                 continue
             if _SURNAME_CUES.search(folded[: m.start()]) and text[m.start()].isupper():
+                out.append(PersonMatch(name, m.start(), m.end(), self._role[name]))
+        for m in _WORD.finditer(folded):
+            name = self._first.get(m.group(0))
+            if not name or any(s <= m.start() < e for s, e in used) or any(p.start == m.start() for p in out):
+                continue
+            if _FIRST_NAME_CUES.search(folded[: m.start()]):
                 out.append(PersonMatch(name, m.start(), m.end(), self._role[name]))
         out.sort(key=lambda p: p.start)
         seen: set[str] = set()
