@@ -188,17 +188,29 @@ class TurnAdmission:
         self.gate = gate
         self._plan_budget = plan_budget
         self._tls = threading.local()
+        self._count_lock = threading.Lock()
+        self.turns_in_flight = 0
 
     @contextmanager
     def turn(self, t0: float, emit: Callable[[str, dict[str, Any]], None]) -> Iterator[_TurnCtx]:
         ctx = _TurnCtx(t0, emit)
         self._tls.ctx = ctx
+        with self._count_lock:
+            self.turns_in_flight += 1
         try:
             yield ctx
         finally:
+            with self._count_lock:
+                self.turns_in_flight -= 1
             self._tls.ctx = None
             if ctx.slot is not None:
                 ctx.slot.release(observed=False)  # admitted but never planned (e.g. a refusal reply)
+
+    def crowded(self) -> bool:
+        """Other turns are running in this process besides the caller's: optional LLM work (the
+        explanation follow-up) would take the cores their answers need, so it is skipped."""
+        with self._count_lock:
+            return self.turns_in_flight > 1
 
     def down_until(self, *, llm_on: bool) -> float:
         until = self.gate.down_until()

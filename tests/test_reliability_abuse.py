@@ -262,3 +262,30 @@ def test_old_rate_events_are_purged(store):
     assert store.shared.hit("turn:new", 10, 60.0) == 0.0
     assert store.shared.purge() == 3
     assert store.shared.count("turn:new", 60.0) == 1
+
+
+def test_optional_llm_work_is_skipped_while_other_turns_run():
+    """The explanation follow-up (agent/turn/explain_stage.py) asks ``crowded()``: alone -> it runs;
+    with another turn in flight in the process -> the checked templates stand."""
+    from agent.admission import LLMGate, TurnAdmission
+
+    adm = TurnAdmission(LLMGate(store=None), lambda t0: None)
+    assert not adm.crowded()
+    inside = threading.Event()
+    release = threading.Event()
+
+    def other_turn() -> None:
+        with adm.turn(time.perf_counter(), lambda k, d: None):
+            inside.set()
+            release.wait(5)
+
+    t = threading.Thread(target=other_turn)
+    t.start()
+    inside.wait(5)
+    with adm.turn(time.perf_counter(), lambda k, d: None):
+        assert adm.crowded() and adm.turns_in_flight == 2
+    release.set()
+    t.join(5)
+    with adm.turn(time.perf_counter(), lambda k, d: None):
+        assert not adm.crowded()
+    assert adm.turns_in_flight == 0

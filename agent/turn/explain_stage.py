@@ -55,13 +55,15 @@ def follow_up_job(agent: Any, cards: list[RecCard], bundles: list[Any], emit: Em
                   degraded: bool) -> Callable[[], dict] | None:
     """The LLM follow-up to run after the turn has answered, or None when it should not run.
 
-    Admission: no model, degraded mode, the LLM marked down, follow-ups switched off, or the
-    explainer already busy with another turn -> the templates stand.
+    Admission: no model, degraded mode, the LLM marked down, follow-ups switched off, other turns
+    running in this process (under load the CPU-served model's rewriting would slow their answers:
+    20 concurrent sessions measured p95 10 s with it), or the explainer already busy with another
+    turn -> the templates stand (each is exact and checked).
     """
     explainer = agent.explainer
     limit = float(getattr(agent.settings, "explain_follow_up_s", 0.0) or 0.0)
     if (degraded or not cards or limit <= 0 or not getattr(explainer, "can_follow_up", False)
-            or time.monotonic() < agent._llm_down_until):
+            or time.monotonic() < agent._llm_down_until or agent.admission.crowded()):
         return None
     by_index = {i: c for i, c in enumerate(cards)}
 
