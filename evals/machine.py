@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import platform
+import sys
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -37,10 +38,23 @@ def package_versions(packages: Sequence[str]) -> dict[str, str]:
     return out
 
 
+def gpu_model() -> str:
+    """'GPU NVIDIA H200 (CUDA 13.0)' where torch is already imported and sees a GPU; '' otherwise
+    (this never imports torch: benchmarks that do not use it stay as they were)."""
+    torch = sys.modules.get("torch")
+    try:
+        if torch is None or not torch.cuda.is_available():
+            return ""
+        return f"GPU {torch.cuda.get_device_name(0)} (CUDA {torch.version.cuda})"
+    except (AttributeError, RuntimeError):
+        return ""
+
+
 def machine(packages: Sequence[str] = ("torch",)) -> str:
-    """'CPU, N logical CPUs, 1-min load L at start, Python X, OS; pkg a, pkg b'."""
+    """'CPU, N logical CPUs, 1-min load L at start, Python X, OS[, GPU g (CUDA c)]; pkg a, pkg b'."""
     load = load_average()
     pkgs = ", ".join(f"{k} {v}" for k, v in package_versions(packages).items())
+    gpu = gpu_model()
     return (f"{cpu_model()}, {os.cpu_count()} logical CPUs (1-min load {load[0]:.1f} at start), "
             f"Python {platform.python_version()}, {platform.system()} {platform.release()}"
-            + (f"; {pkgs}" if pkgs else ""))
+            + (f", {gpu}" if gpu else "") + (f"; {pkgs}" if pkgs else ""))
