@@ -127,11 +127,12 @@ def sources_factory(space: ItemSpace, embed: Callable[[str], np.ndarray] | None
 def train(catalog: Catalog, catalog_dir: Path | None, redial_dir: Path, out_dir: Path, *,
           embed: Callable[[str], np.ndarray] | None, config: RankerConfig | None = None,
           depth: int = 300, serve_depth: int = 200, progress: bool = True, weighting: str = "none",
-          clip: float | None = None) -> dict[str, Any]:
+          clip: float | None = None, power: float = 1.0) -> dict[str, Any]:
     """Fit statistics and the ranker on ``train_partial.jsonl``; save under ``out_dir``; return the info.
 
     ``weighting`` "ipw"/"snips" weights training rows by inverse exposure propensity
-    (``tools.recsys.debias``; measured by ``evals/bench_debias.py``), ``clip`` its propensity floor.
+    (``tools.recsys.debias``; measured by ``evals/bench_debias.py``), ``clip`` its propensity floor,
+    ``power`` its tempering exponent.
     ``serve_depth``: candidates per source in a served request (training pools use ``depth``); on ReDial
     validation 200 ranked as well as 300 (R@10/R@50 equal to 0.001) at about 1.6x the turns per second.
     """
@@ -148,7 +149,8 @@ def train(catalog: Catalog, catalog_dir: Path | None, redial_dir: Path, out_dir:
 
     ranker, stats, info = train_ranker(samples, episodes(dialogues), space, sources_factory(space, embed),
                                        reader.sample_request, depth=depth, config=config, progress=progress,
-                                       weighting=weighting, clip=clip, dialogues=dialogues, graph={})
+                                       weighting=weighting, clip=clip, power=power, dialogues=dialogues,
+                                       graph={})
     out_dir = Path(out_dir)
     ranker.save(out_dir)
     stats.save(out_dir / "stats")

@@ -206,6 +206,18 @@ def test_exposure_weights_find_popularity_and_undo_it():
     assert again.weights.mean() == pytest.approx(1.0)
     assert again.weights.max() > d.weights.max()  # unclipped: the rarest exposures weigh more
     assert again.weights[pos].max() / again.weights[pos].min() > 2
+    # tempered: (1/p) ** power per request, mean 1; the spread shrinks with the power, power 1 is ipw itself
+    half = exposure_weights(table, [], ids, method="ipw", clip=0.01, power=0.5, graph=d.graph,
+                            propensity=d.propensity)
+    tempered = np.bincount(owner, weights=np.sqrt(raw) * pos) / np.bincount(owner, weights=pos)
+    assert np.allclose(half.weights, tempered[owner] / tempered[owner].mean())
+    assert half.weights.max() < d.weights.max() and half.info()["weighting_power"] == 0.5
+    full = exposure_weights(table, [], ids, method="ipw", clip=0.01, power=1.0, graph=d.graph, propensity=d.propensity)
+    assert np.allclose(full.weights, d.weights)
+    for bad in (0.0, 1.5, -1.0):
+        with pytest.raises(ValueError, match=r"power must be in \(0, 1\]"):
+            exposure_weights(table, [], ids, method="ipw", clip=0.01, power=bad, graph=d.graph,
+                             propensity=d.propensity)
 
 
 def test_per_request_weights_are_the_mean_of_the_request_positives():

@@ -160,3 +160,21 @@ def test_required_genres_are_a_hard_any_of():
     assert [i for i, a in zip(SPACE.ids, ok, strict=True) if a] == ["3", "4", "5"]
     # a genre the catalog does not know leaves nothing rather than everything
     assert not allowed_mask(RecRequest(genres_require=("telenovela",)), SPACE).any()
+
+
+def test_genre_novelty_and_cosuggestion_lift_features():
+    """A film of genres none of the liked films has is 'novel' (a family film for an Alien fan: all of
+    its genres), and a co-suggestion counts for more on a film that is rarely suggested at all."""
+    req = RecRequest(liked=("1",), exclude=frozenset({"1"}))
+    rows = SPACE.rows(["2", "3", "5"])
+    f = build_features(req, RequestRows.of(req, SPACE), rows, SPACE, STATS, {})
+    novel = f[:, FEATURES.index("genre_novel_share")]
+    assert novel.tolist() == pytest.approx([0.5, 1.0, 1.0])  # Aliens: action is new, science fiction is not
+    lift = f[:, FEATURES.index("cosuggest_lift")]
+    cos = f[:, FEATURES.index("cosuggest")]
+    # Aliens was suggested 4 times, each after Alien: lift = its co-suggestion share over (4 + 1)
+    assert lift[0] == pytest.approx(cos[0] / 5) and lift[0] > 0 and lift[1] == 0
+    # no liked or mentioned film: neither feature applies (NaN, not 0)
+    empty = build_features(RecRequest(), RequestRows.of(RecRequest(), SPACE), rows, SPACE, STATS, {})
+    assert np.isnan(empty[:, FEATURES.index("genre_novel_share")]).all()
+    assert np.isnan(empty[:, FEATURES.index("cosuggest_lift")]).all()

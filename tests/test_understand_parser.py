@@ -385,3 +385,13 @@ def test_a_newly_named_film_with_more_like_that_is_a_fresh_wish(resolver):
     assert u.act == "replace" and titles(u.liked) == ["Toy Story 3"]
     assert parse("more like that", resolver, last_slate=SLATE).act == "refine"  # "that" = the slate
     assert parse("I loved Alien, more like that but scarier", resolver).act == "refine"
+
+
+def test_a_title_after_an_elided_article_in_another_language(resolver):
+    """'d'Amélie' is 'de' + Amélie: the film is found, and no word of the long French title is read
+    as a typo of another film ("Destin" is not Destiny)."""
+    u = parse("j'ai adoré Le Fabuleux Destin d'Amélie Poulain, quoi d'autre?", resolver)
+    assert titles(u.liked) == ["Amélie"] and not u.unresolved
+    assert titles(parse("J'ai adoré Titanic", resolver).liked) == ["Titanic"]
+    # English possessives stay one word, and a lone typo outside such a run is still read
+    assert titles(parse("I loved Inceptoin and Schindler's List", resolver).liked) == ["Inception", "Schindler's List"]

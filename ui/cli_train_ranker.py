@@ -7,6 +7,7 @@ from typing import Any
 
 import typer
 
+from tools.recsys.weighting import SERVED_WEIGHTING
 from ui.cli_common import JSON_OPTION, emit, friendly_errors, get_settings
 
 #: the mildest floor evals/results/debias.md measures, the one that kept overall R@50 closest to the
@@ -28,10 +29,13 @@ def train_ranker(
     redial: Path = typer.Option(None, "--redial", help="ReDial folder with train_partial.jsonl (default: ../shared/data/redial)."),
     depth: int = typer.Option(300, "--depth", min=10, help="Candidates each source nominates per request."),
     force: bool = typer.Option(False, "--force", help="Retrain even if a ranker for this catalog exists."),
-    weighting: str = typer.Option("none", "--weighting", help="none | ipw (clipped inverse exposure propensity) | "
+    weighting: str = typer.Option(SERVED_WEIGHTING[0], "--weighting", help="none | ipw (clipped inverse exposure propensity) | "
                                   "snips (self-normalised); see evals/results/debias.md."),
-    clip: float = typer.Option(None, "--clip", help="Propensity floor for --weighting (weights <= 1/clip); "
+    clip: float = typer.Option(SERVED_WEIGHTING[1], "--clip", help="Propensity floor for --weighting (weights <= 1/clip); "
                                f"ipw defaults to {IPW_DEFAULT_CLIP}, snips to none."),
+    power: float = typer.Option(SERVED_WEIGHTING[2], "--power", min=0.01, max=1.0,
+                                help="Temper the weights to (1/propensity)**power: 1 = the full correction, "
+                                     "smaller = gentler (see evals/results/debias.md)."),
     json_out: bool = JSON_OPTION,
 ) -> None:
     """Train the LightGBM LambdaRank ranker and the collaborative statistics it serves.
@@ -65,11 +69,12 @@ def train_ranker(
         ranker_meta = out / "ranker.json"
         same_features = ranker_meta.is_file() and json.loads(ranker_meta.read_text()).get("features") == list(FEATURES)
         if (meta.get("catalog_version") == catalog.version and meta.get("weighting", "none") == weighting
-                and meta.get("weighting_clip") == clip and same_features):  # older feature sets retrain
+                and meta.get("weighting_clip") == clip and meta.get("weighting_power", 1.0) == power
+                and same_features):  # older feature sets retrain
             emit({**meta, "cached": True, "model_dir": str(out)}, json_out, _human)
             return
     embed = ra.make_query_embedder(make_embedder(settings))
     meta = ra.train(catalog, resolve_catalog_dir(settings.data_dir, settings.catalog_path),
                     redial or default_redial_dir(), out, embed=embed, depth=depth, progress=not json_out,
-                    weighting=weighting, clip=clip)
+                    weighting=weighting, clip=clip, power=power)
     emit({**meta, "model_dir": str(out)}, json_out, _human)

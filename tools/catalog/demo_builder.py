@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.catalog.catalog import Interaction, Item, write_catalog
+from tools.catalog.genre_corroboration import confirmed_wikipedia_genres, corroborated_genres
 from tools.catalog.movie_genres import (
     CLEAN_GENRES,
     GenreIndex,
@@ -191,6 +192,8 @@ def derive_demo_catalog(
     rules: Counter[str] = Counter()
     genre_counts: Counter[str] = Counter()
     genre_sources: Counter[str] = Counter()
+    genres_dropped: Counter[str] = Counter()
+    genres_added: Counter[str] = Counter()
     tag_counts: Counter[str] = Counter()
     cmu_with_genres = 0
     for m in movies:
@@ -213,12 +216,25 @@ def derive_demo_catalog(
             })
         cmu_with_genres += bool(genres)
         row = None if placeholder else wiki.get(m.movie_id)
+        genres, unsupported = corroborated_genres(genres, row, match.movie.genres if match else ())
+        if unsupported:
+            attributes["cmu_genres_unsupported"] = list(unsupported)
+            genres_dropped.update(unsupported)
+        added = tuple(g for g in confirmed_wikipedia_genres(row) if g not in genres) if genres else ()
+        if added:
+            genres = tuple(g for g in CLEAN_GENRES if g in genres or g in added)
+            attributes["wikipedia_genres_added"] = list(added)
+            genres_added.update(added)
         attributes.update(item_knowledge(row, extractor.keywords(m.movie_id, MAX_KEYWORDS)))
         if genres:
             attributes["genre_source"] = "cmu"
         elif row is not None:
             # Wikipedia's genres only where CMU has none: one source per item keeps genres consistent
-            genres = map_wikipedia_genres(row.get("genres_wikipedia") or ())
+            genres, unsupported = corroborated_genres(map_wikipedia_genres(row.get("genres_wikipedia") or ()), row,
+                                                      source="wikipedia")
+            if unsupported:
+                attributes["wikipedia_genres_unsupported"] = list(unsupported)
+                genres_dropped.update(unsupported)
             if genres:
                 attributes["genre_source"] = "wikipedia"
         if genres:
@@ -272,6 +288,8 @@ def derive_demo_catalog(
             "items_with_genres": with_genres,
             "items_with_cmu_genres": cmu_with_genres,
             "genre_sources": dict(sorted(genre_sources.items())),
+            "genres_unsupported": dict(sorted(genres_dropped.items())),
+            "genres_added_from_wikipedia": dict(sorted(genres_added.items())),
             "coverage_2013_and_later": round(sum(1 for it in recent if it.genres) / len(recent), 4) if recent else 0.0,
             "match_rules": dict(sorted(rules.items())),
             "genre_counts": dict(sorted(genre_counts.items(), key=lambda kv: (-kv[1], kv[0]))),

@@ -63,11 +63,11 @@ RELATION_FEATURES: dict[Relation, tuple[str, ...]] = {
     # statistics, so their push is the "people who liked X went on to it" reason (named with X's own count)
     Relation.LIKED_ALSO: ("cosuggest", "cosuggest_max", "comention", "graph", "cosuggest_recent",
                           "comention_recent", "graph_max", "graph_recent", "rank_cosuggest", "rank_comention",
-                          "rank_graph"),
+                          "rank_graph", "cosuggest_lift"),
     Relation.SIMILAR_TO: ("content", "content_mean", "content_recent", "rank_content"),
     Relation.UNLIKE: ("cosuggest_disliked", "content_disliked", "genre_disliked_overlap", "graph_disliked"),
     Relation.MATCHES_GENRE: ("genre_request_match", "genre_request_miss", "rank_attributes"),
-    Relation.SHARES_GENRE: ("genre_liked_overlap",),
+    Relation.SHARES_GENRE: ("genre_liked_overlap", "genre_novel_share"),
     Relation.HAS_PERSON: ("people_request_match", "people_liked_overlap"),
     Relation.MATCHES_WORDS: ("query", "rank_query"),
     Relation.POPULAR: ("suggested_prior", "mentioned_prior", "suggest_rate"),

@@ -23,7 +23,10 @@ film weighs every row of that request (pairwise inverse-propensity scoring).
 
 With one positive per request, self-normalisation only rescales the weights, so
 ``"snips"`` is the unclipped estimator with its scale fixed by the data; ``"ipw"``
-trades some bias for variance with a propensity floor ``clip``. Which one (if any)
+trades some bias for variance with a propensity floor ``clip``, and ``power`` < 1 tempers
+the weights to ``(1/p) ** power`` (power 0 is unweighted, 1 the full correction): a
+second, smoother knob on the same trade, since a floor only caps the rarest films' weights
+while a power shrinks every weight's spread. Which one (if any)
 the served ranker uses is decided by ``evals/bench_debias.py``.
 """
 
@@ -140,11 +143,13 @@ class Debiasing:
     identification: str
     explanation: str
     propensity: Propensity
+    power: float = 1.0
 
     def info(self) -> dict[str, Any]:
         """Flat facts for ``training.json`` and the benchmark report."""
         pos = self.weights[self.propensity.treated == 1]
-        return {"weighting": self.method, "weighting_clip": self.clip, "adjustment_set": list(self.adjustment),
+        return {"weighting": self.method, "weighting_clip": self.clip, "weighting_power": self.power,
+                "adjustment_set": list(self.adjustment),
                 "identification": self.identification, "propensity_auc": round(self.propensity.auc, 4),
                 "weight_max": round(float(self.weights.max()), 3),
                 "weight_positive_mean": round(float(pos.mean()), 3) if len(pos) else None,
@@ -182,7 +187,7 @@ def adjustment_set(graph: CausalGraph) -> tuple[tuple[str, ...], str, str]:
 
 
 def exposure_weights(table: Any, dialogues: Iterable[Any], item_ids: Sequence[str], *, method: str = "ipw",
-                     clip: float | None = None,
+                     clip: float | None = None, power: float = 1.0,
                      seed: int = 7, graph: CausalGraph | None = None,
                      propensity: Propensity | None = None) -> Debiasing:
     """Per-row training weights for ``table`` (mean 1 over all rows; one weight per request, see ``per_request``).
@@ -192,6 +197,8 @@ def exposure_weights(table: Any, dialogues: Iterable[Any], item_ids: Sequence[st
     to mean 1 does not move the weighted optimum; it keeps LightGBM's absolute
     hessian thresholds (``min_sum_hessian_in_leaf``) meaning what they mean unweighted.
     """
+    if not 0.0 < power <= 1.0:
+        raise ValueError(f"power must be in (0, 1] (1 = the full inverse-propensity weight), not {power}")
     if propensity is None:
         frame = exposure_table(table, DialogueFacts.of(dialogues), item_ids)
         graph = graph or exposure_graph(frame, seed=seed)
@@ -201,8 +208,8 @@ def exposure_weights(table: Any, dialogues: Iterable[Any], item_ids: Sequence[st
         if graph is None:
             raise ValueError("pass the graph the propensity was fitted on (graph=) with propensity=")
         adjustment, status, why = adjustment_set(graph)
-    w = per_request(propensity.weights(method, clip), propensity.treated, table.groups)
-    return Debiasing(method, clip, w / w.mean(), graph, adjustment, status, why, propensity)
+    w = per_request(propensity.weights(method, clip) ** power, propensity.treated, table.groups)
+    return Debiasing(method, clip, w / w.mean(), graph, adjustment, status, why, propensity, power)
 
 
 def per_request(row_weights: np.ndarray, positive: np.ndarray, groups: Sequence[int]) -> np.ndarray:

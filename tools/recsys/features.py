@@ -20,11 +20,11 @@ from tools.recsys.sources import RequestRows
 #: the feature columns, in order (the model file records them; a mismatch refuses to load)
 FEATURES: tuple[str, ...] = (
     "cosuggest", "cosuggest_max", "comention", "cosuggest_disliked", "cosuggest_recent", "comention_recent",
-    "content_recent",
+    "content_recent", "cosuggest_lift",
     "graph", "graph_max", "graph_recent", "graph_disliked", "content", "content_mean", "query", "content_disliked",
     "suggested_prior", "mentioned_prior", "suggest_rate",
     "rank_cosuggest", "rank_comention", "rank_graph", "rank_content", "rank_query", "rank_attributes",
-    "genre_request_match", "genre_request_miss", "genre_liked_overlap", "genre_disliked_overlap",
+    "genre_request_match", "genre_request_miss", "genre_liked_overlap", "genre_novel_share", "genre_disliked_overlap",
     "people_request_match", "people_liked_overlap",
     "year", "year_gap", "in_year_range",
     "n_context", "n_liked",
@@ -72,6 +72,9 @@ def build_features(req: RecRequest, rr: RequestRows, rows: np.ndarray, space: It
         total, mx = rr.cached("suggest", lambda: stats.suggest_scores(rr.context, rr.context_weights))
         put("cosuggest", total[rows])
         put("cosuggest_max", mx[rows])
+        # the same pull relative to how often the film is suggested at all: one co-suggestion of a film
+        # that is suggested everywhere (Airplane! after The Thing) says less than one of a rare film
+        put("cosuggest_lift", total[rows] / (stats.suggested[rows] + 1.0))
         put("comention", rr.cached("comention", lambda: stats.comention_scores(rr.context))[rows])
     if len(rr.recent):
         put("cosuggest_recent", stats.suggest_scores(rr.recent)[0][rows])
@@ -116,6 +119,12 @@ def build_features(req: RecRequest, rr: RequestRows, rows: np.ndarray, space: It
     anchor = rr.liked if len(rr.liked) else rr.context
     if len(anchor):
         put("genre_liked_overlap", gn @ _norm_rows(space.genres[anchor].sum(axis=0, keepdims=True)).ravel())
+        # the share of its genres that none of those films has (a comedy for a horror fan: 1/1)
+        union = space.genres[anchor].max(axis=0) > 0
+        n_genres = g.sum(axis=1)
+        if union.any():
+            novel = (g[:, ~union].sum(axis=1) / np.maximum(n_genres, 1)).astype(np.float32)
+            put("genre_novel_share", np.where(n_genres > 0, novel, np.nan))
     if len(rr.disliked):
         put("genre_disliked_overlap", gn @ _norm_rows(space.genres[rr.disliked].sum(axis=0, keepdims=True)).ravel())
     if req.people_include:

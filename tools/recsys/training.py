@@ -31,13 +31,12 @@ from tools.recsys.recommender import Recommender
 from tools.recsys.redial_samples import RedialSample
 from tools.recsys.request import RecRequest
 from tools.recsys.sources import CandidateSource
+from tools.recsys.weighting import WEIGHTINGS
 
 #: sources_for(stats) -> the candidate sources built on those statistics
 SourcesFactory = Callable[[CoSuggestionStats], Sequence[CandidateSource]]
 #: build_request(sample) -> the request a live turn would build from the same dialogue text
 RequestBuilder = Callable[[RedialSample], RecRequest]
-#: how training rows are weighted (see tools.recsys.debias)
-WEIGHTINGS = ("none", "ipw", "snips")
 
 
 @dataclass
@@ -136,12 +135,13 @@ def train_ranker(samples: Sequence[RedialSample], episodes: Sequence[Episode], s
                  sources_for: SourcesFactory, build_request: RequestBuilder, *, folds: int = 5,
                  holdout: float = 0.15, depth: int = 200, seed: int = 7, config: RankerConfig | None = None,
                  progress: bool = True, weighting: str = "none", clip: float | None = None,
-                 dialogues: Sequence | None = None, graph: dict | None = None
+                 power: float = 1.0, dialogues: Sequence | None = None, graph: dict | None = None
                  ) -> tuple[LearnedRanker, CoSuggestionStats, dict[str, Any]]:
     """(ranker, statistics over all episodes, info). ``holdout`` of the dialogues stops the boosting early.
 
     ``weighting`` "ipw"/"snips" weights rows by their inverse exposure propensity
-    (``tools.recsys.debias``; needs the training ``dialogues``), ``clip`` its propensity floor.
+    (``tools.recsys.debias``; needs the training ``dialogues``), ``clip`` its propensity floor,
+    ``power`` its tempering exponent.
     ``graph`` (a LightGCN config, {} = defaults) adds LightGCN item embeddings to every fold's statistics.
     """
     if weighting not in WEIGHTINGS:
@@ -156,7 +156,8 @@ def train_ranker(samples: Sequence[RedialSample], episodes: Sequence[Episode], s
     if weighting != "none":
         from tools.recsys.debias import exposure_weights
 
-        debiased = exposure_weights(table, dialogues or (), space.ids, method=weighting, clip=clip, seed=seed)
+        debiased = exposure_weights(table, dialogues or (), space.ids, method=weighting, clip=clip, power=power,
+                                    seed=seed)
         weights = debiased.weights
         info.update(debiased.info())
     ranker = fit_ranker(table, holdout=holdout, seed=seed, config=config, sample_weight=weights)

@@ -98,7 +98,9 @@ class TitleResolver(TitleKeyIndex):
                         break
                     key = " ".join(norm[i : i + n])
                     end = tokens[i + n - 1][2]
-                    if (n == 1 and len(key) < 6) or not accept(text, tokens[i][1], end, key, True):
+                    if n == 1 and (len(key) < 6 or _in_capitalised_run(text, tokens, i)):
+                        continue
+                    if not accept(text, tokens[i][1], end, key, True):
                         continue
                     res = self.resolve(key, self._year_after(text, end), nearest=False)
                     if res.status != "unknown" and FUZZY_CUTOFF <= res.score < 100 and (best is None or res.score > best[0]):
@@ -206,5 +208,35 @@ def _after_mark(text: str, end: int) -> int:
     return end + 1 if end < len(text) and text[end] in "!?" else end
 
 
+#: a word (with an English "'s"/"'t" ending) or "&"; a French/Italian elided article or preposition
+#: before a capital ("d'Amélie", "L'Auberge") is matched on its own and skipped, so the title after it
+#: is a word of its own
+_TOKENS = re.compile(r"(?<![\w'’])(?:[dDlLjJ]|[qQ]u)['’](?=[A-Z\u00C0-\u00DE])"
+                     r"|(?P<tok>[A-Za-z0-9\u00C0-\u024F]+(?:['’][A-Za-z\u00C0-\u024F]+)?|&)")
+
+
 def _iter_tokens(text: str):
-    return re.finditer(r"[A-Za-z0-9\u00C0-\u024F]+(?:['’][A-Za-z]+)?|&", text)
+    return (m for m in _TOKENS.finditer(text) if m.group("tok"))
+
+
+def _in_capitalised_run(text: str, tokens: list, i: int, least: int = 3) -> bool:
+    """Is token ``i`` one of ``least`` or more capitalised words in a row ("Le Fabuleux Destin d'Amélie")?
+
+    Why: such a run is one name the catalog does not know as a whole (a title in another
+    language, a long foreign title); reading one of its words as a typo of a film ("Destin" ->
+    Destiny) would silently put a wrong film in the user's likes.
+    """
+    def capitalised(j: int) -> bool:
+        return tokens[j][0][:1].isupper()
+
+    def joined(a: int, b: int) -> bool:  # only spaces, apostrophes or hyphens between tokens a and b
+        return re.fullmatch(r"[\s'’-]*(?:[dDlLjJ]|[qQ]u)?['’]?", text[tokens[a][2]:tokens[b][1]]) is not None
+
+    if not capitalised(i):
+        return False
+    lo = hi = i
+    while lo > 0 and capitalised(lo - 1) and joined(lo - 1, lo):
+        lo -= 1
+    while hi + 1 < len(tokens) and capitalised(hi + 1) and joined(hi, hi + 1):
+        hi += 1
+    return hi - lo + 1 >= least
