@@ -11,8 +11,9 @@ The rule: for the genres in ``NEEDS_SUPPORT`` (formats and audiences, where thos
 live), a film that has a Wikipedia row keeps the CMU genre only when Wikipedia agrees: its
 own genre list maps to it (``map_wikipedia_genres``) or the opening sentence calls it so ("is a
 1995 American computer-animated comedy film"). Genres taken from Wikipedia's own list (films
-CMU lacks) need that opening sentence too: the list calls Hacksaw Ridge a documentary. "family" is also kept for an animated film and
-when CMU itself files the film for families or children ("Family Film", "Children's/Family"):
+CMU lacks) need that opening sentence too: the list calls Hacksaw Ridge a documentary.
+"family" is also kept for an animated film and when CMU itself files the film for families or
+children ("Family Film", "Children's/Family"):
 only "Family Drama" and its like, a story about a family, need Wikipedia's word for it,
 because Wikipedia rarely calls Toy Story a family film. Films without a Wikipedia row keep CMU's
 genres, since there is nothing to check them against. Story genres (horror, comedy, war, ...)
@@ -110,8 +111,6 @@ def confirmed_wikipedia_genres(wikipedia_row: Mapping | None) -> tuple[str, ...]
     """
     if wikipedia_row is None:
         return ()
-    listed = set(map_wikipedia_genres(wikipedia_row.get("genres_wikipedia") or ()))
     kind = kind_phrase(wikipedia_row.get("extract") or "")
     stated = set(map_wikipedia_genres([kind])) if kind else set()
-    return tuple(g for g in map_wikipedia_genres(wikipedia_row.get("genres_wikipedia") or ()) if g in stated
-                 and g in listed)
+    return tuple(g for g in map_wikipedia_genres(wikipedia_row.get("genres_wikipedia") or ()) if g in stated)
