@@ -279,3 +279,16 @@ def test_train_ranker_with_weights_end_to_end_on_the_known_world():
     _, _, plain = train_ranker(samples, episodes(dialogues), space, sources_for, request, depth=10,
                                config=config, progress=False)
     assert plain["weighting"] == "none" and "adjustment_set" not in plain
+
+
+def test_bench_says_when_the_served_default_disagrees_with_its_choice(monkeypatch):
+    from evals import bench_debias
+    from tools.recsys import weighting
+
+    report = {"quick": False, "chosen": "ipw clip 0.001 power 0.75",
+              "variants": {"ipw clip 0.001 power 0.75": {"weighting": "ipw", "clip": 0.001, "power": 0.75}}}
+    monkeypatch.setattr(weighting, "SERVED_WEIGHTING", ("none", None, 1.0))
+    assert "does not agree" in bench_debias.served_line(report)
+    monkeypatch.setattr(weighting, "SERVED_WEIGHTING", ("ipw", 0.001, 0.75))
+    assert bench_debias.served_line(report).endswith("agrees.")
+    assert "does not decide" in bench_debias.served_line({**report, "quick": True})
