@@ -157,7 +157,8 @@ def train(catalog: Catalog, catalog_dir: Path | None, redial_dir: Path, out_dir:
     meta = {"catalog_version": catalog.version, "train_file": str(train_path), "train_dialogues": len(dialogues),
             "train_samples": len(samples), "depth": depth, "serve_depth": min(serve_depth, depth),
             "content_vectors": space.vectors is not None,
-            "query_embedder": embed is not None, "seconds": round(time.perf_counter() - t0, 1), **info}
+            "query_embedder": embed is not None, "seconds": round(time.perf_counter() - t0, 1),
+            "best_iteration": ranker.info["best_iteration"], **info}
     (out_dir / "training.json").write_text(json.dumps(meta, indent=2, sort_keys=True))
     return meta
 

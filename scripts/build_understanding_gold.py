@@ -357,6 +357,10 @@ WRITTEN: list[tuple[str, dict, tuple[str, ...]]] = [
     ("any good music documentaries?", {"genres_liked": ["music", "documentary"]}, ()),
     ("I hate musicals but I love a good concert film", {"genres_liked": ["music"], "genres_disliked": ["musical"]},
      ()),
+    # a negation turns a year bound around
+    ("i want a romcom for date night, nothing older than 2000",
+     {"genres_liked": ["comedy", "romance"], "year_min": 2000}, ()),
+    ("a good western but I don't want anything made before 1990", {"genres_liked": ["western"], "year_min": 1990}, ()),
 ]
 
 

@@ -98,7 +98,23 @@ def test_unknown_title_is_unknown_not_a_lookalike(resolver):
     u = parse("Recommend me Zorbulax Returns 3", resolver)
     assert not (u.liked or u.mentioned or u.more_like)
     assert [(x.surface, x.reason) for x in u.unresolved] == [("Zorbulax Returns 3", "unknown")]
-    assert len(u.unresolved[0].candidates) <= 3
+    offered = [c.title for c in u.unresolved[0].candidates]
+    # close as whole titles (not a short title found inside the name: "Ula", "Cars 3")
+    assert 1 <= len(offered) <= 3 and all("Returns" in t for t in offered), offered
+
+
+def test_the_unknown_title_question_reads_well_with_one_or_no_offer():
+    from agent.turn.acts import question_for
+
+    one = UnresolvedTitle("Zorbulax Returns 3", (TitleRef("1", "Batman Returns", "Batman Returns (1992)"),), "unknown")
+    assert question_for([one]) == "I don't know a film called “Zorbulax Returns 3”. Did you mean Batman Returns (1992)?"
+    assert question_for([UnresolvedTitle("Qwxzvbn", (), "unknown")]).endswith("Could you check the title?")
+
+
+def test_a_name_like_no_title_is_offered_nothing(resolver):
+    from tools.resolve.title_resolution import normalise
+
+    assert resolver.nearest(normalise("Qwxzvbn Flurp")) == ()
 
 
 def test_ambiguous_title_asks(resolver):
@@ -171,10 +187,24 @@ def test_genre_negation(resolver, text, liked, disliked):
     ("a fantasy film between 1985 and 1995", 1985, 1995), ("war movies made after 2000", 2001, None),
     ("crime dramas before 1990", None, 1989), ("an animated movie from the nineties", 1990, 1999),
     ("something from 1999", 1999, 1999), ("I loved Alien (1979)", None, None),
+    # a negation turns the bound around
+    ("a romcom for date night, nothing older than 2000", 2000, None),
+    ("I don't want anything made before 1990", 1990, None), ("a western, nothing after 1970", None, 1970),
+    ("no, something after 2000", 2001, None), ("not sure, maybe before 1990", None, 1989),
 ])
 def test_years(resolver, text, lo, hi):
     u = parse(text, resolver)
     assert (u.year_min, u.year_max) == (lo, hi)
+
+
+@pytest.mark.parametrize(("text", "era"), [
+    ("something older", "older"), ("no old movies please", "newer"), ("not too recent", "older"),
+    ("nothing older than 2000", None), ("newer ones", "newer"),
+])
+def test_era_words_and_their_negation(text, era):
+    from agent.turn.years import era_of
+
+    assert era_of(text) == era
 
 
 @pytest.mark.parametrize(("text", "act"), [

@@ -23,6 +23,28 @@ def _human(r: dict[str, Any]) -> str:
             f"{r['pool_recall_train']:.3f} at depth {r['depth']}; saved to {r['model_dir']}")
 
 
+def saved_ranker_if_current(out: Path, catalog_version: str, weighting: str, clip: float | None,
+                            power: float) -> dict[str, Any] | None:
+    """The saved training metadata when the ranker in ``out`` is what this command would train now:
+    same catalog, weighting, features and LightGBM settings; None means train again (a changed
+    default in RankerConfig must not leave a stale model behind the cache)."""
+    import json
+
+    from tools.recsys.features import FEATURES
+    from tools.recsys.ranker import RankerConfig
+
+    meta_path, ranker_path = out / "training.json", out / "ranker.json"
+    if not (meta_path.is_file() and ranker_path.is_file()):
+        return None
+    meta, saved = json.loads(meta_path.read_text()), json.loads(ranker_path.read_text())
+    config = RankerConfig()
+    current = (meta.get("catalog_version") == catalog_version and meta.get("weighting", "none") == weighting
+               and meta.get("weighting_clip") == clip and meta.get("weighting_power", 1.0) == power
+               and saved.get("features") == list(FEATURES)
+               and saved.get("config") == config.__dict__ | {"drop": list(config.drop)})
+    return meta if current else None
+
+
 @friendly_errors
 def train_ranker(
     ctx: typer.Context,
@@ -49,8 +71,6 @@ def train_ranker(
       whyrec train ranker --force --json
       whyrec train ranker --force --weighting snips
     """
-    import json
-
     from agent import recommender_assets as ra
     from agent.runtime import load_active_catalog, make_embedder
     from tools.catalog.active import resolve_catalog_dir
@@ -61,17 +81,10 @@ def train_ranker(
     settings = get_settings(ctx)
     catalog = load_active_catalog(settings)
     out = settings.models_dir / ra.RANKER_DIRNAME
-    meta_path = out / "training.json"
-    if not force and meta_path.is_file():
-        meta = json.loads(meta_path.read_text())
-        from tools.recsys.features import FEATURES
-
-        ranker_meta = out / "ranker.json"
-        same_features = ranker_meta.is_file() and json.loads(ranker_meta.read_text()).get("features") == list(FEATURES)
-        if (meta.get("catalog_version") == catalog.version and meta.get("weighting", "none") == weighting
-                and meta.get("weighting_clip") == clip and meta.get("weighting_power", 1.0) == power
-                and same_features):  # older feature sets retrain
-            emit({**meta, "cached": True, "model_dir": str(out)}, json_out, _human)
+    if not force:
+        cached = saved_ranker_if_current(out, catalog.version, weighting, clip, power)
+        if cached is not None:
+            emit({**cached, "cached": True, "model_dir": str(out)}, json_out, _human)
             return
     embed = ra.make_query_embedder(make_embedder(settings))
     meta = ra.train(catalog, resolve_catalog_dir(settings.data_dir, settings.catalog_path),

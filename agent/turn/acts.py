@@ -67,6 +67,8 @@ def question_for(unresolved: Sequence[UnresolvedTitle]) -> str:
         elif u.reason == "ambiguous":
             opts = " or ".join(names) if len(names) <= 2 else ", ".join(names[:-1]) + " or " + names[-1]
             parts.append(f"Which “{u.surface}” do you mean: {opts}?")
+        elif len(names) == 1:
+            parts.append(f"I don't know a film called “{u.surface}”. Did you mean {names[0]}?")
         elif names:
             opts = ", ".join(names)
             parts.append(f"I don't know a film called “{u.surface}”. Did you mean one of these: {opts}?")

@@ -39,7 +39,7 @@ from agent.turn.title_slots import VERDICT_NEG as _VERDICT_NEG
 from agent.turn.title_slots import VERDICT_POS as _VERDICT_POS
 from agent.turn.title_slots import make_acceptor
 from agent.turn.title_typos import UNKNOWN_RUN, near_misses, typo_plausible, unknown_titles, unresolved_title
-from agent.turn.years import ERA, audience_of, year_bounds
+from agent.turn.years import audience_of, era_of, year_bounds
 from tools.catalog.movie_genres import compound_genre
 from tools.resolve.people import PeopleIndex
 from tools.resolve.titles import SpanMatch, TitleResolver
@@ -132,7 +132,7 @@ def parse(text: str, resolver: TitleResolver, *, people: PeopleIndex | None = No
         pol = polarity(masked, clause_of(p.start), p.start, p.end, "liked")
         (people_disliked if pol == "disliked" else people_liked).append(p.name)
     year_min, year_max = year_bounds(masked)
-    era = next((name for name, rx in ERA if rx.search(masked)), None)
+    era = era_of(masked)
     audience = audience_of(masked)
     why_rank, why_item = None, None
     act = message_act(text, masked, bool(spans or person_hits or genres_liked or genres_disliked or moods or year_min

@@ -35,6 +35,30 @@ _AUDIENCE = (
 )
 
 
+#: a negation just before a year cue turns its direction around: "nothing older than 2000",
+#: "I don't want anything before 1990" ask for films from 2000 / 1990 on (at most three words between)
+_NEGATED = re.compile(r"(?:\b(?:nothing|no|not|none|never|without|dont|anything but|except)|n't)"
+                      r"(?:\s+[\w-]+){0,3}\s*$", re.I)
+_YEAR_AHEAD = re.compile(r"\s+than\s+(?:19|20)\d\d\b", re.I)
+
+
+def _negated(masked: str, start: int) -> bool:
+    return bool(_NEGATED.search(masked[:start]))
+
+
+def era_of(masked: str) -> str | None:
+    """"older"/"newer" when the message asks for old or new films without naming a year; a negated
+    one turns around ("no old movies" -> newer), and "older than 2000" is a year bound, not an era."""
+    for name, rx in ERA:
+        for m in rx.finditer(masked):
+            if _YEAR_AHEAD.match(masked, m.end()):
+                continue
+            if _negated(masked, m.start()):
+                return "newer" if name == "older" else "older"
+            return name
+    return None
+
+
 def year_bounds(masked: str) -> tuple[int | None, int | None]:
     lo: int | None = None
     hi: int | None = None
@@ -56,8 +80,12 @@ def year_bounds(masked: str) -> tuple[int | None, int | None]:
             vals = [int(g) for g in m.groups() if g]
             if kind == "between":
                 lo, hi = min(vals), max(vals)
+            elif kind == "min" and _negated(masked, m.start()):
+                hi = vals[0] - (1 if m.group(0).lower().startswith("since") else 0)  # "nothing after 1990"
             elif kind == "min":
                 lo = vals[0] + (1 if m.group(0).lower().startswith("after") else 0)
+            elif kind == "max" and _negated(masked, m.start()):
+                lo = vals[0]  # "nothing older than 2000", "not before 1990"
             elif kind == "max":
                 hi = vals[0] - (1 if m.group(0).lower().startswith("before") else 0)
             elif kind == "exact" and lo is None and hi is None:

@@ -22,12 +22,17 @@ from tools.recsys.features import FEATURES
 
 @dataclass(frozen=True)
 class RankerConfig:
+    """LightGBM settings. The learning rate is the one measured choice that is not about quality:
+    0.03 and 0.06 stop early at the same validation R@10/R@50 (within 0.002 on the ReDial
+    validation pools), but 0.06 needs about half the trees, and every live turn and every ReDial
+    sample pays for each tree at prediction time."""
+
     num_leaves: int = 15
-    learning_rate: float = 0.03
-    n_estimators: int = 800
+    learning_rate: float = 0.06
+    n_estimators: int = 600
     min_child_samples: int = 50
     feature_fraction: float = 0.9
-    early_stopping_rounds: int = 100
+    early_stopping_rounds: int = 60
     seed: int = 7
     #: features the model may not use (ablations; the column stays, as NaN)
     drop: tuple[str, ...] = ()

@@ -119,6 +119,7 @@ def fit_ranker(table: RankTable, *, holdout: float = 0.15, seed: int = 7, config
 
     ``sample_weight`` (one per row) weights only the fitted part: the early-stopping
     NDCG stays the plain, unweighted one, so every weighting is stopped by the same rule.
+    (Weighting the held-out requests too was measured: the same stopping iteration and recall.)
     """
     if sample_weight is not None and len(sample_weight) != len(table.y):
         raise ValueError(f"sample_weight has {len(sample_weight)} values for {len(table.y)} training rows")

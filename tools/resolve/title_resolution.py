@@ -51,6 +51,10 @@ TYPO_TIE_MARGIN, ASK_CUTOFF = 2.0, 80.0
 #: "Popular" (for lower-case everyday-word titles, ``agent/turn/title_slots``): the top decile by
 #: mentions (The Thing, 34 ReDial mentions, is in it; The One, 4, is not).
 POPULAR_QUANTILE = 0.90
+#: An unknown title is offered real titles only this similar as whole strings (rapidfuzz ratio):
+#: "Zorbulax Returns 3" -> Batman Returns (62), Superman Returns; "Star Warz Episode 12" -> Star Wars;
+#: a string like no title ("Qwxzvbn Flurp") gets none.
+NEAREST_FLOOR = 60.0
 #: Titles that are also common words: matched only when capitalised mid-sentence or quoted.
 _COMMON_WORDS = frozenset(
     """a an and are as at be but by can do for from go good great had has have her here him his how i if in into
@@ -174,9 +178,19 @@ class TitleKeyIndex:
         return self._decide(cands, year, score, key)
 
     def nearest(self, key: str, k: int = 3) -> tuple[Candidate, ...]:
-        """The ``k`` real titles closest to ``key`` (what to offer for an unknown title)."""
-        got = process.extract(key, self._title_keys, scorer=fuzz.WRatio, limit=k)
-        return tuple(Candidate(self._titles[idx][1], float(sc)) for _, sc, idx in got)
+        """Up to ``k`` real titles close to ``key`` as a whole (what to offer for an unknown title).
+
+        Plain edit-distance similarity, not WRatio: WRatio scores a short title found inside the
+        key as a near match, so "Zorbulax Returns 3" was offered "Ula" and "Cars 3"; by the whole
+        string it gets "Batman Returns". Below ``NEAREST_FLOOR`` nothing is offered (the reply asks
+        the user to check the title instead of guessing).
+        """
+        got = process.extract(key, self._title_keys, scorer=fuzz.ratio, limit=4 * k, score_cutoff=NEAREST_FLOOR)
+        out: dict[str, Candidate] = {}
+        for _, sc, idx in got:
+            item = self._titles[idx][1]
+            out.setdefault(item.item_id, Candidate(item, float(sc)))
+        return tuple(out.values())[:k]
 
     @staticmethod
     def _decide(cands: list[Item], year: int | None, score: float, key: str = "") -> Resolution:

@@ -1,0 +1,37 @@
+"""`whyrec train ranker` reuses a saved ranker only when it is what the command would train now."""
+
+import json
+from dataclasses import replace
+
+from tools.recsys.features import FEATURES
+from tools.recsys.ranker import RankerConfig
+from ui.cli_train_ranker import saved_ranker_if_current
+
+
+def _save(out, *, config=RankerConfig(), features=FEATURES, catalog="demo-1", weighting="none"):
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "training.json").write_text(json.dumps({"catalog_version": catalog, "weighting": weighting,
+                                                   "weighting_clip": None, "weighting_power": 1.0}))
+    (out / "ranker.json").write_text(json.dumps({"features": list(features),
+                                                 "config": config.__dict__ | {"drop": list(config.drop)}}))
+
+
+def test_the_current_ranker_is_reused(tmp_path):
+    _save(tmp_path)
+    meta = saved_ranker_if_current(tmp_path, "demo-1", "none", None, 1.0)
+    assert meta is not None and meta["catalog_version"] == "demo-1"
+
+
+def test_a_changed_lightgbm_default_retrains(tmp_path):
+    old = replace(RankerConfig(), learning_rate=RankerConfig().learning_rate / 2)
+    _save(tmp_path, config=old)
+    assert saved_ranker_if_current(tmp_path, "demo-1", "none", None, 1.0) is None
+
+
+def test_other_features_catalog_or_weighting_retrain(tmp_path):
+    _save(tmp_path / "a", features=FEATURES[:-1])
+    _save(tmp_path / "b", catalog="demo-0")
+    _save(tmp_path / "c", weighting="snips")
+    for sub in "abc":
+        assert saved_ranker_if_current(tmp_path / sub, "demo-1", "none", None, 1.0) is None
+    assert saved_ranker_if_current(tmp_path / "missing", "demo-1", "none", None, 1.0) is None
