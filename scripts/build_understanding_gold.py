@@ -361,6 +361,11 @@ WRITTEN: list[tuple[str, dict, tuple[str, ...]]] = [
     ("i want a romcom for date night, nothing older than 2000",
      {"genres_liked": ["comedy", "romance"], "year_min": 2000}, ()),
     ("a good western but I don't want anything made before 1990", {"genres_liked": ["western"], "year_min": 1990}, ()),
+    # a surname alone, next to a cue, names the one well-known person who has it
+    ("I loved Inception and Interstellar, what else by Nolan?",
+     {"liked": ["Inception (2010)", "Interstellar (2014)"], "people_liked": ["Christopher Nolan"]}, ()),
+    ("any Tarantino movies I might have missed?", {"people_liked": ["Quentin Tarantino"]}, ()),
+    ("I love Fincher's films", {"people_liked": ["David Fincher"]}, ()),
 ]
 
 

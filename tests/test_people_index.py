@@ -55,3 +55,30 @@ def test_a_unique_first_name_after_a_cue_names_the_person():
     # no cue, a shared first name ("Will": Will Smith only, but 4 letters) or a short one: nobody
     assert idx.find("Charlize was great") == []
     assert idx.find("more will please") == [] and idx.find("with Tom") == []
+
+
+def test_a_far_better_known_namesake_and_the_other_surname_cues():
+    items = [Item(str(i), f"Nolan film {i}", 2000 + i, popularity=100.0, attributes={"directors": ["Christopher Nolan"]})
+             for i in range(3)]
+    items += [Item("9", "Old Western", 1950, popularity=2.0, attributes={"cast": ["Lloyd Nolan"]}),
+              Item("10", "Alien", 1979, popularity=90.0, attributes={"directors": ["Ridley Scott"]}),
+              Item("11", "Step Brothers", 2008, popularity=60.0, attributes={"cast": ["Adam Scott"]})]
+    idx = PeopleIndex(items)
+    for text in ("More Nolan please", "I love Nolan's films", "a Nolan movie", "another Nolan"):
+        assert [p.name for p in idx.find(text)] == ["Christopher Nolan"], text
+    assert idx.find("Nolan is overrated") == []  # still needs a cue
+    assert idx.find("something by Scott") == []  # Ridley Scott is not three times as mentioned as Adam Scott
+
+
+def test_weak_surname_cues_need_a_director_or_a_star():
+    items = [Item("1", "Mr. Bean's Holiday", 2007, popularity=5.0, attributes={"cast": ["Rowan Atkinson"]}),
+             Item("2", "GoldenEye", 1995, popularity=40.0, attributes={"cast": ["Sean Bean"]}),
+             Item("3", "Little Children", 2006, popularity=3.0, attributes={"cast": ["Elizabeth Marvel"]}),
+             Item("4", "Pulp Fiction", 1994, popularity=600.0, attributes={"directors": ["Quentin Tarantino"]}),
+             Item("5", "Waterboy", 1998, popularity=900.0, attributes={"cast": ["Adam Sandler"]})]
+    idx = PeopleIndex(items)
+    assert idx.find("Mr. Bean's Holiday is not my speed") == []
+    assert idx.find("the best Marvel movies for my son") == [] and idx.find("something from Marvel") == []
+    assert [p.name for p in idx.find("a movie with Marvel in it")] == ["Elizabeth Marvel"]  # a person cue
+    assert [p.name for p in idx.find("Tarantino movies I missed")] == ["Quentin Tarantino"]
+    assert [p.name for p in idx.find("more Sandler please")] == ["Adam Sandler"]  # a star

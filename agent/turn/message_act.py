@@ -42,7 +42,7 @@ _REPLACE = re.compile(r"\binstead\b|^\s*actually\b[,. ]+(something|make it|let'?
                       r"how about|what about|can we|give me|show me|i'?m in the mood)|\bscratch that\b|\bforget (that|it|those|the)\b|"
                       r"\bchange of plans?\b|\bnever ?mind\b|\bon second thought", re.I)
 _REFINE = re.compile(r"\b(scarier|funnier|darker|lighter|sadder|shorter|longer|less|more like (that|this|it|those)|"
-                     r"(older|newer|more recent)(?=\s*(ones?\b|please\b|stuff\b|than\b|[.,!?]|$))|"
+                     r"(older|newer|more recent)(?=\s*(ones?\b|please\b|stuff\b|than\b(?!\s*(19|20)\d\d)|[.,!?]|$))|"
                      r"(was|were|is|are|it'?s|that'?s) too \w+|too (much|many)\b|"
                      r"more (?!like\b|of\b|movies?\b|films?\b|suggestions?\b|options?\b|ideas?\b|than\b|and\b|about\b|time\b|"
                      r"recommendations?\b|info\b)\w+|"

@@ -3,9 +3,14 @@
 Why an index built from the catalog (not an NER model): a name is only useful if it can
 become a constraint on catalog items, so the vocabulary is exactly the names written in
 items' ``attributes["cast"]`` / ``attributes["directors"]``. Full names match anywhere
-(case-insensitive, accents ignored); a bare surname ("something by Spielberg") only
-after "with", "by", "starring", "directed by" or "from" and only when exactly one
-indexed person has that surname -- surnames alone are too often ordinary words. A bare first
+(case-insensitive, accents ignored); a capitalised bare surname only next to a cue and only
+when one indexed person has that surname or outweighs every namesake threefold in the catalog's
+mentions (Christopher Nolan, not Lloyd Nolan; "Scott" stays nobody: Ridley Scott vs Adam Scott)
+-- surnames alone are too often ordinary words. A person cue before it ("with", "by",
+"starring", "directed by", "featuring") is enough; a weaker one ("from", "more", "another"
+before it, "films"/"movies" or "'s films" after it: "more Nolan please", "Tarantino's films")
+also needs a director or a star (``STAR_WEIGHT``): "Marvel movies" is not Elizabeth Marvel,
+"Mr. Bean's Holiday" not Sean Bean. A bare first
 name ("more Keanu please") likewise, after those cues or "more"/"another", when exactly one
 indexed person has it and it has at least 5 letters (so "more Tom" stays nobody).
 Catalogs without those attributes give an empty index, which finds nothing.
@@ -21,7 +26,13 @@ from dataclasses import dataclass
 from tools.catalog.catalog import Item
 
 _WORD = re.compile(r"[^\W_]+(?:['\-.][^\W_]+)*")
-_SURNAME_CUES = re.compile(r"(?:\bwith|\bby|\bstarring|\bdirected by|\bfrom|\bfeaturing)\s+$", re.I)
+_SURNAME_CUES = re.compile(r"(?:\bwith|\bby|\bstarring|\bdirected by|\bfeaturing)\s+$", re.I)
+_SURNAME_WEAK_CUES = re.compile(r"(?:\bfrom|\bmore|\banother)\s+$", re.I)
+_SURNAME_AFTER = re.compile(r"\s+(?:films?|movies?|flicks?)\b", re.I)
+#: catalog mentions (summed over a person's films) that make an actor a star a bare surname can name
+STAR_WEIGHT = 500.0
+#: a surname shared by several people names the one whose films are mentioned this many times more
+SURNAME_DOMINANCE = 3.0
 _FIRST_NAME_CUES = re.compile(r"(?:\bwith|\bby|\bstarring|\bdirected by|\bfeaturing|\bmore|\banother)\s+$", re.I)
 
 
@@ -58,21 +69,29 @@ class PeopleIndex:
 
     def __init__(self, items: Iterable[Item]) -> None:
         roles: dict[str, set[str]] = {}
+        weight: dict[str, float] = {}
         for it in items:
             attrs = it.attributes or {}
             for field, role in (("cast", "cast"), ("directors", "director"), ("director", "director")):
                 for name in _names(attrs.get(field)):
                     if len(name.split()) >= 2 or len(name) >= 4:
                         roles.setdefault(name, set()).add(role)
+                        weight[name] = weight.get(name, 0.0) + float(it.popularity or 0.0) + 1.0
         self._role = {n: ("both" if len(r) > 1 else next(iter(r))) for n, r in roles.items()}
+        self._weight = weight
         self._by_fold = {_fold(n): n for n in roles}
         surnames: dict[str, set[str]] = {}
         for n in roles:
             parts = n.split()
             if len(parts) >= 2 and len(parts[-1]) >= 3:
                 surnames.setdefault(_fold(parts[-1]), set()).add(n)
-        # a bare surname must be unique and at least 4 letters: "with Leo and Kate" is not Melissa Leo
-        self._surname = {s: next(iter(ns)) for s, ns in surnames.items() if len(ns) == 1 and len(s) >= 4}
+        # a bare surname must be at least 4 letters ("with Leo and Kate" is not Melissa Leo) and name
+        # one person clearly: the only one, or one far better known than every namesake
+        self._surname = {}
+        for sname, ns in surnames.items():
+            ranked = sorted(ns, key=lambda n: (-weight[n], n))
+            if len(sname) >= 4 and (len(ranked) == 1 or weight[ranked[0]] >= SURNAME_DOMINANCE * weight[ranked[1]]):
+                self._surname[sname] = ranked[0]
         firsts: dict[str, set[str]] = {}
         for n in roles:
             parts = n.split()
@@ -117,10 +136,16 @@ class PeopleIndex:
                     break
             i += 1
         for m in _WORD.finditer(folded):
-            name = self._surname.get(m.group(0))
+            word = m.group(0)
+            possessive = word.endswith("'s")
+            name = self._surname.get(word[:-2] if possessive else word)
             if not name or any(s <= m.start() < e for s, e in used):
                 continue
-            if _SURNAME_CUES.search(folded[: m.start()]) and text[m.start()].isupper():
+            before = folded[: m.start()]
+            weak = (_SURNAME_WEAK_CUES.search(before) or _SURNAME_AFTER.match(folded, m.end())) and (
+                self._role[name] != "cast" or self._weight[name] >= STAR_WEIGHT)
+            cued = _SURNAME_CUES.search(before) or weak
+            if cued and text[m.start()].isupper():
                 out.append(PersonMatch(name, m.start(), m.end(), self._role[name]))
         for m in _WORD.finditer(folded):
             name = self._first.get(m.group(0))
