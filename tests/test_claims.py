@@ -113,6 +113,9 @@ def card(ctx):
      "refusal"),
     ("Conversations that brought up Alien went on to suggest it 4 times, though you hated that.", "liked_also",
      "refusal"),
+    # the card's own film is new to the user (seen from SmolLM2 in a chat: "... is one of your favorite films")
+    ("Aliens is one of your favorite films, and people who brought up Alien were pointed to it 4 times.",
+     "liked_also", "new suggestion"),
 ])
 def test_the_checker_rejects_a_wrong_statement(card, text, key, why):
     bundle, index = card
@@ -127,6 +130,8 @@ def test_the_checker_rejects_a_wrong_statement(card, text, key, why):
     ("Its story resembles Alien, which you loved.", "similar_to"),
     ("It is not a musical film, which you ruled out.", "avoids_1"),
     ("Aliens is here mainly because people who brought up Alien were pointed to it 4 times.", "liked_also"),
+    ("You loved Alien, and people who brought it up were pointed to Aliens 4 times.", "liked_also"),
+    ("Aliens: people who brought up Alien, which you liked, were pointed to it 4 times.", "liked_also"),
 ])
 def test_the_checker_accepts_a_right_statement(card, text, key):
     bundle, index = card

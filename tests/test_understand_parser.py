@@ -226,6 +226,9 @@ def test_people(resolver, people):
 def test_audience(resolver):
     assert parse("something for my 6 year old", resolver).audience == "young_children"
     assert parse("a movie for date night", resolver).audience == "date_night"
+    couple = parse("my girlfriend and I loved La La Land, what should we watch tonight?", resolver)
+    assert couple.audience == "date_night" and titles(couple.liked) == ["La La Land"]
+    assert parse("my wife loved Titanic", resolver).audience is None  # her taste, not a night out together
 
 
 def test_state_update_round_trips(resolver):

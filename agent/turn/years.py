@@ -30,7 +30,10 @@ _AUDIENCE = (
     ("family", re.compile(r"\b((with|for) (the|my|our) (kids|children|family|son|daughter)|family (movie )?night|"
                           r"whole family|kid[- ]friendly|all ages|(my|our) kids|1[0-5][- ]?(year|yr)s?[- ]old|(a|for) kids)\b", re.I)),
     ("date_night", re.compile(r"\b(date night|a date|on a date|(with|for) my (girlfriend|boyfriend|wife|husband|partner|"
-                              r"date)|romantic evening)\b", re.I)),
+                              r"date)|romantic evening|"
+                              # "my girlfriend and I loved ...", "me and my wife": a couple choosing together
+                              r"my (girlfriend|boyfriend|wife|husband|partner|fianc[eé]e?) and (i|me)|"
+                              r"(i|me) and my (girlfriend|boyfriend|wife|husband|partner|fianc[eé]e?))\b", re.I)),
     ("adults", re.compile(r"\b(adults? only|grown[- ]ups|no kids|for adults|mature)\b", re.I)),
 )
 

@@ -12,6 +12,8 @@ statements about the claims (tools/explain/claims.py), so they are checked again
   story words ("plot", "story", "premise") need a content claim; people words ("directed",
   "stars") need a person claim; era words need a year claim;
 - "mainly"/"mostly"/"above all" only in a sentence citing the top contributor;
+- the card's own film is a new suggestion: a sentence may not say the user already liked or
+  disliked it ("The Big Sick is one of your favorite films", seen from SmolLM2 in a chat);
 - subject: a sentence may name no film other than this card's and its cited claims' objects
   (the lexical checker enforces it; claims give it the objects).
 
@@ -67,6 +69,12 @@ _REFUSAL = re.compile(r"\b(ruled out|rule out|ruling out|avoid|avoided|avoiding|
                       r"hated|hate|hates|disliked|dislike|dislikes|did not like|didn't like|can't stand|"
                       r"couldn't stand|could not stand|did not enjoy|didn't enjoy|detested|loathed|"
                       r"(do|did) ?n[o']t want|asked (me )?to (avoid|skip)|wanted (to (avoid|skip)|no))\b", re.I)
+#: attitude words that state what the user already felt (not "you'll love it", a forecast)
+_PAST_ATTITUDE = frozenset({("liked",), ("loved",), ("enjoyed",), ("adored",), ("favourite",), ("favorite",),
+                            ("a", "fan", "of"), ("fan", "of"), ("hated",), ("disliked",), ("did", "not", "like"),
+                            ("didn't", "like"), ("did", "not", "enjoy"), ("didn't", "enjoy"), ("detested",),
+                            ("loathed",)})
+_PAST_CUES = {phrase for phrase, _ in _CUES if phrase in _PAST_ATTITUDE}
 _MAINLY = re.compile(r"\b(mainly|mostly|primarily|chiefly|above all|main reason|largely|first and foremost)\b", re.I)
 _RAISE = re.compile(r"\b(raised|raises|increased|increases|boosted|higher|more likely|improved)\b", re.I)
 _LOWER = re.compile(r"\b(lowered|lowers|reduced|reduces|decreased|decreases|lower|less likely|hurt)\b", re.I)
@@ -146,6 +154,29 @@ def _expressed(toks: list[str], span: tuple[int, int], cues: list[tuple[int, int
     return None if best is None else best[1]
 
 
+def _attitude_on_subject(toks: list[str], subject: list[tuple[int, int]], others: list[tuple[int, int]],
+                         clauses: list[tuple[int, int]], protected: set[int]) -> str | None:
+    """The past-attitude phrase of the user's that the sentence attaches to the card's own film, if any.
+
+    A cue belongs to the film right before a relative clause holding it ("X, which you liked"),
+    else to the nearest film named in its clause; only a cue that lands on the card's film counts.
+    """
+    for i in range(len(toks)):
+        phrase = next((p for p in _PAST_CUES if tuple(toks[i:i + len(p)]) == p), None)
+        if phrase is None or protected.intersection(range(i, i + len(phrase))):
+            continue
+        lo, hi = next(((a, b) for a, b in clauses if a <= i < b), (0, len(toks)))
+        spans = [(a, b, True) for a, b in subject if lo <= a < hi] + [(a, b, False) for a, b in others if lo <= a < hi]
+        if not any(mine for *_, mine in spans):
+            continue
+        rel = [(a, b, mine) for a, b, mine in spans if b < len(toks) and toks[b] in ("which", "whom", "who", "that")
+               and b < i <= b + 4]
+        a, b, mine = min(rel or spans, key=lambda t: (i - t[1]) if t[1] <= i else (t[0] - i - len(phrase)))
+        if mine:
+            return " ".join(phrase)
+    return None
+
+
 def claim_violations(sentences: Sequence[Sentence], claims: Sequence[Claim]) -> list[str]:
     """Polarity, relation and "mainly" violations of ``sentences`` against this card's ``claims``."""
     by_key = {c.key: c for c in claims}
@@ -181,6 +212,12 @@ def claim_violations(sentences: Sequence[Sentence], claims: Sequence[Claim]) -> 
                                    f"{c.polarity.value.replace('_', ' ')} it ({c.key})")
                     elif said in (Polarity.DISLIKED, Polarity.RULED_OUT) and c.polarity is Polarity.NONE:
                         out.append(f"{where} gives {obj!r} an attitude the evidence does not record ({c.key})")
+        subject = [sp for t in titles if t for sp in _find(toks, t)]
+        others = [sp for c in claims for o in c.objects if o and o not in titles for sp in _find(toks, o)]
+        inside_names = protected | {i for a, b in (*subject, *others) for i in range(a, b)}
+        if subject and (said := _attitude_on_subject(toks, subject, others, clauses, inside_names)):
+            out.append(f"{where} says you {said!r} {next(iter(titles))!r}, but it is a new suggestion: "
+                       "you have said nothing about it")
         refusal = _REFUSAL.search(free)
         if refusal and not any(c.polarity in (Polarity.RULED_OUT, Polarity.DISLIKED) for c in cited):
             out.append(f"{where} says you {refusal.group(0).lower()!r} something, but cites no claim that records "
