@@ -74,7 +74,6 @@ _PAST_ATTITUDE = frozenset({("liked",), ("loved",), ("enjoyed",), ("adored",), (
                             ("a", "fan", "of"), ("fan", "of"), ("hated",), ("disliked",), ("did", "not", "like"),
                             ("didn't", "like"), ("did", "not", "enjoy"), ("didn't", "enjoy"), ("detested",),
                             ("loathed",)})
-_PAST_CUES = {phrase for phrase, _ in _CUES if phrase in _PAST_ATTITUDE}
 _MAINLY = re.compile(r"\b(mainly|mostly|primarily|chiefly|above all|main reason|largely|first and foremost)\b", re.I)
 _RAISE = re.compile(r"\b(raised|raises|increased|increases|boosted|higher|more likely|improved)\b", re.I)
 _LOWER = re.compile(r"\b(lowered|lowers|reduced|reduces|decreased|decreases|lower|less likely|hurt)\b", re.I)
@@ -155,15 +154,15 @@ def _expressed(toks: list[str], span: tuple[int, int], cues: list[tuple[int, int
 
 
 def _attitude_on_subject(toks: list[str], subject: list[tuple[int, int]], others: list[tuple[int, int]],
-                         clauses: list[tuple[int, int]], protected: set[int]) -> str | None:
+                         clauses: list[tuple[int, int]], cues: list[tuple[int, int, Polarity]]) -> str | None:
     """The past-attitude phrase of the user's that the sentence attaches to the card's own film, if any.
 
-    A cue belongs to the film right before a relative clause holding it ("X, which you liked"),
-    else to the nearest film named in its clause; only a cue that lands on the card's film counts.
+    ``cues`` are the sentence's attitude cues (``_cue_spans``, none inside a film's name). A cue
+    belongs to the film right before a relative clause holding it ("X, which you liked"), else to
+    the nearest film named in its clause; only a past-attitude cue that lands on the card's film counts.
     """
-    for i in range(len(toks)):
-        phrase = next((p for p in _PAST_CUES if tuple(toks[i:i + len(p)]) == p), None)
-        if phrase is None or protected.intersection(range(i, i + len(phrase))):
+    for i, end, _ in cues:
+        if tuple(toks[i:end]) not in _PAST_ATTITUDE:
             continue
         lo, hi = next(((a, b) for a, b in clauses if a <= i < b), (0, len(toks)))
         spans = [(a, b, True) for a, b in subject if lo <= a < hi] + [(a, b, False) for a, b in others if lo <= a < hi]
@@ -171,9 +170,9 @@ def _attitude_on_subject(toks: list[str], subject: list[tuple[int, int]], others
             continue
         rel = [(a, b, mine) for a, b, mine in spans if b < len(toks) and toks[b] in ("which", "whom", "who", "that")
                and b < i <= b + 4]
-        a, b, mine = min(rel or spans, key=lambda t: (i - t[1]) if t[1] <= i else (t[0] - i - len(phrase)))
+        a, b, mine = min(rel or spans, key=lambda t: (i - t[1]) if t[1] <= i else (t[0] - end))
         if mine:
-            return " ".join(phrase)
+            return " ".join(toks[i:end])
     return None
 
 
@@ -215,7 +214,7 @@ def claim_violations(sentences: Sequence[Sentence], claims: Sequence[Claim]) -> 
         subject = [sp for t in titles if t for sp in _find(toks, t)]
         others = [sp for c in claims for o in c.objects if o and o not in titles for sp in _find(toks, o)]
         inside_names = protected | {i for a, b in (*subject, *others) for i in range(a, b)}
-        if subject and (said := _attitude_on_subject(toks, subject, others, clauses, inside_names)):
+        if subject and (said := _attitude_on_subject(toks, subject, others, clauses, _cue_spans(toks, inside_names))):
             out.append(f"{where} says you {said!r} {next(iter(titles))!r}, but it is a new suggestion: "
                        "you have said nothing about it")
         refusal = _REFUSAL.search(free)
