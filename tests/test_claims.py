@@ -148,6 +148,17 @@ def test_polarity_reads_the_relative_clause_even_in_a_title_with_a_colon():
     assert not claim_violations([Sentence(good, ("liked_also",))], [c])
 
 
+def test_the_cards_title_inside_a_longer_liked_title_is_that_other_film():
+    """Seen in the load run: the card "Hangover" (2010) for a fan of "The Hangover" was refused because
+    "you liked The Hangover" was read as liking the card's own film."""
+    c = Claim("liked_also", Relation.LIKED_ALSO, "122552", "Hangover", Polarity.LIKED,
+              ("The Hangover",), value=2.0, top=True, share=1.0, contribution=1.0)
+    good = "You liked The Hangover, and conversations about it went on to suggest Hangover."
+    assert not claim_violations([Sentence(good, ("liked_also",))], [c])
+    bad = "Hangover, which you liked, came up in conversations about The Hangover."
+    assert any("new suggestion" in v for v in claim_violations([Sentence(bad, ("liked_also",))], [c]))
+
+
 # -- the claim-by-claim LLM form --------------------------------------------------------------------
 
 class _Reply:

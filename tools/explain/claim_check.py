@@ -211,8 +211,10 @@ def claim_violations(sentences: Sequence[Sentence], claims: Sequence[Claim]) -> 
                                    f"{c.polarity.value.replace('_', ' ')} it ({c.key})")
                     elif said in (Polarity.DISLIKED, Polarity.RULED_OUT) and c.polarity is Polarity.NONE:
                         out.append(f"{where} gives {obj!r} an attitude the evidence does not record ({c.key})")
-        subject = [sp for t in titles if t for sp in _find(toks, t)]
         others = [sp for c in claims for o in c.objects if o and o not in titles for sp in _find(toks, o)]
+        # "Hangover" inside "The Hangover" (a film the user liked) is that other film, not the card's own
+        subject = [(a, b) for t in titles if t for a, b in _find(toks, t)
+                   if not any(x <= a and b <= y and y - x > b - a for x, y in others)]
         inside_names = protected | {i for a, b in (*subject, *others) for i in range(a, b)}
         if subject and (said := _attitude_on_subject(toks, subject, others, clauses, _cue_spans(toks, inside_names))):
             out.append(f"{where} says you {said!r} {next(iter(titles))!r}, but it is a new suggestion: "
