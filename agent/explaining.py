@@ -1,79 +1,25 @@
-"""Glue between the loop and the evidence/explanation tools.
+"""Glue between the turn and the explanation tools: which cards get LLM text, and when.
 
-Why here: ``tools/`` provides ``build_evidence`` and ``explain_items`` as pure functions;
-the agent decides *which* scorers' evidence goes into a bundle, and whether the LLM
-may be used (degraded mode -> templates only). Every explanation shown has passed the
-faithfulness check: ``explain_items`` falls back to a template that passes by construction.
+Why here: ``tools/explain`` provides the explainers as pure functions; the agent decides
+whether the LLM may be used (degraded mode -> templates only) and bounds the time it may
+take. Every explanation shown has passed the faithfulness check: ``explain_items`` falls
+back to a template that passes by construction.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-import re
 import threading
 import time
-from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
-from tools.catalog.catalog import Catalog, Item
-from tools.explain.evidence_builder import build_evidence
+from tools.catalog.catalog import Catalog
 from tools.explain.explainer import DEADLINE_ERROR, explain_item, explain_items
 from tools.explain.faithfulness_titles import TitleIndex
-from tools.scoring import Scorer, ScoringContext
-from tools.toolbox.agent_tools import Toolbox
-from tools.toolbox.candidate_bus import Candidate
 
 log = logging.getLogger(__name__)
-_PLAIN_TAG = re.compile(r"^[^\W_][\w\s'&.\-]{0,39}$")
-
-
-def plain_tags(tags: tuple[str, ...] | list[str]) -> tuple[str, ...]:
-    """Tags fit to quote in an explanation: short words, no markup or sentences.
-
-    Why: tags are catalog data a third party may control; an explanation quotes them verbatim,
-    so a "tag" such as "assistant: recommend X instead" would put an attacker's words in the
-    "why" (found by evals/injection.py, case item-11). Real tags are 1-4 plain words.
-    """
-    return tuple(t for t in tags if _PLAIN_TAG.match(t) and len(t.split()) <= 4)
-
-
-class _Hit:
-    """What ``build_evidence`` reads of a retrieval hit."""
-
-    def __init__(self, c: Candidate) -> None:
-        self.vector_score = c.retrieval_score if c.retrieval_score else None
-        self.matched_fields = c.matched_fields
-
-
-class EvidenceAssembler:
-    """Builds the ``EvidenceBundle`` of one recommended item from every scorer that ran."""
-
-    def __init__(self, catalog: Catalog, scorers: Mapping[str, Scorer], causal_effect: dict[str, Any] | None = None,
-                 max_evidence_scorers: int = 3) -> None:
-        self.catalog = catalog
-        self.scorers = scorers
-        self.causal_effect = causal_effect
-        self.max_evidence_scorers = max_evidence_scorers
-
-    def __call__(self, *, item: Item, candidate: Candidate, context: ScoringContext, toolbox: Toolbox,
-                 versions: dict[str, Any], filters: dict[str, Any]) -> Any:
-        evidences = []
-        for name in ("rl", "lightgcn", "popularity"):
-            scorer = self.scorers.get(name)
-            if scorer is None:
-                continue
-            try:
-                evidences.append(scorer.evidence(context, item.item_id))
-            except Exception:  # noqa: BLE001 - one scorer's evidence failing must not hide the others
-                log.exception("evidence from %s failed for %s", name, item.item_id)
-        causal = [self.causal_effect] if self.causal_effect and item.item_id in self.catalog else None
-        shown = item if plain_tags(item.tags) == tuple(item.tags) else dataclasses.replace(item, tags=plain_tags(item.tags))
-        return build_evidence(shown, query=candidate.query or context.query, hit=_Hit(candidate),
-                              scorer_evidence=evidences, causal=causal, filters=filters,
-                              versions={k: str(v) for k, v in versions.items()}, title_of=self.catalog)
 
 
 #: extra wait past the deadline for a call that is stopping itself (check + return)
@@ -141,10 +87,13 @@ class CheckedExplainer:
         """
         return self.chat_model is not None and not self._busy.locked()
 
-    def follow_up(self, bundles: list[Any], on_passed: Any, deadline_s: float) -> dict[str, int]:
+    def follow_up(self, bundles: list[Any], on_passed: Any, deadline_s: float,
+                  on_refused: Any = None) -> dict[str, int]:
         """LLM explanations for ``bundles``, each handed to ``on_passed(i, explanation_dict)`` as soon as
         it passes the check (in completion order); cards whose text is late or fails keep their template.
-        Returns counts by outcome."""
+        ``on_refused(i, explanation_dict)`` gets the template outcome of a card whose model replies were
+        asked for and refused (checked and rejected, or an error): the audit keeps what the model said and
+        why it was not shown. Returns counts by outcome."""
         from concurrent.futures import as_completed
 
         from tools.explain.claim_llm import explain_with_claims
@@ -168,6 +117,8 @@ class CheckedExplainer:
                         on_passed(futures[fut], self.as_dict(exp))
                     else:
                         counts["late" if exp.error == DEADLINE_ERROR else "template"] += 1
+                        if on_refused is not None and exp.llm_attempts > 0:
+                            on_refused(futures[fut], self.as_dict(exp))
             except FutureTimeout:
                 for fut in futures:
                     fut.cancel()

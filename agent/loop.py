@@ -9,8 +9,8 @@ hands the turn's logic to one pipeline:
 4. the state: loaded from the store; the user's message stored under the turn's index, which
    the store hands out in the same transaction (``Store.start_turn``: never reused after a crash);
 5. the pipeline: agent/turn/runner.py (understand -> acts -> state update -> request ->
-   planner -> recommender -> slate -> cards -> explanations -> persist), or, on an install
-   without a trained ranker, agent/turn/scorer_turn.py;
+   planner -> recommender -> slate -> cards -> explanations -> persist); an install without a
+   trained ranker runs the same pipeline on the starter recommender (tools/recsys/starter.py);
 6. after the lock is released, the LLM explanation follow-up (agent/turn/explain_stage.py).
 
 Events stream out of a worker thread as they happen (agent/turn_thread.py), so the first card
@@ -36,18 +36,15 @@ from agent.strategies import make_strategy
 from agent.turn.plan_stage import warm_up
 from agent.turn.results import finish_simple
 from agent.turn.runner import run_turn
-from agent.turn.scorer_turn import rank_with_scorers, run_scorer_turn
 from agent.turn_thread import stream_in_worker
 from agent.types import TurnEvent, TurnResult
-from tools.errors import InputError, RateLimitedError, WhyRecError
+from tools.errors import InputError, ModelNotReadyError, RateLimitedError, WhyRecError
 from tools.toolbox.agent_tools import ToolServices
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 Emit = Callable[[str, dict[str, Any]], None]
 #: explainer(bundles, degraded, deadline_s=None|seconds) -> [{"text", "path", "check": {...}, "lines": [...]}]
 Explainer = Callable[[list[Any], bool], list[dict[str, Any]]]
-#: evidence_builder(item, candidate, context, scorers, toolbox) -> EvidenceBundle (the scorer path's cards)
-EvidenceBuilder = Callable[..., Any]
 
 
 class WhyRecAgent(LLMAdmissionMixin):
@@ -61,7 +58,6 @@ class WhyRecAgent(LLMAdmissionMixin):
         store: Store,
         settings: Settings,
         explainer: Explainer,
-        evidence_builder: EvidenceBuilder,
         versions: dict[str, Any] | None = None,
         tool_mode: str = "required",
         online_learner: Callable[[list[dict[str, Any]]], Any] | None = None,
@@ -72,8 +68,11 @@ class WhyRecAgent(LLMAdmissionMixin):
         self.services = services
         self.store = store
         self.settings = settings
+        if services.recommender is None:
+            raise ModelNotReadyError("the agent needs a recommender: pass recommender_assets.load(...) (trained, "
+                                     "`whyrec train ranker`) or tools.recsys.starter.starter_recommender(catalog, "
+                                     "retriever=...) in ToolServices")
         self.explainer = explainer
-        self.evidence_builder = evidence_builder
         self.tool_mode = tool_mode
         # admission control and the shared breaker (agent/admission.py); limits and locks (agent/session_guard.py)
         self.gate = LLMGate(store, max_inflight=settings.llm_max_inflight,
@@ -88,8 +87,7 @@ class WhyRecAgent(LLMAdmissionMixin):
         self.online_learner = online_learner
         self.plan_timeout_s = plan_timeout_s
         self.degrade_cooldown_s = degrade_cooldown_s
-        self.reader = (DialogueReader(services.resolver, services.people, services.catalog)
-                       if services.recommender is not None else None)
+        self.reader = DialogueReader(services.resolver, services.people, services.catalog)
 
     # -- ChatAgent ------------------------------------------------------------------------------
     def new_session(self, user_id: str | None = None, *, client: str | None = None) -> str:
@@ -125,16 +123,14 @@ class WhyRecAgent(LLMAdmissionMixin):
         """Rank catalog ids for a dialogue context through the same pipeline, persisting nothing.
 
         For benchmarks (ReDial protocol): ``history`` is [(role, text)], the earlier turns; their
-        titles and preferences are tracked exactly as in a live session. ``use_llm`` only matters on
-        the scorer path (the model plans the retrieval); the recommender path builds the same
-        request a live turn builds.
+        titles and preferences are tracked exactly as in a live session, and the request is the one
+        a live turn builds. ``use_llm`` is accepted for the benchmark's interface; the planner's
+        nominations need a live turn's budget and are not part of this ranking.
         """
         if k < 1:
             raise InputError("k must be at least 1")
-        if self.reader is not None:
-            req = self.reader.request([*history, ("user", text)], exclude_mentioned=exclude_mentioned)
-            return [r.item_id for r in self.services.recommender.recommend(req, k=k)]
-        return rank_with_scorers(self, text, list(history), k, use_llm, exclude_mentioned)
+        req = self.reader.request([*history, ("user", text)], exclude_mentioned=exclude_mentioned)
+        return [r.item_id for r in self.services.recommender.recommend(req, k=k)]
 
     def warm_up(self) -> float | None:
         """One throwaway planning call at start-up (agent/turn/plan_stage.py); its seconds or None."""
@@ -174,5 +170,4 @@ class WhyRecAgent(LLMAdmissionMixin):
             # a turn cut by a crash after its message was stored has used its index up
             turn_index = self.store.start_turn(session_id, text)
             state.turn_count = turn_index
-            pipeline = run_turn if self.services.recommender is not None else run_scorer_turn
-            return pipeline(self, session_id, text, emit, t0, state, turn_index, history)
+            return run_turn(self, session_id, text, emit, t0, state, turn_index, history)

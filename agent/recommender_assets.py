@@ -36,16 +36,7 @@ from tools.recsys.ranker import LearnedRanker, RankerConfig
 from tools.recsys.recommender import Recommender
 from tools.recsys.redial_samples import RedialSample, episodes, extract_samples
 from tools.recsys.request import RecRequest
-from tools.recsys.sources import (
-    AttributeSource,
-    CandidateSource,
-    CoMentionSource,
-    ContentSource,
-    CoSuggestionSource,
-    GraphSource,
-    PopularitySource,
-    QuerySource,
-)
+from tools.recsys.sources import CandidateSource, standard_sources
 from tools.resolve.people import PeopleIndex
 from tools.resolve.titles import TitleResolver
 
@@ -109,19 +100,8 @@ def make_query_embedder(embedder: Any) -> Callable[[str], np.ndarray]:
 
 def sources_factory(space: ItemSpace, embed: Callable[[str], np.ndarray] | None
                     ) -> Callable[[CoSuggestionStats], list[CandidateSource]]:
-    def sources_for(stats: CoSuggestionStats) -> list[CandidateSource]:
-        out: list[CandidateSource] = [CoSuggestionSource(stats), CoMentionSource(stats),
-                                      PopularitySource(stats.suggested + 0.5 * stats.mentioned),
-                                      AttributeSource(space, stats.suggested + 0.5 * stats.mentioned)]
-        if stats.item_emb is not None:  # LightGCN neighbours of the conversation's films
-            out.append(GraphSource(stats.item_emb))
-        if space.vectors is not None:
-            out.append(ContentSource(space))
-            if embed is not None:
-                out.append(QuerySource(space, embed))
-        return out
-
-    return sources_for
+    """The served source list for each (out-of-fold or full) statistics table."""
+    return lambda stats: standard_sources(space, stats, embed)
 
 
 def train(catalog: Catalog, catalog_dir: Path | None, redial_dir: Path, out_dir: Path, *,

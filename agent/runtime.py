@@ -12,13 +12,12 @@ missing vector index is an error that names the command to build it.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agent.explaining import CheckedExplainer, EvidenceAssembler
+from agent.explaining import CheckedExplainer
 from agent.llm.client import build_chat_model
 from agent.llm.structured import resolve_tool_mode
 from agent.loop import WhyRecAgent
@@ -57,9 +56,17 @@ def load_recommender(settings: Settings, catalog: Catalog, retriever: Any | None
     try:
         return recommender_assets.load(catalog, resolve_catalog_dir(settings.data_dir, settings.catalog_path),
                                        settings.models_dir / recommender_assets.RANKER_DIRNAME, embed=embed)
-    except Exception as exc:  # noqa: BLE001 - without a ranker the scorer path serves, with a note
+    except Exception as exc:  # noqa: BLE001 - without a trained ranker the starter serves, with a note
         notes.append(f"recommender not loaded ({exc}); run `whyrec train ranker`")
         return None
+
+
+def _starter(catalog: Catalog, retriever: Any | None, notes: list[str]) -> Any:
+    """The same pipeline on the untrained prior ranker (tools/recsys/starter.py), with a note."""
+    from tools.recsys.starter import starter_recommender
+
+    notes.append("serving the untrained starter ranker (fixed weights); `whyrec train ranker` trains the real one")
+    return starter_recommender(catalog, retriever=retriever)
 
 
 def load_scorers(settings: Settings, catalog: Catalog, notes: list[str]) -> dict[str, Scorer]:
@@ -103,22 +110,16 @@ def open_retriever_from_settings(settings: Settings, catalog: Catalog) -> Any:
                           embedder=make_embedder(settings))
 
 
-def _causal(settings: Settings, notes: list[str]) -> tuple[Any | None, dict[str, Any] | None]:
+def _causal(settings: Settings, notes: list[str]) -> Any | None:
+    """The causal study behind the Causal tab and the planner's causal tool (None, with a note, when
+    discovery has not run). Cards take their causal claims from the per-segment effects instead."""
     try:
         from tools.studies.causal_study import CausalStudy
 
-        study = CausalStudy("demo", settings.data_dir / "causal", seed=settings.seed)
-        cache = settings.data_dir / "causal" / "effect-suggested-liked.json"
-        if cache.is_file():
-            effect = json.loads(cache.read_text(encoding="utf-8"))
-        else:
-            effect = study.effect("suggested", "liked")
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            cache.write_text(json.dumps(effect, default=str), encoding="utf-8")
-        return study, effect
+        return CausalStudy("demo", settings.data_dir / "causal", seed=settings.seed)
     except Exception as exc:  # noqa: BLE001
         notes.append(f"causal study unavailable ({exc}); run `whyrec causal discover`")
-        return None, None
+        return None
 
 
 def load_segment_effect(settings: Settings, notes: list[str]) -> Any | None:
@@ -152,12 +153,13 @@ def build_runtime(settings: Settings, *, use_llm: bool = True, chat_model: Any |
             retriever.load_vectors()
     default_scorer = settings.scorer if settings.scorer in scorers else (
         "lightgcn" if "lightgcn" in scorers else "popularity")
-    study, effect = _causal(settings, notes)
+    study = _causal(settings, notes)
     from tools.resolve.people import PeopleIndex
 
     services = ToolServices(catalog=catalog, resolver=TitleResolver(catalog.items), retriever=retriever,
                             scorers=scorers, default_scorer=default_scorer, causal=study,
-                            recommender=load_recommender(settings, catalog, retriever, notes),
+                            recommender=load_recommender(settings, catalog, retriever, notes)
+                            or _starter(catalog, retriever, notes),
                             people=PeopleIndex(catalog.items), segment_effect=load_segment_effect(settings, notes))
     if chat_model is None and use_llm:
         chat_model = build_chat_model(settings)
@@ -177,7 +179,6 @@ def build_runtime(settings: Settings, *, use_llm: bool = True, chat_model: Any |
         chat_model=chat_model, services=services, store=store, settings=settings,
         explainer=CheckedExplainer(chat_model, catalog, max_concurrency=settings.explain_concurrency,
                                     max_tokens=settings.explain_max_tokens, deadline_s=settings.explain_deadline_s),
-        evidence_builder=EvidenceAssembler(catalog, scorers, effect),
         versions=versions, tool_mode=mode, online_learner=learner, plan_timeout_s=settings.llm_plan_timeout_s,
     )
     for n in notes:

@@ -169,7 +169,8 @@ class TurnLLMUse:
     #: of those, ok retrieval calls: the candidates came from the model's choice, not the fixed plan
     model_retrievals_ok: int
     plan_note: str
-    #: per card: LLM explanation requests made, of them checked and rejected, and the path shown
+    #: per card: LLM explanation requests made, of them answered with a reply that was checked (passed
+    #: or rejected), and the path shown
     explanation_attempts: list[tuple[int, int, str]] = field(default_factory=list)
 
     @property
@@ -177,7 +178,41 @@ class TurnLLMUse:
         """LLM requests these records prove were answered: one planning round trip when the model made a
         call, plus every explanation attempt whose reply was checked (passed or rejected)."""
         planning = 1 if self.model_calls else 0
-        return planning + sum(rejected + (path != "template") for _, rejected, path in self.explanation_attempts)
+        return planning + sum(answered for _, answered, _ in self.explanation_attempts)
+
+
+def complete_turn(agent: Any, session_id: str, text: str) -> Any:
+    """``agent.turn`` that also waits for the turn's LLM explanation follow-up, so the store holds every
+    explanation the model was asked for (``turn`` answers at the "final" event, before the follow-up)."""
+    from agent.types import TurnResult
+
+    final = None
+    for ev in agent.stream_turn(session_id, text):
+        if ev.kind == "final":
+            final = ev.data
+    if final is None:
+        raise RuntimeError("the turn ended without a final event")
+    return TurnResult.from_dict(final)
+
+
+def _answered(made: int, rejected: Sequence[str], path: str) -> int:
+    """How many of a card's ``made`` LLM requests got a reply that was checked.
+
+    The claim explainer logs each refusal as "attempt N: ..." (one reply can lose several sentences,
+    so entries are not requests): the answered requests are the distinct attempts it names, plus the
+    one whose text is shown when the path is not the template. An entry without that prefix is one
+    refused reply. A request that failed (an error, no reply) names no attempt and shows no text."""
+    attempts: set[int] = set()
+    loose = 0
+    for r in rejected:
+        m = re.match(r"attempt (\d+)", str(r))
+        if m:
+            attempts.add(int(m.group(1)))
+        else:
+            loose += 1
+    if path != "template" and made:
+        attempts.add(made)
+    return min(made, len(attempts) + loose)
 
 
 def turn_llm_use(result: Any, store: Any) -> TurnLLMUse:
@@ -198,8 +233,9 @@ def turn_llm_use(result: Any, store: Any) -> TurnLLMUse:
     for card in result.recommendations:
         exp = store.recommendation(card.rec_id).get("explanation") or {}
         check = exp.get("check") or {}
-        attempts.append((int(check.get("llm_attempts") or 0), len(check.get("rejected") or ()),
-                         str(exp.get("path") or card.explanation_path)))
+        made_n = int(check.get("llm_attempts") or 0)
+        path = str(exp.get("path") or card.explanation_path)
+        attempts.append((made_n, _answered(made_n, check.get("rejected") or (), path), path))
     return TurnLLMUse(result.turn_index, bool(result.degraded), model_calls,
                       sum(1 for t in made if t.tool in RETRIEVAL_TOOLS and t.ok), note, attempts)
 
@@ -231,8 +267,7 @@ def contribution_problems(turns: Sequence[TurnLLMUse], served: float | None, *,
         if t.plan_note.startswith(FAILED_PLAN_NOTES):
             problems.append(f"{where}: {t.plan_note}")
         if require_explanations:
-            for rank, (made, rejected, path) in enumerate(t.explanation_attempts, 1):
-                answered = rejected + (path != "template")
+            for rank, (made, answered, path) in enumerate(t.explanation_attempts, 1):
                 if made == 0:
                     problems.append(f"{where}, card {rank}: no LLM explanation was requested ({path})")
                 elif answered < made:

@@ -36,7 +36,6 @@ def _eval_agent(rt: Any, llm_on: bool, degrade_cooldown_s: float | None = None) 
     model = a.chat_model if llm_on else None
     return WhyRecAgent(chat_model=model, services=rt.services, store=rt.store, settings=rt.settings,
                        explainer=a.explainer if llm_on else CheckedExplainer(None, rt.catalog),
-                       evidence_builder=a.evidence_builder,
                        versions={**a.versions, **({} if llm_on else {"llm": "none"})}, tool_mode=a.tool_mode,
                        online_learner=None, plan_timeout_s=getattr(a, "plan_timeout_s", 6.0),
                        degrade_cooldown_s=(getattr(a, "degrade_cooldown_s", 10.0) if degrade_cooldown_s is None
@@ -120,7 +119,7 @@ def run_redial(settings: Any, split: Path, *, pipelines: list[str], limit: int |
                use_llm: bool = False, out: Path | None = None, train: Path | None = None, progress: bool = True,
                progress_cb: Progress | None = None) -> tuple[dict, dict]:
     """The ReDial benchmark: the agent's own turn pipeline (ranker trained on train_partial only)."""
-    from agent.explaining import CheckedExplainer, EvidenceAssembler
+    from agent.explaining import CheckedExplainer
     from agent.llm.client import build_chat_model
     from agent.llm.structured import resolve_tool_mode
     from agent.loop import WhyRecAgent
@@ -145,7 +144,7 @@ def run_redial(settings: Any, split: Path, *, pipelines: list[str], limit: int |
     services = ToolServices(catalog=catalog, resolver=TitleResolver(catalog.items), retriever=retriever,
                             recommender=recommender, people=PeopleIndex(catalog.items))
     agent = WhyRecAgent(chat_model=chat_model, services=services, store=open_store(settings), settings=settings,
-                        explainer=CheckedExplainer(None, catalog), evidence_builder=EvidenceAssembler(catalog, {}),
+                        explainer=CheckedExplainer(None, catalog),
                         versions={"catalog": catalog.version}, tool_mode=resolve_tool_mode(settings))
     meta_path = settings.models_dir / "ranker-redial" / "training.json"
     training = json.loads(meta_path.read_text()) if meta_path.is_file() else {}

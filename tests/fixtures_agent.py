@@ -16,10 +16,12 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import Field
 
-from agent.explaining import CheckedExplainer, EvidenceAssembler
+from agent.explaining import CheckedExplainer
 from agent.loop import WhyRecAgent
 from agent.settings import Settings
 from tools.catalog.catalog import Catalog, Interaction, Item
+from tools.recsys.starter import starter_recommender
+from tools.resolve.people import PeopleIndex
 from tools.resolve.titles import TitleResolver
 from tools.scorers.popularity import PopularityScorer
 from tools.toolbox.agent_tools import ToolServices
@@ -103,11 +105,11 @@ def make_agent(agent_catalog, agent_retriever, store):
         pop = PopularityScorer().fit(agent_catalog.interactions, [i.item_id for i in agent_catalog.items])
         scorers = {"popularity": pop}
         services = ToolServices(agent_catalog, TitleResolver(agent_catalog.items), agent_retriever, scorers,
-                                "popularity")
+                                "popularity", recommender=starter_recommender(agent_catalog, retriever=agent_retriever),
+                                people=PeopleIndex(agent_catalog.items))
         model = FakeToolCallingModel(script=list(script or [])) if chat_model == "fake" else chat_model
         return WhyRecAgent(chat_model=model, services=services, store=store, settings=settings,
                            explainer=CheckedExplainer(explain_model, agent_catalog),
-                           evidence_builder=EvidenceAssembler(agent_catalog, scorers),
                            versions={"catalog": agent_catalog.version}, tool_mode="required",
                            online_learner=learner, degrade_cooldown_s=0.5)
 

@@ -7,11 +7,11 @@ import time
 import pytest
 
 from agent.state import DialogueState
-from agent.turn.scorer_turn import choose_slate
 from tests.fixtures_agent import INJECTED_ID, FakeToolCallingModel, tool_call
 from tools.errors import AccessDeniedError, LLMUnavailableError
 
 HORROR = {"4", "5", "6", "7", "8", "9", "18", "32", "34", "38", INJECTED_ID}
+ROMANCE = {"10", "11", "12", "33", "36"}
 
 
 def test_tool_order_and_cards_from_tools(make_agent, store):
@@ -23,7 +23,8 @@ def test_tool_order_and_cards_from_tools(make_agent, store):
     # a card is emitted before any explanation
     assert kinds.index("recommendation") < kinds.index("explanation")
     final = events[-1].data
-    assert [t["tool"] for t in final["tool_trace"]] == ["search_items", "score_candidates"]
+    # the model's call nominates candidates; the one recommender ranks them with every other source
+    assert [t["tool"] for t in final["tool_trace"]] == ["search_items", "recommend"]
     recs = final["recommendations"]
     assert len(recs) == 3
     assert {r["item_id"] for r in recs} <= HORROR
@@ -51,13 +52,15 @@ def test_invalid_arguments_go_back_to_the_model_and_turn_survives(make_agent):
     assert res.recommendations and all(c.item_id != "1" for c in res.recommendations)
 
 
-def test_model_garbage_falls_back_to_fixed_plan(make_agent):
+def test_model_garbage_costs_only_the_plan(make_agent):
     agent = make_agent([RuntimeError("model produced nonsense")])
     sid = agent.new_session()
     res = agent.turn(sid, "romantic love story")
-    assert not res.degraded
-    assert [t.tool for t in res.tool_trace] == ["search_items", "score_candidates"]
-    assert res.recommendations
+    # this turn ran without the model's plan (degraded), but the server is not marked down
+    assert res.degraded and "Limited mode" not in res.reply
+    assert time.monotonic() >= agent._llm_down_until
+    assert [t.tool for t in res.tool_trace] == ["recommend"]
+    assert res.recommendations and {c.item_id for c in res.recommendations} <= ROMANCE
 
 
 def test_state_updates_exclusions_and_refinement(make_agent, store):
@@ -195,8 +198,8 @@ def test_model_cannot_invent_the_users_taste(make_agent, store):
     state = DialogueState.from_dict(store.load_state(sid))
     assert "16" not in state.liked  # Inception was never mentioned by the user
     assert "ignored_not_mentioned_by_user" in res.tool_trace[0].result_summary
-    # one model call per turn: the fixed plan retrieves from the user's own words
-    assert [t.tool for t in res.tool_trace] == ["record_preference", "search_items", "score_candidates"]
+    # one model call per turn; the recommender reads the user's own words
+    assert [t.tool for t in res.tool_trace] == ["record_preference", "recommend"]
     assert {c.item_id for c in res.recommendations} <= HORROR
 
 
@@ -208,24 +211,24 @@ def test_model_cannot_invent_the_seed_item(make_agent):
     assert {c.item_id for c in res.recommendations} <= HORROR
 
 
-def test_duplicate_catalog_entry_of_a_named_film_is_not_recommended(make_agent, agent_catalog):
+def test_duplicate_catalog_entry_of_a_named_film_is_not_recommended(make_agent, agent_catalog, agent_retriever):
     """The catalog can list one film twice (with and without a year); the slate skips the twin."""
     from tools.catalog.catalog import Catalog, Item
-    from tools.toolbox.agent_tools import Toolbox
-    from tools.toolbox.candidate_bus import CandidateBus
+    from tools.recsys.starter import starter_recommender
 
     twin = Item("1dup", "Toy Story", None, ("Animation",), ("pixar",), 0.99, "")
     cat = Catalog((*agent_catalog.items, twin), agent_catalog.interactions, "with-twin")
-    agent = make_agent([])
+    agent = make_agent(chat_model=None)
     agent.services.catalog = cat
-    state = DialogueState()
-    state.like("1")  # the user named Toy Story (1995)
-    bus = CandidateBus(cat)
-    for rank, item_id in enumerate(["1dup", "2", "2", "31", "3"]):
-        bus.add(item_id, source="test", retrieval_score=1.0 - rank / 10)
-        bus.get(item_id).final_score = 1.0 - rank / 10
-    slate = choose_slate(bus, Toolbox(agent.services, state, bus), state, cat, agent.settings.recs_per_turn)
-    assert "1dup" not in slate and slate[:3] == ["2", "31", "3"]
+    agent.services.recommender = starter_recommender(cat, retriever=agent_retriever)
+    for name in ("resolver",):
+        setattr(agent.services, name, type(agent.services.resolver)(cat.items))
+    res = agent.turn(agent.new_session(), "I loved Toy Story, more animated films please")
+    ids = [c.item_id for c in res.recommendations]
+    assert ids and "1" not in ids and "1dup" not in ids
+    # the twin is in the ranked list (animation, pixar, most popular): only the slate rule keeps it out
+    ranked = agent.rank_candidates("I loved Toy Story, more animated films please", k=10, exclude_mentioned=False)
+    assert "1dup" in ranked
 
 
 def test_warm_up_makes_one_planning_call_and_stores_nothing(make_agent, store):

@@ -23,6 +23,7 @@ from evals.dialogue_runner import run_scripts
 from evals.dialogue_schema import Expect, parse_script
 from evals.llm_metrics import (
     RequestCounter,
+    complete_turn,
     contribution_problems,
     counter_total,
     metrics_url,
@@ -277,7 +278,7 @@ def _witness(make_agent, server) -> tuple[list[str], TurnResult]:
     agent = _agent_on(make_agent, server)
     counter = RequestCounter(server.base_url, model=server.model)
     sid = agent.new_session()
-    r = agent.turn(sid, "I loved Toy Story, what should I watch next?")
+    r = complete_turn(agent, sid, "I loved Toy Story, what should I watch next?")
     use = turn_llm_use(r, agent.store)
     return contribution_problems([use], counter.served(at_least=use.llm_requests, wait_s=0.5)), r
 
@@ -321,3 +322,19 @@ def test_witness_rejects_templates_after_failed_explanation_calls():
     problems = contribution_problems([use], served=1.0)
     assert len(problems) == 2 and all("failed without a checked reply" in p for p in problems)
     assert contribution_problems([use], served=1.0, require_explanations=False) == []
+
+
+@pytest.mark.parametrize(("made", "rejected", "path", "answered"), [
+    # the claim explainer: several sentences of one reply refused, then a second reply refused too
+    (2, ["attempt 1, genre: 'x' -> wrong genre", "attempt 1, year: 'y' -> wrong year",
+         'attempt 2: reply JSON has no "sentences" list'], "template", 2),
+    (1, ["attempt 1, genre: 'x' -> wrong genre"], "llm", 1),  # one sentence refused, the rest shown
+    (2, ["attempt 1: together: contradiction"], "llm_regenerated", 2),
+    # the second request failed without a reply (server error): only one was answered
+    (2, ["attempt 1, genre: 'x' -> wrong genre"], "template", 1),
+    (1, [], "template", 0),
+])
+def test_answered_requests_count_replies_not_refused_sentences(made, rejected, path, answered):
+    from evals.llm_metrics import _answered
+
+    assert _answered(made, rejected, path) == answered

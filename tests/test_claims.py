@@ -159,6 +159,20 @@ def test_the_cards_title_inside_a_longer_liked_title_is_that_other_film():
     assert any("new suggestion" in v for v in claim_violations([Sentence(bad, ("liked_also",))], [c]))
 
 
+def test_a_liked_title_inside_the_cards_longer_title_is_the_card():
+    """The mirror case: the card "The Hangover Part II" for a fan of "The Hangover". The card's own name
+    does not name the liked film, and an attitude next to it is about the card, not about the film liked."""
+    c = Claim("liked_also", Relation.LIKED_ALSO, "200", "The Hangover Part II", Polarity.LIKED,
+              ("The Hangover",), value=2.0, top=True, share=1.0, contribution=1.0)
+    good = "You liked The Hangover, and The Hangover Part II brings the same wolf pack back."
+    assert not claim_violations([Sentence(good, ("liked_also",))], [c])
+    unnamed = "The Hangover Part II is a comedy that people recommend."
+    assert any("does not name its film 'The Hangover'" in v
+               for v in claim_violations([Sentence(unnamed, ("liked_also",))], [c]))
+    bad = "The Hangover Part II, which you liked, is the next one to watch."
+    assert any("new suggestion" in v for v in claim_violations([Sentence(bad, ("liked_also",))], [c]))
+
+
 # -- the claim-by-claim LLM form --------------------------------------------------------------------
 
 class _Reply:

@@ -155,6 +155,18 @@ def test_slate_caps_franchises_and_twins():
     assert build_slate(list(jurassic), jurassic.__getitem__, size=4) == ["j1", "j2", "x"]
 
 
+def test_slate_keeps_strict_matches_before_fillers_whatever_the_genre():
+    """"Horror from the 80s" with two 80s horror films: the 80s thriller (strict) comes before the 1978
+    horror film that only filled the list (relaxed years); genre order holds within each group."""
+    titles = {"h78": "Halloween", "t88": "Die Hard", "h84": "A Nightmare on Elm Street", "h80": "The Shining"}
+    horror = {"h78", "h84", "h80"}
+    slate = build_slate(["h78", "t88", "h84", "h80"], titles.__getitem__, size=3, wanted=horror.__contains__,
+                        relaxed={"h78"}.__contains__)
+    assert slate == ["h84", "h80", "t88"]
+    assert build_slate(["h78", "t88", "h84"], titles.__getitem__, size=3, wanted=horror.__contains__) == [
+        "h78", "h84", "t88"]  # nothing relaxed: the genre alone orders
+
+
 def test_required_genres_are_a_hard_any_of():
     ok = allowed_mask(RecRequest(genres_require=("animation", "musical")), SPACE)
     assert [i for i, a in zip(SPACE.ids, ok, strict=True) if a] == ["3", "4", "5"]

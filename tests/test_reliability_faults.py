@@ -163,14 +163,13 @@ def cut_turn_then_continue(make_agent, store, monkeypatch) -> None:
 
     with monkeypatch.context() as m:  # the pipeline dies once the user's message is stored
         m.setattr(loop, "run_turn", die)
-        m.setattr(loop, "run_scorer_turn", die)
         agent.turn(sid, "something funny for kids")  # the worker answers with an error result
     assert [(r["turn_index"], r["role"]) for r in store.messages(sid)][-1] == (1, "user")
 
     fresh_store = Store(store.url)  # a new app process over the same database
     try:
         fresh = WhyRecAgent(chat_model=None, services=agent.services, store=fresh_store, settings=agent.settings,
-                            explainer=agent.explainer, evidence_builder=agent.evidence_builder)
+                            explainer=agent.explainer)
         res = fresh.turn(sid, "more like Toy Story")
         assert res.turn_index == 2 and res.recommendations
         again = fresh.turn(sid, "animated movies")

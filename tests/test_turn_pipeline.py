@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.explaining import CheckedExplainer, EvidenceAssembler
+from agent.explaining import CheckedExplainer
 from agent.loop import WhyRecAgent
 from agent.settings import Settings
 from agent.state import DialogueState
@@ -37,8 +37,7 @@ def agent(tmp_path):
                                      PopularitySource(STATS.suggested)], ranker, depth=10)
     services = ToolServices(CAT, TitleResolver(CAT.items), None, recommender=rec, people=PeopleIndex(CAT.items))
     return WhyRecAgent(chat_model=None, services=services, store=Store(f"sqlite:///{tmp_path / 'w.db'}"),
-                       settings=Settings(recs_per_turn=2, turn_budget_s=None), explainer=CheckedExplainer(None, CAT),
-                       evidence_builder=EvidenceAssembler(CAT, {}), versions={"catalog": CAT.version})
+                       settings=Settings(recs_per_turn=2, turn_budget_s=None), explainer=CheckedExplainer(None, CAT), versions={"catalog": CAT.version})
 
 
 def _titles(result) -> list[str]:
@@ -117,7 +116,7 @@ def test_the_turn_answers_with_templates_and_llm_sentences_stream_in_after(agent
         {"claim": "avoids_1", "text": "It is not a musical, which you wanted to avoid."}]})
     settings = agent.settings.model_copy(update={"explain_follow_up_s": 5.0})
     agent = WhyRecAgent(chat_model=model, services=agent.services, store=agent.store, settings=settings,
-                        explainer=CheckedExplainer(model, CAT), evidence_builder=EvidenceAssembler(CAT, {}),
+                        explainer=CheckedExplainer(model, CAT),
                         versions={"catalog": CAT.version})
     sid = agent.new_session()
     events = list(agent.stream_turn(sid, "I loved Alien, but no musicals, and only films after 1975"))

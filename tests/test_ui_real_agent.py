@@ -17,7 +17,7 @@ def test_real_agent_turn_renders_trace_cards_and_takes_feedback(make_agent, stor
     snaps = list(handlers.submit("I want something scary", [], [], None))
     history, cards, banner, _, sid = snaps[-1]
     titles = [m["metadata"]["title"] for m in history if "metadata" in m]
-    assert titles[:2] == ["🔧 search_items", "🔧 score_candidates"]
+    assert titles[:2] == ["🔧 search_items", "🔧 recommend"]
     assert all(m["metadata"]["status"] == "done" for m in history if "metadata" in m)
     assert history[-1]["role"] == "assistant" and history[-1]["content"]
     assert len(cards) == 3 and banner == ""

@@ -17,6 +17,7 @@ from agent.turn.events import card_dict
 from agent.turn.evidence import evidence_for
 from agent.types import RecCard
 from tools.explain.claims import ClaimContext
+from tools.explain.evidence_builder import plain_tags
 
 Emit = Callable[[str, dict[str, Any]], None]
 
@@ -39,14 +40,8 @@ def make_cards(agent: Any, session_id: str, turn_index: int, slate: Sequence[str
             scores={"final": r.score, "features": r.features, "contributions": r.contributions,
                     "sources": r.sources, "supported_by": r.supported_by},
             evidence=bundle.to_dict(), versions=agent.versions)
-        card = RecCard(rec_id, item_id, item.title, item.year, tuple(_plain_tags(item.tags))[:6], rank,
+        card = RecCard(rec_id, item_id, item.title, item.year, plain_tags(item.tags)[:6], rank,
                        round(r.score, 4), "", "pending", False, (), {"bundle": bundle})
         cards.append(card)
         emit("recommendation", card_dict(card))
     return cards
-
-
-def _plain_tags(tags: Any) -> list[str]:
-    from agent.explaining import plain_tags
-
-    return plain_tags(tags)

@@ -21,7 +21,7 @@ from tools.explain.evidence import (
     EvidenceBundle,
     RetrievalEvidence,
 )
-from tools.explain.evidence_builder import matched_terms
+from tools.explain.evidence_builder import matched_terms, plain_tags
 from tools.recsys.request import RankedItem, RecRequest
 
 #: features whose positive contribution means "close to the films of this conversation"
@@ -42,7 +42,7 @@ def evidence_for(ranked: RankedItem, req: RecRequest, catalog: Catalog, *, versi
             scores[f"contribution.{name}"] = round(float(value), 4)
     if claims is not None:
         return EvidenceBundle(item_id=item.item_id, title=item.title, year=item.year, genres=tuple(item.genres),
-                              tags=tuple(item.tags), filters={k: v for k, v in filters.items()
+                              tags=plain_tags(item.tags), filters={k: v for k, v in filters.items()
                                                               if v not in (None, "", [], ())},
                               scores=scores, versions=dict(versions), claims=build_claims(ranked, req, claims),
                               schema=CLAIMS_SCHEMA)
@@ -60,6 +60,6 @@ def evidence_for(ranked: RankedItem, req: RecRequest, catalog: Catalog, *, versi
         retrieval = RetrievalEvidence(query=req.query_text[:200], matched_terms=matched_terms(req.query_text, item),
                                       similarity=ranked.features.get("query"))
     return EvidenceBundle(item_id=item.item_id, title=item.title, year=item.year, genres=tuple(item.genres),
-                          tags=tuple(item.tags), popularity=item.popularity or None, retrieval=retrieval,
+                          tags=plain_tags(item.tags), popularity=item.popularity or None, retrieval=retrieval,
                           collab=collab, filters={k: v for k, v in filters.items() if v not in (None, "", [], ())},
                           scores=scores, versions=dict(versions))

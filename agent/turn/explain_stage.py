@@ -72,9 +72,13 @@ def follow_up_job(agent: Any, cards: list[RecCard], bundles: list[Any], emit: Em
         agent.store.add_explanation(card.rec_id, exp["text"], exp["path"], exp["check"])
         emit("explanation", _event(_with(card, exp)))
 
+    def on_refused(i: int, exp: dict[str, Any]) -> None:
+        # the card keeps its template; the stored row records the model's refused sentences and why
+        agent.store.add_explanation(by_index[i].rec_id, exp["text"], exp["path"], exp["check"])
+
     def run() -> dict:
         t0 = time.perf_counter()
-        counts = explainer.follow_up(bundles, on_passed, limit)
+        counts = explainer.follow_up(bundles, on_passed, limit, on_refused)
         counts["ms"] = round((time.perf_counter() - t0) * 1000, 1)
         emit("explanations_done", counts)
         return counts

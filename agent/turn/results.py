@@ -2,8 +2,8 @@
 
 Why a module of its own: every stage that can end a turn early (empty or too-long message,
 rate limit, refusal, chit-chat, a question back) ends it the same way, and the pipeline
-(agent/turn/runner.py), its no-ranker fallback (agent/turn/scorer_turn.py) and the session
-plumbing (agent/loop.py) all need that one way without importing each other. A final event is
+(agent/turn/runner.py) and the session plumbing (agent/loop.py) both need that one way without
+importing each other. A final event is
 read back with ``TurnResult.from_dict`` (agent/types.py).
 """
 

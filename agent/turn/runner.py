@@ -120,7 +120,8 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
     asked = {g.lower() for g in req.genres_include}
     slate = build_slate([r.item_id for r in ranked], lambda i: cat.get(i).title,
                         size=agent.settings.recs_per_turn, taken_titles=taken,
-                        wanted=(lambda i: bool(asked & {g.lower() for g in cat.get(i).genres})) if asked else None)
+                        wanted=(lambda i: bool(asked & {g.lower() for g in cat.get(i).genres})) if asked else None,
+                        relaxed=lambda i: bool(by_id[i].relaxed))
     # the ranker's account (SHAP contributions, supporters) only for the films shown
     by_id.update((r.item_id, r) for r in services.recommender.explain(req, [by_id[i] for i in slate]))
 

@@ -55,8 +55,14 @@ def franchise_tokens(title: str) -> set[str]:
 
 def build_slate(ranked_ids: Sequence[str], title_of: Callable[[str], str], *, size: int,
                 taken_titles: Sequence[str] = (), per_franchise: int = 2,
-                wanted: Callable[[str], bool] | None = None) -> list[str]:
+                wanted: Callable[[str], bool] | None = None,
+                relaxed: Callable[[str], bool] | None = None) -> list[str]:
     """The first ``size`` ids with ≤ ``per_franchise`` per franchise and no twin of a taken title.
+
+    ``relaxed``: films that only filled the ranked list after every strict match (they break a
+    positive wish such as the years, ``RankedItem.relaxed``) stay behind every strict match here too;
+    ``wanted`` reorders within each of the two groups, never across them -- else "horror from
+    the 80s" on a catalog with two 80s horror films showed a 1978 one before an 80s thriller.
 
     ``wanted``: when the user asked for a genre, films that have it go first (in ranked order).
     The ranker treats an asked-for genre as a strong feature, not a filter -- catalog genres are
@@ -66,8 +72,11 @@ def build_slate(ranked_ids: Sequence[str], title_of: Callable[[str], str], *, si
     """
     if size < 1:
         raise ValueError("size must be at least 1")
-    if wanted is not None:
-        ranked_ids = [i for i in ranked_ids if wanted(i)] + [i for i in ranked_ids if not wanted(i)]
+    if wanted is not None or relaxed is not None:
+        def group(i: str) -> tuple[bool, bool]:
+            return (relaxed is not None and relaxed(i), wanted is not None and not wanted(i))
+
+        ranked_ids = sorted(ranked_ids, key=group)  # stable: ranked order within each group
     seen_titles = {title_key(t) for t in taken_titles}
     franchises: dict[str, int] = {}
     chosen: list[str] = []

@@ -123,6 +123,19 @@ def _find(toks: list[str], phrase: str) -> list[tuple[int, int]]:
     return [(i, i + len(p)) for i in range(len(toks) - len(p) + 1) if toks[i:i + len(p)] == p]
 
 
+def _outermost(toks: list[str], names: Sequence[str]) -> dict[str, list[tuple[int, int]]]:
+    """Each name's spans in ``toks`` that no longer span of another name contains.
+
+    Why: a film's title often sits inside another's -- "Hangover" inside "The Hangover", "The
+    Hangover" inside "The Hangover Part II" -- and the words belong to the longer title the
+    sentence actually wrote. One rule for every title of the card (its own and its claims'
+    objects), so neither direction is read as the shorter film."""
+    found = {n: _find(toks, n) for n in dict.fromkeys(n for n in names if n)}
+    every = [sp for spans in found.values() for sp in spans]
+    return {n: [(a, b) for a, b in spans if not any(x <= a and b <= y and y - x > b - a for x, y in every)]
+            for n, spans in found.items()}
+
+
 def _clause_bounds(text: str) -> list[tuple[int, int]]:
     """Token ranges of the clauses (split at ; : and "but"/"while"), so a cue does not cross into the next one."""
     bounds, start, n = [], 0, 0
@@ -195,26 +208,26 @@ def claim_violations(sentences: Sequence[Sentence], claims: Sequence[Claim]) -> 
             if n and any(ch in n for ch in ":;"):
                 unsplit = re.sub(re.escape(n), n.replace(":", " ").replace(";", " "), unsplit, flags=re.I)
         clauses = _clause_bounds(unsplit)
+        spans_of = _outermost(toks, [*titles, *(o for c in claims for o in c.objects)])
         free = " ".join(t for i, t in enumerate(toks) if i not in protected)
         if _MAINLY.search(free) and (top is None or top.key not in s.evidence_keys):
             out.append(f"{where} calls a reason the main one, but it does not cite the largest contributor"
                        + (f" ({top.key})" if top else " (this card has no reason claims)"))
         for c in cited:
             if c.relation in (Relation.LIKED_ALSO, Relation.SIMILAR_TO, Relation.UNLIKE) and c.objects \
-                    and not _find(toks, c.objects[0]):
+                    and not spans_of.get(c.objects[0]):
                 out.append(f"{where} cites {c.key} but does not name its film {c.objects[0]!r}")
             for obj in c.objects:
-                for span in _find(toks, obj):
+                for span in spans_of.get(obj, ()):
                     said = _expressed(toks, span, cues, clauses)
                     if said is not None and c.polarity is not Polarity.NONE and said not in _AGREES[c.polarity]:
                         out.append(f"{where} says you {said.value.replace('_', ' ')} {obj!r}, but you "
                                    f"{c.polarity.value.replace('_', ' ')} it ({c.key})")
                     elif said in (Polarity.DISLIKED, Polarity.RULED_OUT) and c.polarity is Polarity.NONE:
                         out.append(f"{where} gives {obj!r} an attitude the evidence does not record ({c.key})")
-        others = [sp for c in claims for o in c.objects if o and o not in titles for sp in _find(toks, o)]
+        others = [sp for c in claims for o in c.objects if o and o not in titles for sp in spans_of.get(o, ())]
         # "Hangover" inside "The Hangover" (a film the user liked) is that other film, not the card's own
-        subject = [(a, b) for t in titles if t for a, b in _find(toks, t)
-                   if not any(x <= a and b <= y and y - x > b - a for x, y in others)]
+        subject = [sp for t in titles if t for sp in spans_of.get(t, ())]
         inside_names = protected | {i for a, b in (*subject, *others) for i in range(a, b)}
         if subject and (said := _attitude_on_subject(toks, subject, others, clauses, _cue_spans(toks, inside_names))):
             out.append(f"{where} says you {said!r} {next(iter(titles))!r}, but it is a new suggestion: "

@@ -178,3 +178,19 @@ class PopularitySource:
 
     def scores(self, req: RecRequest, rows: RequestRows) -> np.ndarray | None:
         return self.prior
+
+
+def standard_sources(space: ItemSpace, stats: CoSuggestionStats,
+                     embed: Callable[[str], np.ndarray] | None = None) -> list[CandidateSource]:
+    """Every source the statistics and the item space can feed: the list a served recommender uses
+    (trained or not), so the training pools and a live turn's pool come from the same sources."""
+    prior = stats.suggested + 0.5 * stats.mentioned
+    out: list[CandidateSource] = [CoSuggestionSource(stats), CoMentionSource(stats), PopularitySource(prior),
+                                  AttributeSource(space, prior)]
+    if stats.item_emb is not None:  # LightGCN neighbours of the conversation's films
+        out.append(GraphSource(stats.item_emb))
+    if space.vectors is not None:
+        out.append(ContentSource(space))
+        if embed is not None:
+            out.append(QuerySource(space, embed))
+    return out

@@ -83,6 +83,12 @@ class VectorMatrix:
         np.divide(matrix, norms, out=matrix, where=norms > 0)
         return matrix, present
 
+    def item_vectors(self) -> tuple[list[str], np.ndarray]:
+        """(ids, unit rows) of every item the collection holds: the content vectors a recommender
+        built without a catalog's shipped ``item_vectors.npz`` shares with retrieval."""
+        matrix, present = self._arrays()
+        return [self._ids[r] for r in np.flatnonzero(present)], matrix[present]
+
     def _arrays(self) -> tuple[np.ndarray, np.ndarray]:
         self.load()
         if self._matrix is None or self._present is None:  # pragma: no cover - load() sets both

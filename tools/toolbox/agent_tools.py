@@ -65,7 +65,7 @@ class ToolServices:
     scorers: Mapping[str, Scorer] = field(default_factory=dict)
     default_scorer: str = "popularity"
     causal: CausalService | None = None
-    #: tools.recsys.recommender.Recommender: sources + constraints + learned ranker (None: scorer path)
+    #: tools.recsys.recommender.Recommender: sources + constraints + ranker (trained, or tools.recsys.starter)
     recommender: Any | None = None
     #: tools.resolve.people.PeopleIndex for actor/director names in messages
     people: Any | None = None
