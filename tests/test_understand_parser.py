@@ -198,13 +198,28 @@ def test_years(resolver, text, lo, hi):
 
 
 @pytest.mark.parametrize(("text", "era"), [
-    ("something older", "older"), ("no old movies please", "newer"), ("not too recent", "older"),
-    ("nothing older than 2000", None), ("newer ones", "newer"),
+    ("something older", "older"), ("no old movies please", "not_old"), ("not too recent", "older"),
+    ("nothing older than 2000", None), ("newer ones", "newer"), ("something darker, nothing too old", "not_old"),
+    ("I don't want anything too old", "not_old"), ("old films only", "older"),
 ])
 def test_era_words_and_their_negation(text, era):
     from agent.turn.years import era_of
 
     assert era_of(text) == era
+
+
+def test_nothing_too_old_is_a_fixed_floor_not_newer_than_the_last_slate(resolver):
+    """After a slate of 2017 films, "nothing too old" keeps 1990-2017, it does not mean "2018 on";
+    "newer ones" does move past what was shown."""
+    from agent.state import DialogueState
+    from agent.turn.dialogue import NOT_OLD_FROM, apply_update
+
+    state = DialogueState()
+    apply_update(state, parse("something darker, nothing too old", resolver), [2017, 2016, 2017])
+    assert (state.constraints.year_min, state.constraints.year_max) == (NOT_OLD_FROM, None)
+    assert "dark" in state.constraints.moods
+    apply_update(state, parse("newer ones", resolver), [2017, 2016, 2017])
+    assert state.constraints.year_min == 2018
 
 
 @pytest.mark.parametrize(("text", "act"), [
@@ -428,3 +443,51 @@ def test_a_title_after_an_elided_article_in_another_language(resolver):
     assert titles(parse("J'ai adoré Titanic", resolver).liked) == ["Titanic"]
     # English possessives stay one word, and a lone typo outside such a run is still read
     assert titles(parse("I loved Inceptoin and Schindler's List", resolver).liked) == ["Inception", "Schindler's List"]
+
+
+@pytest.mark.parametrize(("text", "title"), [
+    ("something like pineapple expres", "Pineapple Express"),  # lower case and a dropped letter
+    ("something like Pineapple Expres", "Pineapple Express"),
+])
+def test_a_typo_dropping_the_last_letter_of_a_double_s_is_no_plural(resolver, text, title):
+    u = parse(text, resolver)
+    assert [r.title for r in u.more_like] == [title]
+
+
+def test_a_plural_is_still_a_word_not_a_typo():
+    from agent.turn.title_typos import _plural_of
+
+    assert _plural_of("spiders", "spider") and _plural_of("the others", "the other")
+    assert not _plural_of("pineapple express", "pineapple expres")
+
+
+@pytest.mark.parametrize("text", ["Recommend the movie 'Free Money Glitch'", "have you got ‘Free Money Glitch’?"])
+def test_a_single_quoted_unknown_title_is_asked_about(resolver, text):
+    u = parse(text, resolver)
+    assert [(x.surface, x.reason) for x in u.unresolved] == [("Free Money Glitch", "unknown")]
+
+
+def test_apostrophes_are_no_quotes(resolver):
+    u = parse("I'm in the mood for something like Alien, don't you think it's great", resolver)
+    assert not u.unresolved and [r.title for r in u.more_like] == ["Alien"]
+
+
+@pytest.mark.parametrize(("text", "moods"), [
+    ("movies with Tom Hanks but not too sad", ("light",)), ("nothing too dark please", ("light",)),
+    ("something sad", ("sad",)), ("nothing scary", ()),
+])
+def test_a_mood_turned_down_asks_for_its_opposite(resolver, text, moods):
+    assert parse(text, resolver).moods == moods
+
+
+def test_a_card_matches_only_the_users_own_words(resolver):
+    """The mood "light" adds "comedy family" to the content query; a card must not claim it "matches your
+    words: romantic comedy" when the user wrote "not too sad"."""
+    from agent.state import DialogueState
+    from agent.turn.dialogue import apply_update, request_for
+
+    state = DialogueState()
+    text = "movies with Tom Hanks but not too sad"
+    apply_update(state, parse(text, resolver), [])
+    req = request_for(state, [text])
+    assert req.said == text and "comedy" in req.query_text and "comedy" not in req.said

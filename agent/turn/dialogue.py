@@ -24,12 +24,17 @@ AUDIENCE_GENRES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 #: moods -> (genres preferred, genres ruled out), as for an audience: "something lighter" after
 #: Aliens is not another horror film; a genre the user names outranks both
+#: "nothing too old" / "no old movies": films from this year on (a fixed line, not relative to the slate
+#: just shown: after a slate of 2017 films "nothing too old" must not mean "2018 or later")
+NOT_OLD_FROM = 1990
 MOOD_GENRES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "light": (("comedy", "family", "animation", "adventure"), ("horror", "war")),
     "feel-good": (("comedy", "family", "romance"), ("horror", "war")),
     "funny": (("comedy",), ()),
     "scary": (("horror",), ()),
-    "dark": ((), ()),  # no rule-out: a card would claim the user "ruled out" family films
+    # preferred, not required: "a darker comedy" keeps the comedy (asked genres outrank moods); no rule-out,
+    # or a card would claim the user "ruled out" family films
+    "dark": (("thriller", "crime", "horror", "drama"), ()),
     "sad": (("drama",), ()),
     "mind-bending": (("science fiction", "mystery", "thriller"), ()),
 }
@@ -81,6 +86,10 @@ def apply_update(state: DialogueState, u: StateUpdate, shown_years: Sequence[int
         c.audience = u.audience
     if u.year_min is not None or u.year_max is not None:
         c.year_min, c.year_max = u.year_min, u.year_max
+    elif u.relative_era == "not_old":  # "nothing too old": what most viewers call old goes, the rest stays
+        c.year_min = max(c.year_min or NOT_OLD_FROM, NOT_OLD_FROM)
+        if c.year_max is not None and c.year_max < c.year_min:
+            c.year_max = None
     elif u.relative_era is not None:
         years = sorted(shown_years)
         mid = years[len(years) // 2] if years else None
@@ -106,12 +115,12 @@ def request_for(state: DialogueState, recent_user_text: Sequence[str], *, exclud
     include = [g for g in (c.tags_include or prefer)
                if g not in c.tags_exclude and (c.tags_include or g not in rule_out)]
     exclude_genres = [g for g in (*c.tags_exclude, *rule_out) if g not in c.tags_include]
-    # a children's audience asking for a genre it would rule out ("a scary movie for my 10 year old")
-    # gets that genre among family and animation films only, never It or Get Out
-    require = (("family", "animation") if c.audience in ("young_children", "family")
-               and set(c.tags_include) & set(AUDIENCE_GENRES[c.audience][1]) else ())
-    if require and "thriller" not in c.tags_include:  # catalogs tag some adult horror as "family" too
-        exclude_genres.append("thriller")
+    # a film for children or for family night is a family or animation film whatever else was asked:
+    # "a comedy for family night" is Paddington, not Bad Moms; "a scary movie for my 10 year old" is
+    # Coraline, never It or Get Out
+    require = ("family", "animation") if c.audience in ("young_children", "family") else ()
+    if require and set(c.tags_include) & set(AUDIENCE_GENRES[c.audience][1]) and "thriller" not in c.tags_include:
+        exclude_genres.append("thriller")  # catalogs tag some adult horror as "family" too
     words = " ".join(recent_user_text[-2:])
     mood = " ".join(MOOD_WORDS.get(m, m) for m in c.moods)
     never = set(state.excluded_ids()) if exclude_mentioned else set(state.disliked) | set(state.rejected)
@@ -120,7 +129,7 @@ def request_for(state: DialogueState, recent_user_text: Sequence[str], *, exclud
     return RecRequest(
         liked=liked, disliked=tuple(state.disliked), mentioned=neutral,
         # the newest words, capped: MiniLM reads 256 tokens and its cost grows with them
-        query_text=" ".join(x for x in (words[-300:], mood, " ".join(include)) if x).strip(),
+        query_text=" ".join(x for x in (words[-300:], mood, " ".join(include)) if x).strip(), said=words[-300:].strip(),
         genres_include=tuple(dict.fromkeys(include)), genres_exclude=tuple(dict.fromkeys(exclude_genres)),
         genres_require=require,
         people_include=tuple(c.people_include), people_exclude=tuple(c.people_exclude),

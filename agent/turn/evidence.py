@@ -57,7 +57,7 @@ def evidence_for(ranked: RankedItem, req: RecRequest, catalog: Catalog, *, versi
             collab = CollabEvidence(scorer="ranker", score=float(ranked.score), contributors=tuple(people))
     retrieval = None
     if req.query_text and contrib.get("query", 0.0) > 0:
-        retrieval = RetrievalEvidence(query=req.query_text[:200], matched_terms=matched_terms(req.query_text, item),
+        retrieval = RetrievalEvidence(query=req.query_text[:200], matched_terms=matched_terms(req.said, item),
                                       similarity=ranked.features.get("query"))
     return EvidenceBundle(item_id=item.item_id, title=item.title, year=item.year, genres=tuple(item.genres),
                           tags=plain_tags(item.tags), popularity=item.popularity or None, retrieval=retrieval,

@@ -82,7 +82,7 @@ class StateUpdate:
     audience: str | None = None
     year_min: int | None = None
     year_max: int | None = None
-    relative_era: Literal["older", "newer"] | None = None
+    relative_era: Literal["older", "newer", "not_old"] | None = None
     why_rank: int | None = None
     why_item: TitleRef | None = None
     unresolved: tuple[UnresolvedTitle, ...] = ()
@@ -93,8 +93,8 @@ class StateUpdate:
             raise InputError(f"act must be one of {ACTS}, got {self.act!r}")
         if self.audience is not None and self.audience not in AUDIENCES:
             raise InputError(f"audience must be one of {AUDIENCES} or None, got {self.audience!r}")
-        if self.relative_era not in (None, "older", "newer"):
-            raise InputError(f"relative_era must be 'older', 'newer' or None, got {self.relative_era!r}")
+        if self.relative_era not in (None, "older", "newer", "not_old"):
+            raise InputError(f"relative_era must be 'older', 'newer', 'not_old' or None, got {self.relative_era!r}")
         if self.source not in ("parser", "llm"):
             raise InputError(f"source must be 'parser' or 'llm', got {self.source!r}")
 

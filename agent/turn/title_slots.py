@@ -177,11 +177,16 @@ def _slot_accepts(t: str, start: int, end: int, key: str, fuzzy: bool, resolver:
     return True
 
 
+#: a quoted phrase: double quotes, or single ones that open after a space and close before a non-letter
+#: ("I'm" and "don't" are no quotes); the phrase is group 1 or group 2
+QUOTED = re.compile(r"[\"“]([^\"”]{2,80})[\"”]|(?:(?<=^)|(?<=[\s(]))['‘]([^\s'’][^'’\n]{1,79})['’](?!\w)")
+
+
 def make_acceptor(text: str, resolver: TitleResolver, reserved: Collection[str]):
     """The plausibility rule for title spans (``TitleResolver.scan``'s ``accept``); ``reserved``:
     genre and mood words, which are never one-word titles."""
     lower_text = text == text.lower()
-    quoted = [(m.start(1), m.end(1)) for m in re.finditer(r"[\"“]([^\"”]{2,80})[\"”]", text)]
+    quoted = [m.span(m.lastindex or 0) for m in QUOTED.finditer(text)]
 
     def accept(t: str, start: int, end: int, key: str, fuzzy: bool) -> bool:
         words, surface = key.split(), t[start:end]

@@ -111,9 +111,15 @@ def typo_plausible(sm: SpanMatch, resolver: TitleResolver, *, any_case: bool = F
     if not any_case and sm.surface != sm.surface.lower():
         return True
     title = normalise(res.item.title)
-    if key.rstrip("s") in (title.rstrip("s"), title.removeprefix("the ").rstrip("s")):
+    if any(_plural_of(key, v) or _plural_of(v, key) for v in (title, title.removeprefix("the "))):
         return False
     return _distinctive(title) and (len(_content(title)) >= 2 or res.item.popularity >= resolver.popular_floor)
+
+
+def _plural_of(a: str, b: str) -> bool:
+    """``a`` is ``b`` with a plural "s" ("spiders"/"spider"); "expres" is not a singular of "express"
+    (lower-case "something like pineapple expres" is a typo of Pineapple Express)."""
+    return a == b + "s" and not b.endswith("s")
 
 
 def _content(key: str) -> list[str]:
@@ -129,10 +135,11 @@ def unresolved_title(surface: str, res: Resolution) -> UnresolvedTitle:
     return UnresolvedTitle(surface, cands, "ambiguous" if res.status == "ambiguous" else "unknown")
 
 
-#: a capitalised run after a strong cue ("recommend me Zorbulax Returns 3") or a quoted phrase
+#: a capitalised run after a strong cue ("recommend me Zorbulax Returns 3") or a quoted phrase (double
+#: quotes, or single ones that open after a space and close before a non-letter: "I'm" and "don't" are no quotes)
 UNKNOWN_RUN = re.compile(r"(?:\b(?i:recommend me|loved|liked|love|like|hated|seen|saw|watched|similar to|called|titled|"
                          r"such as)\s+(?i:the\s+)?)((?:[A-Z0-9][\w'’:-]*)(?:\s+(?:(?:of|the|a|and|in|on|to)\s+)?"
-                         r"[A-Z0-9][\w'’:-]*)*)|[\"“]([^\"”]{2,60})[\"”]")
+                         r"[A-Z0-9][\w'’:-]*)*)|[\"“]([^\"”]{2,60})[\"”]|(?:(?<=^)|(?<=[\s(]))['‘]([^\s'’][^'’\n]{1,59})['’](?!\w)")
 
 
 def unknown_titles(text: str, resolver: TitleResolver, covered: list[tuple[int, int]],
@@ -141,7 +148,7 @@ def unknown_titles(text: str, resolver: TitleResolver, covered: list[tuple[int, 
     film: the reply says it does not know them instead of recommending something else silently."""
     out: list[UnresolvedTitle] = []
     for m in UNKNOWN_RUN.finditer(text):
-        g = 1 if m.group(1) else 2
+        g = next(n for n in (1, 2, 3) if m.group(n))
         s, e, surface = m.start(g), m.end(g), m.group(g).strip()
         words = normalise(surface).split()
         if (not words or any(s < ce and cs < e for cs, ce in covered) or all(w in _COMMON_WORDS for w in words)

@@ -71,6 +71,11 @@ def _ref(sm: SpanMatch) -> TitleRef:
     return TitleRef(item.item_id, sm.surface, item.title)
 
 
+#: a mood the user turns down -> the mood they are asking for instead ("not too sad" -> light); moods
+#: without a clear opposite ("not scary": a comedy? a drama?) ask for nothing
+_OPPOSITE_MOOD = {"sad": "light", "dark": "light"}
+
+
 def parse(text: str, resolver: TitleResolver, *, people: PeopleIndex | None = None,
           last_slate: Sequence[str] = ()) -> StateUpdate:
     """Read one message; ``last_slate`` holds the titles just shown (for "why the second one?")."""
@@ -124,7 +129,10 @@ def parse(text: str, resolver: TitleResolver, *, people: PeopleIndex | None = No
     moods = []
     for m in MOOD_RE.finditer(masked_g):
         mood = MOOD_WORDS[m.group(1).lower()]
-        if polarity(masked, clause_of(m.start()), m.start(), m.end(), "liked") != "disliked" and mood not in moods:
+        if polarity(masked, clause_of(m.start()), m.start(), m.end(), "liked") == "disliked":
+            # "not too sad", "nothing dark": the wish is the other side of it
+            mood = _OPPOSITE_MOOD.get(mood, "")
+        if mood and mood not in moods:
             moods.append(mood)
     people_liked: list[str] = []
     people_disliked: list[str] = []

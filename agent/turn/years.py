@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 
-ERA = (("older", re.compile(r"\b(older|classics?|old[- ]school|vintage|old movies?|golden age)\b", re.I)),
+ERA = (("older", re.compile(r"\b(older|classics?|old[- ]school|vintage|old (?:movies?|films?|ones|stuff)|"
+                            r"(?:too|very|really|that) old|golden age)\b", re.I)),
         ("newer", re.compile(r"\b(newer|more recent|recent|latest|modern|new releases?|newest)\b", re.I)))
 _DECADE = re.compile(r"\b(?:(early|mid|late)[- ])?(?:the\s+)?(?:(19|20)(\d)0|'?(\d)0)'?s\b|"
                      r"\b(?:(early|mid|late)[- ])?(fifties|sixties|seventies|eighties|nineties)\b", re.I)
@@ -50,14 +51,16 @@ def _negated(masked: str, start: int) -> bool:
 
 
 def era_of(masked: str) -> str | None:
-    """"older"/"newer" when the message asks for old or new films without naming a year; a negated
-    one turns around ("no old movies" -> newer), and "older than 2000" is a year bound, not an era."""
+    """"older"/"newer" when the message asks for old or new films without naming a year, and "older than
+    2000" is a year bound, not an era. A negated "old" ("nothing too old", "no old movies") is "not_old":
+    it rules out old films, it does not ask for newer ones than those just shown; a negated "new"
+    ("nothing too recent") asks for older ones."""
     for name, rx in ERA:
         for m in rx.finditer(masked):
             if _YEAR_AHEAD.match(masked, m.end()):
                 continue
             if _negated(masked, m.start()):
-                return "newer" if name == "older" else "older"
+                return "not_old" if name == "older" else "older"
             return name
     return None
 

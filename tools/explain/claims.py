@@ -256,7 +256,8 @@ def build_claims(ranked: RankedItem, req: RecRequest, ctx: ClaimContext) -> tupl
                        detail=f"{role}:{cat.get(lid).title}")
                 break
     if req.query_text:
-        all_terms = matched_terms(req.query_text, item)
+        # only the user's own words: "light" standing for "comedy family" is not something they wrote
+        all_terms = matched_terms(req.said, item)
         said = {normalise_name(g) for g in (*req.genres_include, *asked)}
         named = {w for i in req.context_items if i in cat for w in normalise_name(cat.get(i).title).split()}
         # the genre claim already says the asked genres; words of a film the user named are that film, not a wish

@@ -39,9 +39,10 @@ def allowed_mask(req: RecRequest, space: ItemSpace) -> np.ndarray:
         cols = space.genre_columns(parts)
         if len(cols) == len(parts):
             ok &= space.genres[:, cols].sum(axis=1) < len(parts)
-    if req.genres_require:
+    if req.genres_require:  # ruled in by the catalog's own genres, not by what people tagged it
         cols = space.genre_columns(req.genres_require)
-        ok &= space.genres[:, cols].sum(axis=1) > 0 if len(cols) else False
+        own = space.genres if space.genres_own is None else space.genres_own
+        ok &= own[:, cols].sum(axis=1) > 0 if len(cols) else False
     if req.people_exclude:
         banned = set(req.people_exclude)
         ok &= np.array([not banned.intersection(p) for p in space.people], dtype=bool)

@@ -45,6 +45,11 @@ class ItemSpace:
     recommendable: np.ndarray  # bool
     vectors: np.ndarray | None  # (n_items, d) float32, unit rows (zeros where unknown)
     titles: list[str]
+    #: the catalog's own genres (tags only for a film the catalog gives none): what a film must have to meet a
+    #: *required* genre. ``genres`` also counts tags that name a genre, which is right for ruling a film out
+    #: ("no horror" must catch Annabelle 2, tagged horror) but too loose for ruling one in (The Big Sick is
+    #: tagged "family" by people who talked about it; it is not a family film)
+    genres_own: np.ndarray | None = None
 
     @classmethod
     def from_catalog(cls, catalog: Catalog, vectors: tuple[Sequence[str], np.ndarray] | None = None) -> ItemSpace:
@@ -54,12 +59,18 @@ class ItemSpace:
         genre_names = sorted({normalise_name(g) for it in items for g in it.genres if g})
         gidx = {g: n for n, g in enumerate(genre_names)}
         genres = np.zeros((len(items), len(genre_names)), dtype=np.float32)
+        own = np.zeros_like(genres)
         for n, it in enumerate(items):
             # a tag that is a genre name counts as that genre: "Annabelle 2" has no catalog genre,
             # but the people who talked about it tagged it horror -- and "no horror" must rule it out
             for g in (*it.genres, *it.tags):
                 if (j := gidx.get(normalise_name(g))) is not None:
                     genres[n, j] = 1.0
+            for g in it.genres:
+                if (j := gidx.get(normalise_name(g))) is not None:
+                    own[n, j] = 1.0
+        bare = own.sum(axis=1) == 0
+        own[bare] = genres[bare]
         years = np.array([float(it.year) if it.year else np.nan for it in items], dtype=np.float64)
         pop = np.array([float(it.popularity or 0.0) for it in items], dtype=np.float64)
         mat = None
@@ -73,7 +84,7 @@ class ItemSpace:
             mat = np.divide(mat, norms, out=np.zeros_like(mat), where=norms > 0)
         return cls(ids, index, years, pop, genre_names, genres, [item_people(it) for it in items],
                    np.array([recommendable(it) for it in items], dtype=bool), mat,
-                   [it.display_title for it in items])
+                   [it.display_title for it in items], own)
 
     @classmethod
     def load(cls, catalog: Catalog, catalog_dir: Path | None) -> ItemSpace:

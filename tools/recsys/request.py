@@ -21,8 +21,10 @@ class RecRequest:
     disliked: tuple[str, ...] = ()
     #: every item named so far by either side whose sentiment is unknown (or the recommender's)
     mentioned: tuple[str, ...] = ()
-    #: the user's recent words, for content retrieval
+    #: the user's recent words, for content retrieval (with the words their mood and genres stand for)
     query_text: str = ""
+    #: the user's own recent words only: what a card may say "matches your words" against
+    said: str = ""
     genres_include: tuple[str, ...] = ()
     genres_exclude: tuple[str, ...] = ()
     #: a hard any-of: the film must have one of these genres (a scary film for a 6-year-old is still
@@ -53,7 +55,7 @@ class RecRequest:
 
     def to_dict(self) -> dict[str, Any]:
         return {"liked": list(self.liked), "disliked": list(self.disliked), "mentioned": list(self.mentioned),
-                "query_text": self.query_text, "genres_include": list(self.genres_include),
+                "query_text": self.query_text, "said": self.said, "genres_include": list(self.genres_include),
                 "genres_exclude": list(self.genres_exclude), "genres_require": list(self.genres_require),
                 "people_include": list(self.people_include),
                 "people_exclude": list(self.people_exclude), "year_min": self.year_min, "year_max": self.year_max,
