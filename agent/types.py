@@ -8,7 +8,7 @@ internals, so each can be tested with a fake agent.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal, Protocol, runtime_checkable
 
 FeedbackKind = Literal["like", "dislike", "accept", "watched"]
@@ -27,6 +27,10 @@ class ToolCallRecord:
     ok: bool
     result_summary: str
     error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"tool": self.tool, "arguments": dict(self.arguments), "duration_ms": self.duration_ms, "ok": self.ok,
+                "result_summary": self.result_summary, "error": self.error}
 
 
 @dataclass(frozen=True)
@@ -49,7 +53,11 @@ class RecCard:
     evidence: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """A shallow dict (``evidence`` is the card's own JSON-ready dict, shared, not deep-copied: a turn
+        serialises five of them per event and ``asdict``'s deep copy was a tenth of a turn's CPU)."""
+        d = {f.name: getattr(self, f.name) for f in fields(self)}
+        d["evidence"] = dict(self.evidence)
+        return d
 
 
 @dataclass(frozen=True)
@@ -80,7 +88,10 @@ class TurnResult:
     stage_ms: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {"session_id": self.session_id, "turn_index": self.turn_index, "reply": self.reply,
+                "recommendations": [c.to_dict() for c in self.recommendations],
+                "tool_trace": [t.to_dict() for t in self.tool_trace], "degraded": self.degraded,
+                "latency_ms": self.latency_ms, "stage_ms": dict(self.stage_ms)}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> TurnResult:

@@ -272,3 +272,21 @@ def test_every_ranker_feature_but_the_request_size_belongs_to_a_reason():
     owned = {f for feats in RELATION_FEATURES.values() for f in feats}
     assert set(FEATURES) - owned == {"n_context", "n_liked"}
     assert owned <= set(FEATURES)
+
+
+def test_a_liked_film_two_reasons_share_is_introduced_once():
+    """Seen in the fast load run: "Groundhog Day, which you liked, came up together with it ... and Bill
+    Murray, from Groundhog Day, which you liked, is in it" failed our own check (it repeats itself)."""
+    top = Claim("genre", Relation.MATCHES_GENRE, "z", "Zombieland", Polarity.ASKED_FOR, ("comedy",), value=None,
+                top=True, share=0.5, contribution=1.0)
+    co = Claim("liked_also", Relation.LIKED_ALSO, "z", "Zombieland", Polarity.LIKED, ("Groundhog Day",), value=1.0,
+               share=0.3, contribution=0.6, detail="comention")
+    star = Claim("person", Relation.HAS_PERSON, "z", "Zombieland", Polarity.LIKED, ("Bill Murray",),
+                 share=0.2, contribution=0.4, detail="cast:Groundhog Day")
+    sents = template_from_claims([top, co, star], "Zombieland")
+    text = " ".join(s.text for s in sents)
+    assert text.count("which you liked") == 1 and "Bill Murray, from Groundhog Day, is in it" in text
+    words = [w.strip(".,").lower() for w in text.split()]
+    grams = [tuple(words[i:i + 5]) for i in range(len(words) - 4)]
+    assert len(grams) == len(set(grams))
+    assert not claim_violations(sents, [top, co, star])

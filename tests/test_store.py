@@ -57,6 +57,30 @@ def test_messages_tool_calls_recommendations_feedback(store: Store) -> None:
                               "explanations": 2, "feedback": 1}
 
 
+def test_a_turns_explanations_and_its_end_are_one_write_each(store: Store) -> None:
+    sid = store.create_session()
+    a, b = _rec(store, sid, "1", 1), _rec(store, sid, "2", 2)
+    before = store._writer.writes if store._writer is not None else None
+    ids = store.add_explanations([(a, "A fits.", "template", {"passed": True}), (b, "B fits.", "template", {})])
+    assert len(ids) == 2 and store.recommendation(b)["explanation"]["text"] == "B fits."
+    store.end_turn(sid, 0, {"liked": ["1"]}, 1, [
+        {"tool": "recommend", "arguments": {"k": 40}, "duration_ms": 4.0, "ok": True, "result_summary": "40 ranked"}],
+        "Here are 2 picks.", {"rec_ids": [a, b]})
+    if before is not None:
+        assert store._writer.writes == before + 2
+    assert store.session(sid)["turn_count"] == 1 and store.load_state(sid) == {"liked": ["1"]}
+    assert store.tool_calls(sid, 0)[0]["arguments"] == {"k": 40}
+    assert store.messages(sid)[-1]["metadata"] == {"rec_ids": [a, b]}
+    counts = store.counts()
+    # all or nothing: one unknown card or session leaves every row of the batch out
+    with pytest.raises(NotFoundError, match="unknown rec_id 'rec_nope'"):
+        store.add_explanations([(a, "again", "template", {}), ("rec_nope", "x", "template", {})])
+    with pytest.raises(NotFoundError, match="unknown session"):
+        store.end_turn("nope", 1, {}, 2, [{"tool": "t", "arguments": {}, "duration_ms": 1, "ok": True,
+                                           "result_summary": ""}], "reply")
+    assert store.counts() == counts
+
+
 def test_bad_input_is_rejected_clearly(store: Store) -> None:
     sid = store.create_session()
     other = store.create_session()

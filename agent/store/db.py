@@ -49,6 +49,7 @@ from agent.store.schema import (  # noqa: F401 - metadata and the tables are par
     tool_calls,
 )
 from agent.store.shared import SharedState, lock_key
+from agent.store.turn_log import TurnLog
 from agent.store.writer import GroupCommitWriter, sqlite_pragmas
 from tools.errors import InputError, NotFoundError, StoreError
 
@@ -57,7 +58,7 @@ T = TypeVar("T")
 ROLES = ("user", "assistant", "system", "tool")
 
 
-class Store(CardRecords):
+class Store(CardRecords, TurnLog):
     """All persistence. Thread-safe (one engine, short transactions, grouped commits on SQLite)."""
 
     def __init__(self, url: str, *, create: bool = True, echo: bool = False) -> None:

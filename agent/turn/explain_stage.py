@@ -42,9 +42,10 @@ def explain_now(agent: Any, cards: list[RecCard], emit: Emit) -> list[RecCard]:
         explained = explainer.templates(bundles)
     else:  # an injected explainer without the two-step interface: its answer, degraded (no model wait)
         explained = explainer(bundles, True, deadline_s=0.0)
+    agent.store.add_explanations([(c.rec_id, e["text"], e["path"], e["check"]) for c, e in zip(cards, explained,
+                                                                                               strict=True)])
     out = []
     for card, exp in zip(cards, explained, strict=True):
-        agent.store.add_explanation(card.rec_id, exp["text"], exp["path"], exp["check"])
         new = _with(card, exp)
         emit("explanation", _event(new))
         out.append(new)

@@ -22,7 +22,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
 from typing import Any
 
 from agent import replies
@@ -96,7 +95,7 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
     def on_outcome(o: ToolOutcome) -> None:
         rec = ToolCallRecord(o.name, o.arguments, round(o.duration_ms, 2), o.ok, o.content[:300], o.error)
         trace.append(rec)
-        emit("tool_end", asdict(rec))
+        emit("tool_end", rec.to_dict())
 
     # "…instead" starts the content query afresh: the earlier words no longer describe the wish
     user_texts = [text] if u.act == "replace" else [t for r, t in history if r == "user"] + [text]
@@ -112,7 +111,7 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
     rec_record = ToolCallRecord("recommend", {"request": _brief(req), "planner_nominations": len(bus)},
                                 round(rec_ms, 2), True, f"{len(ranked)} ranked", None)
     trace.append(rec_record)
-    emit("tool_end", asdict(rec_record))
+    emit("tool_end", rec_record.to_dict())
     stage["recommend_ms"] = rec_ms
     stage["tools_ms"] = sum(t.duration_ms for t in trace)
     by_id = {r.item_id: r for r in ranked}
@@ -152,12 +151,9 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
 
     state.turn_count = turn_index + 1  # the store bumped it when the turn began
     state.last_query = req.query_text
-    store.save_state(session_id, state.to_dict(), turn_count=state.turn_count)
-    for t in trace:
-        store.add_tool_call(session_id, turn_index, t.tool, t.arguments, t.duration_ms, t.ok, t.result_summary, t.error)
-    store.add_message(session_id, turn_index, "assistant", lead,
-                      {"rec_ids": [c.rec_id for c in cards], "degraded": degraded, "plan_note": plan_note[:500],
-                       "act": u.act})
+    store.end_turn(session_id, turn_index, state.to_dict(), state.turn_count, [t.to_dict() for t in trace], lead,
+                   {"rec_ids": [c.rec_id for c in cards], "degraded": degraded, "plan_note": plan_note[:500],
+                    "act": u.act})
     total = (time.perf_counter() - t0) * 1000
     result = TurnResult(session_id, turn_index, lead, tuple(cards), tuple(trace), degraded, round(total, 1),
                         {k: round(v, 1) for k, v in stage.items()})

@@ -55,8 +55,9 @@ def clause(c: Claim, *, again: bool = False) -> str:
         role, _, via = c.detail.partition(":")
         if c.polarity is Polarity.ASKED_FOR:
             return f"it is directed by {obj}, as you asked" if role == "director" else f"{obj} is in it, as you asked"
-        return (f"it is directed by {obj}, who also made {via}, which you liked" if role == "director"
-                else f"{obj}, from {via}, which you liked, is in it")
+        liked = "" if again else ", which you liked"  # the film was introduced with the attitude already
+        return (f"it is directed by {obj}, who also made {via}{liked}" if role == "director"
+                else f"{obj}, from {via}{liked}, is in it")
     if c.relation is Relation.MATCHES_WORDS:
         return (f"it matches your words: {obj}" if obj else
                 f"its description is close to what you asked for (similarity {c.value:.2f})")
@@ -112,7 +113,7 @@ def template_from_claims(claims: Sequence[Claim], title: str, max_sentences: int
             seen = named(top)
             parts = []
             for c in rest:
-                parts.append(clause(c, again=bool(seen & set(c.objects))))
+                parts.append(clause(c, again=bool(seen & named(c))))
                 seen |= named(c)
             out.append(Sentence("Also, " + _and(parts) + ".", tuple(c.key for c in rest)))
     elif constraints:

@@ -16,7 +16,7 @@ The checker (tools/explain/claim_check.py) verifies sentences against these clai
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
@@ -122,7 +122,9 @@ class Claim:
         return d
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
+        # the fields are flat values: a shallow copy is the same dict ``asdict`` builds, without its deep
+        # copy of every value (measured: a third of a turn's serialisation time)
+        d = {f.name: getattr(self, f.name) for f in fields(self)}
         d["relation"] = self.relation.value
         d["polarity"] = self.polarity.value
         d["objects"] = list(self.objects)

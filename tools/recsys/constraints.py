@@ -44,11 +44,9 @@ def allowed_mask(req: RecRequest, space: ItemSpace) -> np.ndarray:
         own = space.genres if space.genres_own is None else space.genres_own
         ok &= own[:, cols].sum(axis=1) > 0 if len(cols) else False
     if req.people_exclude:
-        banned = set(req.people_exclude)
-        ok &= np.array([not banned.intersection(p) for p in space.people], dtype=bool)
+        ok &= ~space.with_people(req.people_exclude)
     if req.people_include:
-        wanted = set(req.people_include)
-        ok &= np.array([bool(wanted.intersection(p)) for p in space.people], dtype=bool)
+        ok &= space.with_people(req.people_include)
     return ok
 
 

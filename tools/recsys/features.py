@@ -128,12 +128,11 @@ def build_features(req: RecRequest, rr: RequestRows, rows: np.ndarray, space: It
     if len(rr.disliked):
         put("genre_disliked_overlap", gn @ _norm_rows(space.genres[rr.disliked].sum(axis=0, keepdims=True)).ravel())
     if req.people_include:
-        wanted = set(req.people_include)
-        put("people_request_match", np.array([len(wanted.intersection(space.people[r])) for r in rows]))
+        put("people_request_match", space.people_counts(req.people_include)[rows])
     if len(rr.liked):
         liked_people = set().union(*(space.people[r] for r in rr.liked))
         if liked_people:
-            put("people_liked_overlap", np.array([len(liked_people.intersection(space.people[r])) for r in rows]))
+            put("people_liked_overlap", space.people_counts(liked_people)[rows])
     years = space.years[rows]
     put("year", years)
     ctx_years = space.years[anchor] if len(anchor) else np.array([])

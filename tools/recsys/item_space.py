@@ -9,8 +9,8 @@ catalog ships them) a normalised matrix, so each feature is one vectorised expre
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -50,6 +50,9 @@ class ItemSpace:
     #: ("no horror" must catch Annabelle 2, tagged horror) but too loose for ruling one in (The Big Sick is
     #: tagged "family" by people who talked about it; it is not a family film)
     genres_own: np.ndarray | None = None
+    #: person -> the rows of the films they are in (built on first use): a request naming people is
+    #: answered by a few dictionary lookups instead of one set intersection per catalog film
+    _people_rows: dict[str, np.ndarray] | None = field(default=None, repr=False)
 
     @classmethod
     def from_catalog(cls, catalog: Catalog, vectors: tuple[Sequence[str], np.ndarray] | None = None) -> ItemSpace:
@@ -105,6 +108,24 @@ class ItemSpace:
     def rows(self, item_ids: Sequence[str]) -> np.ndarray:
         """Row numbers of the ids the catalog knows (unknown ids are dropped)."""
         return np.array([self.index[i] for i in item_ids if i in self.index], dtype=np.int64)
+
+    def people_counts(self, names: Collection[str]) -> np.ndarray:
+        """How many of ``names`` (normalised) each item has among its cast and directors."""
+        if self._people_rows is None:
+            index: dict[str, list[int]] = {}
+            for row, people in enumerate(self.people):
+                for name in people:
+                    index.setdefault(name, []).append(row)
+            self._people_rows = {name: np.array(rows, dtype=np.int64) for name, rows in index.items()}
+        counts = np.zeros(len(self.ids), dtype=np.float64)
+        for name in set(names):
+            if (rows := self._people_rows.get(name)) is not None:
+                counts[rows] += 1.0
+        return counts
+
+    def with_people(self, names: Collection[str]) -> np.ndarray:
+        """Bool per item: has any of ``names`` among its cast and directors."""
+        return self.people_counts(names) > 0
 
     def genre_columns(self, names: Sequence[str]) -> np.ndarray:
         wanted = {normalise_name(n) for n in names}

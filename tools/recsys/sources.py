@@ -164,7 +164,7 @@ class AttributeSource:
         if len(cols):
             match += self.space.genres[:, cols].sum(axis=1) / len(cols)
         if people:
-            match += np.array([len(people.intersection(p)) > 0 for p in self.space.people], dtype=np.float64)
+            match += self.space.with_people(people)
         return match * (1.0 + self.prior)
 
 
