@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+#: the status line when no language model is configured at all (`whyrec chat --no-llm`, scripts): the
+#: recommender and the checked templates answer; nothing is "unavailable" or "coming back"
+NO_LLM_NOTE = "Running without a language model: built-in recommender and template explanations."
 LIMITED_MODE_NOTE = ("(Limited mode: the language model is unavailable right now, so I'm using my built-in "
                      "recommender and template explanations. Full mode comes back automatically.)")
 

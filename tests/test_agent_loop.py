@@ -141,6 +141,17 @@ def test_degraded_mode_answers_fast_and_recovers(make_agent):
     assert not res2.degraded and res2.tool_trace[0].tool == "search_items"
 
 
+def test_without_a_configured_model_the_reply_does_not_claim_an_outage(make_agent):
+    """`whyrec chat --no-llm`: the language model is switched off, not "unavailable right now"."""
+    from agent import replies
+
+    agent = make_agent(chat_model=None)
+    events = list(agent.stream_turn(agent.new_session(), "I loved Toy Story and Up"))
+    final = next(e.data for e in events if e.kind == "final")
+    assert final["degraded"] and final["recommendations"] and "Limited mode" not in final["reply"]
+    assert [e.data["message"] for e in events if e.kind == "status"] == [replies.NO_LLM_NOTE]
+
+
 def test_feedback_rejects_item_and_reaches_online_learner(make_agent, store):
     seen_events = []
     agent = make_agent([tool_call("search_items", query="scary")], learner=seen_events.extend)

@@ -86,11 +86,15 @@ def run_planner(agent: Any, text: str, state: DialogueState, history: list[tuple
             stage["plan_failed"] = 1.0
         stage["llm_plan_ms"] = (time.perf_counter() - t1) * 1000
         stage["model_tool_calls"] = float(calls)
+    elif agent.strategy is None:  # no model configured (`--no-llm`): switched off, not "unavailable right now"
+        out.degraded = True
+        out.note = "no language model configured"
     else:
         out.degraded = out.model_down = True
     if out.degraded:
         state.degraded_turns += 1
         emit("status", {"degraded": True, "message": replies.LIMITED_MODE_NOTE if out.model_down else
+                        replies.NO_LLM_NOTE if agent.strategy is None else
                         "the model's plan failed this turn; answering with the built-in recommender"})
     return out
 
