@@ -290,3 +290,13 @@ def test_a_liked_film_two_reasons_share_is_introduced_once():
     grams = [tuple(words[i:i + 5]) for i in range(len(words) - 4)]
     assert len(grams) == len(set(grams))
     assert not claim_violations(sents, [top, co, star])
+
+
+@pytest.mark.parametrize(("lo", "hi", "said"), [(1986, None, "from 1986 on"), (None, 1986, "up to 1986"),
+                                                  (1980, 1989, "1980-1989")])
+def test_a_year_bound_is_named_as_inclusive_as_it_is(ctx, lo, hi, said):
+    """"nothing too old" keeps 1990 itself: a card from the bound year is inside the range, so the claim
+    may not say "after 1990" (seen in a chat: "It is from 2004, inside the years you asked for (after 1990)")."""
+    claims = build_claims(_aliens({"cosuggest": 0.9}), RecRequest(liked=("1",), year_min=lo, year_max=hi), ctx)
+    years = next(c for c in claims if c.key == "in_year_range")
+    assert years.objects == (said,) and years.value == 1986

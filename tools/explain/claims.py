@@ -289,7 +289,7 @@ def _constraints(item: Item, req: RecRequest, groups: Mapping[Relation, float], 
     out: list[Claim] = []
     if item.year and (req.year_min is not None or req.year_max is not None):
         lo, hi = req.year_min, req.year_max
-        rng = f"{lo}-{hi}" if lo and hi else (f"after {lo}" if lo else f"before {hi}")
+        rng = f"{lo}-{hi}" if lo and hi else (f"from {lo} on" if lo else f"up to {hi}")  # both ends included
         c = max(0.0, groups.get(Relation.IN_YEAR_RANGE, 0.0))
         out.append(Claim("in_year_range", Relation.IN_YEAR_RANGE, item.item_id, item.title, Polarity.ASKED_FOR,
                          (rng,), value=float(item.year), contribution=c, share=c / push, constraint=True,
