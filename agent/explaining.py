@@ -2,8 +2,9 @@
 
 Why here: ``tools/explain`` provides the explainers as pure functions; the agent decides
 whether the LLM may be used (degraded mode -> templates only) and bounds the time it may
-take. Every explanation shown has passed the faithfulness check: ``explain_items`` falls
-back to a template that passes by construction.
+take. Every explanation shown has passed the faithfulness check: each card's checked template
+is shown first (``templates``), and an LLM text replaces it only once it passes the check
+(``follow_up``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from tools.catalog.catalog import Catalog
-from tools.explain.explainer import DEADLINE_ERROR, explain_item, explain_items
+from tools.explain.explainer import DEADLINE_ERROR, explain_item
 from tools.explain.faithfulness_titles import TitleIndex
 
 log = logging.getLogger(__name__)
@@ -27,43 +28,20 @@ _GRACE_S = 0.25
 
 
 class CheckedExplainer:
-    """bundles -> checked explanations as dicts; templates when degraded, without an LLM, or late.
+    """bundles -> checked explanations as dicts: templates at once, LLM texts within a deadline.
 
     Why a deadline: the user should not wait on a slow server for sentences a template can give
-    faithfully. Each item's LLM explanation that has not passed the check within ``deadline_s``
-    is replaced by its template (recorded as ``deadline_exceeded`` in the check), so a turn's
-    explanations are bounded in time and every one shown is still checked.
+    faithfully. ``follow_up`` hands on each LLM explanation that passes the check within its
+    ``deadline_s``; a card whose text is late or fails keeps its template, so every one shown is
+    still checked.
     """
 
-    def __init__(self, chat_model: Any | None, catalog: Catalog, max_concurrency: int = 5,
-                 max_tokens: int = 160, deadline_s: float | None = None) -> None:
+    def __init__(self, chat_model: Any | None, catalog: Catalog, max_concurrency: int = 5) -> None:
         self.chat_model = chat_model
         self.index = TitleIndex.coerce(catalog)
         self.max_concurrency = max_concurrency
-        self.max_tokens = max_tokens
-        self.deadline_s = deadline_s
         self._pool = ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix="explain")
         self._busy = threading.Lock()
-
-    def _generate(self, bundles: list[Any], model: Any | None, deadline_s: float | None) -> list[tuple[Any, bool]]:
-        if model is None or deadline_s is None:
-            return [(e, False) for e in explain_items(bundles, model, self.index, max_concurrency=self.max_concurrency,
-                                                      max_tokens=self.max_tokens)]
-        down = threading.Event()
-        deadline = time.monotonic() + deadline_s
-        futures = [self._pool.submit(explain_item, b, model, self.index, llm_down=down, max_tokens=self.max_tokens,
-                                     deadline=deadline)
-                   for b in bundles]
-        out = []
-        for bundle, fut in zip(bundles, futures, strict=True):
-            try:
-                # each call stops itself at the deadline; the grace covers the check and the return
-                exp = fut.result(timeout=max(0.0, deadline - time.monotonic()) + _GRACE_S)
-                out.append((exp, exp.error == DEADLINE_ERROR))
-            except FutureTimeout:
-                fut.cancel()  # not started yet -> never sent
-                out.append((explain_item(bundle, None, self.index), True))
-        return out
 
     @staticmethod
     def as_dict(exp: Any) -> dict[str, Any]:
@@ -126,20 +104,3 @@ class CheckedExplainer:
         finally:
             self._busy.release()
         return counts
-
-    def __call__(self, bundles: list[Any], degraded: bool, deadline_s: float | None = None) -> list[dict[str, Any]]:
-        """``deadline_s``: this call's time limit when the caller has less left than ``self.deadline_s``
-        (the agent passes what remains of the turn's budget)."""
-        model = None if degraded else self.chat_model
-        limit = self.deadline_s
-        if deadline_s is not None:
-            limit = deadline_s if limit is None else min(limit, deadline_s)
-        out = []
-        for exp, late in self._generate(bundles, model, limit):
-            check = exp.to_dict()["check"] | {
-                "llm_attempts": exp.llm_attempts, "rejected": list(exp.rejected), "prompt_id": exp.prompt_id,
-                "sentences": [s.to_dict() for s in exp.sentences]}
-            if late:
-                check["deadline_exceeded"] = limit
-            out.append({"text": exp.text, "path": exp.path, "check": check, "lines": list(exp.evidence_lines)})
-        return out

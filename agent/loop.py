@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, Protocol
 
 from agent import feedback, replies
 from agent.admission import GatedStrategy, LLMAdmissionMixin, LLMGate, TurnAdmission
@@ -43,8 +43,23 @@ from tools.toolbox.agent_tools import ToolServices
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 Emit = Callable[[str, dict[str, Any]], None]
-#: explainer(bundles, degraded, deadline_s=None|seconds) -> [{"text", "path", "check": {...}, "lines": [...]}]
-Explainer = Callable[[list[Any], bool], list[dict[str, Any]]]
+
+
+class Explainer(Protocol):
+    """What a turn asks of its explainer (agent/explaining.CheckedExplainer; used in agent/turn/explain_stage.py).
+
+    ``templates(bundles)`` -> every card's checked template at once, [{"text", "path", "check": {...},
+    "lines": [...]}]; ``follow_up(bundles, on_passed, deadline_s, on_refused)`` -> the LLM texts that pass
+    the check within ``deadline_s``, each handed to ``on_passed(i, dict)``; counts by outcome.
+    """
+
+    @property
+    def can_follow_up(self) -> bool: ...
+
+    def templates(self, bundles: list[Any]) -> list[dict[str, Any]]: ...
+
+    def follow_up(self, bundles: list[Any], on_passed: Any, deadline_s: float,
+                  on_refused: Any = None) -> dict[str, int]: ...
 
 
 class WhyRecAgent(LLMAdmissionMixin):
@@ -119,13 +134,13 @@ class WhyRecAgent(LLMAdmissionMixin):
         feedback.record_feedback(self.store, self.guard, self.online_learner, session_id, rec_id, kind)
 
     def rank_candidates(self, text: str, *, history: list[tuple[str, str]] = (), k: int = 50,
-                        use_llm: bool = False, exclude_mentioned: bool = True) -> list[str]:
+                        exclude_mentioned: bool = True) -> list[str]:
         """Rank catalog ids for a dialogue context through the same pipeline, persisting nothing.
 
         For benchmarks (ReDial protocol): ``history`` is [(role, text)], the earlier turns; their
         titles and preferences are tracked exactly as in a live session, and the request is the one
-        a live turn builds. ``use_llm`` is accepted for the benchmark's interface; the planner's
-        nominations need a live turn's budget and are not part of this ranking.
+        a live turn builds. No LLM is called: the planner's nominations need a live turn's budget and
+        are not part of this ranking.
         """
         if k < 1:
             raise InputError("k must be at least 1")

@@ -177,8 +177,7 @@ def build_runtime(settings: Settings, *, use_llm: bool = True, chat_model: Any |
         learner = _online_learner(rl, settings)
     agent = WhyRecAgent(
         chat_model=chat_model, services=services, store=store, settings=settings,
-        explainer=CheckedExplainer(chat_model, catalog, max_concurrency=settings.explain_concurrency,
-                                    max_tokens=settings.explain_max_tokens, deadline_s=settings.explain_deadline_s),
+        explainer=CheckedExplainer(chat_model, catalog, max_concurrency=settings.explain_concurrency),
         versions=versions, tool_mode=mode, online_learner=learner, plan_timeout_s=settings.llm_plan_timeout_s,
     )
     for n in notes:

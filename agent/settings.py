@@ -106,10 +106,6 @@ class Settings(BaseSettings):
         5.0, gt=0, le=3600, description="When the measured latency refuses every turn, one call per interval is "
         "let through to measure again.")
     scorer: Literal["popularity", "lightgcn", "rl"] = "rl"
-    explain_max_tokens: int = Field(256, ge=32, le=4096, description="Token budget of one LLM explanation.")
-    explain_deadline_s: float | None = Field(
-        2.0, gt=0, description="LLM explanations not checked by then are replaced by templates; None = wait."
-    )
     explain_concurrency: int = Field(5, ge=1, le=64, description="Explanations generated at once.")
     explain_follow_up_s: float = Field(
         8.0, ge=0, le=120, description="After the turn has answered with checked templates, LLM explanations "
@@ -117,8 +113,8 @@ class Settings(BaseSettings):
         "templates only.")
     turn_budget_s: float | None = Field(
         1.4, gt=0, description="Whole-turn time budget (the product's target is p95 <= 1.5 s with the LLM on): "
-        "explanations get what is left of it after the cards are shown (at most explain_deadline_s); a late "
-        "LLM explanation gives way to its checked template. None = only explain_deadline_s applies."
+        "the LLM planner gets what is left of it after ranking and the checked templates; LLM explanations "
+        "come after the answer (explain_follow_up_s). None = only llm_plan_timeout_s applies."
     )
     rl_online_updates: bool = Field(True, description="Update the RL policy from chat feedback (bounded, seeded).")
     llm_plan_retries: int = Field(

@@ -70,7 +70,7 @@ def _query(s: RedialSample) -> str:
     return q[-1500:] or "movie"
 
 
-def make_rank_fns(assets: BenchAssets, use_llm: bool = False) -> dict[str, RankFn]:
+def make_rank_fns(assets: BenchAssets) -> dict[str, RankFn]:
     def need(what: str, obj: Any) -> Any:
         if obj is None:
             raise RuntimeError(f"no {what}; run `whyrec train ranker` (and `whyrec index build` for retrieval)")
@@ -90,7 +90,7 @@ def make_rank_fns(assets: BenchAssets, use_llm: bool = False) -> dict[str, RankF
 
     def agent(s: RedialSample, k: int, exclude: bool) -> list[str]:
         return need("agent", assets.agent).rank_candidates(s.text or "recommend a movie", history=list(s.history[:-1]),
-                                                           k=k, use_llm=use_llm, exclude_mentioned=exclude)
+                                                           k=k, exclude_mentioned=exclude)
 
     return {"agent": agent, "retrieval": retrieval, **{n: source(n) for n in SOURCE_PIPELINES}}
 
@@ -113,7 +113,7 @@ def candidate_recall(assets: BenchAssets, samples: list[RedialSample], depth: in
 
 
 def run_benchmark(assets: BenchAssets, split: Path, *, pipelines: list[str], limit: int | None = None,
-                  filtered: bool = False, use_llm: bool = False, k: int = 50, progress: bool = True,
+                  filtered: bool = False, k: int = 50, progress: bool = True,
                   progress_cb: Callable[[float, str], None] | None = None,
                   recall_depth: int | None = 200) -> dict[str, Any]:
     """Run the chosen pipelines on ``split``; returns the report dict (metrics, anchors, fairness)."""
@@ -134,7 +134,7 @@ def run_benchmark(assets: BenchAssets, split: Path, *, pipelines: list[str], lim
     samples, skipped = extract_samples(dialogues, titles, set(assets.item_ids), filtered=filtered)
     if not samples:
         raise ValueError(f"{split}: no recommender turns with catalog movies to evaluate")
-    fns = make_rank_fns(assets, use_llm=use_llm)
+    fns = make_rank_fns(assets)
     popularity = {it.item_id: float(it.popularity) for it in assets.catalog.items}
     results: dict[str, Any] = {}
     for n, name in enumerate(pipelines):
@@ -161,7 +161,6 @@ def run_benchmark(assets: BenchAssets, split: Path, *, pipelines: list[str], lim
         "targets": sum(len(s.targets) for s in samples),
         "skipped": skipped,
         "filtered": filtered,
-        "use_llm": use_llm,
         "k": k,
         "pipelines": results,
         "candidate_recall@200": (candidate_recall(assets, samples, recall_depth, filtered)

@@ -146,7 +146,7 @@ def redial_md(report: dict[str, Any]) -> str:
     lines = [f"# ReDial benchmark — {Path(report['split']).name}", "",
              f"{report['dialogues']} dialogues, {report['samples']} recommender turns, {report['targets']} targets; "
              f"{'filtered (He et al. 2023: repeated mentions dropped)' if report['filtered'] else 'unfiltered'}; "
-             f"ranking over all catalog movies; agent planning with {'the LLM' if report['use_llm'] else 'the deterministic plan'}.",
+             "ranking over all catalog movies.",
              "", f"> {report['training']['note']}", "", comparison_table(report), "",
              "Published numbers are anchors, not a controlled comparison (full training data, test split).", "",
              f"Skipped: {report['skipped']}. Anchors: {report.get('anchors_protocol', 'as published')}.", "",

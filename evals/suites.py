@@ -116,11 +116,10 @@ def _scripts_hash(scripts: list[Any]) -> str:
 
 
 def run_redial(settings: Any, split: Path, *, pipelines: list[str], limit: int | None = None, filtered: bool = False,
-               use_llm: bool = False, out: Path | None = None, train: Path | None = None, progress: bool = True,
+               out: Path | None = None, train: Path | None = None, progress: bool = True,
                progress_cb: Progress | None = None) -> tuple[dict, dict]:
-    """The ReDial benchmark: the agent's own turn pipeline (ranker trained on train_partial only)."""
+    """The ReDial benchmark: the agent's own turn pipeline (ranker trained on train_partial only; no LLM)."""
     from agent.explaining import CheckedExplainer
-    from agent.llm.client import build_chat_model
     from agent.llm.structured import resolve_tool_mode
     from agent.loop import WhyRecAgent
     from agent.runtime import load_active_catalog, load_recommender, open_retriever_from_settings, open_store
@@ -140,19 +139,18 @@ def run_redial(settings: Any, split: Path, *, pipelines: list[str], limit: int |
     recommender = load_recommender(settings, catalog, retriever, notes)
     if recommender is None:
         raise FileNotFoundError("; ".join(notes))
-    chat_model = build_chat_model(settings) if use_llm else None
     services = ToolServices(catalog=catalog, resolver=TitleResolver(catalog.items), retriever=retriever,
                             recommender=recommender, people=PeopleIndex(catalog.items))
-    agent = WhyRecAgent(chat_model=chat_model, services=services, store=open_store(settings), settings=settings,
+    agent = WhyRecAgent(chat_model=None, services=services, store=open_store(settings), settings=settings,
                         explainer=CheckedExplainer(None, catalog),
                         versions={"catalog": catalog.version}, tool_mode=resolve_tool_mode(settings))
     meta_path = settings.models_dir / "ranker-redial" / "training.json"
     training = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
     assets = BenchAssets(catalog, [i.item_id for i in catalog.items], recommender, agent.reader, agent, retriever,
                          training)
-    report = run_benchmark(assets, split, pipelines=pipelines, limit=limit, filtered=filtered, use_llm=use_llm,
+    report = run_benchmark(assets, split, pipelines=pipelines, limit=limit, filtered=filtered,
                            progress=progress, progress_cb=progress_cb)
-    report["config"] = config_block(settings, llm=(settings.llm_model if use_llm else "off"),
+    report["config"] = config_block(settings, llm="off",
                                     catalog_version=catalog.version, catalog_items=len(catalog.items),
                                     ranker=str(meta_path.parent), limit=limit, pipelines=pipelines,
                                     train_file=training.get("train_file", str(train)))

@@ -1,21 +1,30 @@
-"""The explanation step's time budget: late LLM explanations give way to checked templates."""
+"""The explanation follow-up's time budget: late LLM explanations give way to checked templates."""
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
+import pytest
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
 from agent.explaining import CheckedExplainer
+from tests.recsys_world import world
+from tools.explain.claims import ClaimContext, build_claims
+from tools.explain.evidence import EvidenceBundle
 from tools.explain.evidence_builder import build_evidence
 from tools.explain.explainer import DEADLINE_ERROR, explain_item
+from tools.recsys.request import RankedItem, RecRequest
+
+#: a claim sentence that passes the check for the Aliens card below
+GOOD = json.dumps({"sentences": [{"claim": "similar_to", "text": "Its story resembles Alien, which you loved."}]})
 
 
 class SlowModel(BaseChatModel):
-    """Answers correctly, but only after ``delay`` seconds (a loaded server)."""
+    """Answers with a passing claim sentence, but only after ``delay`` seconds (a loaded server)."""
 
     delay: float = 2.0
 
@@ -25,28 +34,55 @@ class SlowModel(BaseChatModel):
 
     def _generate(self, messages: list[Any], stop: Any = None, run_manager: Any = None, **kw: Any) -> ChatResult:
         time.sleep(self.delay)
-        text = '{"sentences": [{"text": "Toy Story 2 was released in 1999.", "evidence_keys": ["item.title", "item.year"]}]}'
-        return ChatResult(generations=[ChatGeneration(message=AIMessage(text))])
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(GOOD))])
 
 
-def _bundles(agent_catalog, ids=("2", "3")):
-    return [build_evidence(agent_catalog.get(i), query="pixar", versions={"catalog": "t"}, title_of=agent_catalog)
-            for i in ids]
+@pytest.fixture(scope="module")
+def cards():
+    """Two cards read off the ranker (Aliens for an Alien fan): the claim-by-claim form ``follow_up`` uses."""
+    cat, space, stats = world()
+    ranked = RankedItem("2", 1.0, {"cosuggest": 0.8}, {"cosuggest": 0.8, "content": 0.95, "year_gap": 7.0},
+                        {"cosuggest": 0.9, "content": 0.3})
+    claims = build_claims(ranked, RecRequest(liked=("1",), genres_exclude=("musical",)), ClaimContext(space, stats, cat))
+    it = cat.get("2")
+    bundle = EvidenceBundle(it.item_id, it.title, it.year, tuple(it.genres), claims=tuple(claims))
+    return cat, [bundle, bundle]
 
 
-def test_late_llm_explanations_become_checked_templates(agent_catalog):
-    explainer = CheckedExplainer(SlowModel(delay=2.0), agent_catalog, max_concurrency=2, deadline_s=0.3)
+def _follow_up(explainer: CheckedExplainer, bundles: list[Any], deadline_s: float):
+    passed: list[tuple[int, dict]] = []
     t0 = time.perf_counter()
-    out = explainer(_bundles(agent_catalog), degraded=False)
-    assert time.perf_counter() - t0 < 1.5
-    assert all(o["path"] == "template" and o["check"]["passed"] for o in out)
-    assert all(o["check"]["deadline_exceeded"] == 0.3 for o in out)
+    counts = explainer.follow_up(bundles, lambda i, e: passed.append((i, e)), deadline_s)
+    return counts, passed, time.perf_counter() - t0
 
 
-def test_fast_llm_explanations_are_used(agent_catalog):
-    explainer = CheckedExplainer(SlowModel(delay=0.0), agent_catalog, max_concurrency=2, deadline_s=5.0)
-    out = explainer(_bundles(agent_catalog, ("2",)), degraded=False)
-    assert out[0]["path"] == "llm" and out[0]["check"]["passed"] and "deadline_exceeded" not in out[0]["check"]
+def test_templates_are_checked_and_need_no_model(cards):
+    cat, bundles = cards
+    model = TimeoutHonouringModel(delay=0.0, calls=[])
+    out = CheckedExplainer(model, cat).templates(bundles)
+    assert [o["path"] for o in out] == ["template", "template"] and all(o["check"]["passed"] for o in out)
+    assert model.calls == []
+
+
+def test_late_llm_explanations_keep_their_checked_templates(cards):
+    cat, bundles = cards
+    explainer = CheckedExplainer(SlowModel(delay=2.0), cat, max_concurrency=2)
+    counts, passed, elapsed = _follow_up(explainer, bundles, 0.3)
+    assert elapsed < 1.5
+    assert passed == []  # nothing replaces a template after the deadline
+    assert counts["late"] == 2 and counts["llm"] == 0
+    assert explainer.can_follow_up  # the explainer is free for the next turn
+
+
+def test_fast_llm_explanations_are_handed_on(cards):
+    cat, bundles = cards
+    explainer = CheckedExplainer(SlowModel(delay=0.0), cat, max_concurrency=2)
+    counts, passed, _ = _follow_up(explainer, bundles, 5.0)
+    assert counts["llm"] == 2 and counts["late"] == 0
+    assert sorted(i for i, _ in passed) == [0, 1]
+    for _, e in passed:
+        assert e["path"] == "llm" and e["check"]["passed"] and "resembles Alien" in e["text"]
+        assert "error" not in e["check"]
 
 
 class TimeoutHonouringModel(BaseChatModel):
@@ -66,31 +102,33 @@ class TimeoutHonouringModel(BaseChatModel):
             time.sleep(timeout)
             raise TimeoutError("Request timed out.")
         time.sleep(self.delay)
-        text = '{"sentences": [{"text": "Toy Story 2 was released in 1999.", "evidence_keys": ["item.title", "item.year"]}]}'
-        return ChatResult(generations=[ChatGeneration(message=AIMessage(text))])
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(GOOD))])
 
 
-def test_late_calls_stop_at_the_deadline_instead_of_running_on(agent_catalog):
+def test_late_calls_stop_at_the_deadline_instead_of_running_on(cards):
+    cat, bundles = cards
     model = TimeoutHonouringModel(delay=3.0, calls=[])
-    explainer = CheckedExplainer(model, agent_catalog, max_concurrency=2, deadline_s=5.0)
-    t0 = time.perf_counter()
-    out = explainer(_bundles(agent_catalog), degraded=False, deadline_s=0.4)  # the turn has 0.4 s left
-    elapsed = time.perf_counter() - t0
+    explainer = CheckedExplainer(model, cat, max_concurrency=2)
+    counts, passed, elapsed = _follow_up(explainer, bundles, 0.4)
     assert elapsed < 1.0
     # every call was sent with the time left as its HTTP timeout, and none was started after it
     assert len(model.calls) == 2 and all(0 < t <= 0.4 for t in model.calls)
-    assert all(o["path"] == "template" and o["check"]["passed"] for o in out)
-    assert all(o["check"]["deadline_exceeded"] == 0.4 for o in out)
+    assert passed == [] and counts["late"] == 2 and counts["llm"] == 0
     time.sleep(0.3)
-    assert len(model.calls) == 2  # no regeneration attempt kept the server busy after the turn
+    assert len(model.calls) == 2  # no regeneration attempt kept the server busy after the deadline
 
 
-def test_no_call_starts_when_the_turn_budget_is_spent(agent_catalog):
+def test_no_call_starts_when_the_deadline_is_spent(cards):
+    cat, bundles = cards
     model = TimeoutHonouringModel(delay=0.0, calls=[])
-    explainer = CheckedExplainer(model, agent_catalog, max_concurrency=2, deadline_s=5.0)
-    out = explainer(_bundles(agent_catalog), degraded=False, deadline_s=0.0)
+    counts, passed, _ = _follow_up(CheckedExplainer(model, cat, max_concurrency=2), bundles, 0.0)
     assert model.calls == []
-    assert all(o["path"] == "template" and o["check"]["passed"] for o in out)
+    assert passed == [] and counts["late"] == 2 and counts["llm"] == 0
+
+
+def _bundles(agent_catalog, ids=("2", "3")):
+    return [build_evidence(agent_catalog.get(i), query="pixar", versions={"catalog": "t"}, title_of=agent_catalog)
+            for i in ids]
 
 
 def test_a_deadline_is_not_an_outage(agent_catalog):

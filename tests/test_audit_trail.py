@@ -19,7 +19,7 @@ from tests.audit_records import record_recommendation
 from tools.catalog.catalog import Catalog, Item
 from tools.errors import InputError, NotFoundError
 from tools.explain.evidence_builder import build_evidence
-from tools.explain.explainer import explain_items
+from tools.explain.explainer import explain_item
 from tools.explain.faithfulness import TitleIndex
 from tools.scoring import ScorerEvidence
 
@@ -32,7 +32,7 @@ WRITER = textwrap.dedent("""
     from agent.store.db import Store
     from tools.catalog.catalog import Catalog, Item
     from tools.explain.evidence_builder import build_evidence
-    from tools.explain.explainer import explain_items
+    from tools.explain.explainer import explain_item
     from tools.scoring import ScorerEvidence
 
     cat = Catalog((Item("1", "Toy Story", 1995, ("Animation",), ("toys",), popularity=12),
@@ -50,7 +50,7 @@ WRITER = textwrap.dedent("""
                               versions={"catalog": cat.version, "index": "idx-1", "scorer": "lightgcn-7",
                                         "prompt": "explain-v2"}, title_of=cat)
                for i in ("1", "3")]
-    exps = explain_items(bundles, None, cat)
+    exps = [explain_item(b, None, cat) for b in bundles]
     recs = [record_recommendation(store, session_id=sid, turn_index=1, rank=r, bundle=b, explanation=e)
             for r, (b, e) in enumerate(zip(bundles, exps), 1)]
     store.add_message(sid, 1, "assistant", "Try Toy Story.")
@@ -147,7 +147,7 @@ def test_record_then_explain_later(store):
     assert why(store, rec)["explanation"] is None
     from tests.audit_records import record_explanation
 
-    record_explanation(store, rec, explain_items([b], None, TitleIndex.from_catalog(cat))[0])
+    record_explanation(store, rec, explain_item(b, None, TitleIndex.from_catalog(cat)))
     a = why(store, rec)
     assert a["explanation"]["path"] == "template" and a["explanation"]["check"]["passed"]
     assert "not checked" not in render_why_text(a)

@@ -300,3 +300,20 @@ def test_a_year_bound_is_named_as_inclusive_as_it_is(ctx, lo, hi, said):
     claims = build_claims(_aliens({"cosuggest": 0.9}), RecRequest(liked=("1",), year_min=lo, year_max=hi), ctx)
     years = next(c for c in claims if c.key == "in_year_range")
     assert years.objects == (said,) and years.value == 1986
+
+
+def test_a_genre_ruled_out_by_the_audience_is_not_claimed_as_the_users_refusal(ctx):
+    """"For my 6-year-old" keeps horror off the slate, but the user never said "no horror": a card
+    claiming "avoids horror, which you ruled out" would put words in their mouth."""
+    from agent.state import DialogueState
+    from agent.turn.dialogue import apply_update, request_for
+    from agent.turn.state_update import StateUpdate
+
+    state = DialogueState()
+    apply_update(state, StateUpdate(act="recommend", audience="young_children", genres_disliked=("musical",)))
+    req = request_for(state, ["something for my 6 year old, no musicals"])
+    assert "horror" in req.genres_exclude and "horror" in req.genres_implied_out
+    assert "musical" not in req.genres_implied_out
+    avoided = {o for c in build_claims(_aliens({"cosuggest": 0.9}), req, ctx) if c.relation is Relation.AVOIDS
+               for o in c.objects}
+    assert avoided == {"musical"}

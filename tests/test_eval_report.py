@@ -61,7 +61,7 @@ def test_dialogue_report_files_and_compare_cli(tmp_path: Path):
 
 def test_redial_and_simulate_reports(tmp_path: Path):
     redial = {"kind": "redial", "split": "valid_data.jsonl", "dialogues": 2, "samples": 2, "targets": 3,
-              "skipped": {}, "filtered": False, "use_llm": False, "k": 50,
+              "skipped": {}, "filtered": False, "k": 50,
               "training": {"note": "trained on train_partial.jsonl only: 1,355 of the 10,006"},
               "overlap": {"evaluated_dialogues_that_contributed_catalog_tags": 0, "note": "n"},
               "anchors": {"UniCRS": {"recall@1": 0.05, "recall@10": 0.215, "recall@50": 0.413}},

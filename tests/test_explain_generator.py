@@ -6,6 +6,7 @@ import json
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from tools.catalog.catalog import Catalog, Item
 from tools.errors import LLMUnavailableError
 from tools.explain.evidence_builder import build_evidence
-from tools.explain.explainer import PROMPT_ID, explain_item, explain_items
+from tools.explain.explainer import PROMPT_ID, explain_item
 from tools.explain.faithfulness import TitleIndex
 from tools.scoring import ScorerEvidence
 
@@ -127,13 +128,14 @@ def test_unavailable_llm_degrades_to_template_without_raising(exc):
         raise exc
 
     model = ScriptedChatModel(script=boom)
-    out = explain_items([bundle("1"), bundle("3"), bundle("4")], model, INDEX, max_concurrency=1)
+    down = threading.Event()  # shared by the calls of one batch
+    out = [explain_item(b, model, INDEX, llm_down=down) for b in (bundle("1"), bundle("3"), bundle("4"))]
     assert [e.path for e in out] == ["template"] * 3 and all(e.check.passed and e.degraded for e in out)
     assert len(model.calls) == 1  # after the first failure the rest skip the LLM
 
 
 def test_no_chat_model_means_templates():
-    out = explain_items([bundle("1"), bundle("2")], None, CAT)
+    out = [explain_item(b, None, CAT) for b in (bundle("1"), bundle("2"))]
     assert [e.path for e in out] == ["template", "template"] and all(e.check.passed for e in out)
     assert out[0].evidence_lines[0] == "Toy Story (1995)"
 
@@ -146,14 +148,16 @@ def test_other_errors_also_degrade():
     assert e.path == "template" and e.check.passed and "RuntimeError" in e.error and not e.degraded
 
 
-def test_items_are_explained_concurrently_and_in_order():
+def test_items_can_be_explained_concurrently():
+    """Callers run explain_item in a thread pool (agent/explaining.py); each call keeps to its own item."""
     def script(messages, n):
         title = messages[-1].content.split("Recommended movie: ", 1)[1].split("\n", 1)[0]
         return reply((f"{title} matches what you asked for.", ["item.title"]))
 
     model = ScriptedChatModel(script=script, delay_s=0.15)
     bundles = [bundle(i) for i in ("1", "2", "3", "4")] * 2
-    out = explain_items(bundles, model, INDEX, max_concurrency=4)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        out = list(pool.map(lambda b: explain_item(b, model, INDEX), bundles))
     assert [e.item_id for e in out] == [b.item_id for b in bundles]
     assert all(e.path == "llm" and e.check.passed for e in out)
     assert out[3].text == "Heat matches what you asked for."
@@ -165,6 +169,8 @@ def test_every_shown_explanation_passed_the_check():
     def script(messages, n):
         return [GOOD, BAD, "garbage", reply(("It is great.", ["item.title"]))][n % 4]
 
-    out = explain_items([bundle("1")] * 12, ScriptedChatModel(script=script), INDEX, max_concurrency=3)
+    model = ScriptedChatModel(script=script)
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        out = list(pool.map(lambda b: explain_item(b, model, INDEX), [bundle("1")] * 12))
     assert all(e.check.passed for e in out)
     assert {e.path for e in out} <= {"llm", "llm_regenerated", "template"}

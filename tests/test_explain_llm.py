@@ -6,7 +6,7 @@ import pytest
 
 from tools.catalog.catalog import Catalog, Item
 from tools.explain.evidence_builder import build_evidence
-from tools.explain.explainer import check_explanation, explain_items
+from tools.explain.explainer import check_explanation, explain_item
 from tools.explain.faithfulness import TitleIndex
 from tools.scoring import ScorerEvidence
 
@@ -33,7 +33,7 @@ def test_real_llm_explanations_are_all_checked(llm_server, llm_settings):
                         ("4", "smart science fiction", 0.81))
     ]
     index = TitleIndex.from_catalog(CAT)
-    out = explain_items(bundles, model, index, max_concurrency=3)
+    out = [explain_item(b, model, index) for b in bundles]
     assert [e.item_id for e in out] == ["1", "3", "4"]
     for e, b in zip(out, bundles, strict=True):
         assert e.path in {"llm", "llm_regenerated", "template"}

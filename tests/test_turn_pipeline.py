@@ -105,6 +105,71 @@ def test_instead_keeps_what_the_user_cannot_stand():
     assert "musical" not in request_for(state, ["a musical instead"]).genres_exclude
 
 
+def test_a_new_genre_without_also_switches_the_wish_and_keeps_the_years():
+    """"80s horror please", then "something funny": an 80s comedy, not an 80s horror comedy."""
+    state = DialogueState()
+    assert not apply_update(state, StateUpdate(act="recommend", genres_liked=("horror",), year_min=1980, year_max=1989))
+    assert apply_update(state, StateUpdate(act="recommend", moods=("funny",)))
+    req = request_for(state, ["something funny"])
+    assert req.genres_include == ("comedy",) and (req.year_min, req.year_max) == (1980, 1989)
+    assert "horror" not in req.query_text
+    # "... too" adds to the wish: both genres stay
+    assert not apply_update(state, StateUpdate(act="recommend", genres_liked=("horror",), additive=True))
+    assert set(request_for(state, ["some horror too"]).genres_include) == {"comedy", "horror"}
+    # a wish sharing a genre with the old one refines it (no switch)
+    state = DialogueState()
+    apply_update(state, StateUpdate(act="recommend", genres_liked=("horror",)))
+    assert not apply_update(state, StateUpdate(act="refine", moods=("scary",)))
+    assert "horror" in request_for(state, ["scarier"]).genres_include
+
+
+def test_something_like_a_film_alone_replaces_the_earlier_wish_but_not_the_refusals():
+    """After "80s horror comedies, no musicals", "something like Pineapple Express" is a stoner comedy
+    of any decade -- still no musical."""
+    pe = TitleRef("9", "Pineapple Express", "Pineapple Express")
+    state = DialogueState()
+    apply_update(state, StateUpdate(act="recommend", genres_liked=("horror", "comedy"), genres_disliked=("musical",),
+                                    year_min=1980, year_max=1989))
+    assert apply_update(state, StateUpdate(act="recommend", more_like=(pe,)))
+    req = request_for(state, ["something like pineapple express"])
+    assert req.genres_include == () and req.year_min is None and req.year_max is None
+    assert "musical" in req.genres_exclude and "9" in req.liked
+    # with its own constraint ("like Alien but from the 90s") the message refines instead
+    state = DialogueState()
+    apply_update(state, StateUpdate(act="recommend", genres_liked=("horror",)))
+    assert not apply_update(state, StateUpdate(act="recommend", more_like=(pe,), year_min=1990, year_max=1999))
+    assert "horror" in request_for(state, ["like it but from the 90s"]).genres_include
+
+
+def test_a_child_audience_drops_the_earlier_genres_it_rules_out():
+    """"80s horror", later "my 6 year old loved Frozen": no horror comedy for the child."""
+    state = DialogueState()
+    apply_update(state, StateUpdate(act="recommend", genres_liked=("horror", "comedy"), moods=("scary",)))
+    apply_update(state, StateUpdate(act="recommend", audience="young_children",
+                                    liked=(TitleRef("3", "frozen", "Toy Story"),)))
+    req = request_for(state, ["my 6 year old loved frozen"])
+    assert "horror" not in req.genres_include and "horror" in req.genres_exclude
+    assert "comedy" in req.genres_include and state.constraints.moods == []
+    # asked in the same message, the genre stays: "a scary movie for my 10 year old"
+    state = DialogueState()
+    apply_update(state, StateUpdate(act="recommend", genres_liked=("horror",), audience="young_children"))
+    assert "horror" in request_for(state, ["a scary movie for my 10 year old"]).genres_include
+
+
+def test_a_genre_switch_restarts_the_content_query(agent):
+    """The live turn and the replayed dialogue both drop the earlier words after a switch."""
+    from agent.turn.dialogue import replay
+    from agent.turn.understand import parse
+
+    resolver = TitleResolver(CAT.items)
+    history = [("user", "80s horror please"), ("assistant", "Here you go"), ("user", "something funny")]
+    state, texts = replay(history, lambda t: parse(t, resolver), lambda t: ())
+    assert texts == ["something funny"] and "horror" not in state.constraints.tags_include
+    state, texts = replay(history[:2] + [("user", "something funny as well")], lambda t: parse(t, resolver),
+                          lambda t: ())
+    assert len(texts) == 2 and "horror" in state.constraints.tags_include
+
+
 def test_the_turn_answers_with_templates_and_llm_sentences_stream_in_after(agent):
     """Cards are explained by their checked claim templates before the answer; then the model's
     claim-by-claim sentences replace each template that passes, stored as a new explanation row.

@@ -491,3 +491,32 @@ def test_a_card_matches_only_the_users_own_words(resolver):
     apply_update(state, parse(text, resolver), [])
     req = request_for(state, [text])
     assert req.said == text and "comedy" in req.query_text and "comedy" not in req.said
+
+
+@pytest.mark.parametrize(("text", "additive"), [
+    ("something funny as well", True),
+    ("a comedy too.", True),
+    ("also some horror please", True),
+    ("and maybe a romance", True),
+    ("nothing too scary", False),
+    ("something funny", False),
+    ("too much action, something lighter", False),
+    ("a horror comedy", False),
+])
+def test_additive_words_add_to_the_wish_and_too_scary_does_not(resolver, text, additive):
+    """"...too" / "also" keep the earlier genres; without them a new genre replaces them
+    (agent.turn.dialogue.switches_genres), so "too scary" must not read as "too"."""
+    assert parse(text, resolver).additive is additive
+    assert StateUpdate.from_dict(parse(text, resolver).to_dict()).additive is additive
+
+
+@pytest.mark.parametrize(("text", "liked"), [
+    ("my 6 year old loved frozen, something for her?", ["Frozen"]),
+    ("the kids watched cars and loved it", ["Cars"]),
+    ("my son loves up", ["Up"]),
+    ("my daughter loved it", []),        # a pronoun is never a title
+    ("i loved frozen", []),              # no children in the message: the word stays a word
+])
+def test_one_everyday_word_is_a_childrens_film_only_when_the_message_is_about_children(resolver, text, liked):
+    u = parse(text, resolver)
+    assert [r.title for r in u.liked] == liked

@@ -84,7 +84,6 @@ def redial_command(
     limit: int = typer.Option(None, "--limit", min=1, help="Only the first N dialogues."),
     pipeline: str = typer.Option("all", "--pipeline", help="agent|cosuggest|comention|content|query|attributes|popularity|retrieval|all (comma list ok)."),
     filtered: bool = typer.Option(False, "--filtered", help="Drop targets mentioned earlier (He et al. 2023)."),
-    use_llm: bool = typer.Option(False, "--use-llm", help="Let the LLM plan the agent pipeline's retrieval."),
     train: Path = typer.Option(None, "--train", help="Training dialogues (default ../shared/data/redial/train_partial.jsonl)."),
     out: Path = typer.Option(None, "--out", help="Report folder (default evals/runs/<timestamp>-redial-...)."),
     as_json: bool = JSON_OPTION,
@@ -98,14 +97,15 @@ def redial_command(
       whyrec eval redial --split ../shared/data/redial/valid_data.jsonl --pipeline agent,cosuggest --filtered
 
     The agent pipeline is the live turn's own (understanding, sources, constraints, the ranker
-    from `whyrec train ranker`, trained on train_partial.jsonl only); every report says so.
+    from `whyrec train ranker`, trained on train_partial.jsonl only); every report says so. It
+    calls no LLM: the planner's nominations are not part of this ranking.
     """
     from evals.redial_bench import PIPELINES, comparison_table
     from evals.suites import run_redial
 
     names = list(PIPELINES) if pipeline.strip() == "all" else [p.strip() for p in pipeline.split(",") if p.strip()]
     settings = get_settings(ctx)
-    report, written = run_redial(settings, split, pipelines=names, limit=limit, filtered=filtered, use_llm=use_llm,
+    report, written = run_redial(settings, split, pipelines=names, limit=limit, filtered=filtered,
                                  out=out, train=train)
     data = {"split": report["split"], "dialogues": report["dialogues"], "samples": report["samples"],
             "targets": report["targets"], "filtered": report["filtered"], "training": report["training"],

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 
-from agent.state import DialogueState
+from agent.state import Constraints, DialogueState
 from agent.turn.state_update import StateUpdate
 from tools.recsys.request import RecRequest
 from tools.text import normalise_name
@@ -54,12 +54,59 @@ def _merge(target: list[str], add: Iterable[str], remove_from: list[str]) -> Non
             target.append(g)
 
 
-def apply_update(state: DialogueState, u: StateUpdate, shown_years: Sequence[int] = ()) -> None:
+def _wished_genres(genres: Iterable[str], moods: Iterable[str]) -> set[str]:
+    """The genres a wish points at: those named, and those its moods prefer."""
+    return set(genres) | {g for m in moods for g in MOOD_GENRES.get(m, ((), ()))[0]}
+
+
+def switches_genres(c: Constraints, u: StateUpdate) -> bool:
+    """Does ``u`` ask for other genres than the ones on the table, without saying "also"?
+
+    "80s horror please", then "something funny": a comedy from the 80s, not a horror comedy (the
+    years, people and audience stay; only what kind of film changes). "Something funny too" or "a
+    scary one that is also funny" adds instead; a wish sharing a genre with the old one ("scary"
+    after horror, "a darker comedy" after comedies) refines it.
+    """
+    if u.additive or u.act not in ("recommend", "refine"):
+        return False
+    new = _wished_genres(u.genres_liked, u.moods)
+    old = _wished_genres(c.tags_include, c.moods)
+    return bool(new and old and not new & old)
+
+
+def new_anchor_only(u: StateUpdate) -> bool:
+    """"Something like Pineapple Express" and nothing else: the film is the whole wish, so the genres,
+    years and people asked for before (80s horror) no longer apply; "like Alien but from the 90s" or
+    "... too" keeps them."""
+    return bool(u.more_like) and u.act in ("recommend", "refine") and not (
+        u.genres_liked or u.moods or u.people_liked or u.year_min is not None or u.year_max is not None
+        or u.relative_era or u.audience or u.additive)
+
+
+def apply_update(state: DialogueState, u: StateUpdate, shown_years: Sequence[int] = ()) -> bool:
     """Fold one message's update into the state (in place).
 
     ``shown_years``: years of the films on recent slates, for "older"/"newer" with no year given.
+    Returns whether the message starts a fresh wish ("…instead", a switch to other genres, or
+    "something like X" alone): the earlier messages' words then no longer describe what the user wants.
     """
     c = state.constraints
+    switch = switches_genres(c, u)
+    if switch:
+        c.tags_include.clear()
+        c.moods.clear()
+    anchor = new_anchor_only(u)
+    if anchor:
+        c.tags_include.clear()
+        c.moods.clear()
+        c.people_include.clear()
+        c.year_min = c.year_max = None
+    if u.audience and u.audience != c.audience:
+        # "80s horror", later "my 6 year old loved Frozen": the child outranks the earlier wish (a genre
+        # named in the same message still counts: "a scary movie for my 10 year old")
+        ruled = set(AUDIENCE_GENRES.get(u.audience, ((), ()))[1]) - set(u.genres_liked)
+        c.tags_include[:] = [g for g in c.tags_include if g not in ruled]
+        c.moods[:] = [m for m in c.moods if m in u.moods or not set(MOOD_GENRES.get(m, ((), ()))[0]) <= ruled]
     if u.act == "replace":
         # "…instead" replaces the wish, not the taste: genres and people the user can't stand stay out
         kept_genres, kept_people = list(c.tags_exclude), list(c.people_exclude)
@@ -73,6 +120,11 @@ def apply_update(state: DialogueState, u: StateUpdate, shown_years: Sequence[int
         state.mark_seen(ref.item_id)
     for ref in u.mentioned:
         state.mention(ref.item_id)
+    if u.additive and u.genres_liked:
+        # "something funny", then "some horror too": asked genres outrank moods, so the mood's own
+        # genre joins them or the comedy would be lost
+        _merge(c.tags_include, (MOOD_GENRES[m][0][0] for m in c.moods
+                                if m in MOOD_GENRES and len(MOOD_GENRES[m][0]) == 1), c.tags_exclude)
     _merge(c.tags_exclude, u.genres_disliked, c.tags_include)
     _merge(c.tags_include, u.genres_liked, c.tags_exclude)
     c.tags_include[:] = c.tags_include[-3:]
@@ -101,6 +153,7 @@ def apply_update(state: DialogueState, u: StateUpdate, shown_years: Sequence[int
         c.year_min, c.year_max = c.year_max, c.year_min
     if u.act == "reject_slate":
         state.reject_slate()
+    return switch or anchor or u.act == "replace"
 
 
 def request_for(state: DialogueState, recent_user_text: Sequence[str], *, exclude_mentioned: bool = True) -> RecRequest:
@@ -131,6 +184,7 @@ def request_for(state: DialogueState, recent_user_text: Sequence[str], *, exclud
         # the newest words, capped: MiniLM reads 256 tokens and its cost grows with them
         query_text=" ".join(x for x in (words[-300:], mood, " ".join(include)) if x).strip(), said=words[-300:].strip(),
         genres_include=tuple(dict.fromkeys(include)), genres_exclude=tuple(dict.fromkeys(exclude_genres)),
+        genres_implied_out=tuple(dict.fromkeys(g for g in exclude_genres if g not in c.tags_exclude)),
         genres_require=require,
         people_include=tuple(c.people_include), people_exclude=tuple(c.people_exclude),
         year_min=c.year_min, year_max=c.year_max, audience=c.audience, exclude=frozenset(never),
@@ -151,9 +205,8 @@ def replay(history: Sequence[tuple[str, str]], understand: Callable[[str], State
     for role, text in history:
         if role == "user":
             update = understand(text)
-            apply_update(state, update, shown_years(state.shown[-10:]))
-            if update.act == "replace":  # "…instead": the earlier words no longer describe the wish
-                user_text.clear()
+            if apply_update(state, update, shown_years(state.shown[-10:])):
+                user_text.clear()  # "…instead" or other genres: the earlier words no longer describe the wish
             user_text.append(text)
         else:
             named = list(titles_in(text))

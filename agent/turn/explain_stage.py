@@ -36,12 +36,7 @@ def explain_now(agent: Any, cards: list[RecCard], emit: Emit) -> list[RecCard]:
     """Every card's checked claim template, stored and emitted (no model call, a few ms)."""
     if not cards:
         return cards
-    explainer = agent.explainer
-    bundles = [c.evidence["bundle"] for c in cards]
-    if hasattr(explainer, "templates"):
-        explained = explainer.templates(bundles)
-    else:  # an injected explainer without the two-step interface: its answer, degraded (no model wait)
-        explained = explainer(bundles, True, deadline_s=0.0)
+    explained = agent.explainer.templates([c.evidence["bundle"] for c in cards])
     agent.store.add_explanations([(c.rec_id, e["text"], e["path"], e["check"]) for c, e in zip(cards, explained,
                                                                                                strict=True)])
     out = []

@@ -79,7 +79,7 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
         reply = why_answer(rank, rec) if rec else no_such_card(u, len(state.last_slate))
         return finish(reply, "ask_why")
 
-    apply_update(state, u, [y for i in state.shown[-10:] if i in cat and (y := cat.get(i).year)])
+    fresh = apply_update(state, u, [y for i in state.shown[-10:] if i in cat and (y := cat.get(i).year)])
     question = question_for(u.unresolved) if u.unresolved else ""
     if question:
         pending = pending_for(text, u.unresolved)
@@ -97,8 +97,9 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
         trace.append(rec)
         emit("tool_end", rec.to_dict())
 
-    # "…instead" starts the content query afresh: the earlier words no longer describe the wish
-    user_texts = [text] if u.act == "replace" else [t for r, t in history if r == "user"] + [text]
+    # "…instead" or a switch to other genres starts the content query afresh: the earlier words no
+    # longer describe the wish
+    user_texts = [text] if fresh else [t for r, t in history if r == "user"] + [text]
     req = request_for(state, user_texts)
     plan = run_planner(agent, text, state, history, bus, req.query_text, emit, on_outcome, t0)
     stage.update(plan.stage)

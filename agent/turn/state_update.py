@@ -86,6 +86,9 @@ class StateUpdate:
     why_rank: int | None = None
     why_item: TitleRef | None = None
     unresolved: tuple[UnresolvedTitle, ...] = ()
+    #: "also", "as well", "... too": the message adds to the wish instead of changing it (a new genre
+    #: without it replaces the genres asked before: "80s horror" then "something funny" is a comedy)
+    additive: bool = False
     source: Literal["parser", "llm"] = "parser"
 
     def __post_init__(self) -> None:
@@ -143,5 +146,6 @@ class StateUpdate:
         kw["relative_era"] = d.get("relative_era")
         kw["why_item"] = TitleRef.from_dict(d["why_item"]) if d.get("why_item") else None
         kw["unresolved"] = tuple(UnresolvedTitle.from_dict(u) for u in d.get("unresolved") or ())
+        kw["additive"] = bool(d.get("additive", False))
         kw["source"] = d.get("source", "parser")
         return cls(**kw)

@@ -30,9 +30,9 @@ from tools.resolve.title_resolution import Resolution
 from tools.resolve.titles import SpanMatch
 from tools.text import normalise_name
 
-_CHILD_WORDS = re.compile(r"\b(kids?|child|children|toddlers?|family|families|daughter|son|little ones?|"
+CHILD_WORDS = re.compile(r"\b(kids?|child|children|toddlers?|family|families|daughter|son|little ones?|"
                           r"grandkids|nephew|niece|[3-9][- ]?year[- ]?olds?)\b", re.I)
-_CHILD_GENRES = frozenset({"animation", "family"})
+CHILD_GENRES = frozenset({"animation", "family"})
 
 
 def _one(films: Iterable[Item], fits: Callable[[Item], bool]) -> Item | None:
@@ -64,7 +64,7 @@ def settle_by_context(spans: Sequence[SpanMatch], text: str, people: Sequence[st
     resolved or unknown pass unchanged.
     """
     named = {normalise_name(p) for p in people if p}
-    child = bool(_CHILD_WORDS.search(text or ""))
+    child = bool(CHILD_WORDS.search(text or ""))
     out = []
     for sm in spans:
         res = sm.resolution
@@ -80,7 +80,7 @@ def settle_by_context(spans: Sequence[SpanMatch], text: str, people: Sequence[st
         if named:
             pick = _one(films, lambda f: bool(named & {normalise_name(n) for n in (*f.cast, *f.directors)}))
         if pick is None and child:
-            pick = _one(films, lambda f: bool(_CHILD_GENRES & set(f.genres)))
+            pick = _one(films, lambda f: bool(CHILD_GENRES & set(f.genres)))
         if pick is None:
             out.append(sm)
         else:

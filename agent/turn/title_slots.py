@@ -16,7 +16,8 @@ and the thing"), so capitals alone cannot tell titles from words. Rule 1 of the 
 3. **evidence about the film**: a lower-case span made only of everyday words ("the thing",
    "die hard") or one short word ("alien", "jaws") must name a film the catalog's users mention
    often (``TitleResolver.popular_floor``, the top decile); one everyday word alone ("it", "up",
-   "her", "heat") is never enough, and phrases that point back at the conversation ("the others",
+   "her", "heat") is never enough -- unless the message is about children and a taste verb puts a
+   children's film there ("my 6 year old loved frozen") -- and phrases that point back at the conversation ("the others",
    "the last one") are never titles in lower case.
 
 Typos follow the same slots: a near-miss in a slot resolves when the resolver's typo match is
@@ -33,6 +34,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
+from agent.turn.title_context import CHILD_GENRES, CHILD_WORDS
 from tools.resolve.title_resolution import _COMMON_WORDS, normalise
 from tools.resolve.titles import TitleResolver
 
@@ -149,8 +151,9 @@ def slot(t: str, start: int, end: int) -> tuple[str | None, str | None]:
 
 
 def _slot_accepts(t: str, start: int, end: int, key: str, fuzzy: bool, resolver: TitleResolver,
-                  reserved: Collection[str]) -> bool:
-    """Rules 2 and 3 of the module docstring for a lower-case span."""
+                  reserved: Collection[str], child: bool = False) -> bool:
+    """Rules 2 and 3 of the module docstring for a lower-case span (``child``: the message is about
+    children, which makes one everyday word after a taste verb a children's film)."""
     words = key.split()
     content = [w for w in words if w not in SMALL]
     all_common = all(w in EVERYDAY or w in SMALL for w in words)
@@ -171,11 +174,20 @@ def _slot_accepts(t: str, start: int, end: int, key: str, fuzzy: bool, resolver:
         # title ("birds" is not The Birds), never a genre word; an everyday word only with its article
         if content[0] in reserved or not popular or not any(normalise(i.title) == key for i in resolver.exact(key)):
             return False
+        if all_common and len(words) == 1:
+            # "my 6 year old loved frozen", "the kids watched cars twice": a word is a children's film
+            # when the message is about children and a taste verb puts a film there
+            return child and left in ("cue", "list") and key not in _PRONOUNS and any(
+                CHILD_GENRES & set(i.genres) for i in resolver.exact(key))
         return (len(words) >= 2 and not pointer) if all_common else len(content[0]) >= 4
     if all_common:  # "die hard", "pretty woman": only a popular film, and not a phrase pointing back
         return popular and not pointer
     return True
 
+
+#: words that stand for a film already named ("loved it"), never a title of their own in lower case
+_PRONOUNS = frozenset("it its them that this those these one ones her him us you me all both everything anything "
+                      "something nothing".split())
 
 #: a quoted phrase: double quotes, or single ones that open after a space and close before a non-letter
 #: ("I'm" and "don't" are no quotes); the phrase is group 1 or group 2
@@ -187,6 +199,7 @@ def make_acceptor(text: str, resolver: TitleResolver, reserved: Collection[str])
     genre and mood words, which are never one-word titles."""
     lower_text = text == text.lower()
     quoted = [m.span(m.lastindex or 0) for m in QUOTED.finditer(text)]
+    child = bool(CHILD_WORDS.search(text))
 
     def accept(t: str, start: int, end: int, key: str, fuzzy: bool) -> bool:
         words, surface = key.split(), t[start:end]
@@ -228,7 +241,7 @@ def make_acceptor(text: str, resolver: TitleResolver, reserved: Collection[str])
             return True
         if lower_text and not fuzzy and len(content) >= 2 and not all_common and key not in reserved:
             return True
-        return _slot_accepts(t, start, end, key, fuzzy, resolver, reserved)
+        return _slot_accepts(t, start, end, key, fuzzy, resolver, reserved, child)
 
     return accept
 

@@ -49,6 +49,10 @@ _DESCRIBES = re.compile(r"\b(that movie|this movie|that one|it'?s|that'?s|(?:it|
                         r"((so|really|very|pretty|also|still|just|a|an|good|and)\s+)*(\w+)", re.I)
 #: "too scary", "too much action": the user wants less of the genre named next
 _TOO = re.compile(r"\btoo\s+(much\s+)?$", re.I)
+#: words that add a wish to the earlier ones ("also", "as well", "and some comedy", "... too") rather
+#: than change it; "too" only closing a clause ("a comedy too"), never "too scary"
+_ADDITIVE = re.compile(r"\b(also|as well|plus|besides|in addition|both|mix(ed)? (of|with)|combin\w+)\b|^\W*and\b|"
+                       r"\btoo\b(?=\s*(?:[.!?,;)]|please\b|$))", re.I)
 
 
 def genre_phrases(text: str) -> list[tuple[int, int, tuple[str, ...]]]:
@@ -160,7 +164,7 @@ def parse(text: str, resolver: TitleResolver, *, people: PeopleIndex | None = No
         genres_liked=tuple(genres_liked), genres_disliked=tuple(genres_disliked), moods=tuple(moods),
         people_liked=tuple(dict.fromkeys(people_liked)), people_disliked=tuple(dict.fromkeys(people_disliked)),
         audience=audience, year_min=year_min, year_max=year_max, relative_era=era,  # type: ignore[arg-type]
-        why_rank=why_rank, why_item=why_item, unresolved=tuple(unresolved))
+        why_rank=why_rank, why_item=why_item, unresolved=tuple(unresolved), additive=bool(_ADDITIVE.search(text)))
 
 
 def _place_titles(masked: str, spans: Sequence[SpanMatch], title_spans: list[tuple[int, int]],

@@ -295,7 +295,8 @@ def _constraints(item: Item, req: RecRequest, groups: Mapping[Relation, float], 
                          (rng,), value=float(item.year), contribution=c, share=c / push, constraint=True,
                          features=RELATION_FEATURES[Relation.IN_YEAR_RANGE]))
     have = {normalise_name(g) for g in item.genres}
-    ruled = [genre_label(g) for g in req.genres_exclude if not all(normalise_name(p) in have for p in genre_parts(g))]
+    said_out = [g for g in req.genres_exclude if g not in req.genres_implied_out]  # only what the user ruled out
+    ruled = [genre_label(g) for g in said_out if not all(normalise_name(p) in have for p in genre_parts(g))]
     people = set(item_people(item))
     ruled_people = [p for p in req.people_exclude if normalise_name(p) not in people]
     for n, obj in enumerate([*ruled[:2], *ruled_people[:1]], 1):

@@ -9,8 +9,8 @@ which route produced it ("llm", "llm_regenerated", "template").
 
 The chat model is passed in (built by agent/llm/client.py); tools/ never imports agent/. When it is
 None or unreachable, every item takes the template path at once (degraded mode) -- no
-exception reaches the caller. Items are explained concurrently: the server's throughput at
-8 concurrent requests is ~6x that of one.
+exception reaches the caller. Callers explain items concurrently (agent/explaining.py): the
+server's throughput at 8 concurrent requests is ~6x that of one.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,7 +54,7 @@ EXAMPLE_REPLY = json.dumps({"sentences": [
 ]})
 
 __all__ = [
-    "PROMPT_ID", "Explanation", "StructuredOutputError", "evidence_lines", "explain_item", "explain_items",
+    "PROMPT_ID", "Explanation", "StructuredOutputError", "evidence_lines", "explain_item",
     "explanation_schema", "structured_json_call",
 ]
 
@@ -301,21 +300,3 @@ def explain_item(bundle: EvidenceBundle, chat_model: Any, index: TitleIndex | An
                 + "\nWrite it again. Use only the facts listed above and cite their keys.")]
     return _template(bundle, index, t0=t0, attempts=2, rejected=rejected, error=None, degraded=False, checks=checks)
 
-
-def explain_items(bundles: Sequence[EvidenceBundle], chat_model: Any, catalog_titles: TitleIndex | Any = None,
-                  max_concurrency: int = 4, *, max_tokens: int | None = 320) -> list[Explanation]:
-    """Checked explanations for several items, generated concurrently, in input order.
-
-    ``catalog_titles``: a ``TitleIndex`` (build once with ``TitleIndex.from_catalog``), a
-    Catalog, or an iterable of titles. Once one call finds the LLM unreachable, the
-    remaining items go straight to the template instead of waiting on timeouts.
-    """
-    if max_concurrency < 1:
-        raise ValueError(f"max_concurrency must be >= 1 (got {max_concurrency})")
-    index = TitleIndex.coerce(catalog_titles)
-    down = threading.Event()
-    if len(bundles) <= 1 or max_concurrency == 1:
-        return [explain_item(b, chat_model, index, llm_down=down, max_tokens=max_tokens) for b in bundles]
-    with ThreadPoolExecutor(max_workers=min(max_concurrency, len(bundles)), thread_name_prefix="explain") as pool:
-        return list(pool.map(lambda b: explain_item(b, chat_model, index, llm_down=down, max_tokens=max_tokens),
-                             bundles))

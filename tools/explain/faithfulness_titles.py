@@ -6,6 +6,8 @@ Why separate: finding catalog titles in free text is the subtle part of checking
 
 from __future__ import annotations
 
+import functools
+
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -32,7 +34,10 @@ def fold(text: str) -> str:
     return text
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def norm_token(tok: str) -> str:
+    """A token's comparable form (lower case, no possessive, singular, synonyms folded). Cached: a
+    turn's checks normalise the same few hundred words thousands of times."""
     t = tok.lower().replace("\u2019", "'")
     if t.endswith("'s"):
         t = t[:-2]

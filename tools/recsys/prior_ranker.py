@@ -44,9 +44,6 @@ PRIOR_WEIGHTS: dict[str, float] = {
 class PriorRankerConfig:
     weights: tuple[tuple[str, float], ...] = tuple(PRIOR_WEIGHTS.items())
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"kind": "prior", "weights": dict(self.weights)}
-
 
 @dataclass
 class PriorRanker:

@@ -27,6 +27,9 @@ class RecRequest:
     said: str = ""
     genres_include: tuple[str, ...] = ()
     genres_exclude: tuple[str, ...] = ()
+    #: the part of ``genres_exclude`` the user never said: ruled out by the audience or a mood ("for my
+    #: kids" -> no horror); a card must not claim the user ruled these out
+    genres_implied_out: tuple[str, ...] = ()
     #: a hard any-of: the film must have one of these genres (a scary film for a 6-year-old is still
     #: a family or animation film); never relaxed
     genres_require: tuple[str, ...] = ()
@@ -56,7 +59,8 @@ class RecRequest:
     def to_dict(self) -> dict[str, Any]:
         return {"liked": list(self.liked), "disliked": list(self.disliked), "mentioned": list(self.mentioned),
                 "query_text": self.query_text, "said": self.said, "genres_include": list(self.genres_include),
-                "genres_exclude": list(self.genres_exclude), "genres_require": list(self.genres_require),
+                "genres_exclude": list(self.genres_exclude),
+                "genres_implied_out": list(self.genres_implied_out), "genres_require": list(self.genres_require),
                 "people_include": list(self.people_include),
                 "people_exclude": list(self.people_exclude), "year_min": self.year_min, "year_max": self.year_max,
                 "audience": self.audience, "exclude": sorted(self.exclude), "recent": list(self.recent)}
