@@ -7,7 +7,6 @@ Why separate: finding catalog titles in free text is the subtle part of checking
 from __future__ import annotations
 
 import functools
-
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
