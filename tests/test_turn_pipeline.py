@@ -75,6 +75,15 @@ def test_none_of_those_gives_a_fresh_slate(agent):
     assert {c.item_id for c in first.recommendations} <= set(state.rejected)
 
 
+def test_more_like_the_first_one_anchors_the_next_slate_on_that_card(agent):
+    sid = agent.new_session()
+    first = agent.turn(sid, "I loved Alien")
+    again = agent.turn(sid, "more like the first one")
+    state = DialogueState.from_dict(agent.store.load_state(sid))
+    assert first.recommendations[0].item_id in state.liked  # the card's film, as if its title were typed
+    assert again.recommendations and first.recommendations[0].title not in _titles(again)
+
+
 def test_unknown_title_gets_a_question_not_a_look_alike(agent):
     sid = agent.new_session()
     r = agent.turn(sid, "Recommend me Zorbulax Returns 3")

@@ -520,3 +520,23 @@ def test_additive_words_add_to_the_wish_and_too_scary_does_not(resolver, text, a
 def test_one_everyday_word_is_a_childrens_film_only_when_the_message_is_about_children(resolver, text, liked):
     u = parse(text, resolver)
     assert [r.title for r in u.liked] == liked
+
+
+@pytest.mark.parametrize(("text", "slot", "title"), [
+    ("more like the second one", "more_like", "Die Hard"),
+    ("I liked the first one", "liked", "Alien"),
+    ("the last one looks great", "liked", "Toy Story"),
+    ("not the second one please", "disliked", "Die Hard"),
+    ("something like number 3 but newer", "more_like", "Toy Story"),
+])
+def test_a_card_named_by_its_place_on_the_slate_is_that_film(resolver, text, slot, title):
+    """"more like the second one" used to read as chit-chat: the place now names the card's film."""
+    u = parse(text, resolver, last_slate=list(SLATE))
+    assert [r.title for r in getattr(u, slot)] == [title] and u.act in ("recommend", "refine", "replace")
+
+
+@pytest.mark.parametrize("text", ["tell me about the first one", "why the second one?", "the sixth one"])
+def test_a_place_without_a_verdict_or_in_a_why_question_is_no_preference(resolver, text):
+    u = parse(text, resolver, last_slate=list(SLATE))
+    assert not (u.liked or u.disliked or u.more_like or u.seen)
+    assert not parse("more like the second one", resolver).more_like  # no slate shown: nothing to point at

@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from agent.turn.card_refs import card_refs
 from agent.turn.lexicon import GENRE_RE, GENRE_WORDS, MOOD_RE, MOOD_WORDS, RESERVED
 from agent.turn.message_act import OTHER_DATA, PROMPT_LEAK, WHY, message_act, new_anchor, why_target_in
 from agent.turn.polarity import ACCEPT_RX, CARRY, mask, polarity, split_clauses
@@ -108,6 +109,12 @@ def parse(text: str, resolver: TitleResolver, *, people: PeopleIndex | None = No
         return next((c for c in clauses if c[0] <= pos < c[1]), (0, len(text)))
 
     buckets, unresolved = _place_titles(masked, spans, title_spans, clauses, clause_of)
+    placed = {r.item_id for refs in buckets.values() for r in refs}
+    refs = [] if WHY.search(text) else card_refs(text, masked, last_slate, resolver, clause_of)
+    for pol, ref in refs:  # "more like the second one": the card's film, as if its title were typed
+        if ref.item_id not in placed:
+            placed.add(ref.item_id)
+            buckets[pol].append(ref)
     unresolved += [u for _, u in typo_asks]
     unresolved += unknown_titles(text, resolver, title_spans + person_spans + ask_spans, unresolved, GENRE_WORDS)
     masked = mask(masked, [(m.start(1), m.end(1)) for m in UNKNOWN_RUN.finditer(text)
@@ -147,7 +154,7 @@ def parse(text: str, resolver: TitleResolver, *, people: PeopleIndex | None = No
     era = era_of(masked)
     audience = audience_of(masked)
     why_rank, why_item = None, None
-    act = message_act(text, masked, bool(spans or person_hits or genres_liked or genres_disliked or moods or year_min
+    act = message_act(text, masked, bool(spans or refs or person_hits or genres_liked or genres_disliked or moods or year_min
                                   or year_max or era or audience or unresolved), bool(last_slate))
     if act == "refine" and (buckets["liked"] or buckets["more_like"]) and new_anchor(masked):
         act = "replace"
