@@ -30,16 +30,16 @@ def record_feedback(store: Any, guard: SessionGuard, online_learner: Callable[[l
         raise InputError(f"feedback must be one of {', '.join(FEEDBACK_KINDS)}")
     guard.check_feedback(session_id)
     store.add_feedback(rec_id, kind, session_id=session_id, unique=True)
-    rec = store.recommendation(rec_id)
+    rec = store.card_for_feedback(rec_id)
     with guard.session_lock(session_id):
         state = DialogueState.from_dict(store.load_state(session_id))
         {"like": state.like, "accept": state.like, "watched": state.mark_seen,
          "dislike": state.reject}[kind](rec["item_id"])
         store.save_state(session_id, state.to_dict())
-    first_on_card = len(rec.get("feedback") or ()) <= 1
+    first_on_card = rec["n_feedback"] <= 1
     if online_learner is not None and first_on_card and guard.allow_rl_update(session_id):
         try:
             online_learner([{"item_id": rec["item_id"], "kind": kind,
-                             "features": rec["scores"].get("features", {}), "rec_id": rec_id}])
+                             "features": rec["features"], "rec_id": rec_id}])
         except Exception:  # noqa: BLE001 - learning must never break feedback
             log.exception("online RL update failed")

@@ -81,6 +81,9 @@ class DialogueState:
     last_query: str = ""
     #: the last slate, in card order (item ids), for "why the second one?" and "none of those"
     last_slate: list[str] = field(default_factory=list)
+    #: the films a "something like X" wish is about (X alone): while set, the request anchors on them and
+    #: the films liked before stay only context (a Pineapple Express wish is not pulled toward Alien)
+    focus: list[str] = field(default_factory=list)
     #: a question asked and not yet answered (unknown or ambiguous title), as shown to the user
     pending_question: str = ""
     #: what that question was about, so "yes" / "the second one" can settle it (agent/turn/clarify.py)

@@ -164,8 +164,11 @@ def run_load(*, sessions: int, turns: int, fast: bool, url: str | None = None, c
              request_timeout_s: float = 120.0, titles: list[str] | None = None, runtime: Any = None,
              llm_timeout_s: float | None = None, p95_limit_ms: float | None = None,
              min_turns_per_s: float | None = None, app_factory: AppFactory | None = None,
-             workers: int = 1, app_import: str | None = None) -> dict[str, Any]:
+             workers: int = 1, app_import: str | None = None, blas_threads: int | None = 1) -> dict[str, Any]:
     """Run the load and return the report dict (``ok`` is the verdict, ``failures`` says why not).
+
+    ``blas_threads`` (None = numpy's default, every core) is the served app's BLAS thread limit: 1 is
+    the setting for many sessions on few cores (README, "CPU per turn"), which this load is.
 
     ``app_factory`` builds the served app from the runtime; it comes from the caller (ui/), so this
     harness stays below the UI layer. Without ``url`` it is required; with ``workers`` > 1 the app runs
@@ -180,11 +183,15 @@ def run_load(*, sessions: int, turns: int, fast: bool, url: str | None = None, c
     concurrency = concurrency or sessions
     if concurrency < 1:
         raise ValueError("--concurrency must be at least 1")
+    if blas_threads is not None and blas_threads < 1:
+        raise ValueError("--blas-threads must be at least 1 (0 on the command line = numpy's default)")
     server = None
     store = None
     tmp = None
     notes: list[str] = []
     t_build = time.perf_counter()
+    if url is None:
+        notes.append(f"served app's numpy BLAS threads: {blas_threads or 'numpy default (every core)'}")
     if url is None and workers > 1:
         from agent.runtime import load_active_catalog
         from agent.settings import load_settings
@@ -198,7 +205,7 @@ def run_load(*, sessions: int, turns: int, fast: bool, url: str | None = None, c
         catalog = load_active_catalog(settings)
         titles = titles or [i.title for i in sorted(catalog.items, key=lambda i: -i.popularity)[:50]]
         env = worker_env(store_url=store_url, data_dir=data_dir, use_llm=not fast, sessions=sessions,
-                         llm_timeout_s=llm_timeout_s)
+                         llm_timeout_s=llm_timeout_s, blas_threads=blas_threads)
         server = WorkerProcesses(app_import, free_port(), workers, env, Path(tmp.name) / "workers.log").start()
         url = server.url
         notes.append(describe(workers, store_url))
@@ -211,7 +218,7 @@ def run_load(*, sessions: int, turns: int, fast: bool, url: str | None = None, c
             settings = load_settings(data_dir=Path(data_dir) if data_dir else None,
                                      store_url=f"sqlite:///{tmp.name}/load.db", rl_online_updates=False,
                                      llm_plan_timeout_s=llm_timeout_s, llm_timeout_s=llm_timeout_s,
-                                     sessions_per_client_per_minute=max(30, sessions))
+                                     sessions_per_client_per_minute=max(30, sessions), blas_threads=blas_threads)
             apply_runtime_settings(settings)
             runtime = build_runtime(settings, use_llm=not fast)
             notes += runtime.notes
@@ -360,6 +367,8 @@ def main(argv: list[str] | None = None, *, app_factory: AppFactory | None = None
     p.add_argument("--concurrency", type=int, help="client threads (default: one per session)")
     p.add_argument("--workers", type=int, default=1, help="app processes sharing one store (needs the caller's "
                    "app factory: `whyrec eval load --workers 2`)")
+    p.add_argument("--blas-threads", type=int, default=1, help="numpy BLAS threads of the served app (default 1: many "
+                   "sessions on few cores; 0 = numpy's default, every core)")
     p.add_argument("--time-limit", type=float, default=300.0, help="stop starting turns after S seconds")
     p.add_argument("--request-timeout", type=float, default=120.0)
     p.add_argument("--llm-timeout", type=float, help="planning and LLM request limit in s (default: settings); "
@@ -376,7 +385,7 @@ def main(argv: list[str] | None = None, *, app_factory: AppFactory | None = None
                           time_limit_s=a.time_limit, data_dir=a.data_dir, store_url=a.store_url,
                           request_timeout_s=a.request_timeout, llm_timeout_s=a.llm_timeout,
                           p95_limit_ms=p95_limit, min_turns_per_s=a.min_turns_per_s, app_factory=app_factory,
-                          workers=a.workers, app_import=app_import)
+                          workers=a.workers, app_import=app_import, blas_threads=a.blas_threads or None)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

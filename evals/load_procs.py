@@ -108,12 +108,14 @@ class WorkerProcesses:
 
 
 def worker_env(*, store_url: str, data_dir: str | None, use_llm: bool, sessions: int,
-               llm_timeout_s: float | None) -> dict[str, str]:
+               llm_timeout_s: float | None, blas_threads: int | None = None) -> dict[str, str]:
     """The ``WHYREC_*`` settings every worker builds its runtime from (as run_load's in-process one)."""
     env = {"WHYREC_STORE_URL": store_url, "WHYREC_RL_ONLINE_UPDATES": "false", "WHYREC_APP_LLM": "1" if use_llm else "0",
            "WHYREC_SESSIONS_PER_CLIENT_PER_MINUTE": str(max(30, sessions))}
     if data_dir:
         env["WHYREC_DATA_DIR"] = str(data_dir)
+    if blas_threads:
+        env["WHYREC_BLAS_THREADS"] = str(blas_threads)
     if llm_timeout_s:
         env["WHYREC_LLM_PLAN_TIMEOUT_S"] = env["WHYREC_LLM_TIMEOUT_S"] = str(llm_timeout_s)
     return env

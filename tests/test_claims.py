@@ -292,6 +292,23 @@ def test_a_liked_film_two_reasons_share_is_introduced_once():
     assert not claim_violations(sents, [top, co, star])
 
 
+def test_a_film_two_clauses_of_one_sentence_share_is_not_named_twice_in_it():
+    """Seen in the fast load run: "Also, Rick Moranis, from Honey, I Shrunk the Kids, which you liked, is in
+    it and its story is close to Honey, I Shrunk the Kids too." failed our own check (it repeats itself)."""
+    top = Claim("genre_liked", Relation.SHARES_GENRE, "p", "Parenthood", Polarity.LIKED, ("comedy",), top=True,
+                share=0.6, contribution=1.0)
+    star = Claim("person", Relation.HAS_PERSON, "p", "Parenthood", Polarity.LIKED, ("Rick Moranis",),
+                 share=0.2, contribution=0.3, detail="cast:Honey, I Shrunk the Kids")
+    story = Claim("content", Relation.SIMILAR_TO, "p", "Parenthood", Polarity.LIKED, ("Honey, I Shrunk the Kids",),
+                  share=0.1, contribution=0.2)
+    sents = template_from_claims([top, star, story], "Parenthood")
+    assert [s.text for s in sents[1:]] == [
+        "Also, Rick Moranis, from Honey, I Shrunk the Kids, which you liked, is in it.",
+        "Its story is close to Honey, I Shrunk the Kids too."]
+    bundle = EvidenceBundle("p", "Parenthood", 1989, ("comedy", "drama", "family"), claims=(top, star, story))
+    assert check_claim_sentences(sents, bundle, None).passed
+
+
 @pytest.mark.parametrize(("lo", "hi", "said"), [(1986, None, "from 1986 on"), (None, 1986, "up to 1986"),
                                                   (1980, 1989, "1980-1989")])
 def test_a_year_bound_is_named_as_inclusive_as_it_is(ctx, lo, hi, said):

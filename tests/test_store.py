@@ -81,6 +81,31 @@ def test_a_turns_explanations_and_its_end_are_one_write_each(store: Store) -> No
     assert store.counts() == counts
 
 
+def test_a_slate_is_one_write_in_rank_order_and_feedback_reads_its_card(store: Store) -> None:
+    sid = store.create_session(user_id="bob")
+    before = store._writer.writes if store._writer is not None else None
+    cards = [{"item_id": str(i), "rank": i, "title": f"T{i}", "scores": {"features": {"content": i / 10}},
+              "evidence": {"n": i}, "versions": {"v": 1}} for i in (1, 2, 3)]
+    ids = store.add_recommendations(sid, 0, cards)
+    if before is not None:
+        assert store._writer.writes == before + 1
+    assert len(set(ids)) == 3 and all(i.startswith("rec_") for i in ids)
+    stored = {r["rec_id"]: r for r in store.list_recommendations(session_id=sid)}
+    assert [stored[i]["item_id"] for i in ids] == ["1", "2", "3"]
+    assert stored[ids[2]]["user_id"] == "bob" and stored[ids[2]]["evidence"] == {"n": 3}
+    brief = store.card_for_feedback(ids[1])
+    assert brief == {"item_id": "2", "features": {"content": 0.2}, "n_feedback": 0}
+    store.add_feedback(ids[1], "like", session_id=sid)
+    store.add_feedback(ids[1], "watched", session_id=sid)
+    assert store.card_for_feedback(ids[1])["n_feedback"] == 2
+    with pytest.raises(NotFoundError, match="unknown rec_id"):
+        store.card_for_feedback("rec_nope")
+    counts = store.counts()
+    with pytest.raises(NotFoundError, match="unknown session"):  # nothing of the slate is stored
+        store.add_recommendations("nope", 0, cards)
+    assert store.counts() == counts and store.add_recommendations(sid, 1, []) == []
+
+
 def test_bad_input_is_rejected_clearly(store: Store) -> None:
     sid = store.create_session()
     other = store.create_session()

@@ -150,6 +150,37 @@ def test_something_like_a_film_alone_replaces_the_earlier_wish_but_not_the_refus
     assert "horror" in request_for(state, ["like it but from the 90s"]).genres_include
 
 
+def test_something_like_a_film_alone_anchors_the_request_on_that_film_until_the_taste_changes():
+    """Found by chatting: after "I loved Alien and The Thing", "something like Pineapple Express" still
+    let It (2017) and Predator in (the earlier liked films pulled the collaborative and content anchors)."""
+    alien, thing = TitleRef("1", "Alien", "Alien"), TitleRef("2", "The Thing", "The Thing")
+    pe = TitleRef("9", "Pineapple Express", "Pineapple Express")
+    state = DialogueState()
+    apply_update(state, StateUpdate(act="recommend", liked=(alien, thing)))
+    assert request_for(state, ["I loved Alien and The Thing"]).liked == ("1", "2")
+    apply_update(state, StateUpdate(act="recommend", more_like=(pe,)))
+    req = request_for(state, ["something like pineapple express"])
+    assert req.liked == ("9",) and req.recent == ("9",)
+    assert set(req.mentioned) == {"1", "2"} and {"1", "2", "9"} <= req.exclude  # context, never shown
+    assert set(state.liked) == {"1", "2", "9"}  # the taste is kept; only this wish is anchored
+    # a refinement of the same wish keeps the anchor; a new liked film widens the taste again
+    apply_update(state, StateUpdate(act="refine", relative_era="older"))
+    assert request_for(state, ["something older"]).liked == ("9",)
+    apply_update(state, StateUpdate(act="recommend", liked=(TitleRef("5", "Heat", "Heat"),)))
+    assert set(request_for(state, ["I also loved Heat"]).liked) == {"1", "2", "9", "5"}
+    # "like X but from the 90s" keeps the earlier wish, so no anchor either
+    state = DialogueState()
+    apply_update(state, StateUpdate(act="recommend", liked=(alien,)))
+    apply_update(state, StateUpdate(act="recommend", more_like=(pe,), year_min=1990, year_max=1999))
+    assert set(request_for(state, ["like pineapple express but from the 90s"]).liked) == {"1", "9"}
+    # an anchor the user then turns against is no anchor
+    state = DialogueState()
+    apply_update(state, StateUpdate(act="recommend", liked=(alien,)))
+    apply_update(state, StateUpdate(act="recommend", more_like=(pe,)))
+    apply_update(state, StateUpdate(act="refine", disliked=(pe,)))
+    assert request_for(state, ["actually I hated pineapple express"]).liked == ("1",)
+
+
 def test_a_child_audience_drops_the_earlier_genres_it_rules_out():
     """"80s horror", later "my 6 year old loved Frozen": no horror comedy for the child."""
     state = DialogueState()

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _ALNUM = re.compile(r"[a-z0-9]+")
 
 
 def fold(text: str) -> str:
     """Accents stripped and lower case, nothing else changed ("Amélie!" -> "amelie!")."""
+    if text.isascii():  # most text: nothing to strip (and no per-character loop)
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
 
@@ -25,7 +28,10 @@ def fold_ascii(text: str) -> str:
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
 
 
+@lru_cache(maxsize=65536)
 def normalise_name(name: str) -> str:
     """Accents folded, lower case, single spaces between alphanumeric runs: how people, genres and
-    tags are compared ("Sci-Fi " -> "sci fi", "Zoë Kravitz" -> "zoe kravitz")."""
+    tags are compared ("Sci-Fi " -> "sci fi", "Zoë Kravitz" -> "zoe kravitz").
+
+    Cached: a turn's evidence and checks normalise the same catalog names and tags hundreds of times."""
     return " ".join(_ALNUM.findall(fold(name)))

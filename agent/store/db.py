@@ -176,7 +176,7 @@ class Store(CardRecords, TurnLog):
             raise InputError(f"message role must be one of {ROLES}, got {role!r}")
         row = {"session_id": session_id, "turn_index": turn_index, "role": role, "content": content,
                "meta": dumps(metadata or {}), "created_at": now()}
-        return self._write(lambda conn: int(conn.execute(messages.insert().values(**row)).inserted_primary_key[0]))
+        return self._write(lambda conn: int(conn.execute(messages.insert(), row).inserted_primary_key[0]))
 
     def start_turn(self, session_id: str, content: str, metadata: dict[str, Any] | None = None) -> int:
         """Store the user's message of a new turn under the session's next turn index; return the index.
@@ -200,7 +200,7 @@ class Store(CardRecords, TurnLog):
             last = conn.execute(sa.select(sa.func.max(messages.c.turn_index))
                                 .where(messages.c.session_id == session_id)).scalar()
             index = max(int(found[0] or 0), -1 if last is None else int(last) + 1)
-            conn.execute(messages.insert().values(**row, turn_index=index))
+            conn.execute(messages.insert(), {**row, "turn_index": index})
             conn.execute(sessions.update().where(sessions.c.session_id == session_id)
                          .values(turn_count=index + 1, updated_at=row["created_at"]))
             return index
@@ -234,7 +234,7 @@ class Store(CardRecords, TurnLog):
         row = {"session_id": session_id, "turn_index": turn_index, "tool": tool, "arguments": dumps(arguments),
                "duration_ms": float(duration_ms), "ok": bool(ok), "result_summary": result_summary[:4000],
                "error": error, "created_at": now()}
-        return self._write(lambda conn: int(conn.execute(tool_calls.insert().values(**row)).inserted_primary_key[0]))
+        return self._write(lambda conn: int(conn.execute(tool_calls.insert(), row).inserted_primary_key[0]))
 
     def tool_calls(self, session_id: str, turn_index: int | None = None) -> list[dict[str, Any]]:
         stmt = sa.select(tool_calls).where(tool_calls.c.session_id == session_id)

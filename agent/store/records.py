@@ -23,6 +23,10 @@ from agent.store.shared import DuplicateFeedbackError, lock_key
 from agent.types import FEEDBACK_KINDS
 from tools.errors import AccessDeniedError, InputError, NotFoundError
 
+#: hot statements built once (their compiled form is cached; values come as parameters)
+_SESSION_USER = sa.select(sessions.c.user_id).where(sessions.c.session_id == sa.bindparam("sid"))
+_INSERT_EXPLANATION = explanations.insert()
+
 
 class CardRecords:
     """Recommendations, explanations and feedback; mixed into :class:`agent.store.db.Store`."""
@@ -45,32 +49,43 @@ class CardRecords:
         rec_id: str | None = None,
         user_id: str | None = None,
     ) -> str:
-        rec_id = rec_id or "rec_" + secrets.token_hex(8)
-        row = {"rec_id": rec_id, "session_id": session_id, "turn_index": turn_index, "item_id": str(item_id),
-               "title": title, "rank": rank, "scores": dumps(scores), "evidence": dumps(evidence),
-               "versions": dumps(versions), "created_at": now()}
+        return self.add_recommendations(
+            session_id, turn_index,
+            [{"item_id": item_id, "rank": rank, "scores": scores, "evidence": evidence, "versions": versions,
+              "title": title, "rec_id": rec_id}], user_id=user_id)[0]
+
+    def add_recommendations(self, session_id: str, turn_index: int, cards: list[dict[str, Any]], *,
+                            user_id: str | None = None) -> list[str]:
+        """Store a turn's cards (each: item_id, rank, scores, evidence, versions, title[, rec_id]) in one
+        write; returns their rec_ids in order.
+
+        Why one write: a slate is stored together (the audit never holds half a slate), and one
+        transaction instead of five saves four hand-offs to the writer thread per turn.
+        """
+        if not cards:
+            return []
+        stamp = now()
+        rows = [{"rec_id": c.get("rec_id") or "rec_" + secrets.token_hex(8), "session_id": session_id,
+                 "turn_index": turn_index, "item_id": str(c["item_id"]), "title": c.get("title", ""),
+                 "rank": c["rank"], "scores": dumps(c["scores"]), "evidence": dumps(c["evidence"]),
+                 "versions": dumps(c["versions"]), "created_at": stamp} for c in cards]
 
         def op(conn: Connection) -> None:
             uid = user_id
             if uid is None:
-                found = conn.execute(sa.select(sessions.c.user_id).where(sessions.c.session_id == session_id)).first()
+                found = conn.execute(_SESSION_USER, {"sid": session_id}).first()
                 if found is None:
                     raise NotFoundError(f"unknown session {session_id!r}; start a new session")
                 uid = found[0]
-            conn.execute(recommendations.insert().values(**row, user_id=uid))
+            # a pre-built statement with the values as parameters: SQLAlchemy reuses its compiled form
+            # (``insert().values(**row)`` rebuilt and re-keyed the statement for every row)
+            conn.execute(recommendations.insert(), [{**r, "user_id": uid} for r in rows])
 
         self._write(op)
-        return rec_id
+        return [r["rec_id"] for r in rows]
 
     def add_explanation(self, rec_id: str, text: str, path: str, check: dict[str, Any]) -> int:
-        row = {"rec_id": rec_id, "text": text, "path": path, "check_result": dumps(check), "created_at": now()}
-
-        def op(conn: Connection) -> int:
-            if conn.execute(sa.select(recommendations.c.rec_id).where(recommendations.c.rec_id == rec_id)).first() is None:
-                raise NotFoundError(f"unknown rec_id {rec_id!r}")
-            return int(conn.execute(explanations.insert().values(**row)).inserted_primary_key[0])
-
-        return self._write(op)
+        return self.add_explanations([(rec_id, text, path, check)])[0]
 
     def add_explanations(self, rows: list[tuple[str, str, str, dict[str, Any]]]) -> list[int]:
         """``add_explanation`` for each (rec_id, text, path, check) in one transaction: a turn's cards are
@@ -87,7 +102,7 @@ class CardRecords:
                                                 .where(recommendations.c.rec_id.in_(wanted)))}
             if missing := sorted(wanted - found):
                 raise NotFoundError(f"unknown rec_id {missing[0]!r}")
-            return [int(conn.execute(explanations.insert().values(**v)).inserted_primary_key[0]) for v in values]
+            return [int(conn.execute(_INSERT_EXPLANATION, v).inserted_primary_key[0]) for v in values]
 
         return self._write(op)
 
@@ -114,6 +129,21 @@ class CardRecords:
             f["created_at"] = iso(f["created_at"])
         rec["feedback"] = fb
         return rec
+
+    def card_for_feedback(self, rec_id: str) -> dict[str, Any]:
+        """What feedback on a card needs: its item, its ranking features and how many feedback rows it has.
+
+        Why not ``recommendation()``: that decodes the whole evidence bundle and every explanation,
+        which a click does not read."""
+        rows = self._read(sa.select(recommendations.c.item_id, recommendations.c.scores,
+                                    sa.select(sa.func.count()).select_from(feedback)
+                                    .where(feedback.c.rec_id == rec_id).scalar_subquery().label("n_feedback"))
+                          .where(recommendations.c.rec_id == rec_id))
+        if not rows:
+            raise NotFoundError(f"unknown rec_id {rec_id!r}; list recent ones with `whyrec audit --session ID`")
+        scores = loads(rows[0]["scores"]) or {}
+        return {"item_id": rows[0]["item_id"], "features": scores.get("features", {}),
+                "n_feedback": int(rows[0]["n_feedback"])}
 
     def list_recommendations(
         self,
@@ -160,8 +190,8 @@ class CardRecords:
             if unique and conn.execute(sa.select(feedback.c.id).where(feedback.c.rec_id == rec_id,
                                                                       feedback.c.kind == kind)).first():
                 raise DuplicateFeedbackError(f"'{kind}' on this card is already recorded; it counts once")
-            res = conn.execute(feedback.insert().values(rec_id=rec_id, session_id=row[0], item_id=row[1], kind=kind,
-                                                        created_at=created))
+            res = conn.execute(feedback.insert(), {"rec_id": rec_id, "session_id": row[0], "item_id": row[1],
+                                                   "kind": kind, "created_at": created})
             return int(res.inserted_primary_key[0])
 
         return self._write(op)

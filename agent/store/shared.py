@@ -71,7 +71,7 @@ class SharedState:
             if n >= limit:
                 oldest = conn.execute(sa.select(sa.func.min(rate_events.c.at)).where(*in_window)).scalar_one()
                 return max(0.05, float(oldest) + window_s - at)
-            conn.execute(rate_events.insert().values(key=key, at=at))
+            conn.execute(rate_events.insert(), {"key": key, "at": at})
             return 0.0
 
         wait = self._store._write(op)
@@ -107,8 +107,8 @@ class SharedState:
             row = conn.execute(sa.select(session_leases.c.owner, session_leases.c.expires_at)
                                .where(session_leases.c.session_id == session_id)).first()
             if row is None:
-                conn.execute(session_leases.insert().values(session_id=session_id, owner=owner,
-                                                            expires_at=now + ttl_s))
+                conn.execute(session_leases.insert(), {"session_id": session_id, "owner": owner,
+                                                       "expires_at": now + ttl_s})
                 return True
             if row[0] != owner and float(row[1]) > now:
                 return False

@@ -43,8 +43,8 @@ class TurnLog:
             res = conn.execute(sessions.update().where(sessions.c.session_id == session_id).values(**state_values))
             if res.rowcount == 0:
                 raise NotFoundError(f"unknown session {session_id!r}; start a new session")
-            for row in call_rows:
-                conn.execute(tool_calls.insert().values(**row))
-            conn.execute(messages.insert().values(**message))
+            if call_rows:  # pre-built statements, values as parameters (their compiled form is reused)
+                conn.execute(tool_calls.insert(), call_rows)
+            conn.execute(messages.insert(), message)
 
         self._write(op)

@@ -18,10 +18,17 @@ from agent.turn.polarity import polarity
 from agent.turn.state_update import TitleRef
 from tools.resolve.titles import TitleResolver
 
-_PLACES = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
-           "fifth": 5, "5th": 5}
+#: a card's place in words (also read by the why-question: agent/turn/message_act.py)
+PLACES = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4, "fifth": 5,
+          "5th": 5, "sixth": 6, "6th": 6, "seventh": 7, "7th": 7, "eighth": 8, "8th": 8, "ninth": 9, "tenth": 10}
 CARD_REF = re.compile(r"\bthe (first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last) (one|film|movie|pick|"
                       r"suggestion)\b|(?:\bnumber |#|\bno\. ?|\boption |\bpick )([1-9])\b", re.I)
+
+
+def place_rank(word: str | None, number: str | None, slate_size: int) -> int:
+    """The 1-based place a matched word ("second", "last") or number ("#2") names; 0 when none."""
+    word = (word or "").lower()
+    return slate_size if word == "last" else PLACES.get(word) or int(number or 0)
 
 
 def card_refs(text: str, masked: str, last_slate: Sequence[str], resolver: TitleResolver,
@@ -31,8 +38,7 @@ def card_refs(text: str, masked: str, last_slate: Sequence[str], resolver: Title
         return []
     out: list[tuple[str, TitleRef]] = []
     for m in CARD_REF.finditer(text):
-        word = (m.group(1) or "").lower()
-        rank = len(last_slate) if word == "last" else _PLACES.get(word) or int(m.group(3) or 0)
+        rank = place_rank(m.group(1), m.group(3), len(last_slate))
         if not 1 <= rank <= len(last_slate):
             continue
         res = resolver.resolve(last_slate[rank - 1])

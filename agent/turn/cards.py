@@ -24,24 +24,29 @@ Emit = Callable[[str, dict[str, Any]], None]
 
 def make_cards(agent: Any, session_id: str, turn_index: int, slate: Sequence[str], by_id: Mapping[str, Any],
                req: Any, state: DialogueState, emit: Emit) -> list[RecCard]:
-    """Store and stream one card per slate item, in slate order (rank 1 first)."""
+    """Store the slate's cards (one write), then stream one card per slate item, rank 1 first."""
     services = agent.services
     cat = services.catalog
     rec = services.recommender
     filters = {k: v for k, v in asdict(state.constraints).items() if v not in (None, "", [], ())}
     claim_ctx = ClaimContext(rec.space, rec.stats, cat, segment_effect=getattr(services, "segment_effect", None))
-    cards = []
+    rows, bundles = [], []
     for rank, item_id in enumerate(slate, 1):
         item = cat.get(item_id)
         r = by_id[item_id]
         bundle = evidence_for(r, req, cat, versions=agent.versions, filters=filters, claims=claim_ctx)
-        rec_id = agent.store.add_recommendation(
-            session_id=session_id, turn_index=turn_index, item_id=item_id, rank=rank, title=item.display_title,
-            scores={"final": r.score, "features": r.features, "contributions": r.contributions,
-                    "sources": r.sources, "supported_by": r.supported_by},
-            evidence=bundle.to_dict(), versions=agent.versions)
+        bundles.append(bundle)
+        rows.append({"item_id": item_id, "rank": rank, "title": item.display_title, "evidence": bundle.to_dict(),
+                     "scores": {"final": r.score, "features": r.features, "contributions": r.contributions,
+                                "sources": r.sources, "supported_by": r.supported_by},
+                     "versions": agent.versions})
+    # the slate is stored in one write (never half a slate in the audit), then streamed card by card
+    rec_ids = agent.store.add_recommendations(session_id, turn_index, rows)
+    cards = []
+    for rank, (item_id, rec_id, bundle) in enumerate(zip(slate, rec_ids, bundles, strict=True), 1):
+        item = cat.get(item_id)
         card = RecCard(rec_id, item_id, item.title, item.year, plain_tags(item.tags)[:6], rank,
-                       round(r.score, 4), "", "pending", False, (), {"bundle": bundle})
+                       round(by_id[item_id].score, 4), "", "pending", False, (), {"bundle": bundle})
         cards.append(card)
         emit("recommendation", card_dict(card))
     return cards

@@ -112,6 +112,10 @@ def apply_update(state: DialogueState, u: StateUpdate, shown_years: Sequence[int
         kept_genres, kept_people = list(c.tags_exclude), list(c.people_exclude)
         c.clear()
         c.tags_exclude[:], c.people_exclude[:] = kept_genres, kept_people
+    if anchor:
+        state.focus = list(dict.fromkeys(r.item_id for r in u.more_like))
+    elif u.liked or u.more_like or switch or u.act == "replace":
+        state.focus = []  # a new taste or a new wish: the anchor no longer describes it
     for ref in (*u.liked, *u.more_like):
         state.like(ref.item_id)
     for ref in u.disliked:
@@ -177,8 +181,11 @@ def request_for(state: DialogueState, recent_user_text: Sequence[str], *, exclud
     words = " ".join(recent_user_text[-2:])
     mood = " ".join(MOOD_WORDS.get(m, m) for m in c.moods)
     never = set(state.excluded_ids()) if exclude_mentioned else set(state.disliked) | set(state.rejected)
-    liked = tuple(state.liked)
-    neutral = tuple(i for i in state.mentioned if i not in state.liked and i not in state.disliked)
+    # "something like X" alone: X is the film the slate is like; the films liked earlier stay in the
+    # collaborative context as mentions, and the newest talk is X alone
+    focus = tuple(i for i in state.focus if i in state.liked)
+    liked = focus or tuple(state.liked)
+    neutral = tuple(i for i in state.mentioned if i not in liked and i not in state.disliked)
     return RecRequest(
         liked=liked, disliked=tuple(state.disliked), mentioned=neutral,
         # the newest words, capped: MiniLM reads 256 tokens and its cost grows with them
@@ -188,7 +195,7 @@ def request_for(state: DialogueState, recent_user_text: Sequence[str], *, exclud
         genres_require=require,
         people_include=tuple(c.people_include), people_exclude=tuple(c.people_exclude),
         year_min=c.year_min, year_max=c.year_max, audience=c.audience, exclude=frozenset(never),
-        recent=tuple(i for i in state.mentioned if i not in state.disliked)[-2:])
+        recent=focus or tuple(i for i in state.mentioned if i not in state.disliked)[-2:])
 
 
 def replay(history: Sequence[tuple[str, str]], understand: Callable[[str], StateUpdate],

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from agent.turn.card_refs import PLACES, place_rank
 from agent.turn.state_update import TitleRef
 from tools.resolve.title_resolution import normalise
 from tools.resolve.titles import SpanMatch, TitleResolver
@@ -22,9 +23,7 @@ OTHER_DATA = re.compile(
     r"(other (users?|people|customers)'?s?|another user|someone else'?s|all users|every user|user id|"
     r"session id|sessions? of|their (history|data|chats?)|support password|admin password|password|"
     r"database|sql|drop table|delete (all|the) (data|rows|records)|write to the (store|database))", re.I)
-_ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4, "fifth": 5,
-             "5th": 5, "sixth": 6, "6th": 6, "seventh": 7, "7th": 7, "eighth": 8, "8th": 8, "ninth": 9, "tenth": 10}
-_ORDINAL_RE = re.compile(r"\b(" + "|".join(_ORDINALS) + r"|last)\b(?! (time|year|night|week))|(?:#|\bnumber |\bno\. ?|"
+_ORDINAL_RE = re.compile(r"\b(" + "|".join(PLACES) + r"|last)\b(?! (time|year|night|week))|(?:#|\bnumber |\bno\. ?|"
                          r"\boption |\bpick )(\d{1,2})\b", re.I)
 WHY = re.compile(r"\bwhy\b(?! not\b)|\bhow come\b|\bwhat made you\b|\breason (for|behind)\b|\bexplain\b", re.I)
 _REJECT = re.compile(
@@ -109,8 +108,7 @@ def why_target_in(text: str, resolver: TitleResolver, last_slate: Sequence[str],
                 spans: Sequence[SpanMatch]) -> tuple[int | None, TitleRef | None]:
     m = _ORDINAL_RE.search(text)
     if m:
-        word = (m.group(1) or "").lower()
-        rank = len(last_slate) if word == "last" else _ORDINALS.get(word) or int(m.group(3) or 0)
+        rank = place_rank(m.group(1), m.group(3), len(last_slate))
         if rank and (not last_slate or rank <= len(last_slate)):
             return rank, None
     norm_text = f" {normalise(text)} "

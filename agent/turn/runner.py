@@ -129,9 +129,12 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
     stage["first_card_ms"] = (time.perf_counter() - t0) * 1000
     state.record_shown([c.item_id for c in cards])
 
-    anchor = u.more_like[0].title if u.more_like else None
+    # the slate is like the film this wish is anchored on ("something like X", then "older"), else it
+    # follows the films the request is built on
+    focus = [cat.get(i).title for i in req.liked if i in cat] if state.focus else []
+    anchor = u.more_like[0].title if u.more_like else (focus[0] if focus else None)
     lead = replies.NOTHING_FOUND if not cards else replies.slate_lead(
-        len(cards), [cat.get(i).display_title for i in state.liked if i in cat], anchor,
+        len(cards), [cat.get(i).display_title for i in req.liked if i in cat], anchor,
         state.constraints.describe())
     if left_out := _left_out([by_id[c.item_id] for c in cards], req):
         n_relaxed = sum(1 for c in cards if by_id[c.item_id].relaxed)

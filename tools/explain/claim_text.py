@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from tools.explain.claims import Claim, Polarity, Relation
 from tools.explain.faithfulness import Sentence
+from tools.explain.faithfulness_titles import norm_tokens
 
 #: "mainly" is printed only when the top claim carries at least this share of the positive push
 MAINLY_SHARE = 0.5
@@ -78,6 +79,13 @@ def clause(c: Claim, *, again: bool = False) -> str:
     raise ValueError(f"no template for relation {c.relation!r}; add one in tools/explain/claim_text.py")
 
 
+def _repeats(text: str, n: int = 5) -> bool:
+    """Whether ``text`` says the same ``n`` words twice (the checker's "repeats itself")."""
+    toks = norm_tokens(text)
+    grams = [tuple(toks[i:i + n]) for i in range(len(toks) - n + 1)]
+    return len(grams) != len(set(grams))
+
+
 def _article(word: str) -> str:
     return "an" if word[:1].lower() in "aeiou" else "a"
 
@@ -110,12 +118,20 @@ def template_from_claims(claims: Sequence[Claim], title: str, max_sentences: int
             def named(c: Claim) -> set[str]:  # the films a clause introduces with the user's attitude
                 return {*c.objects, *([c.detail.partition(":")[2]] if ":" in c.detail else [])}
 
+            # a clause that would make the sentence repeat itself (a long title named twice: "Rick Moranis,
+            # from Honey, I Shrunk the Kids, ... is in it and its story is close to Honey, I Shrunk the
+            # Kids too" failed our own check) starts a sentence of its own
             seen = named(top)
-            parts = []
+            groups: list[list[tuple[Claim, str]]] = [[]]
             for c in rest:
-                parts.append(clause(c, again=bool(seen & named(c))))
+                piece = clause(c, again=bool(seen & named(c)))
                 seen |= named(c)
-            out.append(Sentence("Also, " + _and(parts) + ".", tuple(c.key for c in rest)))
+                if groups[-1] and _repeats(_and([*(t for _c, t in groups[-1]), piece])):
+                    groups.append([])
+                groups[-1].append((c, piece))
+            for g, group in enumerate(groups):
+                text = _and([t for _c, t in group])
+                out.append(Sentence(("Also, " + text if g == 0 else _cap(text)) + ".", tuple(c.key for c, _t in group)))
     elif constraints:
         c = constraints[0]
         out.append(Sentence(f"{name} is here because it meets what you asked: {clause(c)}; "
