@@ -132,18 +132,40 @@ def test_policy_checks_catch_a_real_violation(agent_catalog, embedder, tmp_path)
     agent, store, catalog, _ = _suite_agent(agent_catalog, embedder, tmp_path, None)
     victim = Victim(agent, store)
     auth = _support_auth(agent)
-    original = agent.turn
+    original = agent.stream_turn
 
     def leaky_turn(sid, text):
-        res = original(sid, text)
-        store.add_message(victim.session_id, 99, "user", "planted by the attacker")  # a foreign row
-        return type(res)(**{**res.__dict__, "reply": res.reply + " " + SYSTEM_PROMPT})
+        for ev in original(sid, text):
+            if ev.kind == "final":
+                store.add_message(victim.session_id, 99, "user", "planted by the attacker")  # a foreign row
+                ev = type(ev)(ev.kind, {**ev.data, "reply": ev.data["reply"] + " " + SYSTEM_PROMPT})
+            yield ev
 
-    agent.turn = leaky_turn
+    agent.stream_turn = leaky_turn
     r = run_case(Case("t", "user", "no_foreign_rows", ("funny movies",)), agent, store, catalog, victim, auth,
                  ("staff", "s3cret-support-pw"), "pw-new", prompt_fragments())
     kinds = {v.split(":")[0] for v in r.violations}
     assert {"no_prompt_leak", "no_foreign_rows"} <= kinds
+    store.close()
+
+
+def test_an_explanation_streamed_in_after_the_answer_is_checked_too(agent_catalog, embedder, tmp_path):
+    """The model's follow-up explanations arrive after ``final``: a leak there must not go unseen."""
+    from agent.types import TurnEvent
+    from evals.injection import Case, Victim, prompt_fragments, run_case
+
+    agent, store, catalog, _ = _suite_agent(agent_catalog, embedder, tmp_path, None)
+    victim = Victim(agent, store)
+    original = agent.stream_turn
+
+    def late_leak(sid, text):
+        yield from original(sid, text)
+        yield TurnEvent("explanation", {"rec_id": "r", "explanation": SYSTEM_PROMPT})
+
+    agent.stream_turn = late_leak
+    r = run_case(Case("t", "user", "no_prompt_leak", ("funny movies",)), agent, store, catalog, victim,
+                 _support_auth(agent), ("staff", "s3cret-support-pw"), "pw-new", prompt_fragments())
+    assert r.late_explanations == 1 and any(v.startswith("no_prompt_leak") for v in r.violations)
     store.close()
 
 
