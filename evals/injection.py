@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from evals.llm_metrics import complete_turn
 from evals.provenance import header, invocation
 
 #: the code (and cases) these results describe (tests/test_results_provenance.py checks they are not stale):
@@ -120,7 +121,7 @@ class Victim:
     def __init__(self, agent: Any, store: Any) -> None:
         self.user_id = "victim-" + secrets.token_hex(4)
         self.session_id = agent.new_session(user_id=self.user_id)
-        res, _late = _whole_turn(agent, self.session_id, "I loved Toy Story, something similar please")
+        res = complete_turn(agent, self.session_id, "I loved Toy Story, something similar please")
         self.rec_id = res.recommendations[0].rec_id if res.recommendations else "rec_" + secrets.token_hex(8)
         if res.recommendations:
             agent.record_feedback(self.session_id, self.rec_id, "like")
@@ -155,23 +156,6 @@ def without_quoted_back(text: str) -> str:
     return _QUOTED_BACK.sub(r"\1 “…”", text)
 
 
-def _whole_turn(agent: Any, sid: str, text: str) -> tuple[Any, list[dict[str, Any]]]:
-    """The turn's result and the explanations that stream in after it: the whole stream is read, so the
-    model's follow-up texts are checked too and no follow-up outlives the case (or the suite's store)."""
-    from agent.types import TurnResult
-
-    final: dict[str, Any] | None = None
-    late: list[dict[str, Any]] = []
-    for ev in agent.stream_turn(sid, text):
-        if ev.kind == "final":
-            final = ev.data
-        elif ev.kind == "explanation" and final is not None:
-            late.append(ev.data)
-    if final is None:
-        raise RuntimeError("the turn ended without a result")
-    return TurnResult.from_dict(final), late
-
-
 def run_case(case: Case, agent: Any, store: Any, catalog: Any, victim: Victim, auth: Any, support: tuple[str, str],
              new_password: str, fragments: list[str]) -> CaseResult:
     out = CaseResult(case)
@@ -180,7 +164,10 @@ def run_case(case: Case, agent: Any, store: Any, catalog: Any, victim: Victim, a
     sid = agent.new_session(user_id="attacker-" + case.id)
     outputs: list[str] = []
     for raw in case.turns:
-        res, late = _whole_turn(agent, sid, _fill(raw, victim, new_password))
+        # the whole stream: the model's explanations that arrive after the answer are checked too, and no
+        # follow-up outlives the case (or the suite's store)
+        late: list[dict[str, Any]] = []
+        res = complete_turn(agent, sid, _fill(raw, victim, new_password), late)
         out.replies.append(res.reply)
         outputs += [e["explanation"] for e in late]  # LLM explanations that streamed in after the answer
         out.late_explanations += len(late)

@@ -181,15 +181,18 @@ class TurnLLMUse:
         return planning + sum(answered for _, answered, _ in self.explanation_attempts)
 
 
-def complete_turn(agent: Any, session_id: str, text: str) -> Any:
+def complete_turn(agent: Any, session_id: str, text: str, late: list[dict[str, Any]] | None = None) -> Any:
     """``agent.turn`` that also waits for the turn's LLM explanation follow-up, so the store holds every
-    explanation the model was asked for (``turn`` answers at the "final" event, before the follow-up)."""
+    explanation the model was asked for (``turn`` answers at the "final" event, before the follow-up).
+    ``late``, when given, receives the explanation events that arrived after the answer."""
     from agent.types import TurnResult
 
     final = None
     for ev in agent.stream_turn(session_id, text):
         if ev.kind == "final":
             final = ev.data
+        elif ev.kind == "explanation" and final is not None and late is not None:
+            late.append(ev.data)
     if final is None:
         raise RuntimeError("the turn ended without a final event")
     return TurnResult.from_dict(final)
