@@ -190,3 +190,39 @@ def test_genre_novelty_and_cosuggestion_lift_features():
     empty = build_features(RecRequest(), RequestRows.of(RecRequest(), SPACE), rows, SPACE, STATS, {})
     assert np.isnan(empty[:, FEATURES.index("genre_novel_share")]).all()
     assert np.isnan(empty[:, FEATURES.index("cosuggest_lift")]).all()
+
+
+def test_co_suggestion_scores_read_off_the_csr_arrays_equal_scipys_row_algebra():
+    """The hand-written gather (tools/recsys/cooccurrence.py) against scipy on a known matrix with
+    repeated cells: sum, max, co-mention sum, single cells and supporters."""
+    import scipy.sparse as sp
+
+    from tools.recsys.cooccurrence import CoSuggestionStats
+
+    rng = np.random.default_rng(3)
+    n = 40
+    r, c = rng.integers(0, n, 300), rng.integers(0, n, 300)  # repeats are summed, as in fit()
+    suggest = sp.csr_matrix((np.ones(300), (r, c)), shape=(n, n))
+    comention = sp.csr_matrix((np.ones(300), (c, r)), shape=(n, n))
+    stats = CoSuggestionStats(suggest, comention, np.ones(n), np.ones(n))
+    rows, w = np.array([3, 7, 3, 11]), np.array([1.0, 0.5, 0.25, 2.0])
+    sub = sp.diags(1.0 / (np.asarray(suggest.sum(axis=1)).ravel()[rows] + 5.0)) @ suggest[rows]
+    total, mx = stats.suggest_scores(rows, w)
+    np.testing.assert_allclose(total, np.asarray(sub.T @ w).ravel(), rtol=1e-12)
+    np.testing.assert_array_equal(mx, np.asarray(sub.max(axis=0).todense()).ravel())
+    com = sp.diags(1.0 / (np.asarray(comention.sum(axis=1)).ravel()[rows] + 5.0)) @ comention[rows]
+    np.testing.assert_allclose(stats.comention_scores(rows), np.asarray(com.sum(axis=0)).ravel(), rtol=1e-12)
+    for target in range(n):
+        np.testing.assert_array_equal(stats.cells(stats.suggest, rows, target),
+                                      np.asarray(suggest[rows, target].todense()).ravel())
+        assert set(stats.supporters(rows, target)) == {int(x) for x in rows if suggest[x, target] > 0}
+    assert stats.suggest_scores(np.array([], dtype=int))[0].sum() == 0
+
+
+def test_whole_catalog_ranks_of_the_candidates_break_ties_in_catalog_order():
+    from tools.recsys.features import _ranks
+
+    scores = np.array([0.5, np.nan, 0.9, 0.5, -np.inf, 0.5, np.inf, 0.0])
+    # order: inf(6), 0.9(2), 0.5(0,3,5), 0.0(7), -inf(4), nan(1)
+    np.testing.assert_array_equal(_ranks(scores, np.arange(8)), [2, 7, 1, 3, 6, 4, 0, 5])
+    np.testing.assert_array_equal(_ranks(scores, np.array([5, 1])), [4, 7])

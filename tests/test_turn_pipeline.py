@@ -181,6 +181,30 @@ def test_something_like_a_film_alone_anchors_the_request_on_that_film_until_the_
     assert request_for(state, ["actually I hated pineapple express"]).liked == ("1",)
 
 
+def test_a_wish_for_a_person_or_an_audience_ends_the_anchor_unless_it_is_added_with_too():
+    """Found by chatting: after "something like Pineapple Express", "something with Tom Hanks" got
+    Tom Hanks films under the lead "movies like Pineapple Express (with Tom Hanks)"."""
+    alien = TitleRef("1", "Alien", "Alien")
+    pe = TitleRef("9", "Pineapple Express", "Pineapple Express")
+
+    def anchored() -> DialogueState:
+        state = DialogueState()
+        apply_update(state, StateUpdate(act="recommend", liked=(alien,)))
+        apply_update(state, StateUpdate(act="recommend", more_like=(pe,)))
+        assert state.focus == ["9"]
+        return state
+
+    state = anchored()
+    apply_update(state, StateUpdate(act="recommend", people_liked=("Tom Hanks",)))
+    assert state.focus == [] and set(request_for(state, ["something with tom hanks"]).liked) == {"1", "9"}
+    state = anchored()
+    apply_update(state, StateUpdate(act="recommend", audience="family"))
+    assert state.focus == []
+    state = anchored()
+    apply_update(state, StateUpdate(act="recommend", people_liked=("Seth Rogen",), additive=True))
+    assert state.focus == ["9"] and request_for(state, ["with seth rogen too"]).liked == ("9",)
+
+
 def test_a_child_audience_drops_the_earlier_genres_it_rules_out():
     """"80s horror", later "my 6 year old loved Frozen": no horror comedy for the child."""
     state = DialogueState()

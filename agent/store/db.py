@@ -57,6 +57,15 @@ T = TypeVar("T")
 
 ROLES = ("user", "assistant", "system", "tool")
 
+# A turn's hot statements, built once with bind parameters (their compiled form is reused; see
+# agent/store/shared.py for the measured cost of building them per call).
+_P = sa.bindparam
+_TURN_COUNT = sa.select(sessions.c.turn_count).where(sessions.c.session_id == _P("sid"))
+_LAST_TURN = sa.select(sa.func.max(messages.c.turn_index)).where(messages.c.session_id == _P("sid"))
+_INSERT_MESSAGE = messages.insert()
+_BUMP_TURN = sessions.update().where(sessions.c.session_id == _P("sid")).values(
+    turn_count=_P("count"), updated_at=_P("at"))
+
 
 class Store(CardRecords, TurnLog):
     """All persistence. Thread-safe (one engine, short transactions, grouped commits on SQLite)."""
@@ -127,10 +136,11 @@ class Store(CardRecords, TurnLog):
         except OperationalError as exc:
             raise StoreError(_explain_operational(self.url, exc)) from exc
 
-    def _read(self, stmt: Any) -> list[dict[str, Any]]:
+    def _read(self, stmt: Any, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Rows as dicts; ``params`` bind a pre-built statement's parameters."""
         try:
             with self.engine.connect() as conn:
-                return [dict(r._mapping) for r in conn.execute(stmt)]
+                return [dict(r._mapping) for r in conn.execute(stmt, params)]
         except OperationalError as exc:
             raise StoreError(_explain_operational(self.url, exc)) from exc
 
@@ -194,15 +204,13 @@ class Store(CardRecords, TurnLog):
 
         def op(conn: Connection) -> int:
             lock_key(conn, "turn:" + session_id)
-            found = conn.execute(sa.select(sessions.c.turn_count).where(sessions.c.session_id == session_id)).first()
+            found = conn.execute(_TURN_COUNT, {"sid": session_id}).first()
             if found is None:
                 raise NotFoundError(f"unknown session {session_id!r}; start a new session")
-            last = conn.execute(sa.select(sa.func.max(messages.c.turn_index))
-                                .where(messages.c.session_id == session_id)).scalar()
+            last = conn.execute(_LAST_TURN, {"sid": session_id}).scalar()
             index = max(int(found[0] or 0), -1 if last is None else int(last) + 1)
-            conn.execute(messages.insert(), {**row, "turn_index": index})
-            conn.execute(sessions.update().where(sessions.c.session_id == session_id)
-                         .values(turn_count=index + 1, updated_at=row["created_at"]))
+            conn.execute(_INSERT_MESSAGE, {**row, "turn_index": index})
+            conn.execute(_BUMP_TURN, {"sid": session_id, "count": index + 1, "at": row["created_at"]})
             return index
 
         return self._write(op)

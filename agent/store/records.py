@@ -25,7 +25,20 @@ from tools.errors import AccessDeniedError, InputError, NotFoundError
 
 #: hot statements built once (their compiled form is cached; values come as parameters)
 _SESSION_USER = sa.select(sessions.c.user_id).where(sessions.c.session_id == sa.bindparam("sid"))
-_INSERT_EXPLANATION = explanations.insert()
+_INSERT_RECOMMENDATION = recommendations.insert()
+_KNOWN_RECS = sa.select(recommendations.c.rec_id).where(
+    recommendations.c.rec_id.in_(sa.bindparam("ids", expanding=True)))
+# one executemany that hands back the new ids in the rows' order (SQLite >= 3.35 and PostgreSQL)
+_INSERT_EXPLANATIONS = explanations.insert().returning(explanations.c.id, sort_by_parameter_order=True)
+_CARD_OWNER = sa.select(recommendations.c.session_id, recommendations.c.item_id).where(
+    recommendations.c.rec_id == sa.bindparam("rid"))
+_SAME_FEEDBACK = sa.select(feedback.c.id).where(feedback.c.rec_id == sa.bindparam("rid"),
+                                                feedback.c.kind == sa.bindparam("fkind"))
+_INSERT_FEEDBACK = feedback.insert()
+_CARD_FOR_FEEDBACK = sa.select(
+    recommendations.c.item_id, recommendations.c.scores,
+    sa.select(sa.func.count()).select_from(feedback).where(feedback.c.rec_id == sa.bindparam("rid"))
+    .scalar_subquery().label("n_feedback")).where(recommendations.c.rec_id == sa.bindparam("rid"))
 
 
 class CardRecords:
@@ -33,7 +46,7 @@ class CardRecords:
 
     # provided by Store
     _write: Callable[[Callable[[Connection], Any]], Any]
-    _read: Callable[[Any], list[dict[str, Any]]]
+    _read: Callable[..., list[dict[str, Any]]]
 
     def add_recommendation(
         self,
@@ -79,7 +92,7 @@ class CardRecords:
                 uid = found[0]
             # a pre-built statement with the values as parameters: SQLAlchemy reuses its compiled form
             # (``insert().values(**row)`` rebuilt and re-keyed the statement for every row)
-            conn.execute(recommendations.insert(), [{**r, "user_id": uid} for r in rows])
+            conn.execute(_INSERT_RECOMMENDATION, [{**r, "user_id": uid} for r in rows])
 
         self._write(op)
         return [r["rec_id"] for r in rows]
@@ -98,11 +111,10 @@ class CardRecords:
         wanted = {v["rec_id"] for v in values}
 
         def op(conn: Connection) -> list[int]:
-            found = {x[0] for x in conn.execute(sa.select(recommendations.c.rec_id)
-                                                .where(recommendations.c.rec_id.in_(wanted)))}
+            found = {x[0] for x in conn.execute(_KNOWN_RECS, {"ids": sorted(wanted)})}
             if missing := sorted(wanted - found):
                 raise NotFoundError(f"unknown rec_id {missing[0]!r}")
-            return [int(conn.execute(_INSERT_EXPLANATION, v).inserted_primary_key[0]) for v in values]
+            return [int(x[0]) for x in conn.execute(_INSERT_EXPLANATIONS, values)]
 
         return self._write(op)
 
@@ -135,10 +147,7 @@ class CardRecords:
 
         Why not ``recommendation()``: that decodes the whole evidence bundle and every explanation,
         which a click does not read."""
-        rows = self._read(sa.select(recommendations.c.item_id, recommendations.c.scores,
-                                    sa.select(sa.func.count()).select_from(feedback)
-                                    .where(feedback.c.rec_id == rec_id).scalar_subquery().label("n_feedback"))
-                          .where(recommendations.c.rec_id == rec_id))
+        rows = self._read(_CARD_FOR_FEEDBACK, {"rid": rec_id})
         if not rows:
             raise NotFoundError(f"unknown rec_id {rec_id!r}; list recent ones with `whyrec audit --session ID`")
         scores = loads(rows[0]["scores"]) or {}
@@ -181,16 +190,14 @@ class CardRecords:
 
         def op(conn: Connection) -> int:
             lock_key(conn, "feedback:" + rec_id)
-            row = conn.execute(sa.select(recommendations.c.session_id, recommendations.c.item_id)
-                               .where(recommendations.c.rec_id == rec_id)).first()
+            row = conn.execute(_CARD_OWNER, {"rid": rec_id}).first()
             if row is None:
                 raise NotFoundError(f"unknown rec_id {rec_id!r}")
             if session_id is not None and row[0] != session_id:
                 raise AccessDeniedError("this recommendation belongs to another session")
-            if unique and conn.execute(sa.select(feedback.c.id).where(feedback.c.rec_id == rec_id,
-                                                                      feedback.c.kind == kind)).first():
+            if unique and conn.execute(_SAME_FEEDBACK, {"rid": rec_id, "fkind": kind}).first():
                 raise DuplicateFeedbackError(f"'{kind}' on this card is already recorded; it counts once")
-            res = conn.execute(feedback.insert(), {"rec_id": rec_id, "session_id": row[0], "item_id": row[1],
+            res = conn.execute(_INSERT_FEEDBACK, {"rec_id": rec_id, "session_id": row[0], "item_id": row[1],
                                                    "kind": kind, "created_at": created})
             return int(res.inserted_primary_key[0])
 

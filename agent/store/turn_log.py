@@ -11,10 +11,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from agent.store.schema import dumps, messages, now, sessions, tool_calls
 from tools.errors import NotFoundError
+
+#: built once with bind parameters, so every turn's end reuses its compiled form
+_SAVE_STATE = sessions.update().where(sessions.c.session_id == sa.bindparam("sid")).values(
+    state=sa.bindparam("new_state"), updated_at=sa.bindparam("at"), turn_count=sa.bindparam("count"))
+_INSERT_CALL = tool_calls.insert()
+_INSERT_MESSAGE = messages.insert()
 
 
 class TurnLog:
@@ -31,7 +38,7 @@ class TurnLog:
         reply, and one write instead of three to five saves hand-offs to the writer thread.
         ``calls``: ``add_tool_call``'s keyword arguments (less session and turn)."""
         stamp = now()
-        state_values = {"state": dumps(state), "updated_at": stamp, "turn_count": turn_count}
+        state_values = {"sid": session_id, "new_state": dumps(state), "at": stamp, "count": turn_count}
         call_rows = [{"session_id": session_id, "turn_index": turn_index, "tool": c["tool"],
                       "arguments": dumps(c["arguments"]), "duration_ms": float(c["duration_ms"]), "ok": bool(c["ok"]),
                       "result_summary": c["result_summary"][:4000], "error": c.get("error"), "created_at": stamp}
@@ -40,11 +47,11 @@ class TurnLog:
                    "meta": dumps(metadata or {}), "created_at": stamp}
 
         def op(conn: Connection) -> None:
-            res = conn.execute(sessions.update().where(sessions.c.session_id == session_id).values(**state_values))
+            res = conn.execute(_SAVE_STATE, state_values)
             if res.rowcount == 0:
                 raise NotFoundError(f"unknown session {session_id!r}; start a new session")
-            if call_rows:  # pre-built statements, values as parameters (their compiled form is reused)
-                conn.execute(tool_calls.insert(), call_rows)
-            conn.execute(messages.insert(), message)
+            if call_rows:
+                conn.execute(_INSERT_CALL, call_rows)
+            conn.execute(_INSERT_MESSAGE, message)
 
         self._write(op)

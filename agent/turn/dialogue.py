@@ -114,8 +114,11 @@ def apply_update(state: DialogueState, u: StateUpdate, shown_years: Sequence[int
         c.tags_exclude[:], c.people_exclude[:] = kept_genres, kept_people
     if anchor:
         state.focus = list(dict.fromkeys(r.item_id for r in u.more_like))
-    elif u.liked or u.more_like or switch or u.act == "replace":
-        state.focus = []  # a new taste or a new wish: the anchor no longer describes it
+    elif u.liked or u.more_like or switch or u.act == "replace" or (
+            (u.people_liked or (u.audience and u.audience != c.audience)) and not u.additive):
+        # a new taste or a new wish ("something with Tom Hanks", "something for my kids"): the anchor no
+        # longer describes it; "... too" adds to the anchored wish instead
+        state.focus = []
     for ref in (*u.liked, *u.more_like):
         state.like(ref.item_id)
     for ref in u.disliked:

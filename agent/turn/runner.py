@@ -131,7 +131,7 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
 
     # the slate is like the film this wish is anchored on ("something like X", then "older"), else it
     # follows the films the request is built on
-    focus = [cat.get(i).title for i in req.liked if i in cat] if state.focus else []
+    focus = [cat.get(i).title for i in state.focus if i in state.liked and i in cat]
     anchor = u.more_like[0].title if u.more_like else (focus[0] if focus else None)
     lead = replies.NOTHING_FOUND if not cards else replies.slate_lead(
         len(cards), [cat.get(i).display_title for i in req.liked if i in cat], anchor,

@@ -205,7 +205,7 @@ def claim_violations(sentences: Sequence[Sentence], claims: Sequence[Claim]) -> 
         cues = _cue_spans(toks, protected)
         unsplit = text
         for n in names:  # a title such as "Talladega Nights: The Ballad of Ricky Bobby" is one clause
-            if n and any(ch in n for ch in ":;"):
+            if n and any(ch in n for ch in ":;") and n.lower() in unsplit.lower():
                 unsplit = re.sub(re.escape(n), n.replace(":", " ").replace(";", " "), unsplit, flags=re.I)
         clauses = _clause_bounds(unsplit)
         spans_of = _outermost(toks, [*titles, *(o for c in claims for o in c.objects)])

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from tools.explain.claims import Claim, Polarity, Relation
-from tools.explain.faithfulness import Sentence
+from tools.explain.faithfulness import Sentence, repeats_itself
 from tools.explain.faithfulness_titles import norm_tokens
 
 #: "mainly" is printed only when the top claim carries at least this share of the positive push
@@ -79,13 +79,6 @@ def clause(c: Claim, *, again: bool = False) -> str:
     raise ValueError(f"no template for relation {c.relation!r}; add one in tools/explain/claim_text.py")
 
 
-def _repeats(text: str, n: int = 5) -> bool:
-    """Whether ``text`` says the same ``n`` words twice (the checker's "repeats itself")."""
-    toks = norm_tokens(text)
-    grams = [tuple(toks[i:i + n]) for i in range(len(toks) - n + 1)]
-    return len(grams) != len(set(grams))
-
-
 def _article(word: str) -> str:
     return "an" if word[:1].lower() in "aeiou" else "a"
 
@@ -126,7 +119,7 @@ def template_from_claims(claims: Sequence[Claim], title: str, max_sentences: int
             for c in rest:
                 piece = clause(c, again=bool(seen & named(c)))
                 seen |= named(c)
-                if groups[-1] and _repeats(_and([*(t for _c, t in groups[-1]), piece])):
+                if groups[-1] and repeats_itself(norm_tokens(_and([*(t for _c, t in groups[-1]), piece]))):
                     groups.append([])
                 groups[-1].append((c, piece))
             for g, group in enumerate(groups):

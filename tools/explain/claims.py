@@ -202,8 +202,8 @@ def build_claims(ranked: RankedItem, req: RecRequest, ctx: ClaimContext) -> tupl
         # people who brought up X were pointed to this film: the strongest co-suggestion (or co-mention) count
         if context:
             crow = _rows(space, context)
-            sug = np.asarray(stats.suggest[crow, row].todense()).ravel()
-            com = np.asarray(stats.comention[crow, row].todense()).ravel()
+            sug = stats.cells(stats.suggest, crow, row)
+            com = stats.cells(stats.comention, crow, row)
             c = ranked.contributions
             # name the statistic that actually pushed: co-suggestion ("went on to suggest it") or co-mention
             sug_push = sum(c.get(f, 0.0) for f in ("cosuggest", "cosuggest_max", "cosuggest_recent"))

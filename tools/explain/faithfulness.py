@@ -134,15 +134,24 @@ def _number_supported(value: float, decimals: int, suffix: str, facts: Sequence[
 def _mask_phrases(text: str, phrases: Sequence[str]) -> tuple[str, int]:
     """Replace verbatim evidence phrases with a marker; returns (masked text, count)."""
     count = 0
+    low = text.lower()
     for p in phrases:
         words = TOKEN_RE.findall(p)
-        if not words:
-            continue
+        if not words or not all(w.lower() in low for w in words):
+            continue  # cannot match (and compiling a pattern per evidence phrase is most of this check's cost)
         # never split a number: "82" must not match inside "3.82"
         pattern = r"(?<!\w)(?<!\d[.,])" + re.escape(p.strip()).replace(r"\ ", r"\s+") + r"(?!\w)(?![.,]\d)"
         text, n = re.subn(pattern, f" {MASK} ", text, flags=re.I)
         count += n
+        low = text.lower() if n else low
     return text, count
+
+
+def repeats_itself(tokens: Sequence[str], n: int = 5) -> bool:
+    """Whether normalised ``tokens`` say the same ``n`` words twice (degenerate output; the
+    template writer asks this before joining clauses, so its sentences never trip the check)."""
+    grams = [tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1)]
+    return len(grams) != len(set(grams))
 
 
 def check_sentences(
@@ -190,18 +199,17 @@ def check_sentences(
         evidence_tokens = {t for p in phrases for t in norm_tokens(p)}
         seqs = [norm_tokens(p) for p in phrases]
 
-        def in_evidence_seq(toks: Sequence[str], seqs: list[list[str]] = seqs) -> bool:
+        def in_evidence_seq(toks: tuple[str, ...], seqs: list[tuple[str, ...]] = seqs) -> bool:
             n = len(toks)
-            return any(tuple(q[i:i + n]) == tuple(toks) for q in seqs for i in range(len(q) - n + 1))
+            return any(q[i:i + n] == toks for q in seqs for i in range(len(q) - n + 1))
 
         # degenerate output: a sentence said twice, or a phrase repeated inside one sentence
-        toks_all = tuple(norm_tokens(text))
+        toks_all = norm_tokens(text)
         if toks_all in seen_sentences:
             total += 1
             violations.append(f"{where} repeats sentence {seen_sentences[toks_all]}")
         seen_sentences.setdefault(toks_all, si)
-        grams = [toks_all[i:i + 5] for i in range(len(toks_all) - 4)]
-        if len(grams) != len(set(grams)):
+        if repeats_itself(toks_all):
             total += 1
             violations.append(f"{where} repeats itself")
         # 2. verbatim evidence phrases are supported claims; mask them out

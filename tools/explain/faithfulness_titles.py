@@ -50,8 +50,11 @@ def norm_token(tok: str) -> str:
     return t
 
 
-def norm_tokens(text: str) -> list[str]:
-    return [norm_token(t) for t in TOKEN_RE.findall(fold(text))]
+@functools.lru_cache(maxsize=1 << 14)
+def norm_tokens(text: str) -> tuple[str, ...]:
+    """``text``'s normalised tokens. Cached: the checker normalises every phrase of a card's cited
+    facts (cast, genres, tags) for each sentence, and the same phrases recur card after card."""
+    return tuple(norm_token(t) for t in TOKEN_RE.findall(fold(text)))
 
 
 def is_common(tok: str) -> bool:

@@ -36,11 +36,27 @@ FEATURES: tuple[str, ...] = (
 RANKED_SOURCES = ("cosuggest", "comention", "graph", "content", "query", "attributes")
 
 
-def _ranks(scores: np.ndarray) -> np.ndarray:
-    """0-based rank of every item in ``scores`` (best = 0; ties in catalog order)."""
-    order = np.argsort(-np.nan_to_num(scores, nan=-np.inf), kind="stable")
-    out = np.empty(len(scores), dtype=np.float64)
-    out[order] = np.arange(len(scores))
+def _ranks(scores: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """0-based whole-catalog rank of each of ``rows`` in ``scores`` (best = 0; ties in catalog order;
+    NaN last; +-inf as the largest finite values, as ``nan_to_num`` maps them).
+
+    Why not ``argsort``: only the candidates' ranks are needed, and a plain sort plus binary search
+    costs a quarter of a stable argsort of the catalog (six sources per turn). A tie is broken by
+    counting the equal items that come before the row in catalog order, which is what the stable
+    argsort did.
+    """
+    big = np.finfo(np.float64).max
+    key = np.where(np.isnan(scores), np.inf, np.clip(-np.asarray(scores, dtype=np.float64), -big, big))
+    ordered = np.sort(key)
+    mine = key[rows]
+    first = np.searchsorted(ordered, mine, side="left")
+    tied = np.searchsorted(ordered, mine, side="right") - first > 1
+    out = first.astype(np.float64)
+    if tied.any():
+        for value in np.unique(mine[tied]):
+            same = np.flatnonzero(key == value)  # catalog order
+            at = tied & (mine == value)
+            out[at] += np.searchsorted(same, rows[at])
     return out
 
 
@@ -88,7 +104,7 @@ def build_features(req: RecRequest, rr: RequestRows, rows: np.ndarray, space: It
             put(name, s[rows])
     for name in RANKED_SOURCES:
         if (s := source_scores.get(name)) is not None:
-            put(f"rank_{name}", np.log1p(rr.cached(f"rank:{name}", lambda s=s: _ranks(s))[rows]))
+            put(f"rank_{name}", np.log1p(_ranks(s, rows)))
     unit = stats.graph_unit()
     if unit is not None:
         cand = unit[rows]
