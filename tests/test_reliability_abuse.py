@@ -178,33 +178,40 @@ def test_circuit_breaker_tripped_by_one_process_degrades_the_other(tmp_path):
     assert b.down_until() > time.monotonic() + 3.0
 
 
-class SlowModel(FakeToolCallingModel):
-    """The scripted fake, answering only after ``delay_s`` (a busy CPU-served model)."""
+class HeldModel(FakeToolCallingModel):
+    """The scripted fake, held on its first call until the test lets it answer (a busy model).
 
-    delay_s: float = 0.0
+    Why an event rather than a delay: the test then proves an order (the second turn was answered
+    while the model still held the first) instead of timing a turn on a loaded CI machine."""
 
     def _generate(self, messages, stop=None, run_manager=None, **kwargs):
-        time.sleep(self.delay_s)
+        _MODEL_HELD.set()
+        _MODEL_RELEASE.wait(30)
         return super()._generate(messages, stop, run_manager, **kwargs)
 
 
+_MODEL_HELD, _MODEL_RELEASE = threading.Event(), threading.Event()
+
+
 def test_a_turn_that_would_queue_behind_a_busy_llm_is_served_at_once_and_says_so(make_agent):
-    model = SlowModel(script=[tool_call("search_items", query="scary haunted house")] * 4, delay_s=1.0)
+    _MODEL_HELD.clear()
+    _MODEL_RELEASE.clear()
+    model = HeldModel(script=[tool_call("search_items", query="scary haunted house")] * 4)
     agent = make_agent(chat_model=model, llm_max_inflight=1, turn_budget_s=3.0)
     agent.plan_timeout_s = 5.0
     first_sid, second_sid = agent.new_session(), agent.new_session()
     first: dict[str, Any] = {}
     t = threading.Thread(target=lambda: first.update(r=agent.turn(first_sid, "scary haunted house movies")))
     t.start()
-    deadline = time.monotonic() + 5
-    while agent.gate.inflight == 0 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    t0 = time.perf_counter()
-    events = list(agent.stream_turn(second_sid, "something funny for kids"))
-    waited = time.perf_counter() - t0
-    t.join(10)
+    try:
+        assert _MODEL_HELD.wait(10), "the first turn never reached the model"
+        events = list(agent.stream_turn(second_sid, "something funny for kids"))
+        # answered while the model still holds the first turn: it did not queue behind it
+        assert t.is_alive() and "r" not in first
+    finally:
+        _MODEL_RELEASE.set()
+        t.join(15)
     final = next(e.data for e in events if e.kind == "final")
-    assert waited < 0.9, f"the refused turn waited {waited:.2f} s for a busy model"
     assert final["degraded"] and final["recommendations"] and "limited mode" in final["reply"].lower()
     assert final["llm"] == "busy"
     assert any(e.kind == "status" and e.data.get("reason") == "llm_busy" for e in events)

@@ -445,6 +445,18 @@ def test_a_title_after_an_elided_article_in_another_language(resolver):
     assert titles(parse("I loved Inceptoin and Schindler's List", resolver).liked) == ["Inception", "Schindler's List"]
 
 
+@pytest.mark.parametrize("text", ["un film comme Alien", "algo como Alien, por favor", "so etwas wie Alien bitte",
+                                  "des films similaires à Alien"])
+def test_more_like_in_another_language(resolver, text):
+    """Found by chatting: "un film comme Alien" left Alien merely mentioned (no anchor, no liked film)."""
+    u = parse(text, resolver)
+    assert titles(u.more_like) == ["Alien"] and not u.disliked
+
+
+def test_the_other_languages_anchor_words_are_not_cues_in_english(resolver):
+    assert not parse("I watched Alien with my wife, how about something newer", resolver).more_like
+
+
 @pytest.mark.parametrize(("text", "title"), [
     ("something like pineapple expres", "Pineapple Express"),  # lower case and a dropped letter
     ("something like Pineapple Expres", "Pineapple Express"),

@@ -31,8 +31,8 @@ def make_cards(agent: Any, session_id: str, turn_index: int, slate: Sequence[str
     filters = {k: v for k, v in asdict(state.constraints).items() if v not in (None, "", [], ())}
     claim_ctx = ClaimContext(rec.space, rec.stats, cat, segment_effect=getattr(services, "segment_effect", None))
     rows, bundles = [], []
-    for rank, item_id in enumerate(slate, 1):
-        item = cat.get(item_id)
+    items = [cat.get(item_id) for item_id in slate]
+    for rank, (item_id, item) in enumerate(zip(slate, items, strict=True), 1):
         r = by_id[item_id]
         bundle = evidence_for(r, req, cat, versions=agent.versions, filters=filters, claims=claim_ctx)
         bundles.append(bundle)
@@ -43,10 +43,9 @@ def make_cards(agent: Any, session_id: str, turn_index: int, slate: Sequence[str
     # the slate is stored in one write (never half a slate in the audit), then streamed card by card
     rec_ids = agent.store.add_recommendations(session_id, turn_index, rows)
     cards = []
-    for rank, (item_id, rec_id, bundle) in enumerate(zip(slate, rec_ids, bundles, strict=True), 1):
-        item = cat.get(item_id)
-        card = RecCard(rec_id, item_id, item.title, item.year, plain_tags(item.tags)[:6], rank,
-                       round(by_id[item_id].score, 4), "", "pending", False, (), {"bundle": bundle})
+    for rank, (item, rec_id, bundle) in enumerate(zip(items, rec_ids, bundles, strict=True), 1):
+        card = RecCard(rec_id, item.item_id, item.title, item.year, plain_tags(item.tags)[:6], rank,
+                       round(by_id[item.item_id].score, 4), "", "pending", False, (), {"bundle": bundle})
         cards.append(card)
         emit("recommendation", card_dict(card))
     return cards

@@ -21,7 +21,10 @@ _CUES: tuple[tuple[str, re.Pattern[str]], ...] = tuple((k, re.compile(p, re.I)) 
             r"\bheard of\b|\b(is|was) (it|that|this) (like|similar to)\b|" + ACCEPT_RX),
     ("like_anchor", r"(?<!['’])\b(?!(i|we|you|they|he|she|really|also|all|still|do|did|does|don'?t|didn'?t|doesn'?t|would|"
                     r"i'?d|we'?d|kinda|totally|both|just|definitely|honestly|truly|actually|not|to|will|and|so|but)\b)"
-                    r"[a-z][a-z'-]* (like|similar to)(?= )|\bin the (vein|style) of\b|\bsimilar to\b|\balong the lines of\b"),
+                    r"[a-z][a-z'-]* (like|similar to)(?= )|\bin the (vein|style) of\b|\bsimilar to\b|\balong the lines of\b|"
+                    # the same cue in the other languages the catalog's titles turn up in ("un film comme
+                    # Alien", "algo como Alien", "so etwas wie Alien"); the reply stays English
+                    r"\b(comme|como|wie|parecid[oa]s? a|semblables? [àa]|similaires? [àa]|[äa]hnlich wie)(?= )"),
     ("pos", r"\b(lov(e|ed|es|ing)|lik(e|ed|es|ing)|enjoy(ed|s|ing)?|ador(e|ed|es)|favou?rites?|fave?|fan of|into|dig|"
             r"great|awesome|amazing|amazed|fantastic|brilliant|excellent|good|fun|masterpiece|best|prefer|laughed|sweet|"
             r"encant[oóa]|gust[oóa]|gustan|ador[ée]|aim[ée]|j'aime|liebe|mag|mochte)\b"),
