@@ -34,6 +34,12 @@ def test_no_a_new_request_or_nothing_pending_settle_nothing():
     assert answer_to("the third one", IT) is None  # only two options
 
 
+def test_a_why_question_is_not_an_answer_even_with_an_ordinal():
+    assert answer_to("why the second one?", IT) is None
+    assert answer_to("explain the first one", IT) is None
+    assert answer_to("why?", MATRIX) is None
+
+
 def test_pending_round_trips_and_needs_options():
     u = UnresolvedTitle("teh matrx", (TitleRef("1", "teh matrx", "The Matrix (1999)"),), "typo")
     p = pending_for("i loved teh matrx", [u])

@@ -52,3 +52,19 @@ def test_a_new_request_after_a_question_drops_it(agent):
     r = agent.turn(sid, "actually just something scary from the 80s")
     assert r.recommendations and not agent.store.load_state(sid)["pending_clarification"]
     assert not agent.store.load_state(sid)["liked"]
+
+
+
+def test_why_while_a_question_is_pending_answers_about_the_card_not_the_question(agent):
+    sid = agent.new_session()
+    first = agent.turn(sid, "I loved Alien")
+    state = agent.store.load_state(sid)
+    # as after "I liked Heat": "Which Heat do you mean: ...?" (two options; this world has no such title)
+    state["pending_clarification"] = {"text": "I liked Heat", "surface": "Heat",
+                                      "options": [["3", "Toy Story"], ["4", "Up"]]}
+    agent.store.save_state(sid, state, turn_count=state.get("turn_count", 1))
+    why = agent.turn(sid, "why the second one?")
+    assert not why.recommendations and not why.tool_trace
+    assert first.recommendations[1].title in why.reply and "card 2" in why.reply
+    after = agent.store.load_state(sid)
+    assert "4" not in after["liked"] and not after["pending_clarification"]

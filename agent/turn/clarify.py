@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from agent.turn.message_act import WHY
 from agent.turn.state_update import UnresolvedTitle
 
 _YES = re.compile(r"^\s*(?:yes|yeah|yea|yep|yup|ya|y|sure|right|correct|exactly|indeed|ok(?:ay)?|that(?:'s| is) "
@@ -65,11 +66,13 @@ def answer_to(text: str, pending: PendingClarification | None) -> str | None:
     "yes" settles a question with one option (with several it is no choice, and we ask again by
     returning None). An ordinal ("the second one"), a year ("the 2017 one") or an option's own
     title picks that option. "no"/"neither" is an answer too, but settles nothing (None).
+    A why-question ("why the second one?") is never an answer: it asks about a card already
+    shown, and its ordinal names that card, not one of our options.
     """
     if pending is None or not pending.options:
         return None
     words = text.split()
-    if not words or len(words) > MAX_ANSWER_WORDS or _NO.match(text):
+    if not words or len(words) > MAX_ANSWER_WORDS or _NO.match(text) or WHY.search(text):
         return None
     chosen = _by_title(text, pending.options) or _by_year(text, pending.options) or _by_ordinal(text, pending.options)
     if chosen is None and _YES.match(text) and len(pending.options) == 1:
