@@ -79,6 +79,10 @@ class DialogueState:
     rejected: list[str] = field(default_factory=list)
     constraints: Constraints = field(default_factory=Constraints)
     last_query: str = ""
+    #: the user's messages that describe the current wish, newest last: the content query's words
+    #: (``agent.turn.dialogue.note_wish``). A "why the second one?" or a greeting is not among them;
+    #: "…instead" starts the list afresh.
+    wish_text: list[str] = field(default_factory=list)
     #: the last slate, in card order (item ids), for "why the second one?" and "none of those"
     last_slate: list[str] = field(default_factory=list)
     #: the films a "something like X" wish is about (X alone): while set, the request anchors on them and

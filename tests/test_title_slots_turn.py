@@ -44,6 +44,7 @@ def test_yes_to_did_you_mean_takes_the_film_with_the_first_message_polarity(agen
     state = agent.store.load_state(sid)
     liked_titles = [agent.services.catalog.get(i).title for i in state["liked"]]
     assert liked_titles == ["The Sound of Music"] and not state["pending_clarification"]
+    assert state["wish_text"] == ["i loved The Sound of Music (1965)"]  # the settled message, once
 
 
 def test_a_new_request_after_a_question_drops_it(agent):

@@ -234,6 +234,33 @@ def test_a_genre_switch_restarts_the_content_query(agent):
     assert len(texts) == 2 and "horror" in state.constraints.tags_include
 
 
+
+def test_only_the_words_of_the_wish_reach_the_content_query(agent):
+    """A why-question, a greeting and the words before "…instead" describe no film the user wants:
+    they stay out of the query on every later turn, live and replayed alike."""
+    from agent.turn.dialogue import replay
+    from agent.turn.understand import parse
+
+    sid = agent.new_session()
+    agent.turn(sid, "80s horror please")
+    agent.turn(sid, "why the first one?")
+    agent.turn(sid, "hi there")
+    agent.turn(sid, "more")
+    state = agent.store.load_state(sid)
+    assert state["wish_text"] == ["80s horror please", "more"] and "why" not in state["last_query"]
+    agent.turn(sid, "actually, something funny instead")
+    agent.turn(sid, "from the 90s")
+    assert agent.store.load_state(sid)["wish_text"] == ["actually, something funny instead", "from the 90s"]
+
+    resolver = TitleResolver(CAT.items)
+    history = [("user", "80s horror please"), ("assistant", "Here you go"), ("user", "why the first one?"),
+               ("assistant", "Because"), ("user", "hi there"), ("assistant", "Hello"),
+               ("user", "with Tom Hanks too")]
+    people = PeopleIndex(CAT.items)
+    state, texts = replay(history, lambda t: parse(t, resolver, people=people), lambda t: ())
+    assert texts == ["80s horror please", "with Tom Hanks too"] and state.wish_text == texts
+
+
 def test_the_turn_answers_with_templates_and_llm_sentences_stream_in_after(agent):
     """Cards are explained by their checked claim templates before the answer; then the model's
     claim-by-claim sentences replace each template that passes, stored as a new explanation row.

@@ -201,26 +201,52 @@ def request_for(state: DialogueState, recent_user_text: Sequence[str], *, exclud
         recent=focus or tuple(i for i in state.mentioned if i not in state.disliked)[-2:])
 
 
+#: acts a turn answers without touching the wish when the message carries no preference
+#: (agent/turn/runner.py replies to them and returns)
+ANSWER_ONLY_ACTS = frozenset({"prompt_leak", "other_data", "chit_chat", "off_topic"})
+#: how many of the user's messages the content query keeps (it reads their last 300 characters anyway)
+MAX_WISH_TEXTS = 12
+
+
+def updates_wish(u: StateUpdate) -> bool:
+    """Whether a turn folds this message into the state: a "why …?" asks about a card already
+    shown, and a greeting or an off-topic line without a preference answers nothing about films."""
+    return u.act != "ask_why" and not (u.act in ANSWER_ONLY_ACTS and not u.has_preferences)
+
+
+def note_wish(state: DialogueState, text: str, fresh: bool) -> None:
+    """Remember ``text`` as words of the current wish; ``fresh`` (``apply_update``'s answer) forgets the
+    earlier ones first.
+
+    Why in the state and not read back from the transcript: the transcript also holds the
+    why-questions, greetings and clarification answers ("yes", "the second one") that describe no
+    film, and after "…instead" only the later messages describe the wish — on every later turn too.
+    """
+    if fresh:
+        state.wish_text.clear()
+    state.wish_text.append(text)
+    del state.wish_text[:-MAX_WISH_TEXTS]
+
+
 def replay(history: Sequence[tuple[str, str]], understand: Callable[[str], StateUpdate],
            titles_in: Callable[[str], Sequence[str]], shown_years: Callable[[Sequence[str]], Sequence[int]]
            = lambda ids: ()) -> tuple[DialogueState, list[str]]:
     """Replay a dialogue ``[(role, text)]`` exactly as live turns would have built the state.
 
-    User messages go through ``understand`` and ``apply_update``; the assistant's messages only
-    mark the titles it named as mentioned (and as its last slate). Returns the state and the
-    user's messages (newest last), which ``request_for`` reads for the content query.
+    User messages go through ``understand`` and, when a live turn would fold them in
+    (``updates_wish``), ``apply_update`` and ``note_wish``; the assistant's messages only mark the
+    titles it named as mentioned (and as its last slate). Returns the state and the words of its
+    wish (newest last), which ``request_for`` reads for the content query.
     """
     state = DialogueState()
-    user_text: list[str] = []
     for role, text in history:
         if role == "user":
             update = understand(text)
-            if apply_update(state, update, shown_years(state.shown[-10:])):
-                user_text.clear()  # "…instead" or other genres: the earlier words no longer describe the wish
-            user_text.append(text)
+            if updates_wish(update):
+                note_wish(state, text, apply_update(state, update, shown_years(state.shown[-10:])))
         else:
             named = list(titles_in(text))
             for i in named:
                 state.mention(i)
             state.record_shown(named)
-    return state, user_text
+    return state, list(state.wish_text)

@@ -29,7 +29,7 @@ from agent.state import DialogueState
 from agent.turn.acts import no_such_card, question_for, why_answer, why_target
 from agent.turn.cards import make_cards
 from agent.turn.clarify import PendingClarification, answer_to, pending_for
-from agent.turn.dialogue import apply_update, request_for
+from agent.turn.dialogue import ANSWER_ONLY_ACTS, apply_update, note_wish, request_for
 from agent.turn.events import chunks
 from agent.turn.explain_stage import explain_now, follow_up_job
 from agent.turn.plan_stage import (
@@ -59,7 +59,11 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
     store = agent.store
     last_titles = [cat.get(i).display_title for i in state.last_slate if i in cat]
     # "yes" / "the second one" answers our last question: read the message that raised it, title settled
-    text = answer_to(text, PendingClarification.from_dict(state.pending_clarification)) or text
+    pending_answer = PendingClarification.from_dict(state.pending_clarification)
+    if settled := answer_to(text, pending_answer):
+        text = settled
+        if pending_answer and state.wish_text[-1:] == [pending_answer.text]:
+            state.wish_text.pop()  # the message that raised the question, now read with the title settled
     state.pending_clarification, state.pending_question = {}, ""
     u = parse(text, services.resolver, people=services.people, last_slate=last_titles)
 
@@ -68,7 +72,7 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
         store.save_state(session_id, state.to_dict(), turn_count=state.turn_count)
         finish_simple(store, session_id, turn_index, reply, emit, t0, intent=intent)
 
-    if u.act in SIMPLE_REPLIES and not u.has_preferences:
+    if u.act in ANSWER_ONLY_ACTS and not u.has_preferences:  # as agent.turn.dialogue.updates_wish
         return finish(SIMPLE_REPLIES[u.act], u.act)
     if u.act == "ask_why":
         target = why_target(u, state.last_slate)
@@ -80,6 +84,7 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
         return finish(reply, "ask_why")
 
     fresh = apply_update(state, u, [y for i in state.shown[-10:] if i in cat and (y := cat.get(i).year)])
+    note_wish(state, text, fresh)
     question = question_for(u.unresolved) if u.unresolved else ""
     if question:
         pending = pending_for(text, u.unresolved)
@@ -97,10 +102,7 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
         trace.append(rec)
         emit("tool_end", rec.to_dict())
 
-    # "…instead" or a switch to other genres starts the content query afresh: the earlier words no
-    # longer describe the wish
-    user_texts = [text] if fresh else [t for r, t in history if r == "user"] + [text]
-    req = request_for(state, user_texts)
+    req = request_for(state, state.wish_text)
     plan = run_planner(agent, text, state, history, bus, req.query_text, emit, on_outcome, t0)
     stage.update(plan.stage)
     degraded, model_down, plan_note = plan.degraded, plan.model_down, plan.note
