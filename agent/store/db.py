@@ -60,8 +60,10 @@ ROLES = ("user", "assistant", "system", "tool")
 # A turn's hot statements, built once with bind parameters (their compiled form is reused; see
 # agent/store/shared.py for the measured cost of building them per call).
 _P = sa.bindparam
-_TURN_COUNT = sa.select(sessions.c.turn_count).where(sessions.c.session_id == _P("sid"))
-_LAST_TURN = sa.select(sa.func.max(messages.c.turn_index)).where(messages.c.session_id == _P("sid"))
+#: the session's turn count and the last turn index stored for it, in one read
+_TURN_START = sa.select(sessions.c.turn_count, sa.select(sa.func.max(messages.c.turn_index))
+                        .where(messages.c.session_id == _P("sid")).scalar_subquery()
+                        ).where(sessions.c.session_id == _P("sid"))
 _INSERT_MESSAGE = messages.insert()
 _BUMP_TURN = sessions.update().where(sessions.c.session_id == _P("sid")).values(
     turn_count=_P("count"), updated_at=_P("at"))
@@ -204,10 +206,10 @@ class Store(CardRecords, TurnLog):
 
         def op(conn: Connection) -> int:
             lock_key(conn, "turn:" + session_id)
-            found = conn.execute(_TURN_COUNT, {"sid": session_id}).first()
+            found = conn.execute(_TURN_START, {"sid": session_id}).first()
             if found is None:
                 raise NotFoundError(f"unknown session {session_id!r}; start a new session")
-            last = conn.execute(_LAST_TURN, {"sid": session_id}).scalar()
+            last = found[1]
             index = max(int(found[0] or 0), -1 if last is None else int(last) + 1)
             conn.execute(_INSERT_MESSAGE, {**row, "turn_index": index})
             conn.execute(_BUMP_TURN, {"sid": session_id, "count": index + 1, "at": row["created_at"]})

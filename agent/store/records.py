@@ -28,8 +28,11 @@ _SESSION_USER = sa.select(sessions.c.user_id).where(sessions.c.session_id == sa.
 _INSERT_RECOMMENDATION = recommendations.insert()
 _KNOWN_RECS = sa.select(recommendations.c.rec_id).where(
     recommendations.c.rec_id.in_(sa.bindparam("ids", expanding=True)))
-# one executemany that hands back the new ids in the rows' order (SQLite >= 3.35 and PostgreSQL)
-_INSERT_EXPLANATIONS = explanations.insert().returning(explanations.c.id, sort_by_parameter_order=True)
+# one multi-row INSERT ... RETURNING for a turn's explanations (SQLAlchemy's "insertmanyvalues"; SQLite >=
+# 3.35 and PostgreSQL). Not ``sort_by_parameter_order``: on SQLite that falls back to one statement per
+# row, and every statement the writer thread runs waits for the GIL under load (agent/store/shared.py);
+# the ids of one statement's rows are assigned in row order, so the sorted ids are the rows' ids.
+_INSERT_EXPLANATIONS = explanations.insert().returning(explanations.c.id)
 _CARD_OWNER = sa.select(recommendations.c.session_id, recommendations.c.item_id).where(
     recommendations.c.rec_id == sa.bindparam("rid"))
 _SAME_FEEDBACK = sa.select(feedback.c.id).where(feedback.c.rec_id == sa.bindparam("rid"),
@@ -114,7 +117,7 @@ class CardRecords:
             found = {x[0] for x in conn.execute(_KNOWN_RECS, {"ids": sorted(wanted)})}
             if missing := sorted(wanted - found):
                 raise NotFoundError(f"unknown rec_id {missing[0]!r}")
-            return [int(x[0]) for x in conn.execute(_INSERT_EXPLANATIONS, values)]
+            return sorted(int(x[0]) for x in conn.execute(_INSERT_EXPLANATIONS, values))
 
         return self._write(op)
 
