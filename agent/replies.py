@@ -7,6 +7,7 @@ these texts come from the catalog.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 #: the status line when no language model is configured at all (`whyrec chat --no-llm`, scripts): the
@@ -21,6 +22,32 @@ REFUSE_OTHER_DATA = ("I can only see this conversation — I can't look up or ch
                      "sessions or passwords. Tell me what you'd like to watch and I'll find something.")
 GREETING = ("Hi! I recommend movies and always tell you why. Tell me a movie you loved, or a mood "
             "(\"something scary from the 80s\"), and I'll suggest a few.")
+THANKS = ("You're welcome — enjoy the movie! If you'd like more like these, or something different, just "
+          "tell me.")
+GOODBYE = "Enjoy the movie! Come back anytime for more."
+_THANKS = re.compile(r"\b(thanks?|thank you|thx|ty|cheers|appreciate (it|that|this))\b", re.I)
+_GOODBYE = re.compile(r"\b(bye|goodbye|see (you|ya)|good ?night|later)\b", re.I)
+
+
+def small_talk(text: str) -> str:
+    """The reply to small talk: thanks and goodbyes are answered as such, anything else is greeted (a
+    "Hi! I recommend movies…" after "thanks!" reads as if the conversation had not happened)."""
+    if _GOODBYE.search(text):
+        return GOODBYE
+    if _THANKS.search(text):
+        return THANKS
+    return GREETING
+
+
+NONE_OF_THE_OPTIONS = ("Okay — then I'm not sure which film you meant. Type its full title (the year helps), or "
+                       "tell me what you're in the mood for.")
+
+
+def ask_again(question: str) -> str:
+    """Our unanswered question once more ("Which “Heat” do you mean …?" answered with "hmm")."""
+    return f"Sorry, I didn't catch which one you meant. {question}"
+
+
 OFF_TOPIC = ("I'm a movie recommender, so I can't help with that — but tell me a movie you enjoyed or what "
              "you're in the mood for, and I'll find something to watch.")
 EMPTY_MESSAGE = "Please type a message — for example, a movie you loved or a genre you're in the mood for."

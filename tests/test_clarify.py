@@ -26,6 +26,15 @@ def test_ordinal_year_and_title_pick_an_option():
     assert answer_to("the last", IT) == "I liked It (2017)"
 
 
+def test_a_year_off_by_one_picks_the_option_it_is_near():
+    heat = PendingClarification("I liked Heat", "Heat", (("1", "Heat (1996)"), ("2", "Heat (2006)")))
+    assert answer_to("the 1995 one", heat) == "I liked Heat (1996)"
+    assert answer_to("2006", heat) == "I liked Heat (2006)"
+    assert answer_to("the 2001 one", heat) is None
+    close = PendingClarification("I liked X", "X", (("1", "X (1995)"), ("2", "X (1997)")))
+    assert answer_to("the 1996 one", close) is None  # near both: no choice
+
+
 def test_no_a_new_request_or_nothing_pending_settle_nothing():
     assert answer_to("no", MATRIX) is None
     assert answer_to("neither, I meant something else", IT) is None

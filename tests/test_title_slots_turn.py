@@ -69,3 +69,16 @@ def test_why_while_a_question_is_pending_answers_about_the_card_not_the_question
     assert first.recommendations[1].title in why.reply and "card 2" in why.reply
     after = agent.store.load_state(sid)
     assert "4" not in after["liked"] and not after["pending_clarification"]
+
+
+def test_a_reply_that_answers_nothing_gets_the_question_again_and_no_declines_it(agent):
+    sid = agent.new_session()
+    agent.turn(sid, "i loved the sond ov musik")
+    again = agent.turn(sid, "hmm")
+    assert again.reply.startswith("Sorry, I didn't catch") and "Did you mean The Sound of Music" in again.reply
+    assert agent.store.load_state(sid)["pending_clarification"]  # still open: "yes" settles it now
+    r = agent.turn(sid, "yes")
+    assert r.recommendations and "The Sound of Music" not in [c.title for c in r.recommendations]
+    agent.turn(sid, "i loved the sond ov musik")
+    no = agent.turn(sid, "no")
+    assert no.reply.startswith("Okay — then I'm not sure") and not agent.store.load_state(sid)["pending_clarification"]

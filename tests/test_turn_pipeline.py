@@ -306,3 +306,14 @@ def test_hating_animated_family_films_keeps_other_family_films(agent):
     assert "Toy Story" not in _titles(r) and "Up" not in _titles(r)
     state = DialogueState.from_dict(agent.store.load_state(sid))
     assert state.constraints.tags_exclude == ["animation+family"], state.constraints
+
+
+def test_thanks_and_goodbye_are_answered_as_such_and_keep_the_wish(agent):
+    sid = agent.new_session()
+    first = agent.turn(sid, "I loved Alien")
+    thanks = agent.turn(sid, "thanks!")
+    assert thanks.reply.startswith("You're welcome") and not thanks.recommendations
+    assert agent.turn(sid, "ok bye").reply.startswith("Enjoy the movie")
+    assert agent.turn(sid, "hello").reply.startswith("Hi!")
+    state = agent.store.load_state(sid)
+    assert state["wish_text"] == ["I loved Alien"] and state["last_slate"] == [c.item_id for c in first.recommendations]

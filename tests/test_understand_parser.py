@@ -177,6 +177,9 @@ def test_more_like(resolver):
     ("anything but romance", (), ("romance",)), ("a comedy without romance", ("comedy",), ("romance",)),
     ("I don't like horror but love comedies", ("comedy",), ("horror",)),
     ("superhero movies are boring", (), ("superhero",)),
+    # "less X" is less of it, not another wish for it
+    ("less romantic please", (), ("romance",)), ("something less scary", (), ("horror",)),
+    ("more romantic", ("romance",), ()),
 ])
 def test_genre_negation(resolver, text, liked, disliked):
     u = parse(text, resolver)
@@ -552,3 +555,18 @@ def test_a_place_without_a_verdict_or_in_a_why_question_is_no_preference(resolve
     u = parse(text, resolver, last_slate=list(SLATE))
     assert not (u.liked or u.disliked or u.more_like or u.seen)
     assert not parse("more like the second one", resolver).more_like  # no slate shown: nothing to point at
+
+
+@pytest.mark.parametrize(("text", "liked", "disliked"), [
+    ("i lovd jurasic park", ["Jurassic Park"], []), ("I LOOOVED Alien but haaated Avatar", ["Alien"], ["Avatar"]),
+    ("luv Toy Story, h8 Titanic", ["Toy Story"], ["Titanic"]), ("i liekd Die Hard", ["Die Hard"], []),
+])
+def test_misspelt_taste_verbs_still_carry_the_verdict(resolver, text, liked, disliked):
+    u = parse(text, resolver)
+    assert titles(u.liked) == liked and titles(u.disliked) == disliked
+
+
+def test_moods_the_user_wants_less_of_turn_around(resolver):
+    assert parse("less dark please", resolver).moods == ("light",)
+    assert "scary" not in parse("too scary for me", resolver).moods
+    assert parse("something dark", resolver).moods == ("dark",)

@@ -29,6 +29,7 @@ _ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, 
 _ORDINAL = re.compile(r"\b(first|1st|second|2nd|third|3rd|fourth|4th|last)\b|(?:^|\s|#|number\s)([1-4])\s*$", re.I)
 _YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")
 _PAREN_YEAR = re.compile(r"\s*\((?:19|20)\d\d\)\s*$")
+_OPTION_YEAR = re.compile(r"\(((?:19|20)\d\d)\)\s*$")
 #: an answer is short; a long message is a new request even if it starts with "yes"
 MAX_ANSWER_WORDS = 8
 
@@ -82,6 +83,11 @@ def answer_to(text: str, pending: PendingClarification | None) -> str | None:
     return _settle(pending.text, pending.surface, chosen[1])
 
 
+def declines(text: str) -> bool:
+    """"no", "neither", "none of them": none of the options we offered."""
+    return bool(_NO.match(text))
+
+
 def _by_title(text: str, options: tuple[tuple[str, str], ...]) -> tuple[str, str] | None:
     low = _norm(text)
     hits = [o for o in options if _norm(o[1]) and _norm(o[1]) in low]
@@ -94,11 +100,18 @@ def _by_title(text: str, options: tuple[tuple[str, str], ...]) -> tuple[str, str
 
 
 def _by_year(text: str, options: tuple[tuple[str, str], ...]) -> tuple[str, str] | None:
-    years = set(_YEAR.findall(text))
+    """The option from the year the user names, or from the year next to it when no option has that
+    year: catalogs date a film by its release in one country or another ("the 1995 one" is the
+    Heat ReDial dates 1996), so a year off by one still picks the one option it is near."""
+    years = {int(y) for y in _YEAR.findall(text)}
     if not years:
         return None
-    hits = [o for o in options if any(f"({y})" in o[1] for y in years)]
-    return hits[0] if len(hits) == 1 else None
+    for slack in (0, 1):
+        hits = [o for o in options if (m := _OPTION_YEAR.search(o[1])) and any(abs(int(m.group(1)) - y) <= slack
+                                                                                 for y in years)]
+        if hits:
+            return hits[0] if len(hits) == 1 else None
+    return None
 
 
 def _by_ordinal(text: str, options: tuple[tuple[str, str], ...]) -> tuple[str, str] | None:

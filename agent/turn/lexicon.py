@@ -43,3 +43,27 @@ def words_re(words: Sequence[str]) -> re.Pattern[str]:
 GENRE_RE, MOOD_RE = words_re(list(GENRE_WORDS)), words_re(list(MOOD_WORDS))
 #: genre and mood words are never one-word titles ("horror", "funny")
 RESERVED = frozenset(GENRE_WORDS) | frozenset(MOOD_WORDS)
+
+#: misspelt taste verbs, read as the verb ("i lovd jurasic park" had no cue, so the film was not even liked)
+_TASTE_TYPOS: dict[str, str] = {
+    "lovd": "loved", "lovde": "loved", "lvoed": "loved", "loevd": "loved", "lovedd": "loved", "luv": "love",
+    "luvd": "loved", "luved": "loved", "lurve": "love", "lurved": "loved", "likd": "liked", "liekd": "liked",
+    "liek": "like", "lyk": "like", "lyked": "liked", "likeed": "liked", "hatd": "hated", "haet": "hate",
+    "haetd": "hated", "h8": "hate", "h8ed": "hated", "dislikd": "disliked", "dislkied": "disliked",
+    "enjoyd": "enjoyed", "enjoied": "enjoyed", "enjyed": "enjoyed", "adord": "adored",
+}
+_TASTE_TYPO_RE = words_re(list(_TASTE_TYPOS))
+#: "loooved", "liiiked", "haaated": the stretched vowel of a taste verb -> one vowel
+_STRETCHED = tuple(re.compile(rf"\b({c}{v}){v}+({n})", re.I) for c, v, n in
+                   (("l", "o", "v"), ("l", "i", "k"), ("h", "a", "t")))
+
+
+def fix_taste_typos(text: str) -> str:
+    """``text`` with misspelt or stretched taste verbs spelt out (whole words only; nothing else changes).
+
+    Why a list and not edit distance: "lived", "hat" and "lake" are words of their own, one edit
+    away from a taste verb; only spellings that are no English word are rewritten.
+    """
+    for rx in _STRETCHED:
+        text = rx.sub(r"\1\2", text)
+    return _TASTE_TYPO_RE.sub(lambda m: _TASTE_TYPOS[m.group(1).lower()], text)

@@ -28,7 +28,7 @@ from agent import replies
 from agent.state import DialogueState
 from agent.turn.acts import no_such_card, question_for, why_answer, why_target
 from agent.turn.cards import make_cards
-from agent.turn.clarify import PendingClarification, answer_to, pending_for
+from agent.turn.clarify import PendingClarification, answer_to, declines, pending_for
 from agent.turn.dialogue import ANSWER_ONLY_ACTS, apply_update, note_wish, request_for
 from agent.turn.events import chunks
 from agent.turn.explain_stage import explain_now, follow_up_job
@@ -46,7 +46,7 @@ from tools.toolbox.candidate_bus import CandidateBus
 log = logging.getLogger(__name__)
 Emit = Callable[[str, dict[str, Any]], None]
 SIMPLE_REPLIES = {"prompt_leak": replies.REFUSE_PROMPT, "other_data": replies.REFUSE_OTHER_DATA,
-                  "chit_chat": replies.GREETING, "off_topic": replies.OFF_TOPIC}
+                  "chit_chat": replies.small_talk, "off_topic": replies.OFF_TOPIC}
 #: how deep the ranked list goes before the slate rules cut it to the cards shown
 RANK_DEPTH = 40
 
@@ -64,6 +64,7 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
         text = settled
         if pending_answer and state.wish_text[-1:] == [pending_answer.text]:
             state.wish_text.pop()  # the message that raised the question, now read with the title settled
+    asked = state.pending_question if pending_answer and not settled else ""
     state.pending_clarification, state.pending_question = {}, ""
     u = parse(text, services.resolver, people=services.people, last_slate=last_titles)
 
@@ -72,8 +73,17 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
         store.save_state(session_id, state.to_dict(), turn_count=state.turn_count)
         finish_simple(store, session_id, turn_index, reply, emit, t0, intent=intent)
 
+    if asked and pending_answer and not u.has_preferences:
+        # our question is still open: "no" declines its options (it is not "none of those" about the
+        # slate), and a message that neither answers it nor says a wish ("hmm") gets it again
+        if declines(text) and len(text.split()) <= 3:
+            return finish(replies.NONE_OF_THE_OPTIONS, "clarify")
+        if u.act == "chit_chat":
+            state.pending_clarification, state.pending_question = pending_answer.to_dict(), asked
+            return finish(replies.ask_again(asked), "clarify")
     if u.act in ANSWER_ONLY_ACTS and not u.has_preferences:  # as agent.turn.dialogue.updates_wish
-        return finish(SIMPLE_REPLIES[u.act], u.act)
+        reply = SIMPLE_REPLIES[u.act]
+        return finish(reply(text) if callable(reply) else reply, u.act)
     if u.act == "ask_why":
         target = why_target(u, state.last_slate)
         if target is None:

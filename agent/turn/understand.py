@@ -31,7 +31,7 @@ import re
 from collections.abc import Sequence
 
 from agent.turn.card_refs import card_refs
-from agent.turn.lexicon import GENRE_RE, GENRE_WORDS, MOOD_RE, MOOD_WORDS, RESERVED
+from agent.turn.lexicon import GENRE_RE, GENRE_WORDS, MOOD_RE, MOOD_WORDS, RESERVED, fix_taste_typos
 from agent.turn.message_act import OTHER_DATA, PROMPT_LEAK, WHY, message_act, new_anchor, why_target_in
 from agent.turn.polarity import ACCEPT_RX, CARRY, mask, polarity, split_clauses
 from agent.turn.state_update import StateUpdate, TitleRef, UnresolvedTitle
@@ -48,8 +48,9 @@ from tools.resolve.titles import SpanMatch, TitleResolver
 _DESCRIBES = re.compile(r"\b(that movie|this movie|that one|it'?s|that'?s|(?:it|that|this|they)(?=\s*(?:was|is|were|are)\b))"
                         r"\s*(was|is|were|are)?\s+"
                         r"((so|really|very|pretty|also|still|just|a|an|good|and)\s+)*(\w+)", re.I)
-#: "too scary", "too much action": the user wants less of the genre named next
-_TOO = re.compile(r"\btoo\s+(much\s+)?$", re.I)
+#: "too scary", "too much action", "less romantic", "not so much horror": the user wants less of the genre
+#: named next
+_TOO = re.compile(r"\b(too|less|fewer)\s+(much\s+|many\s+)?$", re.I)
 #: words that add a wish to the earlier ones ("also", "as well", "and some comedy", "... too") rather
 #: than change it; "too" only closing a clause ("a comedy too"), never "too scary"
 _ADDITIVE = re.compile(r"\b(also|as well|plus|besides|in addition|both|mix(ed)? (of|with)|combin\w+)\b|^\W*and\b|"
@@ -84,7 +85,7 @@ _OPPOSITE_MOOD = {"sad": "light", "dark": "light"}
 def parse(text: str, resolver: TitleResolver, *, people: PeopleIndex | None = None,
           last_slate: Sequence[str] = ()) -> StateUpdate:
     """Read one message; ``last_slate`` holds the titles just shown (for "why the second one?")."""
-    text = (text or "").strip()
+    text = fix_taste_typos((text or "").strip())
     if not text:
         return StateUpdate(act="chit_chat")
     if PROMPT_LEAK.search(text):
@@ -140,8 +141,9 @@ def parse(text: str, resolver: TitleResolver, *, people: PeopleIndex | None = No
     moods = []
     for m in MOOD_RE.finditer(masked_g):
         mood = MOOD_WORDS[m.group(1).lower()]
-        if polarity(masked, clause_of(m.start()), m.start(), m.end(), "liked") == "disliked":
-            # "not too sad", "nothing dark": the wish is the other side of it
+        if (polarity(masked, clause_of(m.start()), m.start(), m.end(), "liked") == "disliked"
+                or _TOO.search(masked[max(0, m.start() - 12):m.start()])):
+            # "not too sad", "nothing dark", "less dark", "too scary": the wish is the other side of it
             mood = _OPPOSITE_MOOD.get(mood, "")
         if mood and mood not in moods:
             moods.append(mood)
