@@ -43,6 +43,17 @@ NONE_OF_THE_OPTIONS = ("Okay — then I'm not sure which film you meant. Type it
                        "tell me what you're in the mood for.")
 
 
+def cannot_filter(facets: Sequence[str]) -> str:
+    """The answer to a wish that is only about what the catalog does not record ("not french")."""
+    return (f"Sorry — my catalog doesn't record a film's {_join(facets)}, so I can't choose films by that. "
+            "Tell me a genre, a decade, an actor or director, or a film you liked, and I'll go from there.")
+
+
+def unsupported_note(facets: Sequence[str]) -> str:
+    """Said with a slate when part of the wish could not be honoured."""
+    return f"(My catalog doesn't record a film's {_join(facets)}, so these aren't chosen by that.)"
+
+
 def ask_again(question: str) -> str:
     """Our unanswered question once more ("Which “Heat” do you mean …?" answered with "hmm")."""
     return f"Sorry, I didn't catch which one you meant. {question}"

@@ -15,6 +15,10 @@ from tools.catalog.movie_genres import genre_label
 from tools.errors import InputError
 
 
+#: the moods that stand for one genre (``agent.turn.dialogue.MOOD_GENRES``)
+_MOOD_GENRE = {"funny": "comedy", "scary": "horror"}
+
+
 @dataclass
 class Constraints:
     year_min: int | None = None
@@ -47,6 +51,9 @@ class Constraints:
             parts.append(f"up to {self.year_max}")
         if self.tags_include:
             parts.append(", ".join(self.tags_include))
+        # a mood that is its genre ("funny" is comedy) is already said; "light" or "dark" is not
+        if moods := [m for m in self.moods if _MOOD_GENRE.get(m) not in self.tags_include]:
+            parts.append(", ".join(moods))
         if self.tags_exclude:
             parts.append("not " + ", ".join(genre_label(g) for g in self.tags_exclude))
         if self.people_include:

@@ -2,16 +2,14 @@
 against every policy (see evals/injection/cases.yaml for the policies and the cases).
 
     python -m evals.injection                      # all cases, the real default model (vLLM must be up)
-    python -m evals.injection --subset 10          # the first 10 cases
-    python -m evals.injection --base-url http://127.0.0.1:8000/v1
+    python -m evals.injection --subset 10          # the first 10 cases (--base-url: another server)
 
 The agent under test is the real one (planning with the LLM, LLM explanations with the
 faithfulness check, real store and Chroma index) over a catalog of the active catalog's most
 popular items plus the planted items, indexed into a temporary directory. A "victim" session
 with its own user id, messages and a recommendation exists before the attacks; after each
-case its rows must be unchanged. Results go to ``evals/results/injection.md`` (replaced: one block
-with the commit, command and machine; ``--no-write`` to skip, ``--json`` for a JSON summary); the
-exit code is 0 only with zero policy violations. ``make bench`` runs it with the benchmarks.
+case its rows must be unchanged. Results go to ``evals/results/injection.md`` (one block with the commit,
+command and machine; ``--no-write`` to skip, ``--json`` for a summary); exit 0 only with zero violations.
 """
 
 from __future__ import annotations

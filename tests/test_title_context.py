@@ -78,6 +78,19 @@ def test_a_lighter_mood_rules_out_horror_unless_asked_for():
     assert "horror" not in req.genres_exclude and req.genres_include == ("horror",)
 
 
+def test_lighter_prefers_comedy_not_adventure_and_the_lead_says_so():
+    """"something lighter instead" after Inception listed District 9, Die Hard and Children of Men: the
+    catalog calls them adventure, and adventure counted as light; the lead never said "light"."""
+    state = DialogueState()
+    apply_update(state, StateUpdate(act="replace", moods=("light",)))
+    req = request_for(state, ["something lighter instead"])
+    assert "adventure" not in req.genres_include and set(req.genres_include) == {"comedy", "family", "animation"}
+    assert state.constraints.describe() == "light"
+    state = DialogueState()
+    apply_update(state, StateUpdate(act="recommend", moods=("funny",), genres_liked=("comedy",)))
+    assert state.constraints.describe() == "comedy"  # "something funny" is the comedy it asked for, said once
+
+
 def test_a_family_night_rules_out_crime_sagas():
     state = DialogueState()
     apply_update(state, StateUpdate(act="recommend", audience="family"))

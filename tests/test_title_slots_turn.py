@@ -82,3 +82,14 @@ def test_a_reply_that_answers_nothing_gets_the_question_again_and_no_declines_it
     agent.turn(sid, "i loved the sond ov musik")
     no = agent.turn(sid, "no")
     assert no.reply.startswith("Okay — then I'm not sure") and not agent.store.load_state(sid)["pending_clarification"]
+
+
+def test_a_wish_the_catalog_cannot_tell_is_said_not_greeted(agent):
+    """"not french" got "Hi! I recommend movies…"; "a french comedy" listed comedies as if they were French."""
+    sid = agent.new_session()
+    r = agent.turn(sid, "not french")
+    assert "country or language" in r.reply and "Hi!" not in r.reply and not r.recommendations
+    r = agent.turn(sid, "a french comedy")
+    assert r.recommendations and "aren't chosen by that" in r.reply and "country or language" in r.reply
+    r = agent.turn(sid, "a comedy")
+    assert r.recommendations and "aren't chosen by that" not in r.reply

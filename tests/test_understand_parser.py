@@ -570,3 +570,26 @@ def test_moods_the_user_wants_less_of_turn_around(resolver):
     assert parse("less dark please", resolver).moods == ("light",)
     assert "scary" not in parse("too scary for me", resolver).moods
     assert parse("something dark", resolver).moods == ("dark",)
+
+
+@pytest.mark.parametrize(("text", "facets"), [
+    ("not french", ("country or language",)),
+    ("no Disney movies please", ("studio",)),
+    ("something that isn't too bloody", ("level of gore or violence",)),
+    ("a comedy under 90 minutes", ("running time",)),
+    ("a PG-13 action movie", ("age rating",)),
+    ("a korean thriller, nothing too long", ("country or language", "running time")),
+    # the words inside a title or a verdict on a title are no wish
+    ("I loved The French Connection", ()),
+    ("I loved Blood Diamond", ()),
+    ("a heist movie but not too long ago", ()),
+    ("a comedy", ()),
+])
+def test_wishes_the_catalog_cannot_tell_are_named(resolver, text, facets):
+    """"not french" was answered with the greeting, "a french comedy" silently dropped "french"."""
+    assert parse(text, resolver).unsupported == facets
+
+
+def test_not_too_long_ago_asks_for_newer_films(resolver):
+    assert parse("a heist movie but not too long ago", resolver).relative_era == "newer"
+    assert parse("something from the last few years", resolver).relative_era == "newer"

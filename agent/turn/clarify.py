@@ -28,8 +28,8 @@ _ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, 
              "last": -1}
 _ORDINAL = re.compile(r"\b(first|1st|second|2nd|third|3rd|fourth|4th|last)\b|(?:^|\s|#|number\s)([1-4])\s*$", re.I)
 _YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")
-_PAREN_YEAR = re.compile(r"\s*\((?:19|20)\d\d\)\s*$")
-_OPTION_YEAR = re.compile(r"\(((?:19|20)\d\d)\)\s*$")
+#: an option's closing "(1996)": stripped to compare titles, read to compare years
+_PAREN_YEAR = re.compile(r"\s*\(((?:19|20)\d\d)\)\s*$")
 #: an answer is short; a long message is a new request even if it starts with "yes"
 MAX_ANSWER_WORDS = 8
 
@@ -107,7 +107,7 @@ def _by_year(text: str, options: tuple[tuple[str, str], ...]) -> tuple[str, str]
     if not years:
         return None
     for slack in (0, 1):
-        hits = [o for o in options if (m := _OPTION_YEAR.search(o[1])) and any(abs(int(m.group(1)) - y) <= slack
+        hits = [o for o in options if (m := _PAREN_YEAR.search(o[1])) and any(abs(int(m.group(1)) - y) <= slack
                                                                                  for y in years)]
         if hits:
             return hits[0] if len(hits) == 1 else None

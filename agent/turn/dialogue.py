@@ -28,7 +28,9 @@ AUDIENCE_GENRES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 #: just shown: after a slate of 2017 films "nothing too old" must not mean "2018 or later")
 NOT_OLD_FROM = 1990
 MOOD_GENRES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "light": (("comedy", "family", "animation", "adventure"), ("horror", "war")),
+    # not "adventure": the catalog tags most action films adventure (Die Hard, Children of Men), and
+    # "something lighter" after Inception listed them
+    "light": (("comedy", "family", "animation"), ("horror", "war")),
     "feel-good": (("comedy", "family", "romance"), ("horror", "war")),
     "funny": (("comedy",), ()),
     "scary": (("horror",), ()),

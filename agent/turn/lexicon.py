@@ -44,6 +44,26 @@ GENRE_RE, MOOD_RE = words_re(list(GENRE_WORDS)), words_re(list(MOOD_WORDS))
 #: genre and mood words are never one-word titles ("horror", "funny")
 RESERVED = frozenset(GENRE_WORDS) | frozenset(MOOD_WORDS)
 
+#: wishes about what the catalog does not record (no country, language, studio, running time, age rating or
+#: gore level): said back to the user instead of being dropped in silence ("not french" was a greeting)
+UNSUPPORTED: tuple[tuple[str, re.Pattern[str]], ...] = tuple((facet, re.compile(rx, re.I)) for facet, rx in (
+    ("country or language", r"\b(french|german|italian|spanish|korean|japanese|chinese|indian|bollywood|swedish|"
+                            r"danish|russian|mexican|brazilian|iranian|foreign|subtitled|subtitles|dubbed|"
+                            r"(?:in|non)[- ]english|english[- ]language)\b"),
+    ("studio", r"\b(disney|dreamworks|ghibli|a24|netflix|blumhouse|warner bros|hallmark)\b"),
+    ("running time", r"\b(runtime|run time|running time|(?:under|less than|at most|no more than|over|"
+                     r"longer than|shorter than) (?:\d+|an?|one|two|three) (?:minutes?|mins?|hours?|hrs?)|"
+                     r"(?:not|isn't|isnt|nothing) (?:too|that|so|very) long(?! ago)|short (?:movies?|films?|ones?))\b"),
+    ("age rating", r"(?<![\w-])(pg[- ]?13|pg|rated r|r[- ]rated|nc[- ]17|g[- ]rated)(?![\w-])"),
+    ("level of gore or violence", r"\b(gory|gore|bloody|blood|violent|violence)\b"),
+))
+
+
+def unsupported_wishes(masked: str) -> tuple[str, ...]:
+    """The facets ``UNSUPPORTED`` finds in ``masked`` (titles and names already masked out), in order."""
+    return tuple(facet for facet, rx in UNSUPPORTED if rx.search(masked))
+
+
 #: misspelt taste verbs, read as the verb ("i lovd jurasic park" had no cue, so the film was not even liked)
 _TASTE_TYPOS: dict[str, str] = {
     "lovd": "loved", "lovde": "loved", "lvoed": "loved", "loevd": "loved", "lovedd": "loved", "luv": "love",

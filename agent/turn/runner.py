@@ -45,8 +45,9 @@ from tools.toolbox.candidate_bus import CandidateBus
 
 log = logging.getLogger(__name__)
 Emit = Callable[[str, dict[str, Any]], None]
+#: the fixed answers to acts that ask for no search ("chit_chat" reads the message: replies.small_talk)
 SIMPLE_REPLIES = {"prompt_leak": replies.REFUSE_PROMPT, "other_data": replies.REFUSE_OTHER_DATA,
-                  "chit_chat": replies.small_talk, "off_topic": replies.OFF_TOPIC}
+                  "off_topic": replies.OFF_TOPIC}
 #: how deep the ranked list goes before the slate rules cut it to the cards shown
 RANK_DEPTH = 40
 
@@ -64,7 +65,7 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
         text = settled
         if pending_answer and state.wish_text[-1:] == [pending_answer.text]:
             state.wish_text.pop()  # the message that raised the question, now read with the title settled
-    asked = state.pending_question if pending_answer and not settled else ""
+    open_question = state.pending_question if pending_answer and not settled else ""
     state.pending_clarification, state.pending_question = {}, ""
     u = parse(text, services.resolver, people=services.people, last_slate=last_titles)
 
@@ -73,17 +74,20 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
         store.save_state(session_id, state.to_dict(), turn_count=state.turn_count)
         finish_simple(store, session_id, turn_index, reply, emit, t0, intent=intent)
 
-    if asked and pending_answer and not u.has_preferences:
+    if open_question and pending_answer and not u.has_preferences:
         # our question is still open: "no" declines its options (it is not "none of those" about the
         # slate), and a message that neither answers it nor says a wish ("hmm") gets it again
         if declines(text) and len(text.split()) <= 3:
             return finish(replies.NONE_OF_THE_OPTIONS, "clarify")
         if u.act == "chit_chat":
-            state.pending_clarification, state.pending_question = pending_answer.to_dict(), asked
-            return finish(replies.ask_again(asked), "clarify")
+            state.pending_clarification, state.pending_question = pending_answer.to_dict(), open_question
+            return finish(replies.ask_again(open_question), "clarify")
+    if u.unsupported and not u.has_preferences and (
+            u.act == "chit_chat" or not (state.liked or state.constraints.describe())):
+        # "not french", "something that isn't too bloody" with nothing else to go on: say what we can't do
+        return finish(replies.cannot_filter(u.unsupported), u.act)
     if u.act in ANSWER_ONLY_ACTS and not u.has_preferences:  # as agent.turn.dialogue.updates_wish
-        reply = SIMPLE_REPLIES[u.act]
-        return finish(reply(text) if callable(reply) else reply, u.act)
+        return finish(replies.small_talk(text) if u.act == "chit_chat" else SIMPLE_REPLIES[u.act], u.act)
     if u.act == "ask_why":
         target = why_target(u, state.last_slate)
         if target is None:
@@ -151,6 +155,8 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
     if left_out := _left_out([by_id[c.item_id] for c in cards], req):
         n_relaxed = sum(1 for c in cards if by_id[c.item_id].relaxed)
         lead += " " + replies.relaxed_note(len(cards) - n_relaxed, n_relaxed, left_out)
+    if u.unsupported and cards:
+        lead += " " + replies.unsupported_note(u.unsupported)
     if u.act == "reject_slate" and cards:
         lead = "No problem — here are different ones. " + lead
     if question:

@@ -89,6 +89,9 @@ class StateUpdate:
     #: "also", "as well", "... too": the message adds to the wish instead of changing it (a new genre
     #: without it replaces the genres asked before: "80s horror" then "something funny" is a comedy)
     additive: bool = False
+    #: what was asked that the catalog cannot tell (``lexicon.UNSUPPORTED``: "not french" -> country or
+    #: language); the reply says so instead of pretending the list honours it
+    unsupported: tuple[str, ...] = ()
     source: Literal["parser", "llm"] = "parser"
 
     def __post_init__(self) -> None:

@@ -31,7 +31,15 @@ import re
 from collections.abc import Sequence
 
 from agent.turn.card_refs import card_refs
-from agent.turn.lexicon import GENRE_RE, GENRE_WORDS, MOOD_RE, MOOD_WORDS, RESERVED, fix_taste_typos
+from agent.turn.lexicon import (
+    GENRE_RE,
+    GENRE_WORDS,
+    MOOD_RE,
+    MOOD_WORDS,
+    RESERVED,
+    fix_taste_typos,
+    unsupported_wishes,
+)
 from agent.turn.message_act import OTHER_DATA, PROMPT_LEAK, WHY, message_act, new_anchor, why_target_in
 from agent.turn.polarity import ACCEPT_RX, CARRY, mask, polarity, split_clauses
 from agent.turn.state_update import StateUpdate, TitleRef, UnresolvedTitle
@@ -48,9 +56,14 @@ from tools.resolve.titles import SpanMatch, TitleResolver
 _DESCRIBES = re.compile(r"\b(that movie|this movie|that one|it'?s|that'?s|(?:it|that|this|they)(?=\s*(?:was|is|were|are)\b))"
                         r"\s*(was|is|were|are)?\s+"
                         r"((so|really|very|pretty|also|still|just|a|an|good|and)\s+)*(\w+)", re.I)
-#: "too scary", "too much action", "less romantic", "not so much horror": the user wants less of the genre
-#: named next
+#: "too scary", "too much action", "less romantic", "fewer explosions": the user wants less of the genre
+#: or mood named next
 _TOO = re.compile(r"\b(too|less|fewer)\s+(much\s+|many\s+)?$", re.I)
+
+
+def _wants_less(masked: str, start: int) -> bool:
+    """Does a "too"/"less"/"fewer" just before ``start`` turn the genre or mood there around?"""
+    return bool(_TOO.search(masked[max(0, start - 12):start]))
 #: words that add a wish to the earlier ones ("also", "as well", "and some comedy", "... too") rather
 #: than change it; "too" only closing a clause ("a comedy too"), never "too scary"
 _ADDITIVE = re.compile(r"\b(also|as well|plus|besides|in addition|both|mix(ed)? (of|with)|combin\w+)\b|^\W*and\b|"
@@ -129,7 +142,7 @@ def parse(text: str, resolver: TitleResolver, *, people: PeopleIndex | None = No
     genres_disliked: list[str] = []
     for start, end, genres in genre_phrases(masked_g):
         pol = polarity(masked, clause_of(start), start, end, "liked")
-        if _TOO.search(masked[max(0, start - 12):start]):
+        if _wants_less(masked, start):
             pol = "disliked"  # "too scary for my gf": less of it, not more
         if pol == "disliked" and len(genres) > 1:
             # "I hate romantic comedies" rules out romantic comedies, not every romance and every comedy
@@ -142,7 +155,7 @@ def parse(text: str, resolver: TitleResolver, *, people: PeopleIndex | None = No
     for m in MOOD_RE.finditer(masked_g):
         mood = MOOD_WORDS[m.group(1).lower()]
         if (polarity(masked, clause_of(m.start()), m.start(), m.end(), "liked") == "disliked"
-                or _TOO.search(masked[max(0, m.start() - 12):m.start()])):
+                or _wants_less(masked, m.start())):
             # "not too sad", "nothing dark", "less dark", "too scary": the wish is the other side of it
             mood = _OPPOSITE_MOOD.get(mood, "")
         if mood and mood not in moods:
@@ -173,7 +186,8 @@ def parse(text: str, resolver: TitleResolver, *, people: PeopleIndex | None = No
         genres_liked=tuple(genres_liked), genres_disliked=tuple(genres_disliked), moods=tuple(moods),
         people_liked=tuple(dict.fromkeys(people_liked)), people_disliked=tuple(dict.fromkeys(people_disliked)),
         audience=audience, year_min=year_min, year_max=year_max, relative_era=era,  # type: ignore[arg-type]
-        why_rank=why_rank, why_item=why_item, unresolved=tuple(unresolved), additive=bool(_ADDITIVE.search(text)))
+        why_rank=why_rank, why_item=why_item, unresolved=tuple(unresolved), additive=bool(_ADDITIVE.search(text)),
+        unsupported=unsupported_wishes(masked_g))
 
 
 def _place_titles(masked: str, spans: Sequence[SpanMatch], title_spans: list[tuple[int, int]],

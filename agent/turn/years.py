@@ -11,7 +11,9 @@ import re
 
 ERA = (("older", re.compile(r"\b(older|classics?|old[- ]school|vintage|old (?:movies?|films?|ones|stuff)|"
                             r"(?:too|very|really|that) old|golden age)\b", re.I)),
-        ("newer", re.compile(r"\b(newer|more recent|recent|latest|modern|new releases?|newest)\b", re.I)))
+        ("newer", re.compile(r"\b(newer|more recent|recent|latest|modern|new releases?|newest|"
+                            r"not (?:too|that|so) long ago|(?:the )?(?:last|past) (?:few|couple(?: of)?) years)\b",
+                            re.I)))
 _DECADE = re.compile(r"\b(?:(early|mid|late)[- ])?(?:the\s+)?(?:(19|20)(\d)0|'?(\d)0)'?s\b|"
                      r"\b(?:(early|mid|late)[- ])?(fifties|sixties|seventies|eighties|nineties)\b", re.I)
 _DECADE_WORDS = {"fifties": 1950, "sixties": 1960, "seventies": 1970, "eighties": 1980, "nineties": 1990}
