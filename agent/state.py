@@ -14,7 +14,6 @@ from typing import Any
 from tools.catalog.movie_genres import genre_label
 from tools.errors import InputError
 
-
 #: the moods that stand for one genre (``agent.turn.dialogue.MOOD_GENRES``)
 _MOOD_GENRE = {"funny": "comedy", "scary": "horror"}
 

@@ -8,10 +8,11 @@ from tools.recsys.ranker import RankerConfig
 from ui.cli_train_ranker import saved_ranker_if_current
 
 
-def _save(out, *, config=RankerConfig(), features=FEATURES, catalog="demo-1", weighting="none"):
+def _save(out, *, config=RankerConfig(), features=FEATURES, catalog="demo-1", weighting="none", stopping="cv"):
     out.mkdir(parents=True, exist_ok=True)
     (out / "training.json").write_text(json.dumps({"catalog_version": catalog, "weighting": weighting,
-                                                   "weighting_clip": None, "weighting_power": 1.0}))
+                                                   "weighting_clip": None, "weighting_power": 1.0,
+                                                   "stopping": stopping}))
     (out / "ranker.json").write_text(json.dumps({"features": list(features),
                                                  "config": config.__dict__ | {"drop": list(config.drop)}}))
 
@@ -28,10 +29,11 @@ def test_a_changed_lightgbm_default_retrains(tmp_path):
     assert saved_ranker_if_current(tmp_path, "demo-1", "none", None, 1.0) is None
 
 
-def test_other_features_catalog_or_weighting_retrain(tmp_path):
+def test_other_features_catalog_weighting_or_stopping_retrain(tmp_path):
     _save(tmp_path / "a", features=FEATURES[:-1])
     _save(tmp_path / "b", catalog="demo-0")
     _save(tmp_path / "c", weighting="snips")
-    for sub in "abc":
+    _save(tmp_path / "d", stopping="holdout")  # trained before the rounds were cross-validated
+    for sub in "abcd":
         assert saved_ranker_if_current(tmp_path / sub, "demo-1", "none", None, 1.0) is None
     assert saved_ranker_if_current(tmp_path / "missing", "demo-1", "none", None, 1.0) is None

@@ -226,3 +226,42 @@ def test_whole_catalog_ranks_of_the_candidates_break_ties_in_catalog_order():
     # order: inf(6), 0.9(2), 0.5(0,3,5), 0.0(7), -inf(4), nan(1)
     np.testing.assert_array_equal(_ranks(scores, np.arange(8)), [2, 7, 1, 3, 6, 4, 0, 5])
     np.testing.assert_array_equal(_ranks(scores, np.array([5, 1])), [4, 7])
+
+
+def _table_of(rows, dialogues: int = 60):
+    from tools.recsys.training import RankTable
+
+    x, y, groups = rows
+    return RankTable(x, y, groups, [f"d{n % dialogues}" for n in range(len(groups))])
+
+
+def test_rounds_chosen_by_cross_validation_then_one_fit_on_every_row():
+    """A rule the first trees already learn: the mean held-out curve is flat at its top from early on,
+    so cross-validation takes few rounds, and the final model is fitted on all 300 requests."""
+    from tools.recsys.training import CV_TOLERANCE, cv_rounds, fit_ranker
+
+    table = _table_of(_training_rows(0))
+    config = RankerConfig(n_estimators=80, min_child_samples=5)
+    rounds, curve = cv_rounds(table, folds=3, config=config)
+    assert len(curve) == 80 and 1 <= rounds < 40
+    assert curve[rounds - 1] >= curve.max() - CV_TOLERANCE and (curve[:rounds - 1] < curve.max() - CV_TOLERANCE).all()
+    ranker = fit_ranker(table, stopping="cv", config=config)  # five folds
+    assert ranker.info["stopping"] == "cv" and ranker.info["train_rows"] == len(table.y)
+    assert ranker.booster.current_iteration() == cv_rounds(table, config=config)[0] == ranker.info["best_iteration"]
+    x, y, _ = _training_rows(2)
+    s = ranker.predict(x)
+    assert np.mean([y[i:i + 8][np.argmax(s[i:i + 8])] for i in range(0, len(y), 8)]) > 0.8
+    held_out = fit_ranker(table, stopping="holdout", config=config)
+    assert held_out.info["stopping"] == "holdout" and held_out.info["train_rows"] < len(table.y)
+
+
+def test_cross_validation_refuses_what_it_cannot_split():
+    from tools.recsys.training import cv_rounds, fit_ranker
+
+    table = _table_of(_training_rows(0), dialogues=1)
+    with pytest.raises(ValueError, match="too few dialogues to cross-validate"):
+        cv_rounds(table, folds=3)
+    with pytest.raises(ValueError, match="at least 2 folds"):
+        cv_rounds(table, folds=1)
+    with pytest.raises(ValueError, match="unknown stopping 'early'; use one of cv, holdout"):
+        fit_ranker(table, stopping="early")

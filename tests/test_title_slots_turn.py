@@ -93,3 +93,12 @@ def test_a_wish_the_catalog_cannot_tell_is_said_not_greeted(agent):
     assert r.recommendations and "aren't chosen by that" in r.reply and "country or language" in r.reply
     r = agent.turn(sid, "a comedy")
     assert r.recommendations and "aren't chosen by that" not in r.reply
+
+
+def test_hated_sequels_never_reach_the_slate(agent):
+    """"I loved The Matrix but hated the sequels" listed The Matrix Reloaded and Revolutions first."""
+    sid = agent.new_session()
+    r = agent.turn(sid, "I loved Alien but hated the sequels")
+    assert r.recommendations and "Aliens" not in [c.title for c in r.recommendations]
+    state = agent.store.load_state(sid)
+    assert "2" in state["disliked"] and "1" in state["liked"]

@@ -19,7 +19,7 @@ def _human(r: dict[str, Any]) -> str:
     if r.get("cached"):
         return f"cached: {r['model_dir']} already holds a ranker for catalog {r['catalog_version']}; --force retrains"
     return (f"trained the ranker on {r['train_samples']} ReDial training turns ({r['train_dialogues']} dialogues) in "
-            f"{r['seconds']} s: best iteration {r.get('best_iteration')}, candidate-pool recall "
+            f"{r['seconds']} s: {r.get('best_iteration')} boosting rounds ({r.get('stopping', 'holdout')}), candidate-pool recall "
             f"{r['pool_recall_train']:.3f} at depth {r['depth']}; saved to {r['model_dir']}")
 
 
@@ -40,6 +40,7 @@ def saved_ranker_if_current(out: Path, catalog_version: str, weighting: str, cli
     config = RankerConfig()
     current = (meta.get("catalog_version") == catalog_version and meta.get("weighting", "none") == weighting
                and meta.get("weighting_clip") == clip and meta.get("weighting_power", 1.0) == power
+               and meta.get("stopping", "holdout") == "cv"  # rounds chosen by cross-validation, as train_ranker does now
                and saved.get("features") == list(FEATURES)
                and saved.get("config") == config.__dict__ | {"drop": list(config.drop)})
     return meta if current else None

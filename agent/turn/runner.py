@@ -37,6 +37,7 @@ from agent.turn.plan_stage import (
 )
 from agent.turn.plan_stage import run_planner
 from agent.turn.results import finish_simple
+from agent.turn.sequels import with_sequels_disliked
 from agent.turn.slate import build_slate
 from agent.turn.understand import parse
 from agent.types import ToolCallRecord, TurnResult
@@ -68,6 +69,7 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
     open_question = state.pending_question if pending_answer and not settled else ""
     state.pending_clarification, state.pending_question = {}, ""
     u = parse(text, services.resolver, people=services.people, last_slate=last_titles)
+    u = with_sequels_disliked(u, state.liked, cat)  # "… but hated the sequels": which films those are
 
     def finish(reply: str, intent: str) -> None:
         state.turn_count = turn_index + 1  # the store bumped it when the turn began

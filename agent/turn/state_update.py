@@ -92,6 +92,9 @@ class StateUpdate:
     #: what was asked that the catalog cannot tell (``lexicon.UNSUPPORTED``: "not french" -> country or
     #: language); the reply says so instead of pretending the list honours it
     unsupported: tuple[str, ...] = ()
+    #: "I loved The Matrix but hated the sequels": the liked films' sequels are disliked (agent/turn/sequels.py
+    #: finds them in the catalog; understanding reads words only)
+    sequels_disliked: bool = False
     source: Literal["parser", "llm"] = "parser"
 
     def __post_init__(self) -> None:

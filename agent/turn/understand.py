@@ -61,6 +61,10 @@ _DESCRIBES = re.compile(r"\b(that movie|this movie|that one|it'?s|that'?s|(?:it|
 _TOO = re.compile(r"\b(too|less|fewer)\s+(much\s+|many\s+)?$", re.I)
 
 
+#: the later films of a series named without their titles ("hated the sequels", "the follow-ups were awful")
+_SEQUELS = re.compile(r"\b(sequels?|follow[- ]ups?|later (?:ones|films|movies))\b", re.I)
+
+
 def _wants_less(masked: str, start: int) -> bool:
     """Does a "too"/"less"/"fewer" just before ``start`` turn the genre or mood there around?"""
     return bool(_TOO.search(masked[max(0, start - 12):start]))
@@ -165,6 +169,8 @@ def parse(text: str, resolver: TitleResolver, *, people: PeopleIndex | None = No
     for p in person_hits:
         pol = polarity(masked, clause_of(p.start), p.start, p.end, "liked")
         (people_disliked if pol == "disliked" else people_liked).append(p.name)
+    sequels_disliked = any(polarity(masked, clause_of(m.start()), m.start(), m.end(), "mentioned") == "disliked"
+                           for m in _SEQUELS.finditer(masked))
     year_min, year_max = year_bounds(masked)
     era = era_of(masked)
     audience = audience_of(masked)
@@ -187,7 +193,7 @@ def parse(text: str, resolver: TitleResolver, *, people: PeopleIndex | None = No
         people_liked=tuple(dict.fromkeys(people_liked)), people_disliked=tuple(dict.fromkeys(people_disliked)),
         audience=audience, year_min=year_min, year_max=year_max, relative_era=era,  # type: ignore[arg-type]
         why_rank=why_rank, why_item=why_item, unresolved=tuple(unresolved), additive=bool(_ADDITIVE.search(text)),
-        unsupported=unsupported_wishes(masked_g))
+        unsupported=unsupported_wishes(masked_g), sequels_disliked=sequels_disliked)
 
 
 def _place_titles(masked: str, spans: Sequence[SpanMatch], title_spans: list[tuple[int, int]],

@@ -38,6 +38,13 @@ class RankerConfig:
     drop: tuple[str, ...] = ()
 
 
+def _params(config: RankerConfig) -> dict[str, Any]:
+    return {"objective": "lambdarank", "metric": "ndcg", "eval_at": [50], "num_leaves": config.num_leaves,
+            "learning_rate": config.learning_rate, "min_child_samples": config.min_child_samples,
+            "feature_fraction": config.feature_fraction, "seed": config.seed, "deterministic": True,
+            "num_threads": 2, "verbose": -1, "lambdarank_truncation_level": 60}
+
+
 @dataclass
 class LearnedRanker:
     booster: Any
@@ -57,10 +64,7 @@ class LearnedRanker:
         if not len(groups) or y.sum() == 0:
             raise DataError("no training request has a positive candidate; check the data and the sources")
         x = cls._drop(x, config.drop)
-        params = {"objective": "lambdarank", "metric": "ndcg", "eval_at": [50], "num_leaves": config.num_leaves,
-                  "learning_rate": config.learning_rate, "min_child_samples": config.min_child_samples,
-                  "feature_fraction": config.feature_fraction, "seed": config.seed, "deterministic": True,
-                  "num_threads": 2, "verbose": -1, "lambdarank_truncation_level": 60}
+        params = _params(config)
         dtrain = lgb.Dataset(x, label=y, group=list(groups), weight=sample_weight, feature_name=list(FEATURES),
                              free_raw_data=False)
         sets, callbacks = [dtrain], []
@@ -76,6 +80,25 @@ class LearnedRanker:
                 "valid_requests": int(len(valid[2])) if valid is not None else 0,
                 "importance_gain": dict(zip(FEATURES, map(float, booster.feature_importance("gain")), strict=True))}
         return cls(booster, config, info)
+
+    @classmethod
+    def validation_curve(cls, train: tuple[np.ndarray, np.ndarray, Sequence[int]],
+                         valid: tuple[np.ndarray, np.ndarray, Sequence[int]], config: RankerConfig = RankerConfig(),
+                         sample_weight: np.ndarray | None = None, rounds: int = 250) -> np.ndarray:
+        """NDCG@50 on ``valid`` after each of ``rounds`` boosting rounds fitted on ``train`` (no early stop)."""
+        import lightgbm as lgb
+
+        x, y, groups = train
+        if not len(groups) or not len(valid[2]):
+            raise DataError("a validation curve needs requests on both sides of the split")
+        dtrain = lgb.Dataset(cls._drop(x, config.drop), label=y, group=list(groups), weight=sample_weight,
+                             feature_name=list(FEATURES), free_raw_data=False)
+        dvalid = lgb.Dataset(cls._drop(valid[0], config.drop), label=valid[1], group=list(valid[2]),
+                             reference=dtrain)
+        record: dict[str, Any] = {}
+        lgb.train(_params(config), dtrain, num_boost_round=rounds, valid_sets=[dvalid], valid_names=["valid"],
+                  callbacks=[lgb.record_evaluation(record)])
+        return np.asarray(record["valid"]["ndcg@50"], dtype=np.float64)
 
     @staticmethod
     def _drop(x: np.ndarray, drop: Sequence[str]) -> np.ndarray:

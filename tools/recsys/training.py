@@ -18,7 +18,7 @@ from __future__ import annotations
 import random
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -113,9 +113,56 @@ def out_of_fold_table(samples: Sequence[RedialSample], episodes: Sequence[Episod
                      [s for t in full for s in t.samples], np.concatenate([t.items for t in full]))
 
 
+#: how the number of boosting rounds is chosen: "cv" (``cv_rounds``, then one fit on every row) or
+#: "holdout" (early stopping on ``holdout`` of the dialogues, which are then not fitted)
+STOPPING = ("cv", "holdout")
+#: cv_rounds takes the fewest rounds whose mean held-out NDCG@50 is within this of the best: the
+#: curve is flat from ~60 to ~150 rounds on ReDial, and every live turn pays for each tree
+CV_TOLERANCE = 0.001
+
+
+def cv_rounds(table: RankTable, *, folds: int = 5, max_rounds: int | None = None, seed: int = 7,
+              config: RankerConfig | None = None, sample_weight: np.ndarray | None = None,
+              progress: bool = False) -> tuple[int, np.ndarray]:
+    """(rounds, mean NDCG@50 per round up to ``max_rounds``) over ``folds`` folds of whole dialogues.
+
+    Why not one hold-out: early stopping on 15% of the ReDial dialogues picked 102, 120, 78 and
+    189 rounds for the same data in four trainings, and each choice reshuffled the slates. The
+    mean of five held-out curves (each fold fitted on the other four) is much steadier; the
+    final model is then fitted on every row. Measured on the validation split (filtered, same
+    pools): 67 rounds refitted on all rows R@10/R@50 .200/.409 vs .197/.410 for hold-out stopping.
+    """
+    from tqdm import tqdm
+
+    if folds < 2:
+        raise ValueError(f"folds={folds}: cross-validation needs at least 2 folds")
+    config = config or RankerConfig()
+    max_rounds = max_rounds or min(config.n_estimators, 250)  # the ReDial curve peaks well before 250
+    g = np.asarray(table.groups)
+    fold = np.array([fold_of(d, folds, seed) for d in table.dialogue_ids])
+    row_fold = np.repeat(fold, g)
+    curves = []
+    for k in tqdm(range(folds), desc="rounds by cross-validation", unit="fold", file=sys.stderr,
+                  disable=not progress):
+        fit, held = row_fold != k, row_fold == k
+        if not held.any() or not fit.any():
+            continue
+        curves.append(LearnedRanker.validation_curve(
+            (table.x[fit], table.y[fit], g[fold != k].tolist()), (table.x[held], table.y[held], g[fold == k].tolist()),
+            config, None if sample_weight is None else sample_weight[fit], rounds=max_rounds))
+    if not curves:
+        raise ValueError("too few dialogues to cross-validate: every fold is empty on one side")
+    mean = np.mean(curves, axis=0)
+    return int(np.argmax(mean >= mean.max() - CV_TOLERANCE)) + 1, mean
+
+
 def fit_ranker(table: RankTable, *, holdout: float = 0.15, seed: int = 7, config: RankerConfig | None = None,
-               sample_weight: np.ndarray | None = None) -> LearnedRanker:
-    """Fit on the table; ``holdout`` of its dialogues (unweighted) stops the boosting early.
+               sample_weight: np.ndarray | None = None, stopping: str = "holdout",
+               progress: bool = False) -> LearnedRanker:
+    """Fit on the table; ``stopping`` says how the rounds are chosen (``STOPPING``).
+
+    "holdout": ``holdout`` of the dialogues (unweighted) stop the boosting early; "cv": ``cv_rounds``,
+    then one fit on every row.
 
     ``sample_weight`` (one per row) weights only the fitted part: the early-stopping
     NDCG stays the plain, unweighted one, so every weighting is stopped by the same rule.
@@ -123,28 +170,42 @@ def fit_ranker(table: RankTable, *, holdout: float = 0.15, seed: int = 7, config
     """
     if sample_weight is not None and len(sample_weight) != len(table.y):
         raise ValueError(f"sample_weight has {len(sample_weight)} values for {len(table.y)} training rows")
+    if stopping not in STOPPING:
+        raise ValueError(f"unknown stopping {stopping!r}; use one of {', '.join(STOPPING)}")
+    config = config or RankerConfig()
+    if stopping == "cv":
+        rounds, curve = cv_rounds(table, seed=seed, config=config, sample_weight=sample_weight, progress=progress)
+        ranker = LearnedRanker.fit((table.x, table.y, table.groups), None, replace(config, n_estimators=rounds),
+                                   sample_weight=sample_weight)
+        ranker.info.update(stopping="cv", cv_ndcg50=round(float(curve[rounds - 1]), 4),
+                           cv_best_ndcg50=round(float(curve.max()), 4))
+        return ranker
     is_valid = np.array([random.Random(f"holdout:{seed}:{d}").random() < holdout for d in table.dialogue_ids])
     row_valid = np.repeat(is_valid, table.groups)
     g = np.array(table.groups)
     x, y = table.x, table.y
-    return LearnedRanker.fit((x[~row_valid], y[~row_valid], g[~is_valid].tolist()),
-                             (x[row_valid], y[row_valid], g[is_valid].tolist()), config or RankerConfig(),
-                             sample_weight=None if sample_weight is None else sample_weight[~row_valid])
+    ranker = LearnedRanker.fit((x[~row_valid], y[~row_valid], g[~is_valid].tolist()),
+                               (x[row_valid], y[row_valid], g[is_valid].tolist()), config,
+                               sample_weight=None if sample_weight is None else sample_weight[~row_valid])
+    ranker.info["stopping"] = "holdout"
+    return ranker
 
 
 def train_ranker(samples: Sequence[RedialSample], episodes: Sequence[Episode], space: ItemSpace,
                  sources_for: SourcesFactory, build_request: RequestBuilder, *, folds: int = 5,
                  holdout: float = 0.15, depth: int = 200, seed: int = 7, config: RankerConfig | None = None,
                  progress: bool = True, weighting: str = "none", clip: float | None = None,
-                 power: float = 1.0, dialogues: Sequence | None = None, graph: dict | None = None
-                 ) -> tuple[LearnedRanker, CoSuggestionStats, dict[str, Any]]:
-    """(ranker, statistics over all episodes, info). ``holdout`` of the dialogues stops the boosting early.
+                 power: float = 1.0, dialogues: Sequence | None = None, graph: dict | None = None,
+                 stopping: str = "cv") -> tuple[LearnedRanker, CoSuggestionStats, dict[str, Any]]:
+    """(ranker, statistics over all episodes, info); ``stopping`` chooses the boosting rounds (``fit_ranker``).
 
     ``weighting`` "ipw"/"snips" weights rows by their inverse exposure propensity
     (``tools.recsys.debias``; needs the training ``dialogues``), ``clip`` its propensity floor,
     ``power`` its tempering exponent.
     ``graph`` (a LightGCN config, {} = defaults) adds LightGCN item embeddings to every fold's statistics.
     """
+    if stopping not in STOPPING:
+        raise ValueError(f"unknown stopping {stopping!r}; use one of {', '.join(STOPPING)}")
     if weighting not in WEIGHTINGS:
         raise ValueError(f"unknown weighting {weighting!r}; use one of {', '.join(WEIGHTINGS)}")
     if weighting != "none" and not dialogues:
@@ -161,8 +222,10 @@ def train_ranker(samples: Sequence[RedialSample], episodes: Sequence[Episode], s
                                     seed=seed)
         weights = debiased.weights
         info.update(debiased.info())
-    ranker = fit_ranker(table, holdout=holdout, seed=seed, config=config, sample_weight=weights)
+    ranker = fit_ranker(table, holdout=holdout, seed=seed, config=config, sample_weight=weights, stopping=stopping,
+                        progress=progress)
     info = {"pool_recall_train": table.covered / max(1, table.total), "train_requests": float(len(table.groups)),
+            "stopping": stopping,
             "folds": float(folds), "depth": float(depth), **info}
     ranker.info.update(info)
     stats = CoSuggestionStats.fit(episodes, space, graph=graph)

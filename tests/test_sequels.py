@@ -1,0 +1,45 @@
+"""'I loved The Matrix but hated the sequels' recommended The Matrix Reloaded and Revolutions first."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.turn.sequels import sequels_of, with_sequels_disliked
+from agent.turn.state_update import StateUpdate, TitleRef
+from agent.turn.understand import parse
+from tools.catalog.catalog import Catalog, Item, load_catalog
+from tools.resolve.titles import TitleResolver
+
+CAT = Catalog((Item("1", "The Matrix", 1999), Item("2", "The Matrix Reloaded", 2003),
+               Item("3", "The Matrix Revolutions", 2003), Item("4", "Alien", 1979), Item("5", "Aliens", 1986),
+               Item("6", "Alien: Resurrection", 1997), Item("7", "The Animatrix", 2003), Item("8", "Toy Story", 1995),
+               Item("9", "Toy Story 2", 1999), Item("10", "Heat", 1995)))
+MATRIX = TitleRef("1", "The Matrix", "The Matrix")
+
+
+def test_sequels_are_the_later_films_of_the_series():
+    assert [r.title for r in sequels_of(["1"], CAT)] == ["The Matrix Reloaded", "The Matrix Revolutions"]
+    assert [r.title for r in sequels_of(["4"], CAT)] == ["Aliens", "Alien: Resurrection"]
+    assert [r.title for r in sequels_of(["9"], CAT)] == []  # nothing after Toy Story 2 here; Toy Story came before
+    assert sequels_of(["10"], CAT) == [] and sequels_of(["nope"], CAT) == []
+
+
+def test_disliked_sequels_join_the_disliked_films():
+    u = with_sequels_disliked(StateUpdate(act="recommend", liked=(MATRIX,), sequels_disliked=True), [], CAT)
+    assert [r.item_id for r in u.disliked] == ["2", "3"] and u.liked == (MATRIX,)
+    # "no sequels please" on its own: the films liked earlier in the dialogue
+    u = with_sequels_disliked(StateUpdate(act="chit_chat", sequels_disliked=True), ["8"], CAT)
+    assert [r.item_id for r in u.disliked] == ["9"] and u.act == "recommend"
+    plain = StateUpdate(act="recommend", liked=(MATRIX,))
+    assert with_sequels_disliked(plain, [], CAT) is plain
+
+
+@pytest.mark.parametrize(("text", "disliked"), [
+    ("I loved The Matrix but hated the sequels", True),
+    ("I loved The Matrix, the sequels were terrible", True),
+    ("loved Alien, not the sequels", True),
+    ("I love Toy Story and its sequels", False),
+    ("I loved The Matrix", False),
+])
+def test_the_parser_reads_sequels_the_user_dislikes(text, disliked):
+    assert parse(text, TitleResolver(load_catalog().items)).sequels_disliked is disliked
