@@ -56,3 +56,19 @@ def test_pending_round_trips_and_needs_options():
     assert PendingClarification.from_dict(p.to_dict()) == p
     assert pending_for("x", [UnresolvedTitle("Zorbulax", (), "unknown")]) is None
     assert PendingClarification.from_dict({}) is None
+
+
+def test_a_person_in_one_option_picks_it():
+    """"the one with Al Pacino" to "Which Heat …?" listed films with Al Pacino and left Heat unsettled."""
+    credits = {"2": ("Al Pacino", "Robert De Niro", "Michael Mann"), "3": ("Dennis Hopper",),
+               "5": ("Bill Skarsgård",), "6": ("Tim Curry",)}.get
+    heat = PendingClarification("I loved Heat", "Heat", (("2", "Heat (1996)"), ("3", "Heat (2006)")))
+    assert answer_to("the one with Al Pacino", heat, credits=credits) == "I loved Heat (1996)"
+    assert answer_to("the Michael Mann one", heat, credits=credits) == "I loved Heat (1996)"
+    assert answer_to("the pacino one", heat, credits=credits) == "I loved Heat (1996)"
+    it = PendingClarification("I liked It", "It", (("5", "It (2017)"), ("6", "It (1990)")))
+    assert answer_to("the one with Bill Skarsgard", it, credits=credits) == "I liked It (2017)"  # accents folded
+    assert answer_to("the one with Tom Hanks", heat, credits=credits) is None
+    assert answer_to("the one with Al Pacino", heat) is None  # no credits to read
+    both = PendingClarification("I loved Heat", "Heat", (("2", "Heat (1996)"), ("7", "Heat (1987)")))
+    assert answer_to("the Pacino one", both, credits={"2": ("Al Pacino",), "7": ("Al Pacino",)}.get) is None

@@ -593,3 +593,20 @@ def test_wishes_the_catalog_cannot_tell_are_named(resolver, text, facets):
 def test_not_too_long_ago_asks_for_newer_films(resolver):
     assert parse("a heist movie but not too long ago", resolver).relative_era == "newer"
     assert parse("something from the last few years", resolver).relative_era == "newer"
+
+
+@pytest.mark.parametrize(("text", "unknown"), [
+    ("I loved Zorbulax Returns 3 and Heat", "Zorbulax Returns 3"),
+    ("I really enjoyed Brobdingnag Nights and Oldboy", "Brobdingnag Nights"),
+    ("I loved Heat and The Zorbulax", "The Zorbulax"),
+])
+def test_an_unknown_title_beside_a_known_one_is_named(resolver, text, unknown):
+    """The known title's span swallowed the whole run: "Zorbulax Returns 3" was dropped in silence."""
+    u = parse(text, resolver)
+    assert unknown in [x.surface for x in u.unresolved if x.reason == "unknown"]
+    assert not {"and", "Heat", "Oldboy"} & {w for x in u.unresolved if x.reason == "unknown" for w in x.surface.split()}
+
+
+def test_known_titles_joined_by_and_stay_known(resolver):
+    u = parse("I loved Alien and The Thing", resolver)
+    assert titles(u.liked) == ["Alien", "The Thing"] and not u.unresolved

@@ -14,12 +14,13 @@ A message that is not an answer (a new request) simply drops the question.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from agent.turn.message_act import WHY
 from agent.turn.state_update import UnresolvedTitle
+from tools.text import fold, normalise_name
 
 _YES = re.compile(r"^\s*(?:yes|yeah|yea|yep|yup|ya|y|sure|right|correct|exactly|indeed|ok(?:ay)?|that(?:'s| is) "
                   r"(?:it|the one|right|correct)|that one|(?:yes,? )?(?:i|I) did|of course)\b", re.I)
@@ -61,12 +62,15 @@ def pending_for(text: str, unresolved: Sequence[UnresolvedTitle], max_options: i
     return None
 
 
-def answer_to(text: str, pending: PendingClarification | None) -> str | None:
+def answer_to(text: str, pending: PendingClarification | None,
+              credits: Callable[[str], Sequence[str]] | None = None) -> str | None:
     """The earlier message with the title settled, when ``text`` answers ``pending``; else ``None``.
 
     "yes" settles a question with one option (with several it is no choice, and we ask again by
-    returning None). An ordinal ("the second one"), a year ("the 2017 one") or an option's own
-    title picks that option. "no"/"neither" is an answer too, but settles nothing (None).
+    returning None). An ordinal ("the second one"), a year ("the 2017 one"), an option's own
+    title or a person in only one option's ``credits`` (item id -> cast and directors: "the one
+    with Al Pacino", "the Pacino one") picks that option. "no"/"neither" is an answer too, but
+    settles nothing (None).
     A why-question ("why the second one?") is never an answer: it asks about a card already
     shown, and its ordinal names that card, not one of our options.
     """
@@ -75,7 +79,8 @@ def answer_to(text: str, pending: PendingClarification | None) -> str | None:
     words = text.split()
     if not words or len(words) > MAX_ANSWER_WORDS or _NO.match(text) or WHY.search(text):
         return None
-    chosen = _by_title(text, pending.options) or _by_year(text, pending.options) or _by_ordinal(text, pending.options)
+    chosen = (_by_title(text, pending.options) or _by_year(text, pending.options)
+              or (_by_person(text, pending.options, credits) if credits else None) or _by_ordinal(text, pending.options))
     if chosen is None and _YES.match(text) and len(pending.options) == 1:
         chosen = pending.options[0]
     if chosen is None:
@@ -114,6 +119,22 @@ def _by_year(text: str, options: tuple[tuple[str, str], ...]) -> tuple[str, str]
     return None
 
 
+def _by_person(text: str, options: tuple[tuple[str, str], ...],
+               credits: Callable[[str], Sequence[str]]) -> tuple[str, str] | None:
+    """The one option whose cast or directors include someone the answer names, in full or by a
+    surname of four letters or more ("Pacino"); None when nobody or several options match."""
+    said = normalise_name(text)
+    words, low = set(said.split()), f" {said} "
+
+    def named(person: str) -> bool:
+        full = normalise_name(person)
+        last = full.split()[-1] if full else ""
+        return bool(full) and (f" {full} " in low or (len(last) >= 4 and last in words))
+
+    hits = [o for o in options if any(named(p) for p in credits(o[0]) or ())]
+    return hits[0] if len(hits) == 1 else None
+
+
 def _by_ordinal(text: str, options: tuple[tuple[str, str], ...]) -> tuple[str, str] | None:
     m = _ORDINAL.search(text.strip())
     if not m:
@@ -133,4 +154,4 @@ def _settle(text: str, surface: str, title: str) -> str:
 
 
 def _norm(s: str) -> str:
-    return re.sub(r"[^a-z0-9() ]+", "", s.lower()).strip()
+    return re.sub(r"[^a-z0-9() ]+", "", fold(s)).strip()

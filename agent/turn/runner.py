@@ -62,13 +62,19 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
     last_titles = [cat.get(i).display_title for i in state.last_slate if i in cat]
     # "yes" / "the second one" answers our last question: read the message that raised it, title settled
     pending_answer = PendingClarification.from_dict(state.pending_clarification)
-    if settled := answer_to(text, pending_answer):
+    if settled := answer_to(text, pending_answer, credits=lambda i: (*cat.get(i).cast, *cat.get(i).directors)
+                            if i in cat else ()):
         text = settled
         if pending_answer and state.wish_text[-1:] == [pending_answer.text]:
             state.wish_text.pop()  # the message that raised the question, now read with the title settled
-    open_question = state.pending_question if pending_answer and not settled else ""
+    asked_before = state.pending_question
+    open_question = asked_before if pending_answer and not settled else ""
     state.pending_clarification, state.pending_question = {}, ""
     u = parse(text, services.resolver, people=services.people, last_slate=last_titles)
+    if settled and asked_before:
+        # the answered message is read again: the other titles our question already said we don't know
+        # ("Which Heat …? I don't know a film called “Zorbulax Returns 3”") are not asked about twice
+        u = u.with_(unresolved=tuple(x for x in u.unresolved if f"“{x.surface}”" not in asked_before))
     u = with_sequels_disliked(u, state.liked, cat)  # "… but hated the sequels": which films those are
 
     def finish(reply: str, intent: str) -> None:

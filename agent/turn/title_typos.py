@@ -137,24 +137,46 @@ def unresolved_title(surface: str, res: Resolution) -> UnresolvedTitle:
 
 #: a capitalised run after a strong cue ("recommend me Zorbulax Returns 3") or a quoted phrase (double
 #: quotes, or single ones that open after a space and close before a non-letter: "I'm" and "don't" are no quotes)
-UNKNOWN_RUN = re.compile(r"(?:\b(?i:recommend me|loved|liked|love|like|hated|seen|saw|watched|similar to|called|titled|"
+UNKNOWN_RUN = re.compile(r"(?:\b(?i:recommend me|loved|liked|love|like|enjoyed|adored|hated|seen|saw|watched|similar to|"
+                         r"called|titled|"
                          r"such as)\s+(?i:the\s+)?)((?:[A-Z0-9][\w'’:-]*)(?:\s+(?:(?:of|the|a|and|in|on|to)\s+)?"
                          r"[A-Z0-9][\w'’:-]*)*)|[\"“]([^\"”]{2,60})[\"”]|(?:(?<=^)|(?<=[\s(]))['‘]([^\s'’][^'’\n]{1,59})['’](?!\w)")
+
+
+#: words that join titles in a run, never the ends of an unknown title ("Zorbulax Returns 3 and Heat")
+_JOINERS = re.compile(r"^(?:(?:and|or)\s+)+|(?:\s+(?:and|or|of|in|on|to|the|a))+$", re.I)
+
+
+def _uncovered(s: int, e: int, covered: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """[s, e) without the spans already read as titles or names, as pieces."""
+    pieces, pos = [], s
+    for cs, ce in sorted((max(s, cs), min(e, ce)) for cs, ce in covered if s < ce and cs < e):
+        if cs > pos:
+            pieces.append((pos, cs))
+        pos = max(pos, ce)
+    if pos < e:
+        pieces.append((pos, e))
+    return pieces
 
 
 def unknown_titles(text: str, resolver: TitleResolver, covered: list[tuple[int, int]],
                    known: list[UnresolvedTitle], reserved: Collection[str]) -> list[UnresolvedTitle]:
     """Title-shaped words after a strong cue ("recommend me X", "loved X") or in quotes that name no
-    film: the reply says it does not know them instead of recommending something else silently."""
+    film: the reply says it does not know them instead of recommending something else silently.
+
+    A run that holds a known title too ("I loved Zorbulax Returns 3 and Heat") is read without it:
+    what is left ("Zorbulax Returns 3") is judged on its own, the joining "and" dropped."""
     out: list[UnresolvedTitle] = []
     for m in UNKNOWN_RUN.finditer(text):
         g = next(n for n in (1, 2, 3) if m.group(n))
-        s, e, surface = m.start(g), m.end(g), m.group(g).strip()
-        words = normalise(surface).split()
-        if (not words or any(s < ce and cs < e for cs, ce in covered) or all(w in _COMMON_WORDS for w in words)
-                or normalise(surface) in reserved or surface in {u.surface for u in known + out}):
-            continue
-        res = resolver.resolve(surface, fuzzy=False)
-        if res.status != "resolved":
-            out.append(unresolved_title(surface, res))
+        for s, e in _uncovered(m.start(g), m.end(g), covered):
+            surface = _JOINERS.sub("", text[s:e].strip(" ,;")).strip(" ,;")
+            words = normalise(surface).split()
+            if (not words or (g == 1 and not surface[:1].isupper() and not surface[:1].isdigit())
+                    or all(w in _COMMON_WORDS for w in words)
+                    or normalise(surface) in reserved or surface in {u.surface for u in known + out}):
+                continue
+            res = resolver.resolve(surface, fuzzy=False)
+            if res.status != "resolved":
+                out.append(unresolved_title(surface, res))
     return out

@@ -47,7 +47,7 @@ from agent.turn.title_context import settle_by_context
 from agent.turn.title_slots import VERDICT_NEG as _VERDICT_NEG
 from agent.turn.title_slots import VERDICT_POS as _VERDICT_POS
 from agent.turn.title_slots import make_acceptor
-from agent.turn.title_typos import UNKNOWN_RUN, near_misses, typo_plausible, unknown_titles, unresolved_title
+from agent.turn.title_typos import near_misses, typo_plausible, unknown_titles, unresolved_title
 from agent.turn.years import audience_of, era_of, year_bounds
 from tools.catalog.movie_genres import compound_genre
 from tools.resolve.people import PeopleIndex
@@ -135,8 +135,9 @@ def parse(text: str, resolver: TitleResolver, *, people: PeopleIndex | None = No
             buckets[pol].append(ref)
     unresolved += [u for _, u in typo_asks]
     unresolved += unknown_titles(text, resolver, title_spans + person_spans + ask_spans, unresolved, GENRE_WORDS)
-    masked = mask(masked, [(m.start(1), m.end(1)) for m in UNKNOWN_RUN.finditer(text)
-                            if m.group(1) and m.group(1).strip() in {u.surface for u in unresolved}])
+    unknown = {u.surface for u in unresolved if u.reason == "unknown"}
+    masked = mask(masked, [(m.start(), m.end()) for surface in unknown
+                           for m in re.finditer(rf"(?<!\w){re.escape(surface)}(?!\w)", text)])
     # "Airplane was hilarious", "that movie is funny": a verdict on a film, not a wish for a genre
     verdicts = [(e + m.start(), e + m.end()) for _, e in title_spans
                 for rx in (_VERDICT_POS, _VERDICT_NEG) if (m := rx.match(text[e:]))]
