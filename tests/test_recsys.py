@@ -167,6 +167,22 @@ def test_slate_keeps_strict_matches_before_fillers_whatever_the_genre():
         "h78", "h84", "t88"]  # nothing relaxed: the genre alone orders
 
 
+def test_parodies_go_after_the_films_they_spoof_unless_comedy_was_wished():
+    """"I loved Alien" showed Spaceballs first (ReDial seekers who talk about Alien are offered it)."""
+    from agent.turn.slate import is_parody
+    from tools.catalog.catalog import Item
+
+    spaceballs = Item("s", "Spaceballs", 1987, ("comedy", "science fiction"), attributes={"cmu_genres": ["Parody"]})
+    truman = Item("t", "The Truman Show", 1998, ("drama",), attributes={"cmu_genres": ["Parody"]})  # no comedy
+    assert is_parody(spaceballs) and not is_parody(truman) and not is_parody(Item("a", "Aliens", 1986, ("horror",)))
+    assert is_parody(Item("m", "Scary Movie", 2000, ("comedy", "horror"), attributes={"wiki_genres": ["Spoof"]}))
+    titles = {"s": "Spaceballs", "a": "Aliens", "p": "Predator"}
+    slate = build_slate(["s", "a", "p"], titles.__getitem__, size=2, off_tone={"s"}.__contains__)
+    assert slate == ["a", "p"]
+    assert build_slate(["s", "a"], titles.__getitem__, size=2, off_tone={"s"}.__contains__) == ["a", "s"]
+    assert build_slate(["s", "a", "p"], titles.__getitem__, size=2) == ["s", "a"]  # no tone rule: ranked order
+
+
 def test_required_genres_are_a_hard_any_of():
     ok = allowed_mask(RecRequest(genres_require=("animation", "musical")), SPACE)
     assert [i for i, a in zip(SPACE.ids, ok, strict=True) if a] == ["3", "4", "5"]

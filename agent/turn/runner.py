@@ -38,7 +38,7 @@ from agent.turn.plan_stage import (
 from agent.turn.plan_stage import run_planner
 from agent.turn.results import finish_simple
 from agent.turn.sequels import with_sequels_disliked
-from agent.turn.slate import build_slate
+from agent.turn.slate import build_slate, is_parody
 from agent.turn.understand import parse
 from agent.types import ToolCallRecord, TurnResult
 from tools.toolbox.agent_tools import ToolOutcome
@@ -145,7 +145,7 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
     slate = build_slate([r.item_id for r in ranked], lambda i: cat.get(i).title,
                         size=agent.settings.recs_per_turn, taken_titles=taken,
                         wanted=(lambda i: bool(asked & {g.lower() for g in cat.get(i).genres})) if asked else None,
-                        relaxed=lambda i: bool(by_id[i].relaxed))
+                        relaxed=lambda i: bool(by_id[i].relaxed), off_tone=_parodies_unwished(req, state, cat))
     # the ranker's account (SHAP contributions, supporters) only for the films shown
     by_id.update((r.item_id, r) for r in services.recommender.explain(req, [by_id[i] for i in slate]))
 
@@ -190,6 +190,14 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
     emit("final", {**result.to_dict(), "intent": u.act})
     # LLM sentences stream in after the answer, outside the session lock (agent/loop.py runs the job)
     return follow_up_job(agent, cards, bundles, emit, degraded=model_down)
+
+
+def _parodies_unwished(req: Any, state: DialogueState, cat: Any) -> Callable[[str], bool] | None:
+    """Parodies go last unless the wish has comedy in it (asked for, a funny or light mood, a liked comedy)."""
+    if "comedy" in {g.lower() for g in req.genres_include} or "funny" in state.constraints.moods or any(
+            "comedy" in cat.get(i).genres for i in req.liked if i in cat):
+        return None
+    return lambda i: is_parody(cat.get(i))
 
 
 def _left_out(shown: Sequence[Any], req: Any) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from typing import Any
 
 _ROMAN_OR_NUMBER = re.compile(r"\s+(part\s+)?(\d+|i{1,3}|iv|v|vi{0,3}|ix|x)$")
 _ARTICLE = re.compile(r"^(the|a|an)\s+")
@@ -53,10 +54,26 @@ def franchise_tokens(title: str) -> set[str]:
     return tokens
 
 
+#: genre words the catalog's CMU and Wikipedia genres use for a spoof
+_PARODY = ("parody", "spoof")
+
+
+def is_parody(item: Any) -> bool:
+    """A comedy that spoofs a genre or a film ("Spaceballs", "Scary Movie"), by the catalog's own genres.
+
+    Why the slate needs it: ReDial seekers who talk about Alien are often offered Spaceballs, so the
+    ranker puts it first for "I loved Alien"; a parody is not "like" the film it spoofs for someone
+    who asked for no comedy (``build_slate``'s ``off_tone``)."""
+    attrs = getattr(item, "attributes", None) or {}
+    labels = [str(g).lower() for g in (*(attrs.get("cmu_genres") or ()), *(attrs.get("wiki_genres") or ()))]
+    return "comedy" in item.genres and any(w in g for g in labels for w in _PARODY)
+
+
 def build_slate(ranked_ids: Sequence[str], title_of: Callable[[str], str], *, size: int,
                 taken_titles: Sequence[str] = (), per_franchise: int = 2,
                 wanted: Callable[[str], bool] | None = None,
-                relaxed: Callable[[str], bool] | None = None) -> list[str]:
+                relaxed: Callable[[str], bool] | None = None,
+                off_tone: Callable[[str], bool] | None = None) -> list[str]:
     """The first ``size`` ids with ≤ ``per_franchise`` per franchise and no twin of a taken title.
 
     ``relaxed``: films that only filled the ranked list after every strict match (they break a
@@ -69,12 +86,16 @@ def build_slate(ranked_ids: Sequence[str], title_of: Callable[[str], str], *, si
     missing for a third of the films, and filtering would hide them from the ranking (measured on
     ReDial: R@50 0.334 soft vs 0.276 filtered) -- but five cards shown for "something scary"
     should be scary whenever the ranked list has enough such films.
+
+    ``off_tone``: films that go after the others of their group (``is_parody`` when no comedy was
+    wished for): shown only when too few others are left.
     """
     if size < 1:
         raise ValueError("size must be at least 1")
-    if wanted is not None or relaxed is not None:
-        def group(i: str) -> tuple[bool, bool]:
-            return (relaxed is not None and relaxed(i), wanted is not None and not wanted(i))
+    if wanted is not None or relaxed is not None or off_tone is not None:
+        def group(i: str) -> tuple[bool, bool, bool]:
+            return (relaxed is not None and relaxed(i), wanted is not None and not wanted(i),
+                    off_tone is not None and off_tone(i))
 
         ranked_ids = sorted(ranked_ids, key=group)  # stable: ranked order within each group
     seen_titles = {title_key(t) for t in taken_titles}

@@ -59,8 +59,6 @@ _DESCRIBES = re.compile(r"\b(that movie|this movie|that one|it'?s|that'?s|(?:it|
 #: "too scary", "too much action", "less romantic", "fewer explosions": the user wants less of the genre
 #: or mood named next
 _TOO = re.compile(r"\b(too|less|fewer)\s+(much\s+|many\s+)?$", re.I)
-
-
 #: the later films of a series named without their titles ("hated the sequels", "the follow-ups were awful")
 _SEQUELS = re.compile(r"\b(sequels?|follow[- ]ups?|later (?:ones|films|movies))\b", re.I)
 
@@ -68,6 +66,8 @@ _SEQUELS = re.compile(r"\b(sequels?|follow[- ]ups?|later (?:ones|films|movies))\
 def _wants_less(masked: str, start: int) -> bool:
     """Does a "too"/"less"/"fewer" just before ``start`` turn the genre or mood there around?"""
     return bool(_TOO.search(masked[max(0, start - 12):start]))
+
+
 #: words that add a wish to the earlier ones ("also", "as well", "and some comedy", "... too") rather
 #: than change it; "too" only closing a clause ("a comedy too"), never "too scary"
 _ADDITIVE = re.compile(r"\b(also|as well|plus|besides|in addition|both|mix(ed)? (of|with)|combin\w+)\b|^\W*and\b|"
