@@ -54,6 +54,12 @@ def unsupported_note(facets: Sequence[str]) -> str:
     return f"(My catalog doesn't record a film's {_join(facets)}, so these aren't chosen by that.)"
 
 
+def gore_note(wanted: bool) -> str:
+    """Said with a slate when a wish about gore was read as its nearest recorded fact (slasher films)."""
+    return ("(My catalog doesn't record how gory a film is, so these are its slasher and splatter films.)" if wanted
+            else "(My catalog doesn't record how gory a film is, so I left out its slasher and splatter films.)")
+
+
 def ask_again(question: str) -> str:
     """Our unanswered question once more ("Which “Heat” do you mean …?" answered with "hmm")."""
     return f"Sorry, I didn't catch which one you meant. {question}"

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from tools.catalog.movie_genres import genre_label
+from tools.catalog.movie_kinds import KINDS
 from tools.errors import InputError
 
 #: the moods that stand for one genre (``agent.turn.dialogue.MOOD_GENRES``)
@@ -29,6 +30,10 @@ class Constraints:
     #: "young_children" | "family" | "date_night" | "adults" | None
     audience: str | None = None
     moods: list[str] = field(default_factory=list)
+    #: film kinds asked for (``tools.catalog.movie_kinds.KINDS``): "a heist movie" is not any crime film
+    kinds: list[str] = field(default_factory=list)
+    #: film kinds ruled out ("nothing with gore": slashers); kept through "…instead" like tags_exclude
+    kinds_exclude: list[str] = field(default_factory=list)
 
     def validate(self) -> None:
         for name in ("year_min", "year_max"):
@@ -48,13 +53,15 @@ class Constraints:
             parts.append(f"from {self.year_min} on")
         elif self.year_max:
             parts.append(f"up to {self.year_max}")
-        if self.tags_include:
-            parts.append(", ".join(self.tags_include))
+        # a kind says more than its genre: "(psychological thriller)", not "(thriller; psychological thriller)"
+        covered = {KINDS[k].genre for k in self.kinds if k in KINDS}
+        if wished := [*self.kinds, *(g for g in self.tags_include if g not in covered)]:
+            parts.append(", ".join(wished))
         # a mood that is its genre ("funny" is comedy) is already said; "light" or "dark" is not
         if moods := [m for m in self.moods if _MOOD_GENRE.get(m) not in self.tags_include]:
             parts.append(", ".join(moods))
-        if self.tags_exclude:
-            parts.append("not " + ", ".join(genre_label(g) for g in self.tags_exclude))
+        if self.tags_exclude or self.kinds_exclude:
+            parts.append("not " + ", ".join([*(genre_label(g) for g in self.tags_exclude), *self.kinds_exclude]))
         if self.people_include:
             parts.append("with " + ", ".join(p.title() for p in self.people_include))
         if self.people_exclude:
@@ -71,6 +78,7 @@ class Constraints:
         self.people_include.clear()
         self.people_exclude.clear()
         self.moods.clear()
+        self.kinds.clear()
 
 
 @dataclass

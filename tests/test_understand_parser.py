@@ -413,6 +413,8 @@ def test_article_and_one_short_word_is_not_a_guessed_title(resolver, text):
     ("nothing like horror comedies", ("comedy+horror",), ()),
     ("I hate horror and comedy", ("horror", "comedy"), ()),  # two genres, each ruled out
     ("I love romantic comedies", (), ("romance", "comedy")),
+    ("gimme a rom com thats not cheesy", (), ("romance", "comedy")),  # was the off-topic refusal
+    ("no rom coms please", ("comedy+romance",), ()),
 ])
 def test_adjacent_genre_words_are_one_genre_when_ruled_out(resolver, text, disliked, liked):
     u = parse(text, resolver)

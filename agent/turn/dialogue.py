@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from agent.state import Constraints, DialogueState
 from agent.turn.state_update import StateUpdate
+from tools.catalog.movie_kinds import KINDS
 from tools.recsys.request import RecRequest
 from tools.text import normalise_name
 
@@ -71,7 +72,8 @@ def switches_genres(c: Constraints, u: StateUpdate) -> bool:
     """
     if u.additive or u.act not in ("recommend", "refine"):
         return False
-    new = _wished_genres(u.genres_liked, u.moods)
+    # a kind with no genre of its own ("coming-of-age" after "80s horror") is a new kind of film too
+    new = _wished_genres(u.genres_liked, u.moods) | {f"kind:{k}" for k in u.kinds if k in KINDS and not KINDS[k].genre}
     old = _wished_genres(c.tags_include, c.moods)
     return bool(new and old and not new & old)
 
@@ -81,7 +83,7 @@ def new_anchor_only(u: StateUpdate) -> bool:
     years and people asked for before (80s horror) no longer apply; "like Alien but from the 90s" or
     "... too" keeps them."""
     return bool(u.more_like) and u.act in ("recommend", "refine") and not (
-        u.genres_liked or u.moods or u.people_liked or u.year_min is not None or u.year_max is not None
+        u.genres_liked or u.moods or u.kinds or u.people_liked or u.year_min is not None or u.year_max is not None
         or u.relative_era or u.audience or u.additive)
 
 
@@ -97,10 +99,12 @@ def apply_update(state: DialogueState, u: StateUpdate, shown_years: Sequence[int
     if switch:
         c.tags_include.clear()
         c.moods.clear()
+        c.kinds.clear()
     anchor = new_anchor_only(u)
     if anchor:
         c.tags_include.clear()
         c.moods.clear()
+        c.kinds.clear()
         c.people_include.clear()
         c.year_min = c.year_max = None
     if u.audience and u.audience != c.audience:
@@ -111,9 +115,9 @@ def apply_update(state: DialogueState, u: StateUpdate, shown_years: Sequence[int
         c.moods[:] = [m for m in c.moods if m in u.moods or not set(MOOD_GENRES.get(m, ((), ()))[0]) <= ruled]
     if u.act == "replace":
         # "…instead" replaces the wish, not the taste: genres and people the user can't stand stay out
-        kept_genres, kept_people = list(c.tags_exclude), list(c.people_exclude)
+        kept_genres, kept_people, kept_kinds = list(c.tags_exclude), list(c.people_exclude), list(c.kinds_exclude)
         c.clear()
-        c.tags_exclude[:], c.people_exclude[:] = kept_genres, kept_people
+        c.tags_exclude[:], c.people_exclude[:], c.kinds_exclude[:] = kept_genres, kept_people, kept_kinds
     if anchor:
         state.focus = list(dict.fromkeys(r.item_id for r in u.more_like))
     elif u.liked or u.more_like or switch or u.act == "replace" or (
@@ -143,6 +147,12 @@ def apply_update(state: DialogueState, u: StateUpdate, shown_years: Sequence[int
         if m not in c.moods:
             c.moods.append(m)
     c.moods[:] = c.moods[-3:]
+    if u.kinds:  # "a heist movie", then "a gangster one": the newer kind, unless "... too"
+        if not u.additive:
+            c.kinds.clear()
+        _merge(c.kinds, u.kinds, c.kinds_exclude)
+        c.kinds[:] = c.kinds[-3:]
+    _merge(c.kinds_exclude, u.kinds_disliked, c.kinds)
     if u.audience:
         c.audience = u.audience
     if u.year_min is not None or u.year_max is not None:
@@ -197,7 +207,7 @@ def request_for(state: DialogueState, recent_user_text: Sequence[str], *, exclud
         query_text=" ".join(x for x in (words[-300:], mood, " ".join(include)) if x).strip(), said=words[-300:].strip(),
         genres_include=tuple(dict.fromkeys(include)), genres_exclude=tuple(dict.fromkeys(exclude_genres)),
         genres_implied_out=tuple(dict.fromkeys(g for g in exclude_genres if g not in c.tags_exclude)),
-        genres_require=require,
+        genres_require=require, kinds=tuple(c.kinds), kinds_exclude=tuple(c.kinds_exclude),
         people_include=tuple(c.people_include), people_exclude=tuple(c.people_exclude),
         year_min=c.year_min, year_max=c.year_max, audience=c.audience, exclude=frozenset(never),
         recent=focus or tuple(i for i in state.mentioned if i not in state.disliked)[-2:])

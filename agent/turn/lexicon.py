@@ -26,6 +26,7 @@ GENRE_WORDS: dict[str, tuple[str, ...]] = {w: tuple(g.split("+")) for ws, g in (
     ("martial_arts kung_fu", "martial arts"), ("spy spies espionage", "spy"), ("disaster", "disaster"),
     ("teen", "teen"), ("christmas holiday", "holiday"),
 ) for w in ws.replace("_", " ").split(" ") if w} | {"science fiction": ("science fiction",), "sci fi": ("science fiction",),
+                                                    "rom com": ("romance", "comedy"), "rom coms": ("romance", "comedy"),
                                                     "martial arts": ("martial arts",), "kung fu": ("martial arts",)}
 MOOD_WORDS: dict[str, str] = {w: m for ws, m in (
     ("dark darker gritty bleak", "dark"), ("feel-good feelgood uplifting heartwarming cheerful happy", "feel-good"),
@@ -35,15 +36,51 @@ MOOD_WORDS: dict[str, str] = {w: m for ws, m in (
 ) for w in ws.split()} | {"feel good": "feel-good", "mind bending": "mind-bending", "light hearted": "light"}
 
 
+#: user words -> film kinds (tools/catalog/movie_kinds.KINDS): finer than a genre, so "a psychological thriller"
+#: is not any thriller. A kind's own genre still comes from GENRE_WORDS ("thriller") or, when its words name
+#: none ("a mob movie", "a heist"), from the kind (``movie_kinds.Kind.genre``).
+KIND_WORDS: dict[str, str] = {w.replace("_", " "): k for ws, k in (
+    ("psychological psychological_thriller psychological_thrillers psych_thriller mind_games pyschological "
+     "psycological phsychological", "psychological thriller"),
+    ("heist heists caper capers bank_robbery robbery", "heist"),
+    ("gangster gangsters mob mobster mobsters mafia", "gangster"),
+    ("noir noirs neo-noir film_noir", "noir"), ("slasher slashers splatter", "slasher"),
+    ("zombie zombies", "zombie"), ("haunted_house haunted_houses haunting", "haunted house"),
+    ("found_footage", "found footage"), ("vampire vampires", "vampire"),
+    ("monster monsters creature_feature creature_features", "monster"),
+    ("alien_invasion alien_invasions", "alien invasion"), ("time_travel time-travel time_machine", "time travel"),
+    ("dystopian dystopia dystopias post-apocalyptic apocalyptic cyberpunk", "dystopian"),
+    ("space_opera set_in_space in_space space_movie space_movies", "space"),
+    ("black_comedy black_comedies dark_comedy dark_comedies", "black comedy"),
+    ("satire satires satirical", "satire"), ("stoner stoner_comedy stoner_comedies", "stoner comedy"),
+    ("mockumentary mockumentaries", "mockumentary"), ("screwball", "screwball comedy"),
+    ("slapstick", "slapstick"), ("gross-out gross_out", "gross-out comedy"),
+    ("buddy_cop buddy_cops buddy_movie buddy_movies buddy_comedy buddy_comedies", "buddy"),
+    ("coming-of-age coming_of_age", "coming-of-age"), ("road_movie road_movies road_trip", "road movie"),
+    ("courtroom legal_drama legal_thriller legal_thrillers", "courtroom"),
+    ("political_thriller political_thrillers conspiracy conspiracies", "political thriller"),
+    ("erotic_thriller erotic_thrillers", "erotic thriller"),
+    ("period_piece period_pieces period_drama period_dramas costume_drama costume_dramas", "period piece"),
+    ("sword_and_sorcery", "sword and sorcery"), ("swashbuckler swashbucklers swashbuckling pirate pirates", "swashbuckler"),
+    ("spaghetti_western spaghetti_westerns", "spaghetti western"),
+    ("prison_movie prison_movies prison_film prison_break jail_movie", "prison"),
+    ("boxing", "boxing"), ("cult_classic cult_classics cult_film cult_films cult_movie cult_movies", "cult classic"),
+    ("indie indies independent_film independent_films", "indie"), ("silent_film silent_films silent_movie silent_movies", "silent film"),
+    ("anime", "anime"), ("stop-motion stop_motion claymation", "stop-motion"), ("samurai", "samurai"),
+) for w in ws.split()}
+
+
 def words_re(words: Sequence[str]) -> re.Pattern[str]:
     return re.compile(r"(?<![\w-])(" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
                       + r")(?![\w-])", re.I)
 
 
-GENRE_RE, MOOD_RE = words_re(list(GENRE_WORDS)), words_re(list(MOOD_WORDS))
-#: genre and mood words are never one-word titles ("horror", "funny")
-RESERVED = frozenset(GENRE_WORDS) | frozenset(MOOD_WORDS)
+GENRE_RE, MOOD_RE, KIND_RE = words_re(list(GENRE_WORDS)), words_re(list(MOOD_WORDS)), words_re(list(KIND_WORDS))
+#: genre and mood words are never one-word titles ("horror", "funny"); of the kind words only the phrases are
+#: reserved: "Monster", "Heist" and "Samurai" are films too
+RESERVED = frozenset(GENRE_WORDS) | frozenset(MOOD_WORDS) | frozenset(w for w in KIND_WORDS if " " in w)
 
+GORE_FACET = "level of gore or violence"
 #: wishes about what the catalog does not record (no country, language, studio, running time, age rating or
 #: gore level): said back to the user instead of being dropped in silence ("not french" was a greeting)
 UNSUPPORTED: tuple[tuple[str, re.Pattern[str]], ...] = tuple((facet, re.compile(rx, re.I)) for facet, rx in (
@@ -55,8 +92,16 @@ UNSUPPORTED: tuple[tuple[str, re.Pattern[str]], ...] = tuple((facet, re.compile(
                      r"longer than|shorter than) (?:\d+|an?|one|two|three) (?:minutes?|mins?|hours?|hrs?)|"
                      r"(?:not|isn't|isnt|nothing) (?:too|that|so|very) long(?! ago)|short (?:movies?|films?|ones?))\b"),
     ("age rating", r"(?<![\w-])(pg[- ]?13|pg|rated r|r[- ]rated|nc[- ]17|g[- ]rated)(?![\w-])"),
-    ("level of gore or violence", r"\b(gory|gore|bloody|blood|violent|violence)\b"),
+    (GORE_FACET, r"\b(gory|gore|bloody|blood|violent|violence)\b"),
 ))
+
+
+#: gore is not recorded, but slasher and splatter films are its nearest fact: turned down ("nothing with gore",
+#: "not too bloody") they are ruled out; asked for ("something gory") only by these words ("a violent action
+#: movie" is no slasher)
+GORE_RE = re.compile(r"\b(gory|gore|bloody|blood|violent|violence|splatter)\b", re.I)
+GORE_WANTED = frozenset({"gory", "gore", "splatter"})
+GORE_KIND = "slasher"
 
 
 def unsupported_wishes(masked: str) -> tuple[str, ...]:

@@ -32,6 +32,7 @@ from agent.turn.clarify import PendingClarification, answer_to, declines, pendin
 from agent.turn.dialogue import ANSWER_ONLY_ACTS, apply_update, note_wish, request_for
 from agent.turn.events import chunks
 from agent.turn.explain_stage import explain_now, follow_up_job
+from agent.turn.lexicon import GORE_FACET, GORE_KIND
 from agent.turn.plan_stage import (
     PLAN_RESERVE_S as PLAN_RESERVE_S,  # re-export: agent/admission.py reads it here
 )
@@ -163,8 +164,13 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
     if left_out := _left_out([by_id[c.item_id] for c in cards], req):
         n_relaxed = sum(1 for c in cards if by_id[c.item_id].relaxed)
         lead += " " + replies.relaxed_note(len(cards) - n_relaxed, n_relaxed, left_out)
-    if u.unsupported and cards:
-        lead += " " + replies.unsupported_note(u.unsupported)
+    facets = u.unsupported
+    if GORE_FACET in facets and GORE_KIND in (*u.kinds, *u.kinds_disliked) and cards:
+        # read as its nearest fact (lexicon.GORE_RE): say which, instead of "not chosen by that"
+        facets = tuple(f for f in facets if f != GORE_FACET)
+        lead += " " + replies.gore_note(wanted=GORE_KIND in u.kinds)
+    if facets and cards:
+        lead += " " + replies.unsupported_note(facets)
     if u.act == "reject_slate" and cards:
         lead = "No problem — here are different ones. " + lead
     if question:
@@ -204,6 +210,8 @@ def _left_out(shown: Sequence[Any], req: Any) -> list[str]:
     """The wishes the shown films that filled the list do not meet, in the user's terms."""
     dropped = {f for r in shown for f in r.relaxed}
     out = []
+    if "kinds" in dropped and req.kinds:
+        out.append("“" + ", ".join(req.kinds) + "”")
     if "people_include" in dropped and req.people_include:
         out.append("“with " + ", ".join(p.title() for p in req.people_include) + "”")
     if dropped & {"year_min", "year_max"}:

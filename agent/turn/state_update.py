@@ -61,7 +61,8 @@ class UnresolvedTitle:
 
 
 _REF_FIELDS = ("liked", "disliked", "seen", "mentioned", "more_like")
-_STR_FIELDS = ("genres_liked", "genres_disliked", "moods", "people_liked", "people_disliked")
+_STR_FIELDS = ("genres_liked", "genres_disliked", "moods", "people_liked", "people_disliked", "kinds",
+               "kinds_disliked")
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,11 @@ class StateUpdate:
     genres_liked: tuple[str, ...] = ()
     genres_disliked: tuple[str, ...] = ()
     moods: tuple[str, ...] = ()
+    #: film kinds asked for (``tools.catalog.movie_kinds.KINDS``: "heist", "psychological thriller")
+    kinds: tuple[str, ...] = ()
+    #: film kinds ruled out ("nothing with gore": slasher films); alone they are no wish to recommend from
+    #: (``has_preferences``): "something that isn't too bloody" gets "tell me a genre …", not any non-slasher
+    kinds_disliked: tuple[str, ...] = ()
     people_liked: tuple[str, ...] = ()
     people_disliked: tuple[str, ...] = ()
     audience: str | None = None
@@ -114,7 +120,7 @@ class StateUpdate:
 
     @property
     def has_preferences(self) -> bool:
-        return any(getattr(self, f) for f in _REF_FIELDS + _STR_FIELDS) or any(
+        return any(getattr(self, f) for f in _REF_FIELDS + _STR_FIELDS if f != "kinds_disliked") or any(
             v is not None for v in (self.audience, self.year_min, self.year_max, self.relative_era))
 
     def with_(self, **changes: Any) -> StateUpdate:

@@ -34,6 +34,11 @@ from agent.turn.card_refs import card_refs
 from agent.turn.lexicon import (
     GENRE_RE,
     GENRE_WORDS,
+    GORE_KIND,
+    GORE_RE,
+    GORE_WANTED,
+    KIND_RE,
+    KIND_WORDS,
     MOOD_RE,
     MOOD_WORDS,
     RESERVED,
@@ -50,6 +55,7 @@ from agent.turn.title_slots import make_acceptor
 from agent.turn.title_typos import near_misses, typo_plausible, unknown_titles, unresolved_title
 from agent.turn.years import audience_of, era_of, year_bounds
 from tools.catalog.movie_genres import compound_genre
+from tools.catalog.movie_kinds import KINDS
 from tools.resolve.people import PeopleIndex
 from tools.resolve.titles import SpanMatch, TitleResolver
 
@@ -165,6 +171,10 @@ def parse(text: str, resolver: TitleResolver, *, people: PeopleIndex | None = No
             mood = _OPPOSITE_MOOD.get(mood, "")
         if mood and mood not in moods:
             moods.append(mood)
+    kinds, kinds_disliked = wished_kinds(masked_g, masked, clause_of)
+    for k in kinds:  # "a mob movie", "a heist": the kind's own genre when no genre word names it
+        if (g := KINDS[k].genre) and g not in genres_liked and g not in genres_disliked:
+            genres_liked.append(g)
     people_liked: list[str] = []
     people_disliked: list[str] = []
     for p in person_hits:
@@ -176,11 +186,11 @@ def parse(text: str, resolver: TitleResolver, *, people: PeopleIndex | None = No
     era = era_of(masked)
     audience = audience_of(masked)
     why_rank, why_item = None, None
-    act = message_act(text, masked, bool(spans or refs or person_hits or genres_liked or genres_disliked or moods or year_min
+    act = message_act(text, masked, bool(spans or refs or person_hits or genres_liked or genres_disliked or moods or kinds or year_min
                                   or year_max or era or audience or unresolved), bool(last_slate))
     if act == "refine" and (buckets["liked"] or buckets["more_like"]) and new_anchor(masked):
         act = "replace"
-    wishes = buckets["liked"] or buckets["disliked"] or buckets["more_like"] or genres_liked or genres_disliked
+    wishes = buckets["liked"] or buckets["disliked"] or buckets["more_like"] or genres_liked or genres_disliked or kinds
     if act == "recommend" and not wishes and re.search(ACCEPT_RX + r"\s+(out\s+)?_", masked, re.I):
         act = "chit_chat"  # "I'll check out Step Brothers, thanks": taking a suggestion, no new preference
     if act == "ask_why" or (WHY.search(text) and last_slate):
@@ -194,7 +204,33 @@ def parse(text: str, resolver: TitleResolver, *, people: PeopleIndex | None = No
         people_liked=tuple(dict.fromkeys(people_liked)), people_disliked=tuple(dict.fromkeys(people_disliked)),
         audience=audience, year_min=year_min, year_max=year_max, relative_era=era,  # type: ignore[arg-type]
         why_rank=why_rank, why_item=why_item, unresolved=tuple(unresolved), additive=bool(_ADDITIVE.search(text)),
-        unsupported=unsupported_wishes(masked_g), sequels_disliked=sequels_disliked)
+        unsupported=unsupported_wishes(masked_g), sequels_disliked=sequels_disliked, kinds=kinds,
+        kinds_disliked=kinds_disliked)
+
+
+def wished_kinds(masked_g: str, masked: str, clause_of) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(kinds asked for, kinds ruled out) (``lexicon.KIND_WORDS``).
+
+    A kind turned down ("no slashers") asks for none (its genre word, if any, rules the genre out as
+    before). Gore is not in the catalog, but its nearest facts are: "nothing with gore", "not too
+    bloody" rule out slasher and splatter films, "something gory" asks for them (``lexicon.GORE_RE``)."""
+    liked: list[str] = []
+    disliked: list[str] = []
+
+    def turned_down(m: re.Match[str]) -> bool:
+        return polarity(masked, clause_of(m.start()), m.start(), m.end(), "liked") == "disliked" or _wants_less(
+            masked, m.start())
+
+    for m in KIND_RE.finditer(masked_g):
+        if not turned_down(m) and (k := KIND_WORDS[m.group(1).lower()]) not in liked:
+            liked.append(k)
+    for m in GORE_RE.finditer(masked_g):
+        if turned_down(m):
+            disliked.append(GORE_KIND)
+        elif m.group(1).lower() in GORE_WANTED:
+            liked.append(GORE_KIND)
+    disliked = [k for k in dict.fromkeys(disliked) if k not in liked]
+    return tuple(dict.fromkeys(liked)), tuple(disliked)
 
 
 def _place_titles(masked: str, spans: Sequence[SpanMatch], title_spans: list[tuple[int, int]],

@@ -17,8 +17,12 @@ from tools.recsys.request import RecRequest
 
 #: the positive restrictions a back-off may drop, in this order, when too few films satisfy them
 #: ("films with Dolly Parton" allows a handful); exclusions (mentioned, seen, disliked, banned
-#: genres and people, placeholders) are never dropped
-RELAXABLE = (("people_include",), ("year_min", "year_max"))
+#: genres and people, placeholders) are never dropped. A film kind goes after the people: "a western
+#: with Clint Eastwood", then "a spaghetti western" once his westerns were all shown is a spaghetti
+#: western without him, not any Eastwood film; "an 80s heist with Sean Connery" is an 80s heist
+RELAXABLE = (("people_include",), ("kinds",), ("year_min", "year_max"))
+#: the relaxable fields that are tuples (dropped as ``()``; the others as None)
+_TUPLE_FIELDS = ("kinds", "people_include")
 
 
 def allowed_mask(req: RecRequest, space: ItemSpace) -> np.ndarray:
@@ -47,6 +51,10 @@ def allowed_mask(req: RecRequest, space: ItemSpace) -> np.ndarray:
         ok &= ~space.with_people(req.people_exclude)
     if req.people_include:
         ok &= space.with_people(req.people_include)
+    if req.kinds and (kind := space.kind_mask(req.kinds)) is not None:
+        ok &= kind
+    if req.kinds_exclude and (kind := space.kind_mask(req.kinds_exclude)) is not None:
+        ok &= ~kind
     return ok
 
 
@@ -69,6 +77,6 @@ def relaxations(req: RecRequest) -> list[RecRequest]:
     cur = req
     for fields in RELAXABLE:
         if any(getattr(cur, f) not in (None, ()) for f in fields):
-            cur = replace(cur, **{f: (() if f == "people_include" else None) for f in fields})
+            cur = replace(cur, **{f: (() if f in _TUPLE_FIELDS else None) for f in fields})
             out.append(cur)
     return out

@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from tools.catalog.catalog import Catalog, Item
+from tools.catalog.movie_kinds import KINDS, kinds_of
 from tools.text import normalise_name
 
 _PLACEHOLDER = re.compile(r"^\s*(untitled\b|redial movie\b|\W*$)", re.I)
-
 
 
 def recommendable(item: Item) -> bool:
@@ -31,6 +31,14 @@ def recommendable(item: Item) -> bool:
 def item_people(item: Item) -> tuple[str, ...]:
     """Cast and directors, normalised (empty when the catalog has none)."""
     return tuple(dict.fromkeys(normalise_name(n) for n in (*item.directors, *item.cast) if n.strip()))
+
+
+def _kind_masks(items: Sequence[Item]) -> dict[str, np.ndarray]:
+    masks = {name: np.zeros(len(items), dtype=bool) for name in KINDS}
+    for n, it in enumerate(items):
+        for name in kinds_of(it):
+            masks[name][n] = True
+    return masks
 
 
 @dataclass
@@ -50,6 +58,8 @@ class ItemSpace:
     #: ("no horror" must catch Annabelle 2, tagged horror) but too loose for ruling one in (The Big Sick is
     #: tagged "family" by people who talked about it; it is not a family film)
     genres_own: np.ndarray | None = None
+    #: film kind (``movie_kinds.KINDS``: "heist", "psychological thriller") -> bool per item
+    kinds: dict[str, np.ndarray] = field(default_factory=dict)
     #: person -> the rows of the films they are in (built on first use): a request naming people is
     #: answered by a few dictionary lookups instead of one set intersection per catalog film
     _people_rows: dict[str, np.ndarray] | None = field(default=None, repr=False)
@@ -87,7 +97,7 @@ class ItemSpace:
             mat = np.divide(mat, norms, out=np.zeros_like(mat), where=norms > 0)
         return cls(ids, index, years, pop, genre_names, genres, [item_people(it) for it in items],
                    np.array([recommendable(it) for it in items], dtype=bool), mat,
-                   [it.display_title for it in items], own)
+                   [it.display_title for it in items], own, _kind_masks(items))
 
     @classmethod
     def load(cls, catalog: Catalog, catalog_dir: Path | None) -> ItemSpace:
@@ -126,6 +136,11 @@ class ItemSpace:
     def with_people(self, names: Collection[str]) -> np.ndarray:
         """Bool per item: has any of ``names`` among its cast and directors."""
         return self.people_counts(names) > 0
+
+    def kind_mask(self, names: Collection[str]) -> np.ndarray | None:
+        """Bool per item: is any of the film kinds ``names``; None when none of them is known here."""
+        masks = [self.kinds[n] for n in names if n in self.kinds]
+        return np.logical_or.reduce(masks) if masks else None
 
     def genre_columns(self, names: Sequence[str]) -> np.ndarray:
         wanted = {normalise_name(n) for n in names}

@@ -33,6 +33,11 @@ class RecRequest:
     #: a hard any-of: the film must have one of these genres (a scary film for a 6-year-old is still
     #: a family or animation film); never relaxed
     genres_require: tuple[str, ...] = ()
+    #: film kinds (``tools.catalog.movie_kinds.KINDS``) the film should be one of: "a heist movie"; relaxable
+    #: (``constraints.RELAXABLE``) because the catalog's labels miss some films of each kind
+    kinds: tuple[str, ...] = ()
+    #: film kinds ruled out ("nothing with gore": slasher films); never relaxed
+    kinds_exclude: tuple[str, ...] = ()
     people_include: tuple[str, ...] = ()
     people_exclude: tuple[str, ...] = ()
     year_min: int | None = None
@@ -61,7 +66,7 @@ class RecRequest:
                 "query_text": self.query_text, "said": self.said, "genres_include": list(self.genres_include),
                 "genres_exclude": list(self.genres_exclude),
                 "genres_implied_out": list(self.genres_implied_out), "genres_require": list(self.genres_require),
-                "people_include": list(self.people_include),
+                "kinds": list(self.kinds), "kinds_exclude": list(self.kinds_exclude), "people_include": list(self.people_include),
                 "people_exclude": list(self.people_exclude), "year_min": self.year_min, "year_max": self.year_max,
                 "audience": self.audience, "exclude": sorted(self.exclude), "recent": list(self.recent)}
 
