@@ -41,7 +41,7 @@ from evals.redial_protocol import evaluate, extract_samples
 
 RESULTS = Path(__file__).resolve().parent / "results" / "debias.md"
 #: the code this benchmark's numbers describe (a result older than their last change is stale)
-MEASURES = ("tools/recsys", "causal/propensity.py", "causal/discovery.py", "causal/adjustment.py",
+MEASURES = ("tools/recsys", "tools/catalog/movie_kinds.py", "agent/turn/lexicon.py", "causal/propensity.py", "causal/discovery.py", "causal/adjustment.py",
             "causal/background.py", "causal/graph.py", "causal/table.py", "agent/recommender_assets.py",
             "agent/turn/understand.py", "agent/turn/title_context.py", "agent/turn/dialogue.py", "agent/turn/state_update.py",
             "tools/resolve/titles.py", "tools/resolve/title_resolution.py", "tools/resolve/people.py", "tools/catalog/catalog.py", "tools/data/demo",

@@ -44,7 +44,7 @@ from evals.provenance import header
 
 RESULTS = Path(__file__).resolve().parent / "results" / "load.md"
 #: the code whose behaviour the numbers in evals/results/load.md describe (tests/test_results_provenance.py)
-MEASURES = ("evals/load.py", "ui/api.py", "agent", "tools/recsys", "tools/retrieval/retriever.py", "tools/retrieval/embeddings.py")
+MEASURES = ("evals/load.py", "ui/api.py", "agent", "tools/recsys", "tools/catalog/movie_kinds.py", "tools/retrieval/retriever.py", "tools/retrieval/embeddings.py")
 #: an app factory: (agent, store, settings) -> an ASGI app (ui.api.build_api)
 AppFactory = Callable[[Any, Any, Any], Any]
 PROMPTS = ("I loved {t}, something like it please", "more like {t}", "scary movies from the 80s",
