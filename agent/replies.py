@@ -60,6 +60,11 @@ def gore_note(wanted: bool) -> str:
             else "(My catalog doesn't record how gory a film is, so I left out its slasher and splatter films.)")
 
 
+def assumed_title(surface: str, title: str) -> str:
+    """Said when the conversation itself settled which film an ambiguous title meant."""
+    return f"(By “{surface}” I took you to mean {title}; tell me if you meant another.)"
+
+
 def ask_again(question: str) -> str:
     """Our unanswered question once more ("Which “Heat” do you mean …?" answered with "hmm")."""
     return f"Sorry, I didn't catch which one you meant. {question}"

@@ -72,3 +72,20 @@ def test_a_person_in_one_option_picks_it():
     assert answer_to("the one with Al Pacino", heat) is None  # no credits to read
     both = PendingClarification("I loved Heat", "Heat", (("2", "Heat (1996)"), ("7", "Heat (1987)")))
     assert answer_to("the Pacino one", both, credits={"2": ("Al Pacino",), "7": ("Al Pacino",)}.get) is None
+
+
+def test_the_wish_itself_picks_the_one_option_that_fits_it():
+    """"something for my 6 year old", then "she loved Frozen" asked which of three Frozens."""
+    from agent.turn.clarify import pick_by_context
+
+    frozen = UnresolvedTitle("Frozen", (TitleRef("13", "Frozen", "Frozen (2013)"), TitleRef("10", "Frozen", "Frozen (2010)"),
+                                        TitleRef("7", "Frozen", "Frozen (2007)")), "ambiguous")
+    genres = {"13": ("animation", "family", "musical"), "10": ("horror", "thriller"), "7": ("drama",)}.get
+    assert pick_by_context([frozen], "young_children", (), genres) == ("Frozen", "Frozen (2013)")
+    assert pick_by_context([frozen], None, ("horror",), genres) == ("Frozen", "Frozen (2010)")
+    assert pick_by_context([frozen], None, (), genres) is None  # nothing said: we ask
+    assert pick_by_context([frozen], None, ("comedy",), genres) is None  # no option fits: we ask
+    two_horror = {"13": ("horror",), "10": ("horror",), "7": ("drama",)}.get
+    assert pick_by_context([frozen], None, ("horror",), two_horror) is None  # two fit: we ask
+    typo = UnresolvedTitle("Frozn", frozen.candidates, "typo")
+    assert pick_by_context([typo], "young_children", (), genres) is None  # only a title several films share

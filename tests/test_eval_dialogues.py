@@ -268,3 +268,28 @@ def test_shipped_slate_scripts_are_valid_use_the_new_checks_and_name_catalog_tit
         for t in s.turns:
             for ref in [*t.expect.in_top_k, *t.expect.not_in_recs]:
                 assert checker.ref_ids(ref), f"{s.source}: {ref.label()} is not in the demo catalog"
+
+
+def test_person_all_fails_on_a_card_without_the_person():
+    """The people script pinned one film; it now checks the capability: every card credits the person."""
+    from evals.dialogue_schema import Expect
+    from evals.turn_checks import TurnChecker
+    from tools.catalog.catalog import Catalog, Item
+
+    cat = Catalog((Item("1", "Big", 1988, attributes={"cast": ["Tom Hanks", "Elizabeth Perkins"]}),
+                   Item("2", "Splash", 1984, attributes={"cast": ["tom hanks"]}),
+                   Item("3", "Heat", 1995, attributes={"cast": ["Al Pacino"]})))
+    checker = TurnChecker(cat)
+
+    def turn(*ids: str) -> TurnResult:
+        cards = tuple(RecCard(f"r{i}", i, cat.by_id[i].title, cat.by_id[i].year, (), n, 1.0, "", "template", True)
+                      for n, i in enumerate(ids, 1))
+        return TurnResult("s", 0, "", cards, (), False, 1.0)
+
+    def verdict(r: TurnResult) -> tuple[bool, str]:
+        [c] = [c for c in checker.check(Expect(person_all=["Tom Hanks"]), r, set(), set()) if c.check == "person_all"]
+        return c.passed, c.detail
+
+    assert verdict(turn("1", "2")) == (True, "without Tom Hanks: none")
+    assert verdict(turn("1", "3")) == (False, "without Tom Hanks: Heat")
+    assert verdict(turn()) == (False, "without Tom Hanks: no cards")

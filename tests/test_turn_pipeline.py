@@ -317,3 +317,27 @@ def test_thanks_and_goodbye_are_answered_as_such_and_keep_the_wish(agent):
     assert agent.turn(sid, "hello").reply.startswith("Hi!")
     state = agent.store.load_state(sid)
     assert state["wish_text"] == ["I loved Alien"] and state["last_slate"] == [c.item_id for c in first.recommendations]
+
+
+def test_the_slate_puts_films_fitting_every_asked_genre_and_the_mood_first():
+    """"documentaries about music" showed The Lion King and Dirty Dancing (music films, no
+    documentary), "a war movie that is not too depressing" Schindler's List first."""
+    from types import SimpleNamespace
+
+    from agent.turn.runner import genre_fit
+    from agent.turn.slate import build_slate
+    from tools.recsys.request import RecRequest
+
+    genres = {"lion": ("animation", "music"), "dance": ("music", "romance"), "kids": ("documentary", "music"),
+              "list": ("drama", "war"), "mash": ("comedy", "war"), "doc": ("documentary", "history")}
+    cat = SimpleNamespace(get=lambda i: SimpleNamespace(genres=genres[i], title=i))
+    ranked = ["lion", "dance", "list", "doc", "kids", "mash"]
+    docs = genre_fit(RecRequest(genres_include=("documentary", "music")), (), cat)
+    assert build_slate(ranked, str, size=3, wanted=docs) == ["kids", "lion", "dance"]
+    war = genre_fit(RecRequest(genres_include=("war",)), ("light",), cat)
+    assert build_slate(ranked, str, size=2, wanted=war) == ["mash", "list"]
+    assert [war(i) for i in ("mash", "list", "lion")] == [2, 1, 0]  # a mood genre counts only beside an asked one
+    assert genre_fit(RecRequest(), ("light",), cat) is None
+    # "something like M*A*S*H" (no genre asked): films sharing a genre with it go first
+    like = genre_fit(RecRequest(), (), cat, like=genres["mash"])
+    assert build_slate(ranked, str, size=3, wanted=like) == ["list", "mash", "lion"]

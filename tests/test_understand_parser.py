@@ -609,6 +609,16 @@ def test_an_unknown_title_beside_a_known_one_is_named(resolver, text, unknown):
     assert not {"and", "Heat", "Oldboy"} & {w for x in u.unresolved if x.reason == "unknown" for w in x.surface.split()}
 
 
+def test_two_unknown_titles_joined_by_and_are_two_films(resolver):
+    """"I loved Parasite and Knives Out" got "I don't know a film called “Parasite and Knives Out”"."""
+    from agent.turn.acts import question_for
+
+    u = parse("I loved Parasite and Knives Out", resolver)
+    assert [x.surface for x in u.unresolved if x.reason == "unknown"] == ["Parasite", "Knives Out"]
+    plain = [UnresolvedTitle("Parasite", (), "unknown"), UnresolvedTitle("Knives Out", (), "unknown")]
+    assert question_for(plain) == "I don't know films called “Parasite” or “Knives Out”. Could you check the titles?"
+
+
 def test_known_titles_joined_by_and_stay_known(resolver):
     u = parse("I loved Alien and The Thing", resolver)
     assert titles(u.liked) == ["Alien", "The Thing"] and not u.unresolved

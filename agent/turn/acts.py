@@ -59,6 +59,11 @@ def question_for(unresolved: Sequence[UnresolvedTitle]) -> str:
     """'Which one do you mean?', 'did you mean ...?' for a near-miss typo, or 'I don't know that
     film' with the nearest real titles."""
     parts = []
+    plain = [u.surface for u in unresolved if u.reason == "unknown" and not u.candidates]
+    if len(plain) > 1:  # one sentence for several films with nothing close: "“Parasite” or “Knives Out”"
+        listed = ", ".join(f"“{t}”" for t in plain[:-1]) + f" or “{plain[-1]}”"
+        parts.append(f"I don't know films called {listed}. Could you check the titles?")
+        unresolved = [u for u in unresolved if u.surface not in plain]
     for u in unresolved:
         names = [c.title for c in u.candidates][:4]
         if u.reason == "typo" and names:

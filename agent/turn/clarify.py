@@ -85,7 +85,7 @@ def answer_to(text: str, pending: PendingClarification | None,
         chosen = pending.options[0]
     if chosen is None:
         return None
-    return _settle(pending.text, pending.surface, chosen[1])
+    return settle(pending.text, pending.surface, chosen[1])
 
 
 def declines(text: str) -> bool:
@@ -145,7 +145,7 @@ def _by_ordinal(text: str, options: tuple[tuple[str, str], ...]) -> tuple[str, s
     return options[n - 1] if 1 <= n <= len(options) else None
 
 
-def _settle(text: str, surface: str, title: str) -> str:
+def settle(text: str, surface: str, title: str) -> str:
     """``text`` with the user's words for the film replaced by the catalog title (case-insensitive)."""
     pattern = re.compile(re.escape(surface), re.I)
     if pattern.search(text):
@@ -155,3 +155,30 @@ def _settle(text: str, surface: str, title: str) -> str:
 
 def _norm(s: str) -> str:
     return re.sub(r"[^a-z0-9() ]+", "", fold(s)).strip()
+
+
+#: genres that make a film fit an audience's wish (as ``dialogue.request_for`` requires them)
+_AUDIENCE_FIT = {"young_children": frozenset({"family", "animation"}), "family": frozenset({"family", "animation"})}
+
+
+def pick_by_context(unresolved: Sequence[UnresolvedTitle], audience: str | None, genres: Sequence[str],
+                    genres_of: Callable[[str], Sequence[str] | None]) -> tuple[str, str] | None:
+    """(the user's words, the display title) of the one option of an ambiguous title that the wish
+    itself picks, else None: then we ask.
+
+    Why: "something to watch with my 6 year old", then "she loved Frozen" asked which Frozen --
+    the 2013 Disney film, a 2010 horror film or a 2007 drama -- though only one of them is a film
+    for a child. The audience (else the asked genres) must leave exactly one option; "I liked It"
+    with nothing else said still gets the question. ``genres_of``: item id -> its genres (None if
+    not in the catalog).
+    """
+    wanted = _AUDIENCE_FIT.get(audience or "") or frozenset(g.lower() for g in genres)
+    if not wanted:
+        return None
+    for u in unresolved:
+        if u.reason != "ambiguous" or len(u.candidates) < 2:
+            continue
+        fit = [c for c in u.candidates if wanted & {g.lower() for g in (genres_of(c.item_id) or ())}]
+        if len(fit) == 1:
+            return u.surface, fit[0].title
+    return None

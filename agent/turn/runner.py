@@ -28,8 +28,8 @@ from agent import replies
 from agent.state import DialogueState
 from agent.turn.acts import no_such_card, question_for, why_answer, why_target
 from agent.turn.cards import make_cards
-from agent.turn.clarify import PendingClarification, answer_to, declines, pending_for
-from agent.turn.dialogue import ANSWER_ONLY_ACTS, apply_update, note_wish, request_for
+from agent.turn.clarify import PendingClarification, answer_to, declines, pending_for, pick_by_context, settle
+from agent.turn.dialogue import ANSWER_ONLY_ACTS, MOOD_GENRES, apply_update, note_wish, request_for
 from agent.turn.events import chunks
 from agent.turn.explain_stage import explain_now, follow_up_job
 from agent.turn.lexicon import GORE_FACET, GORE_KIND
@@ -76,6 +76,15 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
         # the answered message is read again: the other titles our question already said we don't know
         # ("Which Heat …? I don't know a film called “Zorbulax Returns 3”") are not asked about twice
         u = u.with_(unresolved=tuple(x for x in u.unresolved if f"“{x.surface}”" not in asked_before))
+    assumed = ""
+    if not settled and (picked := pick_by_context(
+            u.unresolved, u.audience or state.constraints.audience, u.genres_liked or state.constraints.tags_include,
+            lambda i: cat.get(i).genres if i in cat else None)):
+        # "she loved Frozen" after "something for my 6 year old": only one Frozen is for a child
+        surface, title = picked
+        text = settle(text, surface, title)
+        u = parse(text, services.resolver, people=services.people, last_slate=last_titles)
+        assumed = replies.assumed_title(surface, title)
     u = with_sequels_disliked(u, state.liked, cat)  # "… but hated the sequels": which films those are
 
     def finish(reply: str, intent: str) -> None:
@@ -141,11 +150,14 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
     stage["recommend_ms"] = rec_ms
     stage["tools_ms"] = sum(t.duration_ms for t in trace)
     by_id = {r.item_id: r for r in ranked}
-    taken = [cat.get(i).title for i in state.excluded_ids() if i in cat]
-    asked = {g.lower() for g in req.genres_include}
+    # a film named ambiguously ("a horror movie like It") is none of the cards, whichever one was meant
+    named = [c.item_id for x in u.unresolved if x.reason == "ambiguous" for c in x.candidates]
+    taken = [cat.get(i).title for i in (*state.excluded_ids(), *named) if i in cat]
     slate = build_slate([r.item_id for r in ranked], lambda i: cat.get(i).title,
                         size=agent.settings.recs_per_turn, taken_titles=taken,
-                        wanted=(lambda i: bool(asked & {g.lower() for g in cat.get(i).genres})) if asked else None,
+                        wanted=genre_fit(req, state.constraints.moods, cat,
+                                         like=[g for i in state.focus if i in state.liked and i in cat
+                                               for g in cat.get(i).genres]),
                         relaxed=lambda i: bool(by_id[i].relaxed), off_tone=_parodies_unwished(req, state, cat))
     # the ranker's account (SHAP contributions, supporters) only for the films shown
     by_id.update((r.item_id, r) for r in services.recommender.explain(req, [by_id[i] for i in slate]))
@@ -173,6 +185,8 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
         lead += " " + replies.unsupported_note(facets)
     if u.act == "reject_slate" and cards:
         lead = "No problem — here are different ones. " + lead
+    if assumed and cards:
+        lead = f"{assumed} {lead}"
     if question:
         lead = f"{question}\n\n{lead}"
     if model_down:
@@ -196,6 +210,35 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
     emit("final", {**result.to_dict(), "intent": u.act})
     # LLM sentences stream in after the answer, outside the session lock (agent/loop.py runs the job)
     return follow_up_job(agent, cards, bundles, emit, degraded=model_down)
+
+
+def genre_fit(req: Any, moods: Sequence[str], cat: Any, like: Sequence[str] = ()) -> Callable[[str], int] | None:
+    """How well a film fits the asked genres, for the slate's order (higher first; None: nothing asked).
+
+    Each asked genre it has counts, and when it has one, a genre of the mood counts too. Why:
+    "documentaries about music" listed The Lion King and Dirty Dancing (music, not documentaries),
+    and "a war movie that is not too depressing" Schindler's List: any one asked genre was enough,
+    and a mood beside a named genre changed nothing (the genre outranks the mood, as it should, but
+    among war films the lighter ones should come first).
+
+    With no genre asked, ``like`` (the genres of the film a "something like X" wish is about) says
+    which films fit: any one of them. "something like Pineapple Express" after "I loved Alien and
+    The Thing" listed It (2017) second: the earlier films stay in the collaborative context, and
+    what was co-mentioned with them outscored the comedies by a hair."""
+    asked = {g.lower() for g in req.genres_include}
+    if not asked:
+        like_set = {g.lower() for g in like}
+        if not like_set:
+            return None
+        return lambda item_id: int(bool(like_set & {g.lower() for g in cat.get(item_id).genres}))
+    mood = {g for m in moods for g in MOOD_GENRES.get(m, ((), ()))[0]} - asked
+
+    def fit(item_id: str) -> int:
+        have = {g.lower() for g in cat.get(item_id).genres}
+        n = len(asked & have)
+        return n + (1 if n and mood & have else 0)
+
+    return fit
 
 
 def _parodies_unwished(req: Any, state: DialogueState, cat: Any) -> Callable[[str], bool] | None:

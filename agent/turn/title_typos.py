@@ -147,6 +147,10 @@ UNKNOWN_RUN = re.compile(r"(?:\b(?i:recommend me|loved|liked|love|like|enjoyed|a
 _JOINERS = re.compile(r"^(?:(?:and|or)\s+)+|(?:\s+(?:and|or|of|in|on|to|the|a))+$", re.I)
 
 
+#: "and"/"or"/"&" between two capitalised words of a run
+_RUN_JOIN = re.compile(r"\s+(?:and|or|&)\s+(?=[A-Z0-9])")
+
+
 def _uncovered(s: int, e: int, covered: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """[s, e) without the spans already read as titles or names, as pieces."""
     pieces, pos = [], s
@@ -177,6 +181,30 @@ def unknown_titles(text: str, resolver: TitleResolver, covered: list[tuple[int, 
                     or normalise(surface) in reserved or surface in {u.surface for u in known + out}):
                 continue
             res = resolver.resolve(surface, fuzzy=False)
-            if res.status != "resolved":
+            if res.status == "resolved":
+                continue
+            pieces = _joined_pieces(surface) if g == 1 else []
+            if not pieces:
                 out.append(unresolved_title(surface, res))
+                continue
+            for piece in pieces:
+                if normalise(piece) in reserved or piece in {u.surface for u in known + out}:
+                    continue
+                part = resolver.resolve(piece, fuzzy=False)
+                if part.status != "resolved":
+                    out.append(unresolved_title(piece, part))
     return out
+
+
+def _joined_pieces(surface: str) -> list[str]:
+    """The capitalised pieces of an unknown run joined by "and"/"or" ("Parasite and Knives Out"), or [].
+
+    Why: neither film is in the catalog, and "I don't know a film called “Parasite and Knives
+    Out”" reads as if WhyRec took two films for one. A run whose whole is a catalog title ("Pride
+    and Prejudice") never gets here; an unknown single title with "and" in it is named in pieces,
+    which still says plainly that WhyRec does not know it."""
+    pieces = [p.strip(" ,;") for p in _RUN_JOIN.split(surface)]
+    if len(pieces) < 2 or not all(p[:1].isupper() or p[:1].isdigit() for p in pieces) \
+            or any(all(w in _COMMON_WORDS for w in normalise(p).split()) for p in pieces):
+        return []
+    return pieces
