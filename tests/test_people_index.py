@@ -82,3 +82,14 @@ def test_weak_surname_cues_need_a_director_or_a_star():
     assert [p.name for p in idx.find("a movie with Marvel in it")] == ["Elizabeth Marvel"]  # a person cue
     assert [p.name for p in idx.find("Tarantino movies I missed")] == ["Quentin Tarantino"]
     assert [p.name for p in idx.find("more Sandler please")] == ["Adam Sandler"]  # a star
+
+
+def test_a_bare_name_inside_a_longer_name_is_not_that_person():
+    """"romantic movies but nothing with Nicholas Sparks" ruled out Thomas Ian Nicholas."""
+    idx = PeopleIndex([*ITEMS, Item("8", "American Pie", 1999, attributes={"cast": ["Thomas Ian Nicholas"]})])
+    assert [p.name for p in idx.find("anything with Nicholas")] == ["Thomas Ian Nicholas"]
+    assert idx.find("nothing with Nicholas Sparks please") == []
+    assert idx.find("anything directed by Zemeckis Jr") == []
+    # the word "Movie(s)" of a title-cased message is no longer name
+    assert [p.name for p in idx.find("A Zemeckis Movie please")] == ["Robert Zemeckis"]
+    assert [p.name for p in idx.find("something by Zemeckis Movies")] == ["Robert Zemeckis"]

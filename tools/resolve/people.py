@@ -33,6 +33,10 @@ _SURNAME_AFTER = re.compile(r"\s+(?:films?|movies?|flicks?)\b", re.I)
 STAR_WEIGHT = 500.0
 #: a surname shared by several people names the one whose films are mentioned this many times more
 SURNAME_DOMINANCE = 3.0
+#: a capitalised word right after a bare surname or first name: the user wrote a longer name than
+#: the one matched ("nothing with Nicholas Sparks" is not Thomas Ian Nicholas), unless it is the word
+#: "Movie(s)"/"Film(s)" of a title-cased message
+_NAME_GOES_ON = re.compile(r"[ \t]+(?!(?:Films?|Movies?|Flicks?)\b)[A-Z][\w'\-]")
 _FIRST_NAME_CUES = re.compile(r"(?:\bwith|\bby|\bstarring|\bdirected by|\bfeaturing|\bmore|\banother)\s+$", re.I)
 
 
@@ -145,13 +149,13 @@ class PeopleIndex:
             weak = (_SURNAME_WEAK_CUES.search(before) or _SURNAME_AFTER.match(folded, m.end())) and (
                 self._role[name] != "cast" or self._weight[name] >= STAR_WEIGHT)
             cued = _SURNAME_CUES.search(before) or weak
-            if cued and text[m.start()].isupper():
+            if cued and text[m.start()].isupper() and not _NAME_GOES_ON.match(text, m.end()):
                 out.append(PersonMatch(name, m.start(), m.end(), self._role[name]))
         for m in _WORD.finditer(folded):
             name = self._first.get(m.group(0))
             if not name or any(s <= m.start() < e for s, e in used) or any(p.start == m.start() for p in out):
                 continue
-            if _FIRST_NAME_CUES.search(folded[: m.start()]):
+            if _FIRST_NAME_CUES.search(folded[: m.start()]) and not _NAME_GOES_ON.match(text, m.end()):
                 out.append(PersonMatch(name, m.start(), m.end(), self._role[name]))
         out.sort(key=lambda p: p.start)
         seen: set[str] = set()
