@@ -20,9 +20,13 @@ into an earlier one or into the loop (import-linter: ``turn-stands-alone``, ``un
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
+
+import numpy as np
 
 from agent import replies
 from agent.state import DialogueState
@@ -40,6 +44,7 @@ from agent.turn.plan_stage import run_planner
 from agent.turn.results import finish_simple
 from agent.turn.sequels import with_sequels_disliked
 from agent.turn.slate import build_slate, is_parody
+from agent.turn.topic import wish_topic
 from agent.turn.understand import parse
 from agent.types import ToolCallRecord, TurnResult
 from tools.toolbox.agent_tools import ToolOutcome
@@ -52,6 +57,10 @@ SIMPLE_REPLIES = {"prompt_leak": replies.REFUSE_PROMPT, "other_data": replies.RE
                   "off_topic": replies.OFF_TOPIC}
 #: how deep the ranked list goes before the slate rules cut it to the cards shown
 RANK_DEPTH = 40
+#: a wish that names a subject ("about dogs"): the films whose plots the words find best, this many,
+#: are ranked on their own and lead the list -- the ranker, trained on ReDial's titles and genres,
+#: put them below every popular film (Black Panther and Jumanji for "a movie about dogs")
+TOPIC_TOP = 60
 
 
 def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, state: DialogueState,
@@ -142,6 +151,12 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
     t2 = time.perf_counter()
     emit("tool_start", {"tool": "recommend", "arguments": {"request": _brief(req)}})
     ranked = services.recommender.recommend(req, k=RANK_DEPTH, extra=bus.ids())
+    topic = wish_topic(state.wish_text)  # "a movie about dogs": the films the words find go first
+    about = subject_films(services.recommender, cat, req, topic) if topic else frozenset()
+    if about:  # the same ranker orders them; they lead the list
+        others = frozenset(services.recommender.space.ids) - about
+        ranked = [*services.recommender.recommend(replace(req, exclude=req.exclude | others), k=TOPIC_TOP),
+                  *(r for r in ranked if r.item_id not in about)]
     rec_ms = (time.perf_counter() - t2) * 1000
     rec_record = ToolCallRecord("recommend", {"request": _brief(req), "planner_nominations": len(bus)},
                                 round(rec_ms, 2), True, f"{len(ranked)} ranked", None)
@@ -155,9 +170,10 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
     taken = [cat.get(i).title for i in (*state.excluded_ids(), *named) if i in cat]
     slate = build_slate([r.item_id for r in ranked], lambda i: cat.get(i).title,
                         size=agent.settings.recs_per_turn, taken_titles=taken,
-                        wanted=genre_fit(req, state.constraints.moods, cat,
-                                         like=[g for i in state.focus if i in state.liked and i in cat
-                                               for g in cat.get(i).genres]),
+                        wanted=slate_fit(genre_fit(req, state.constraints.moods, cat,
+                                                   like=[g for i in state.focus if i in state.liked and i in cat
+                                                         for g in cat.get(i).genres]),
+                                         (lambda i: int(i in about)) if about else None),
                         relaxed=lambda i: bool(by_id[i].relaxed), off_tone=_parodies_unwished(req, state, cat))
     # the ranker's account (SHAP contributions, supporters) only for the films shown
     by_id.update((r.item_id, r) for r in services.recommender.explain(req, [by_id[i] for i in slate]))
@@ -172,7 +188,7 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
     anchor = u.more_like[0].title if u.more_like else (focus[0] if focus else None)
     lead = replies.NOTHING_FOUND if not cards else replies.slate_lead(
         len(cards), [cat.get(i).display_title for i in req.liked if i in cat], anchor,
-        state.constraints.describe())
+        "; ".join(x for x in (state.constraints.describe(), f"about {topic}" if topic else "") if x))
     if left_out := _left_out([by_id[c.item_id] for c in cards], req):
         n_relaxed = sum(1 for c in cards if by_id[c.item_id].relaxed)
         lead += " " + replies.relaxed_note(len(cards) - n_relaxed, n_relaxed, left_out)
@@ -210,6 +226,46 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
     emit("final", {**result.to_dict(), "intent": u.act})
     # LLM sentences stream in after the answer, outside the session lock (agent/loop.py runs the job)
     return follow_up_job(agent, cards, bundles, emit, degraded=model_down)
+
+
+def subject_films(recommender: Any, cat: Any, req: Any, topic: str) -> frozenset[str]:
+    """The ``TOPIC_TOP`` films whose plots the subject's words find best (the recommender's own dense
+    query source, ``QuerySource``, asked about the subject alone); empty without that source."""
+    src = next((s for s in recommender.sources if s.name == "query"), None)
+    scores = src.scores(replace(req, query_text=f"about {topic}"), None) if src is not None else None
+    if scores is None:
+        return frozenset()
+    space = recommender.space
+    words = {_stem(w) for w in re.findall(r"[a-z0-9]+", topic.lower()) if len(w) > 2}
+    # the vectors are computed from Wikipedia's text, which opens with the title: "Office Space" and
+    # "Ocean's Twelve" came up for space and the ocean. A title word is never the match: a film whose
+    # title shares the subject's word stays only if its plot keywords have it too
+    order = np.argsort(-scores, kind="stable")[: TOPIC_TOP * 3]
+    out: list[str] = []
+    for j in order:
+        item_id = space.ids[int(j)]
+        item = cat.get(item_id) if item_id in cat else None
+        if item is not None and words & {_stem(w) for w in re.findall(r"[a-z0-9]+", item.title.lower())} and not (
+                words & {_stem(w) for k in item.keywords for w in k.lower().split()}):
+            continue
+        out.append(item_id)
+        if len(out) >= TOPIC_TOP:
+            break
+    return frozenset(out)
+
+
+def _stem(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
+def slate_fit(genre: Callable[[str], int] | None, topic: Callable[[str], int] | None) -> Callable[[str], int] | None:
+    """The slate's order of fit: the subject first (a dog film that is no comedy before a comedy
+    without a dog, for "a funny movie about dogs"), then the genres."""
+    if topic is None:
+        return genre
+    if genre is None:
+        return topic
+    return lambda item_id: 100 * topic(item_id) + genre(item_id)
 
 
 def genre_fit(req: Any, moods: Sequence[str], cat: Any, like: Sequence[str] = ()) -> Callable[[str], int] | None:

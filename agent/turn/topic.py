@@ -1,0 +1,56 @@
+"""What a wish is about, when that is a subject rather than a genre: "a movie about dogs".
+
+Why: asked for "a movie about dogs", WhyRec listed Black Panther, Jumanji, It, Get Out and Coco. The
+ranker learned from ReDial, where seekers name films and genres, so with nothing else to go on it
+ranks by what is suggested most, and the user's own words (the dense query over each film's plot,
+``tools.recsys.sources.QuerySource``) weigh little. The words do find the films -- Hotel for Dogs, A
+Dog's Purpose, Cats & Dogs, Isle of Dogs -- so a subject the user names is read here and the slate
+puts the films whose plots match the words best first (``agent.turn.runner``).
+
+A subject is only what follows "about"/"involving" after a word for a film ("movies about",
+"something involving"), and only when it is not a genre, a mood or a kind the rest of the parser
+reads ("documentaries about music" is the genres documentary and music; "a movie about time travel"
+is the kind).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from agent.turn.lexicon import GENRE_WORDS, KIND_WORDS, MOOD_WORDS
+
+_TOPIC_RE = re.compile(
+    r"\b(?:movies?|films?|flicks?|something|anything|documentar(?:y|ies)|docs?|ones?|stuff)\s+"
+    r"(?:about|involving|centered on|centred on)\s+(?:an?\s+|the\s+|some\s+)?"
+    r"(?P<topic>[a-z0-9][a-z0-9' -]{1,40}?)"
+    r"(?=\s*(?:[,.;:!?)]|$)|\s+(?:but|and(?!\s+(?:his|her|their|its|an?|the)\b)|that|which|who|from|for|please|"
+    r"set|in|with|to|like|or|not|no|instead|too|tonight|now|maybe)\b)",
+    re.I)
+#: words that make a phrase no subject ("movies about it", "something about that one")
+_EMPTY = frozenset({"it", "this", "that", "them", "those", "these", "one", "ones", "something", "anything",
+                    "stuff", "things", "life", "nothing", "everything", "what", "me", "us", "you"})
+
+
+def topic_of(text: str) -> str | None:
+    """The subject ``text`` asks films to be about, in the user's words, else None."""
+    for m in _TOPIC_RE.finditer(text or ""):
+        topic = " ".join(m.group("topic").lower().split()).strip(" '-")
+        words = topic.split()
+        if not words or all(w in _EMPTY for w in words):
+            continue
+        if topic in GENRE_WORDS or topic in MOOD_WORDS or topic in KIND_WORDS:
+            continue  # read by the parser as a genre, mood or kind
+        if all(w in GENRE_WORDS or w in _EMPTY for w in words):
+            continue
+        return topic
+    return None
+
+
+def wish_topic(wish_text: Sequence[str]) -> str | None:
+    """The subject of the current wish: the newest of its messages that names one ("none of those"
+    after "a movie about dogs" is still about dogs; "… instead" starts the wish afresh)."""
+    for text in reversed(wish_text):
+        if topic := topic_of(text):
+            return topic
+    return None
