@@ -492,6 +492,8 @@ def test_apostrophes_are_no_quotes(resolver):
 @pytest.mark.parametrize(("text", "moods"), [
     ("movies with Tom Hanks but not too sad", ("light",)), ("nothing too dark please", ("light",)),
     ("something sad", ("sad",)), ("nothing scary", ()),
+    # "I want to cry tonight" got the greeting
+    ("I want to cry tonight", ("sad",)), ("a tearjerker please", ("sad",)), ("something emotional", ("sad",)),
 ])
 def test_a_mood_turned_down_asks_for_its_opposite(resolver, text, moods):
     assert parse(text, resolver).moods == moods

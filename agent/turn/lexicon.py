@@ -31,7 +31,7 @@ GENRE_WORDS: dict[str, tuple[str, ...]] = {w: tuple(g.split("+")) for ws, g in (
 MOOD_WORDS: dict[str, str] = {w: m for ws, m in (
     ("dark darker gritty bleak", "dark"), ("feel-good feelgood uplifting heartwarming cheerful happy", "feel-good"),
     ("funny funnier hilarious laugh", "funny"), ("scary scarier creepy spooky terrifying frightening", "scary"),
-    ("mind-bending mindbending trippy twisty cerebral", "mind-bending"), ("sad sadder tearjerker depressing", "sad"),
+    ("mind-bending mindbending trippy twisty cerebral", "mind-bending"), ("sad sadder tearjerker tearjerkers weepie weepies depressing cry emotional", "sad"),
     ("light lighter lighthearted light-hearted", "light"),
 ) for w in ws.split()} | {"feel good": "feel-good", "mind bending": "mind-bending", "light hearted": "light"}
 
