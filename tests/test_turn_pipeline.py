@@ -341,3 +341,14 @@ def test_the_slate_puts_films_fitting_every_asked_genre_and_the_mood_first():
     # "something like M*A*S*H" (no genre asked): films sharing a genre with it go first
     like = genre_fit(RecRequest(), (), cat, like=genres["mash"])
     assert build_slate(ranked, str, size=3, wanted=like) == ["list", "mash", "lion"]
+
+
+def test_too_violent_after_a_slate_refines_that_wish(agent):
+    """"too violent" after a thriller slate got "I can't choose films by that" and no slate."""
+    sid = agent.new_session()
+    agent.turn(sid, "I loved Alien")
+    r = agent.turn(sid, "too violent")
+    assert r.recommendations and "can't choose films by that" not in r.reply
+    assert "slasher" in r.reply  # says what it read the wish as
+    alone = agent.turn(agent.new_session(), "too violent")
+    assert not alone.recommendations and "can't choose films by that" in alone.reply

@@ -95,6 +95,11 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
         u = parse(text, services.resolver, people=services.people, last_slate=last_titles)
         assumed = replies.assumed_title(surface, title)
     u = with_sequels_disliked(u, state.liked, cat)  # "… but hated the sequels": which films those are
+    if u.kinds_disliked and u.act == "chit_chat" and not u.has_preferences and (
+            state.liked or state.constraints.describe()):
+        # "too violent" after a thriller slate refines that wish (no slasher films, lead says so); alone,
+        # with nothing wished yet, it still gets "tell me a genre …"
+        u = u.with_(act="refine")
 
     def finish(reply: str, intent: str) -> None:
         state.turn_count = turn_index + 1  # the store bumped it when the turn began
