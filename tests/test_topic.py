@@ -37,9 +37,10 @@ def test_a_named_subject_leads_the_slate(tmp_path, monkeypatch):
     """"a movie about dogs" listed Black Panther and Jumanji: the ranker learned from ReDial's titles
     and genres and put the films the words found below every popular one, out of the ranked list."""
     import agent.turn.runner as runner
+    import agent.turn.topic as topic
     from tests.test_turn_pipeline import agent as make_agent
 
-    monkeypatch.setattr(runner, "TOPIC_TOP", 2)
+    monkeypatch.setattr(topic, "TOPIC_TOP", 2)
     monkeypatch.setattr(runner, "RANK_DEPTH", 1)  # the subject's films are ranked on their own, not cut with the rest
     agent = make_agent.__wrapped__(tmp_path)
     r = agent.turn(agent.new_session(), "I loved Toy Story. Now a movie about space monsters")

@@ -324,8 +324,7 @@ def test_the_slate_puts_films_fitting_every_asked_genre_and_the_mood_first():
     documentary), "a war movie that is not too depressing" Schindler's List first."""
     from types import SimpleNamespace
 
-    from agent.turn.runner import genre_fit
-    from agent.turn.slate import build_slate
+    from agent.turn.slate import build_slate, genre_fit
     from tools.recsys.request import RecRequest
 
     genres = {"lion": ("animation", "music"), "dance": ("music", "romance"), "kids": ("documentary", "music"),

@@ -20,20 +20,17 @@ into an earlier one or into the loop (import-linter: ``turn-stands-alone``, ``un
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
-
-import numpy as np
 
 from agent import replies
 from agent.state import DialogueState
 from agent.turn.acts import no_such_card, question_for, why_answer, why_target
 from agent.turn.cards import make_cards
 from agent.turn.clarify import PendingClarification, answer_to, declines, pending_for, pick_by_context, settle
-from agent.turn.dialogue import ANSWER_ONLY_ACTS, MOOD_GENRES, apply_update, note_wish, request_for
+from agent.turn.dialogue import ANSWER_ONLY_ACTS, apply_update, note_wish, request_for
 from agent.turn.events import chunks
 from agent.turn.explain_stage import explain_now, follow_up_job
 from agent.turn.lexicon import GORE_FACET, GORE_KIND
@@ -43,8 +40,8 @@ from agent.turn.plan_stage import (
 from agent.turn.plan_stage import run_planner
 from agent.turn.results import finish_simple
 from agent.turn.sequels import with_sequels_disliked
-from agent.turn.slate import build_slate, is_parody
-from agent.turn.topic import wish_topic
+from agent.turn.slate import build_slate, genre_fit, is_parody, slate_fit
+from agent.turn.topic import subject_films, wish_topic
 from agent.turn.understand import parse
 from agent.types import ToolCallRecord, TurnResult
 from tools.toolbox.agent_tools import ToolOutcome
@@ -57,10 +54,6 @@ SIMPLE_REPLIES = {"prompt_leak": replies.REFUSE_PROMPT, "other_data": replies.RE
                   "off_topic": replies.OFF_TOPIC}
 #: how deep the ranked list goes before the slate rules cut it to the cards shown
 RANK_DEPTH = 40
-#: a wish that names a subject ("about dogs"): the films whose plots the words find best, this many,
-#: are ranked on their own and lead the list -- the ranker, trained on ReDial's titles and genres,
-#: put them below every popular film (Black Panther and Jumanji for "a movie about dogs")
-TOPIC_TOP = 60
 
 
 def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, state: DialogueState,
@@ -160,7 +153,7 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
     about = subject_films(services.recommender, cat, req, topic) if topic else frozenset()
     if about:  # the same ranker orders them; they lead the list
         others = frozenset(services.recommender.space.ids) - about
-        ranked = [*services.recommender.recommend(replace(req, exclude=req.exclude | others), k=TOPIC_TOP),
+        ranked = [*services.recommender.recommend(replace(req, exclude=req.exclude | others), k=len(about)),
                   *(r for r in ranked if r.item_id not in about)]
     rec_ms = (time.perf_counter() - t2) * 1000
     rec_record = ToolCallRecord("recommend", {"request": _brief(req), "planner_nominations": len(bus)},
@@ -231,75 +224,6 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
     emit("final", {**result.to_dict(), "intent": u.act})
     # LLM sentences stream in after the answer, outside the session lock (agent/loop.py runs the job)
     return follow_up_job(agent, cards, bundles, emit, degraded=model_down)
-
-
-def subject_films(recommender: Any, cat: Any, req: Any, topic: str) -> frozenset[str]:
-    """The ``TOPIC_TOP`` films whose plots the subject's words find best (the recommender's own dense
-    query source, ``QuerySource``, asked about the subject alone); empty without that source."""
-    src = next((s for s in recommender.sources if s.name == "query"), None)
-    scores = src.scores(replace(req, query_text=f"about {topic}"), None) if src is not None else None
-    if scores is None:
-        return frozenset()
-    space = recommender.space
-    words = {_stem(w) for w in re.findall(r"[a-z0-9]+", topic.lower()) if len(w) > 2}
-    # the vectors are computed from Wikipedia's text, which opens with the title: "Office Space" and
-    # "Ocean's Twelve" came up for space and the ocean. A title word is never the match: a film whose
-    # title shares the subject's word stays only if its plot keywords have it too
-    order = np.argsort(-scores, kind="stable")[: TOPIC_TOP * 3]
-    out: list[str] = []
-    for j in order:
-        item_id = space.ids[int(j)]
-        item = cat.get(item_id) if item_id in cat else None
-        if item is not None and words & {_stem(w) for w in re.findall(r"[a-z0-9]+", item.title.lower())} and not (
-                words & {_stem(w) for k in item.keywords for w in k.lower().split()}):
-            continue
-        out.append(item_id)
-        if len(out) >= TOPIC_TOP:
-            break
-    return frozenset(out)
-
-
-def _stem(word: str) -> str:
-    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
-
-
-def slate_fit(genre: Callable[[str], int] | None, topic: Callable[[str], int] | None) -> Callable[[str], int] | None:
-    """The slate's order of fit: the subject first (a dog film that is no comedy before a comedy
-    without a dog, for "a funny movie about dogs"), then the genres."""
-    if topic is None:
-        return genre
-    if genre is None:
-        return topic
-    return lambda item_id: 100 * topic(item_id) + genre(item_id)
-
-
-def genre_fit(req: Any, moods: Sequence[str], cat: Any, like: Sequence[str] = ()) -> Callable[[str], int] | None:
-    """How well a film fits the asked genres, for the slate's order (higher first; None: nothing asked).
-
-    Each asked genre it has counts, and when it has one, a genre of the mood counts too. Why:
-    "documentaries about music" listed The Lion King and Dirty Dancing (music, not documentaries),
-    and "a war movie that is not too depressing" Schindler's List: any one asked genre was enough,
-    and a mood beside a named genre changed nothing (the genre outranks the mood, as it should, but
-    among war films the lighter ones should come first).
-
-    With no genre asked, ``like`` (the genres of the film a "something like X" wish is about) says
-    which films fit: any one of them. "something like Pineapple Express" after "I loved Alien and
-    The Thing" listed It (2017) second: the earlier films stay in the collaborative context, and
-    what was co-mentioned with them outscored the comedies by a hair."""
-    asked = {g.lower() for g in req.genres_include}
-    if not asked:
-        like_set = {g.lower() for g in like}
-        if not like_set:
-            return None
-        return lambda item_id: int(bool(like_set & {g.lower() for g in cat.get(item_id).genres}))
-    mood = {g for m in moods for g in MOOD_GENRES.get(m, ((), ()))[0]} - asked
-
-    def fit(item_id: str) -> int:
-        have = {g.lower() for g in cat.get(item_id).genres}
-        n = len(asked & have)
-        return n + (1 if n and mood & have else 0)
-
-    return fit
 
 
 def _parodies_unwished(req: Any, state: DialogueState, cat: Any) -> Callable[[str], bool] | None:

@@ -12,6 +12,8 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from agent.turn.dialogue import MOOD_GENRES
+
 _ROMAN_OR_NUMBER = re.compile(r"\s+(part\s+)?(\d+|i{1,3}|iv|v|vi{0,3}|ix|x)$")
 _ARTICLE = re.compile(r"^(the|a|an)\s+")
 
@@ -82,7 +84,7 @@ def build_slate(ranked_ids: Sequence[str], title_of: Callable[[str], str], *, si
     the 80s" on a catalog with two 80s horror films showed a 1978 one before an 80s thriller.
 
     ``wanted``: when the user asked for a genre, films that fit it better go first (in ranked order
-    within each degree of fit: ``runner.genre_fit`` counts the asked genres a film has, so
+    within each degree of fit: ``genre_fit`` counts the asked genres a film has, so
     "documentaries about music" puts music documentaries before other music films; a bool works too).
     The ranker treats an asked-for genre as a strong feature, not a filter -- catalog genres are
     missing for a third of the films, and filtering would hide them from the ranking (measured on
@@ -116,3 +118,42 @@ def build_slate(ranked_ids: Sequence[str], title_of: Callable[[str], str], *, si
         if len(chosen) >= size:
             break
     return chosen
+
+
+def slate_fit(genre: Callable[[str], int] | None, topic: Callable[[str], int] | None) -> Callable[[str], int] | None:
+    """The slate's order of fit: the subject first (a dog film that is no comedy before a comedy
+    without a dog, for "a funny movie about dogs"), then the genres."""
+    if topic is None:
+        return genre
+    if genre is None:
+        return topic
+    return lambda item_id: 100 * topic(item_id) + genre(item_id)
+
+
+def genre_fit(req: Any, moods: Sequence[str], cat: Any, like: Sequence[str] = ()) -> Callable[[str], int] | None:
+    """How well a film fits the asked genres, for the slate's order (higher first; None: nothing asked).
+
+    Each asked genre it has counts, and when it has one, a genre of the mood counts too. Why:
+    "documentaries about music" listed The Lion King and Dirty Dancing (music, not documentaries),
+    and "a war movie that is not too depressing" Schindler's List: any one asked genre was enough,
+    and a mood beside a named genre changed nothing (the genre outranks the mood, as it should, but
+    among war films the lighter ones should come first).
+
+    With no genre asked, ``like`` (the genres of the film a "something like X" wish is about) says
+    which films fit: any one of them. "something like Pineapple Express" after "I loved Alien and
+    The Thing" listed It (2017) second: the earlier films stay in the collaborative context, and
+    what was co-mentioned with them outscored the comedies by a hair."""
+    asked = {g.lower() for g in req.genres_include}
+    if not asked:
+        like_set = {g.lower() for g in like}
+        if not like_set:
+            return None
+        return lambda item_id: int(bool(like_set & {g.lower() for g in cat.get(item_id).genres}))
+    mood = {g for m in moods for g in MOOD_GENRES.get(m, ((), ()))[0]} - asked
+
+    def fit(item_id: str) -> int:
+        have = {g.lower() for g in cat.get(item_id).genres}
+        n = len(asked & have)
+        return n + (1 if n and mood & have else 0)
+
+    return fit

@@ -5,7 +5,7 @@ ranker learned from ReDial, where seekers name films and genres, so with nothing
 ranks by what is suggested most, and the user's own words (the dense query over each film's plot,
 ``tools.recsys.sources.QuerySource``) weigh little. The words do find the films -- Hotel for Dogs, A
 Dog's Purpose, Cats & Dogs, Isle of Dogs -- so a subject the user names is read here and the slate
-puts the films whose plots match the words best first (``agent.turn.runner``).
+puts the films whose plots match the words best first (``subject_films``, called by ``agent.turn.runner``).
 
 A subject is only what follows "about"/"involving" after a word for a film ("movies about",
 "something involving"), and only when it is not a genre, a mood or a kind the rest of the parser
@@ -17,8 +17,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
 
 from agent.turn.lexicon import GENRE_WORDS, KIND_WORDS, MOOD_WORDS
+
+#: a wish that names a subject ("about dogs"): the films whose plots the words find best, this many,
+#: are ranked on their own and lead the list -- the ranker, trained on ReDial's titles and genres,
+#: put them below every popular film (Black Panther and Jumanji for "a movie about dogs")
+TOPIC_TOP = 60
 
 _TOPIC_RE = re.compile(
     r"\b(?:movies?|films?|flicks?|something|anything|documentar(?:y|ies)|docs?|ones?|stuff)\s+"
@@ -54,3 +63,33 @@ def wish_topic(wish_text: Sequence[str]) -> str | None:
         if topic := topic_of(text):
             return topic
     return None
+
+
+def subject_films(recommender: Any, cat: Any, req: Any, topic: str) -> frozenset[str]:
+    """The ``TOPIC_TOP`` films whose plots the subject's words find best (the recommender's own dense
+    query source, ``QuerySource``, asked about the subject alone); empty without that source."""
+    src = next((s for s in recommender.sources if s.name == "query"), None)
+    scores = src.scores(replace(req, query_text=f"about {topic}"), None) if src is not None else None
+    if scores is None:
+        return frozenset()
+    space = recommender.space
+    words = {_stem(w) for w in re.findall(r"[a-z0-9]+", topic.lower()) if len(w) > 2}
+    # the vectors are computed from Wikipedia's text, which opens with the title: "Office Space" and
+    # "Ocean's Twelve" came up for space and the ocean. A title word is never the match: a film whose
+    # title shares the subject's word stays only if its plot keywords have it too
+    order = np.argsort(-scores, kind="stable")[: TOPIC_TOP * 3]
+    out: list[str] = []
+    for j in order:
+        item_id = space.ids[int(j)]
+        item = cat.get(item_id) if item_id in cat else None
+        if item is not None and words & {_stem(w) for w in re.findall(r"[a-z0-9]+", item.title.lower())} and not (
+                words & {_stem(w) for k in item.keywords for w in k.lower().split()}):
+            continue
+        out.append(item_id)
+        if len(out) >= TOPIC_TOP:
+            break
+    return frozenset(out)
+
+
+def _stem(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
