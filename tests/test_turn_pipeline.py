@@ -351,3 +351,22 @@ def test_too_violent_after_a_slate_refines_that_wish(agent):
     assert "slasher" in r.reply  # says what it read the wish as
     alone = agent.turn(agent.new_session(), "too violent")
     assert not alone.recommendations and "can't choose films by that" in alone.reply
+
+
+def test_a_liked_films_franchise_comes_in_watch_order():
+    """"I loved Toy Story, what else?" showed Toy Story 3 third and left Toy Story 2 seventh."""
+    from agent.turn.slate import build_slate, franchise_tokens, in_watch_order
+
+    year = {"up": 2009, "ts3": 2010, "moana": 2016, "ts2": 1999, "ts4": 2019, "dead": 1980}
+    title = {"up": "Up", "ts3": "Toy Story 3", "moana": "Moana", "ts2": "Toy Story 2", "ts4": "Toy Story 4",
+             "dead": "Alien Dead"}
+    ranked = ["up", "ts3", "moana", "ts4", "ts2"]
+    order = in_watch_order(ranked, title.get, year.get, [("Toy Story", 1995)])
+    assert order == ["up", "ts2", "moana", "ts3", "ts4"]  # the franchise's places, filled oldest first
+    assert build_slate(order, title.get, size=3, taken_titles=["Toy Story"]) == ["up", "ts2", "moana"]
+    # after a liked sequel, the films made after it first; nothing moves without a liked franchise
+    assert in_watch_order(["up", "ts2", "moana", "ts4"], title.get, year.get,
+                          [("Toy Story 3", 2010)]) == ["up", "ts4", "moana", "ts2"]
+    assert in_watch_order(ranked, title.get, year.get, [("Alien", 1979)]) == ranked
+    # "Shrek the Third" and "Shrek Forever After" are one franchise for the cap of two cards
+    assert "shrek" in franchise_tokens("Shrek the Third") & franchise_tokens("Shrek Forever After")

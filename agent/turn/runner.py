@@ -40,7 +40,7 @@ from agent.turn.plan_stage import (
 from agent.turn.plan_stage import run_planner
 from agent.turn.results import finish_simple
 from agent.turn.sequels import with_sequels_disliked
-from agent.turn.slate import build_slate, genre_fit, is_parody, slate_fit
+from agent.turn.slate import build_slate, genre_fit, in_watch_order, is_parody, slate_fit
 from agent.turn.topic import subject_films, wish_topic
 from agent.turn.understand import parse
 from agent.types import ToolCallRecord, TurnResult
@@ -166,7 +166,9 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
     # a film named ambiguously ("a horror movie like It") is none of the cards, whichever one was meant
     named = [c.item_id for x in u.unresolved if x.reason == "ambiguous" for c in x.candidates]
     taken = [cat.get(i).title for i in (*state.excluded_ids(), *named) if i in cat]
-    slate = build_slate([r.item_id for r in ranked], lambda i: cat.get(i).title,
+    ordered = in_watch_order([r.item_id for r in ranked], lambda i: cat.get(i).title, lambda i: cat.get(i).year,
+                             [(cat.get(i).title, cat.get(i).year) for i in state.liked if i in cat])
+    slate = build_slate(ordered, lambda i: cat.get(i).title,
                         size=agent.settings.recs_per_turn, taken_titles=taken,
                         wanted=slate_fit(genre_fit(req, state.constraints.moods, cat,
                                                    like=[g for i in state.focus if i in state.liked and i in cat

@@ -50,9 +50,15 @@ def franchise_tokens(title: str) -> set[str]:
     Why both: "The Lost World: Jurassic Park", "Jurassic World" and "Jurassic Park III" have
     three different main titles but one distinctive word.
     """
-    tokens = {franchise_key(title)} - {""}
+    key = franchise_key(title)
+    tokens = {key} - {""}
     words = re.findall(r"[a-z0-9']+", title.lower())
     tokens |= {w for w in words if len(w) >= 6 and w not in _COMMON_TITLE_WORDS}
+    # the franchise's own name when it is one short word: "Shrek the Third" and "Shrek Forever After"
+    # have the keys "shrek the" and "shrek forever" (three Shrek films were shown for "I loved Shrek 2")
+    first = key.split()[0] if key else ""
+    if len(first) == 5 and first not in _COMMON_TITLE_WORDS:
+        tokens.add(first)
     return tokens
 
 
@@ -157,3 +163,39 @@ def genre_fit(req: Any, moods: Sequence[str], cat: Any, like: Sequence[str] = ()
         return n + (1 if n and mood & have else 0)
 
     return fit
+
+
+def in_watch_order(ranked_ids: Sequence[str], title_of: Callable[[str], str], year_of: Callable[[str], int | None],
+                   liked: Sequence[tuple[str, int | None]]) -> list[str]:
+    """``ranked_ids`` with the films of a liked film's franchise in watch order -- the ones made after
+    it first, oldest first, then the earlier ones -- in the places the ranker gave the franchise.
+    ``liked``: (title, year) of the films the user liked.
+
+    Why: "I loved Toy Story, what else?" showed Toy Story 3 third and left Toy Story 2 seventh --
+    ReDial's recommenders suggest a later sequel about as often as the next one, but someone who
+    loved the first film watches the second before the third. Only the order within the franchise
+    changes: the places it holds in the list, and every other film, stay as ranked.
+    """
+    after: dict[str, int] = {}  # franchise key -> the year of the latest liked film in it
+    for title, year in liked:
+        if key := franchise_key(title):
+            after[key] = max(after.get(key, -1), year or -1)
+    if not after:
+        return list(ranked_ids)
+    # the key, not every shared title word (``franchise_tokens``, which only caps a franchise's cards):
+    # moving "Alien Dead" (1980) into the place of Aliens is no watch order
+    places: dict[str, list[int]] = {}
+    for pos, item_id in enumerate(ranked_ids):
+        key = franchise_key(title_of(item_id))
+        if key in after:
+            places.setdefault(key, []).append(pos)
+    out = list(ranked_ids)
+    for token, positions in places.items():
+        def watch(item_id: str, since: int = after[token]) -> tuple[bool, int]:
+            year = year_of(item_id) or 10_000
+            return year < since, year
+
+        films = sorted((out[p] for p in positions), key=watch)  # stable: ranked order within a year
+        for p, item_id in zip(positions, films, strict=True):
+            out[p] = item_id
+    return out
