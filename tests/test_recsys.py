@@ -252,14 +252,14 @@ def _table_of(rows, dialogues: int = 60):
 
 
 def test_rounds_chosen_by_cross_validation_then_one_fit_on_every_row():
-    """A rule the first trees already learn: the mean held-out curve is flat at its top from early on,
-    so cross-validation takes few rounds, and the final model is fitted on all 300 requests."""
+    """The rounds are the fewest within CV_TOLERANCE of the best mean held-out NDCG@50 (at most the
+    n_estimators cap), and the final model is fitted on all 300 requests."""
     from tools.recsys.training import CV_TOLERANCE, cv_rounds, fit_ranker
 
     table = _table_of(_training_rows(0))
     config = RankerConfig(n_estimators=80, min_child_samples=5)
     rounds, curve = cv_rounds(table, folds=3, config=config)
-    assert len(curve) == 80 and 1 <= rounds < 40
+    assert 1 <= rounds < len(curve) <= 80
     assert curve[rounds - 1] >= curve.max() - CV_TOLERANCE and (curve[:rounds - 1] < curve.max() - CV_TOLERANCE).all()
     ranker = fit_ranker(table, stopping="cv", config=config)  # five folds
     assert ranker.info["stopping"] == "cv" and ranker.info["train_rows"] == len(table.y)
@@ -269,6 +269,54 @@ def test_rounds_chosen_by_cross_validation_then_one_fit_on_every_row():
     assert np.mean([y[i:i + 8][np.argmax(s[i:i + 8])] for i in range(0, len(y), 8)]) > 0.8
     held_out = fit_ranker(table, stopping="holdout", config=config)
     assert held_out.info["stopping"] == "holdout" and held_out.info["train_rows"] < len(table.y)
+
+
+def _coarse_rows(seed: int, exact: bool = False) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """300 requests of 8 where the positive has the highest 'cosuggest', on a grid of 40 values (few distinct
+    values: bins from any half of the rows equal the full table's); ``exact``: 'cosuggest' is the label itself."""
+    rng = np.random.default_rng(seed)
+    x = np.full((2400, len(FEATURES)), np.nan, dtype=np.float32)
+    x[:, FEATURES.index("cosuggest")] = rng.integers(0, 40, 2400) / 40
+    x[:, FEATURES.index("year")] = rng.integers(1950, 2018, 2400)
+    y = np.zeros(2400, dtype=np.int32)
+    y[np.arange(0, 2400, 8) + x[:, FEATURES.index("cosuggest")].reshape(300, 8).argmax(axis=1)] = 1
+    if exact:
+        x[:, FEATURES.index("cosuggest")] = y
+    return x, y, [8] * 300
+
+
+def test_cross_validation_curve_is_the_mean_of_each_folds_held_out_curve():
+    """lgb.cv boosts the folds in lock-step, on bins of the full table; the curve must still be the plain
+    mean of each fold's held-out NDCG@50, the weights on its fitted rows only, as a fold fitted on its own
+    gives. max_rounds < CV_PATIENCE: nothing stops early."""
+    from tools.recsys.training import CV_PATIENCE, cv_rounds, fold_of
+
+    x, y, groups = rows = _coarse_rows(0)
+    table = _table_of(rows)
+    weights = np.random.default_rng(5).uniform(0.2, 3.0, len(y))
+    config = RankerConfig(min_child_samples=5)
+    g = np.asarray(groups)
+    fold = np.array([fold_of(d, 2, 7) for d in table.dialogue_ids])
+    row_fold = np.repeat(fold, g)
+    by_hand = np.array([LearnedRanker.validation_curve(
+        (x[row_fold != k], y[row_fold != k], g[fold != k].tolist()),
+        (x[row_fold == k], y[row_fold == k], g[fold == k].tolist()), config, weights[row_fold != k], rounds=20)
+        for k in range(2)])
+    assert 20 < CV_PATIENCE and np.abs(by_hand[0] - by_hand[1]).max() > 0.01  # one fold's curve is not the mean
+    _, curve = cv_rounds(table, folds=2, max_rounds=20, config=config, sample_weight=weights)
+    np.testing.assert_allclose(curve, by_hand.mean(axis=0), atol=1e-9)
+    _, unweighted = cv_rounds(table, folds=2, max_rounds=20, config=config)
+    assert np.abs(unweighted - curve).max() > 1e-4  # the weights do reach the fitted rows
+
+
+def test_cross_validation_stops_once_the_mean_has_not_improved_for_the_patience():
+    """The label itself is a feature: the first tree ranks every request perfectly (NDCG@50 = 1), nothing
+    can improve on it, so all folds stop together CV_PATIENCE rounds later, far below max_rounds."""
+    from tools.recsys.training import CV_PATIENCE, cv_rounds
+
+    table = _table_of(_coarse_rows(0, exact=True))
+    rounds, curve = cv_rounds(table, folds=3, max_rounds=200, config=RankerConfig(min_child_samples=5))
+    assert rounds == 1 and len(curve) == 1 + CV_PATIENCE and curve[0] == curve.max() == 1.0
 
 
 def test_cross_validation_refuses_what_it_cannot_split():

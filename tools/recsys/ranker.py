@@ -38,7 +38,8 @@ class RankerConfig:
     drop: tuple[str, ...] = ()
 
 
-def _params(config: RankerConfig) -> dict[str, Any]:
+def lgb_params(config: RankerConfig) -> dict[str, Any]:
+    """LightGBM's parameters for ``config``: one place for the fit, the validation curve and ``cv_rounds``."""
     return {"objective": "lambdarank", "metric": "ndcg", "eval_at": [50], "num_leaves": config.num_leaves,
             "learning_rate": config.learning_rate, "min_child_samples": config.min_child_samples,
             "feature_fraction": config.feature_fraction, "seed": config.seed, "deterministic": True,
@@ -64,7 +65,7 @@ class LearnedRanker:
         if not len(groups) or y.sum() == 0:
             raise DataError("no training request has a positive candidate; check the data and the sources")
         x = cls._drop(x, config.drop)
-        params = _params(config)
+        params = lgb_params(config)
         dtrain = lgb.Dataset(x, label=y, group=list(groups), weight=sample_weight, feature_name=list(FEATURES),
                              free_raw_data=False)
         sets, callbacks = [dtrain], []
@@ -96,7 +97,7 @@ class LearnedRanker:
         dvalid = lgb.Dataset(cls._drop(valid[0], config.drop), label=valid[1], group=list(valid[2]),
                              reference=dtrain)
         record: dict[str, Any] = {}
-        lgb.train(_params(config), dtrain, num_boost_round=rounds, valid_sets=[dvalid], valid_names=["valid"],
+        lgb.train(lgb_params(config), dtrain, num_boost_round=rounds, valid_sets=[dvalid], valid_names=["valid"],
                   callbacks=[lgb.record_evaluation(record)])
         return np.asarray(record["valid"]["ndcg@50"], dtype=np.float64)
 

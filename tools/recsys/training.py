@@ -24,9 +24,9 @@ from typing import Any
 import numpy as np
 
 from tools.recsys.cooccurrence import CoSuggestionStats, Episode
-from tools.recsys.features import build_features
+from tools.recsys.features import FEATURES, build_features
 from tools.recsys.item_space import ItemSpace
-from tools.recsys.ranker import LearnedRanker, RankerConfig
+from tools.recsys.ranker import LearnedRanker, RankerConfig, lgb_params
 from tools.recsys.recommender import Recommender
 from tools.recsys.redial_samples import RedialSample
 from tools.recsys.request import RecRequest
@@ -119,40 +119,68 @@ STOPPING = ("cv", "holdout")
 #: cv_rounds takes the fewest rounds whose mean held-out NDCG@50 is within this of the best: the
 #: curve is flat from ~60 to ~150 rounds on ReDial, and every live turn pays for each tree
 CV_TOLERANCE = 0.001
+#: cv_rounds stops once the mean held-out NDCG@50 has not improved for this many rounds. Measured on
+#: the ReDial training table (5 folds, 250 rounds): the mean curve peaks at 73 rounds with per-fold bins
+#: and at 59 with the full table's (lgb.cv); 40 rounds without a new best stop at 113 resp. 99 and
+#: choose the same rounds as the whole 250-round curve (71 resp. 54)
+CV_PATIENCE = 40
 
 
 def cv_rounds(table: RankTable, *, folds: int = 5, max_rounds: int | None = None, seed: int = 7,
               config: RankerConfig | None = None, sample_weight: np.ndarray | None = None,
               progress: bool = False) -> tuple[int, np.ndarray]:
-    """(rounds, mean NDCG@50 per round up to ``max_rounds``) over ``folds`` folds of whole dialogues.
+    """(rounds, mean NDCG@50 per round evaluated) over ``folds`` folds of whole dialogues.
 
     Why not one hold-out: early stopping on 15% of the ReDial dialogues picked 102, 120, 78 and
     189 rounds for the same data in four trainings, and each choice reshuffled the slates. The
     mean of five held-out curves (each fold fitted on the other four) is much steadier; the
     final model is then fitted on every row. Measured on the validation split (filtered, same
     pools): 67 rounds refitted on all rows R@10/R@50 .200/.409 vs .197/.410 for hold-out stopping.
+
+    Why ``lgb.cv``: it boosts the folds in lock-step, so all of them stop together once the mean
+    held-out NDCG@50 has not improved for ``CV_PATIENCE`` rounds (or at ``max_rounds``), instead of
+    each fold running the whole curve; the curve returned runs to that stop. The feature bins come
+    from the full table (lgb.cv bins it once; each fold is a subset of it), as the final fit's do.
+    Measured on the ReDial training table, one thread: 99 rounds in 454 s instead of 250 per fold in
+    1049 s; 54 rounds chosen (mean NDCG@50 .2349, best .2358 at 59) instead of 71 (.2357, best .2365
+    at 73) with each fold's own bins. Both mean curves stay within ~.004 of their best from 50 to 150 rounds.
+    ``sample_weight`` weights only each fold's fitted rows, as in ``fit_ranker``: lgb.cv would
+    carry weights on the full table into the held-out subsets too, and LightGBM's NDCG then
+    weights the requests, so they are set on the fitted subsets alone and the stopping NDCG
+    stays the plain one.
     """
+    import lightgbm as lgb
     from tqdm import tqdm
 
     if folds < 2:
         raise ValueError(f"folds={folds}: cross-validation needs at least 2 folds")
     config = config or RankerConfig()
     max_rounds = max_rounds or min(config.n_estimators, 250)  # the ReDial curve peaks well before 250
-    g = np.asarray(table.groups)
     fold = np.array([fold_of(d, folds, seed) for d in table.dialogue_ids])
-    row_fold = np.repeat(fold, g)
-    curves = []
-    for k in tqdm(range(folds), desc="rounds by cross-validation", unit="fold", file=sys.stderr,
-                  disable=not progress):
-        fit, held = row_fold != k, row_fold == k
-        if not held.any() or not fit.any():
-            continue
-        curves.append(LearnedRanker.validation_curve(
-            (table.x[fit], table.y[fit], g[fold != k].tolist()), (table.x[held], table.y[held], g[fold == k].tolist()),
-            config, None if sample_weight is None else sample_weight[fit], rounds=max_rounds))
-    if not curves:
+    row_fold = np.repeat(fold, np.asarray(table.groups, dtype=np.int64))
+    splits = [(np.flatnonzero(row_fold != k), np.flatnonzero(row_fold == k)) for k in range(folds)]
+    splits = [(fit, held) for fit, held in splits if len(fit) and len(held)]
+    if not splits:
         raise ValueError("too few dialogues to cross-validate: every fold is empty on one side")
-    mean = np.mean(curves, axis=0)
+
+    def weigh_fitted(fitted: Any, held: Any, params: dict[str, Any]) -> tuple[Any, Any, dict[str, Any]]:
+        if sample_weight is not None:  # subsets keep their parent's rows sorted in used_indices
+            fitted.construct().set_weight(np.asarray(sample_weight)[fitted.used_indices])
+        return fitted, held, params
+
+    curve: list[float] = []
+    with tqdm(total=max_rounds, desc="rounds by cross-validation", unit="round", file=sys.stderr,
+              disable=not progress) as bar:
+        def record(env: Any) -> None:  # runs before the early-stopping callback, so the last round is kept
+            curve.append(float(env.evaluation_result_list[0][2]))
+            bar.update()
+
+        # free_raw_data stays True: with False every fold's two subsets would copy their raw rows
+        data = lgb.Dataset(LearnedRanker._drop(table.x, config.drop), label=table.y, group=list(table.groups),
+                           feature_name=list(FEATURES))
+        lgb.cv(lgb_params(config), data, num_boost_round=max_rounds, folds=splits, fpreproc=weigh_fitted,
+               callbacks=[record, lgb.early_stopping(CV_PATIENCE, verbose=False)], return_cvbooster=False)
+    mean = np.asarray(curve, dtype=np.float64)
     return int(np.argmax(mean >= mean.max() - CV_TOLERANCE)) + 1, mean
 
 
