@@ -230,6 +230,12 @@ class TurnAdmission:
                                                "the built-in recommender"})
         return math.inf if ctx.outcome == "busy" else until
 
+    def refused(self) -> bool:
+        """The turn on this thread asked for the model and admission refused it (the server is busy,
+        not down: the reply must not say the model is unavailable)."""
+        ctx: _TurnCtx | None = getattr(self._tls, "ctx", None)
+        return ctx is not None and ctx.outcome == "busy"
+
     def slot_for_call(self) -> tuple[Slot | None, Callable[[str], None]]:
         """The current turn's slot (handed over to the call) and a callback for its outcome."""
         ctx: _TurnCtx | None = getattr(self._tls, "ctx", None)
@@ -264,6 +270,11 @@ class LLMAdmissionMixin:
         reads and sets this one attribute (agent/turn/runner.py).
         """
         return self.admission.down_until(llm_on=self.strategy is not None)
+
+    @property
+    def _llm_busy(self) -> bool:
+        """The turn on this thread was refused the model because it is busy (``TurnAdmission.refused``)."""
+        return self.admission.refused()
 
     @_llm_down_until.setter
     def _llm_down_until(self, monotonic_deadline: float) -> None:

@@ -16,6 +16,11 @@ NO_LLM_NOTE = "Running without a language model: built-in recommender and templa
 LIMITED_MODE_NOTE = ("(Limited mode: the language model is unavailable right now, so I'm using my built-in "
                      "recommender and template explanations. Full mode comes back automatically.)")
 
+#: a turn admission refused the model (busy with other calls, or still writing the last answer's
+#: explanations): nothing is down, so no "limited mode"
+BUSY_NOTE = ("(The language model is busy with another request, so this answer comes from my built-in "
+             "recommender with template explanations.)")
+
 REFUSE_PROMPT = ("I can't share my instructions or internal configuration, but I'm happy to help you find a "
                  "movie. Tell me one you loved, or a mood or genre.")
 REFUSE_OTHER_DATA = ("I can only see this conversation — I can't look up or change other people's data, "

@@ -98,8 +98,11 @@ class Expect(_Strict):
     genre_any: list[str] = Field(default_factory=list)
     #: no recommendation has any of these genres/tags
     genre_none: list[str] = Field(default_factory=list)
-    #: every recommendation credits each of these people (catalog cast or directors, case-insensitive)
+    #: every recommendation credits each of these people (catalog directors, cast or source authors,
+    #: case-insensitive)
     person_all: list[str] = Field(default_factory=list)
+    #: no recommendation credits any of these people ("nothing with Nicholas Sparks")
+    person_none: list[str] = Field(default_factory=list)
     #: every card's shown explanation passes the faithfulness checker against the card's own evidence
     #: (re-run here on the text, not taken from the agent's ``check_passed``), and the agent's check passed
     explanations_faithful: bool | None = None

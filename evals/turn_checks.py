@@ -99,10 +99,15 @@ class TurnChecker:
             no_g = {g.lower() for g in e.genre_none}
             bad = [c.title for c in recs if self.labels(c.item_id) & no_g]
             out.append(Check("genre_none", not bad, f"with one of {sorted(no_g)}: {', '.join(bad) or 'none'}"))
+        if e.person_none:
+            unwanted = {normalise(p) for p in e.person_none}
+            bad = [c.title for c in recs if c.item_id in self.by_id and unwanted & {
+                normalise(n) for n in self.by_id[c.item_id].people}]
+            out.append(Check("person_none", not bad, f"with one of {sorted(e.person_none)}: {', '.join(bad) or 'none'}"))
         for person in e.person_all:
             who = normalise(person)
             bad = [c.title for c in recs if c.item_id not in self.by_id or who not in {
-                normalise(n) for n in (*self.by_id[c.item_id].cast, *self.by_id[c.item_id].directors)}]
+                normalise(n) for n in self.by_id[c.item_id].people}]
             out.append(Check("person_all", bool(recs) and not bad,
                              f"without {person}: {', '.join(bad) or ('none' if recs else 'no cards')}"))
         if e.genre_share is not None:

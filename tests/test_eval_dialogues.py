@@ -293,3 +293,14 @@ def test_person_all_fails_on_a_card_without_the_person():
     assert verdict(turn("1", "2")) == (True, "without Tom Hanks: none")
     assert verdict(turn("1", "3")) == (False, "without Tom Hanks: Heat")
     assert verdict(turn()) == (False, "without Tom Hanks: no cards")
+    # the author of the book counts as credited; person_none fails on a card that credits the person
+    cat2 = Catalog((Item("4", "Misery", 1990, attributes={"cast": ["James Caan"], "authors": ["Stephen King"]}),))
+    checker = TurnChecker(cat2)
+    card = RecCard("r4", "4", "Misery", 1990, (), 1, 1.0, "", "template", True)
+    res = TurnResult("s", 0, "", (card,), (), False, 1.0)
+    [c] = [c for c in checker.check(Expect(person_all=["stephen king"]), res, set(), set()) if c.check == "person_all"]
+    assert c.passed
+    [c] = [c for c in checker.check(Expect(person_none=["Stephen King"]), res, set(), set()) if c.check == "person_none"]
+    assert (c.passed, c.detail) == (False, "with one of ['Stephen King']: Misery")
+    [c] = [c for c in checker.check(Expect(person_none=["Tom Hanks"]), res, set(), set()) if c.check == "person_none"]
+    assert c.passed

@@ -153,6 +153,13 @@ def test_slate_caps_franchises_and_twins():
     assert franchise_key("Toy Story 3") == franchise_key("Toy Story") != franchise_key("Up")
     jurassic = {"j1": "Jurassic Park", "j2": "The Lost World: Jurassic Park", "j3": "Jurassic World", "x": "Jaws"}
     assert build_slate(list(jurassic), jurassic.__getitem__, size=4) == ["j1", "j2", "x"]
+    # the cap gives way to the wishes: a third film of the franchise that matches everything asked comes
+    # before films that leave a wish out ("movies based on J.K. Rowling books" showed Jumanji third)
+    hp = {"h1": "Harry Potter and the Goblet of Fire", "h2": "Harry Potter and the Half-Blood Prince",
+          "h3": "Harry Potter and the Chamber of Secrets", "j": "Jumanji", "g": "Get Out"}
+    fillers = {"j", "g"}.__contains__
+    assert build_slate(list(hp), hp.__getitem__, size=4, relaxed=fillers) == ["h1", "h2", "h3", "j"]
+    assert build_slate(["h1", "h2", "j", "h3"], hp.__getitem__, size=3, relaxed=lambda i: False) == ["h1", "h2", "j"]
 
 
 def test_slate_keeps_strict_matches_before_fillers_whatever_the_genre():
@@ -329,3 +336,23 @@ def test_cross_validation_refuses_what_it_cannot_split():
         cv_rounds(table, folds=1)
     with pytest.raises(ValueError, match="unknown stopping 'early'; use one of cv, holdout"):
         fit_ranker(table, stopping="early")
+
+
+def test_recommend_within_given_ids_and_one_sources_scores():
+    """A subject's films ("a movie about dogs") are ranked by the same ranker among themselves only."""
+    sources = [CoSuggestionSource(STATS), QuerySource(SPACE, query_embedder), PopularitySource(STATS.suggested)]
+    x, y, g = _training_rows(0)
+    ranker = LearnedRanker.fit((x, y, g), None, RankerConfig(n_estimators=40, min_child_samples=5))
+    rec = Recommender(SPACE, STATS, sources, ranker, depth=10)
+    req = RecRequest(liked=("1",), exclude=frozenset({"1"}))
+    full = [r.item_id for r in rec.recommend(req, k=len(SPACE))]
+    within = {"3", "4", "1"}
+    inside = [r.item_id for r in rec.recommend(req, k=5, only=within)]
+    # the ranker's own order of the allowed ids, nothing else, and the request's exclusions still hold
+    assert inside == [i for i in full if i in within] and "1" not in inside
+    assert rec.recommend(req, k=5, only=frozenset()) == []
+    scores = rec.source_scores(RecRequest(query_text="a space monster"), "query")
+    assert SPACE.ids[int(np.argmax(scores))] == "1"
+    assert rec.source_scores(RecRequest(), "query") is None
+    with pytest.raises(ValueError, match="no source 'nope'"):
+        rec.source_scores(req, "nope")

@@ -13,13 +13,19 @@ from tools.resolve.titles import TitleResolver
 CAT = Catalog((Item("1", "The Matrix", 1999), Item("2", "The Matrix Reloaded", 2003),
                Item("3", "The Matrix Revolutions", 2003), Item("4", "Alien", 1979), Item("5", "Aliens", 1986),
                Item("6", "Alien: Resurrection", 1997), Item("7", "The Animatrix", 2003), Item("8", "Toy Story", 1995),
-               Item("9", "Toy Story 2", 1999), Item("10", "Heat", 1995)))
+               Item("9", "Toy Story 2", 1999), Item("10", "Heat", 1995), Item("11", "Alien Nation", 1988),
+               Item("12", "Alien Dead", 1980), Item("13", "Alien 51", 2004), Item("14", "Shrek", 2001),
+               Item("15", "Shrek the Third", 2007), Item("16", "Shrek Forever After", 2010),
+               Item("17", "Aliens in the Wild Wild West", 1999), Item("18", "Alien: Covenant", 2017)))
 MATRIX = TitleRef("1", "The Matrix", "The Matrix")
 
 
 def test_sequels_are_the_later_films_of_the_series():
     assert [r.title for r in sequels_of(["1"], CAT)] == ["The Matrix Reloaded", "The Matrix Revolutions"]
-    assert [r.title for r in sequels_of(["4"], CAT)] == ["Aliens", "Alien: Resurrection"]
+    # other films whose titles start with "Alien" are not its sequels (they were, and crowded out Covenant)
+    assert [r.title for r in sequels_of(["4"], CAT)] == ["Aliens", "Alien: Resurrection", "Alien: Covenant"]
+    # sequels named by an ordinal in words
+    assert [r.title for r in sequels_of(["14"], CAT)] == ["Shrek the Third", "Shrek Forever After"]
     assert [r.title for r in sequels_of(["9"], CAT)] == []  # nothing after Toy Story 2 here; Toy Story came before
     assert sequels_of(["10"], CAT) == [] and sequels_of(["nope"], CAT) == []
 

@@ -368,5 +368,9 @@ def test_a_liked_films_franchise_comes_in_watch_order():
     assert in_watch_order(["up", "ts2", "moana", "ts4"], title.get, year.get,
                           [("Toy Story 3", 2010)]) == ["up", "ts4", "moana", "ts2"]
     assert in_watch_order(ranked, title.get, year.get, [("Alien", 1979)]) == ranked
+    # one franchise under several main titles: "The Lost World: Jurassic Park" before "Jurassic Park III"
+    jp = {"jp3": ("Jurassic Park III", 2001), "bp": ("Black Panther", 2018), "lw": ("The Lost World: Jurassic Park", 1997)}
+    assert in_watch_order(list(jp), lambda i: jp[i][0], lambda i: jp[i][1],
+                          [("Jurassic Park", 1993)]) == ["lw", "bp", "jp3"]
     # "Shrek the Third" and "Shrek Forever After" are one franchise for the cap of two cards
     assert "shrek" in franchise_tokens("Shrek the Third") & franchise_tokens("Shrek Forever After")

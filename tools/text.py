@@ -35,3 +35,15 @@ def normalise_name(name: str) -> str:
 
     Cached: a turn's evidence and checks normalise the same catalog names and tags hundreds of times."""
     return " ".join(_ALNUM.findall(fold(name)))
+
+
+def singular(word: str) -> str:
+    """A lower-case word with a plural 's' or 'ies' dropped ("dogs" -> "dog", "stories" -> "story"); short
+    words and "-ss" words kept ("bus", "boss"); "1990s" -> "1990". Why a rule and no stemmer: the callers
+    compare the user's words with title and keyword words, where a plural is the one variation that
+    matters and a stemmer's "univers" would only make the matches harder to read."""
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from agent.turn.dialogue import audience_requires
 from agent.turn.message_act import WHY
 from agent.turn.state_update import UnresolvedTitle
 from tools.text import fold, normalise_name
@@ -157,10 +158,6 @@ def _norm(s: str) -> str:
     return re.sub(r"[^a-z0-9() ]+", "", fold(s)).strip()
 
 
-#: genres that make a film fit an audience's wish (as ``dialogue.request_for`` requires them)
-_AUDIENCE_FIT = {"young_children": frozenset({"family", "animation"}), "family": frozenset({"family", "animation"})}
-
-
 def pick_by_context(unresolved: Sequence[UnresolvedTitle], audience: str | None, genres: Sequence[str],
                     genres_of: Callable[[str], Sequence[str] | None]) -> tuple[str, str] | None:
     """(the user's words, the display title) of the one option of an ambiguous title that the wish
@@ -172,7 +169,7 @@ def pick_by_context(unresolved: Sequence[UnresolvedTitle], audience: str | None,
     with nothing else said still gets the question. ``genres_of``: item id -> its genres (None if
     not in the catalog).
     """
-    wanted = _AUDIENCE_FIT.get(audience or "") or frozenset(g.lower() for g in genres)
+    wanted = frozenset(audience_requires(audience)) or frozenset(g.lower() for g in genres)
     if not wanted:
         return None
     for u in unresolved:

@@ -175,6 +175,17 @@ def apply_update(state: DialogueState, u: StateUpdate, shown_years: Sequence[int
     return switch or anchor or u.act == "replace"
 
 
+#: a film for children or for family night has one of these genres, whatever else was asked
+_AUDIENCE_REQUIRES = ("family", "animation")
+
+
+def audience_requires(audience: str | None) -> tuple[str, ...]:
+    """The genres a film must have to suit the audience ((): any film); the ranker's hard
+    constraint (``RecRequest.genres_require``) and what settles which of two same-named films
+    a child "loved" (``clarify.pick_by_context``)."""
+    return _AUDIENCE_REQUIRES if audience in ("young_children", "family") else ()
+
+
 def request_for(state: DialogueState, recent_user_text: Sequence[str], *, exclude_mentioned: bool = True) -> RecRequest:
     """The ranker's request for this state; ``recent_user_text`` are the user's last messages, newest last."""
     c = state.constraints
@@ -190,7 +201,7 @@ def request_for(state: DialogueState, recent_user_text: Sequence[str], *, exclud
     # a film for children or for family night is a family or animation film whatever else was asked:
     # "a comedy for family night" is Paddington, not Bad Moms; "a scary movie for my 10 year old" is
     # Coraline, never It or Get Out
-    require = ("family", "animation") if c.audience in ("young_children", "family") else ()
+    require = audience_requires(c.audience)
     if require and set(c.tags_include) & set(AUDIENCE_GENRES[c.audience][1]) and "thriller" not in c.tags_include:
         exclude_genres.append("thriller")  # catalogs tag some adult horror as "family" too
     words = " ".join(recent_user_text[-2:])

@@ -39,6 +39,8 @@ class PlanOutcome:
     degraded: bool = False
     #: ... because the server is unavailable (the reply says "limited mode")
     model_down: bool = False
+    #: ... because the server was busy with other calls (admission refused; the reply says so, not "limited mode")
+    model_busy: bool = False
     note: str = ""
     stage: dict[str, float] = field(default_factory=dict)
 
@@ -89,10 +91,14 @@ def run_planner(agent: Any, text: str, state: DialogueState, history: list[tuple
     elif agent.strategy is None:  # no model configured (`--no-llm`): switched off, not "unavailable right now"
         out.degraded = True
         out.note = "no language model configured"
+    elif getattr(agent, "_llm_busy", False):  # admission refused: the server is up but busy (status sent)
+        out.degraded = out.model_busy = True
+        out.note = "the model was busy with other calls"
     else:
         out.degraded = out.model_down = True
     if out.degraded:
         state.degraded_turns += 1
+    if out.degraded and not out.model_busy:
         emit("status", {"degraded": True, "message": replies.LIMITED_MODE_NOTE if out.model_down else
                         replies.NO_LLM_NOTE if agent.strategy is None else
                         "the model's plan failed this turn; answering with the built-in recommender"})

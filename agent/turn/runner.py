@@ -22,7 +22,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from typing import Any
 
 from agent import replies
@@ -65,8 +64,7 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
     last_titles = [cat.get(i).display_title for i in state.last_slate if i in cat]
     # "yes" / "the second one" answers our last question: read the message that raised it, title settled
     pending_answer = PendingClarification.from_dict(state.pending_clarification)
-    if settled := answer_to(text, pending_answer, credits=lambda i: (*cat.get(i).cast, *cat.get(i).directors)
-                            if i in cat else ()):
+    if settled := answer_to(text, pending_answer, credits=lambda i: cat.get(i).people if i in cat else ()):
         text = settled
         if pending_answer and state.wish_text[-1:] == [pending_answer.text]:
             state.wish_text.pop()  # the message that raised the question, now read with the title settled
@@ -152,8 +150,7 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
     topic = wish_topic(state.wish_text)  # "a movie about dogs": the films the words find go first
     about = subject_films(services.recommender, cat, req, topic) if topic else frozenset()
     if about:  # the same ranker orders them; they lead the list
-        others = frozenset(services.recommender.space.ids) - about
-        ranked = [*services.recommender.recommend(replace(req, exclude=req.exclude | others), k=len(about)),
+        ranked = [*services.recommender.recommend(req, k=len(about), only=about),
                   *(r for r in ranked if r.item_id not in about)]
     rec_ms = (time.perf_counter() - t2) * 1000
     rec_record = ToolCallRecord("recommend", {"request": _brief(req), "planner_nominations": len(bus)},
@@ -205,8 +202,8 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
         lead = f"{assumed} {lead}"
     if question:
         lead = f"{question}\n\n{lead}"
-    if model_down:
-        lead = f"{replies.LIMITED_MODE_NOTE}\n\n{lead}"
+    if model_down or plan.model_busy:
+        lead = f"{replies.LIMITED_MODE_NOTE if model_down else replies.BUSY_NOTE}\n\n{lead}"
     for chunk in chunks(lead):
         emit("text_delta", {"text": chunk})
 

@@ -13,8 +13,14 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from agent.turn.dialogue import MOOD_GENRES
+from tools.text import singular
 
-_ROMAN_OR_NUMBER = re.compile(r"\s+(part\s+)?(\d+|i{1,3}|iv|v|vi{0,3}|ix|x)$")
+#: a sequel's number: 2 to 12 in digits ("Alien 51" and "Apollo 13" are not sequels) or roman numerals
+_ROMAN_OR_NUMBER = re.compile(r"\s+(part\s+)?([2-9]|1[0-2]|i{1,3}|iv|v|vi{0,3}|ix|x)$")
+#: how sequels name their place in words: "Shrek the Third", "Shrek Forever After", "Saw: Part Two"
+_ORDINAL_PHRASE = re.compile(
+    r"\s+(?:(?:part|chapter)\s+(?:one|two|three|four|five|six|seven|eight|nine|ten)"
+    r"|the\s+(?:second|third|fourth|fifth|sixth|seventh|final(?:\s+chapter)?)|forever\s+after)$")
 _ARTICLE = re.compile(r"^(the|a|an)\s+")
 
 
@@ -27,13 +33,14 @@ def franchise_key(title: str) -> str:
     """'The Godfather Part II' and 'The Godfather' -> 'godfather'; 'Toy Story 3' -> 'toy story'.
 
     A heuristic (no franchise table exists in the catalog): the main title before a colon
-    or dash, without sequel numbers and leading articles, first two words, plural 's' folded.
+    or dash, without sequel numbers (in digits, roman numerals or words: "Shrek the Third" ->
+    'shrek') and leading articles, first two words, plural 's' folded.
     """
     main = re.split(r"\s*[:–—-]\s+", title.lower(), maxsplit=1)[0]
     main = " ".join(re.findall(r"[a-z0-9']+", main))
-    main = _ARTICLE.sub("", _ROMAN_OR_NUMBER.sub("", main)).strip()
+    main = _ARTICLE.sub("", _ORDINAL_PHRASE.sub("", _ROMAN_OR_NUMBER.sub("", main))).strip()
     words = main.split()[:2]
-    return " ".join(w[:-1] if len(w) > 3 and w.endswith("s") else w for w in words)
+    return " ".join(singular(w) for w in words)
 
 
 #: long title words too common to tie films into one franchise
@@ -54,11 +61,6 @@ def franchise_tokens(title: str) -> set[str]:
     tokens = {key} - {""}
     words = re.findall(r"[a-z0-9']+", title.lower())
     tokens |= {w for w in words if len(w) >= 6 and w not in _COMMON_TITLE_WORDS}
-    # the franchise's own name when it is one short word: "Shrek the Third" and "Shrek Forever After"
-    # have the keys "shrek the" and "shrek forever" (three Shrek films were shown for "I loved Shrek 2")
-    first = key.split()[0] if key else ""
-    if len(first) == 5 and first not in _COMMON_TITLE_WORDS:
-        tokens.add(first)
     return tokens
 
 
@@ -83,6 +85,9 @@ def build_slate(ranked_ids: Sequence[str], title_of: Callable[[str], str], *, si
                 relaxed: Callable[[str], bool] | None = None,
                 off_tone: Callable[[str], bool] | None = None) -> list[str]:
     """The first ``size`` ids with ≤ ``per_franchise`` per franchise and no twin of a taken title.
+
+    The franchise cap gives way to the wishes: a film over the cap that matches every wish comes before
+    a film that leaves one out (``relaxed``), so "a J.K. Rowling movie" shows Harry Potter films.
 
     ``relaxed``: films that only filled the ranked list after every strict match (they break a
     positive wish such as the years, ``RankedItem.relaxed``) stay behind every strict match here too;
@@ -111,18 +116,31 @@ def build_slate(ranked_ids: Sequence[str], title_of: Callable[[str], str], *, si
     seen_titles = {title_key(t) for t in taken_titles}
     franchises: dict[str, int] = {}
     chosen: list[str] = []
+    # over the franchise cap but matching every wish: shown before any film that leaves a wish out
+    # ("movies based on J.K. Rowling books" showed two Harry Potter films, then Jumanji and Get Out)
+    held: list[str] = []
     for item_id in ranked_ids:
+        if relaxed is not None and held and relaxed(item_id):
+            chosen += held[: size - len(chosen)]
+            held = []
+            if len(chosen) >= size:
+                break
         title = title_of(item_id)
         key = title_key(title)
         kin = franchise_tokens(title)
-        if key in seen_titles or any(franchises.get(t, 0) >= per_franchise for t in kin):
+        if key in seen_titles:
+            continue
+        seen_titles.add(key)
+        if any(franchises.get(t, 0) >= per_franchise for t in kin):
+            held.append(item_id)
             continue
         chosen.append(item_id)
-        seen_titles.add(key)
         for t in kin:
             franchises[t] = franchises.get(t, 0) + 1
         if len(chosen) >= size:
             break
+    if relaxed is not None and len(chosen) < size:
+        chosen += [i for i in held if not relaxed(i)][: size - len(chosen)]
     return chosen
 
 
@@ -176,24 +194,31 @@ def in_watch_order(ranked_ids: Sequence[str], title_of: Callable[[str], str], ye
     loved the first film watches the second before the third. Only the order within the franchise
     changes: the places it holds in the list, and every other film, stay as ranked.
     """
-    after: dict[str, int] = {}  # franchise key -> the year of the latest liked film in it
+    group_of: dict[str, int] = {}  # franchise token -> the liked film whose franchise it names
+    since: list[int] = []  # per liked film: its year (the films made after it come first)
     for title, year in liked:
-        if key := franchise_key(title):
-            after[key] = max(after.get(key, -1), year or -1)
-    if not after:
+        tokens = franchise_tokens(title)
+        if tokens:
+            group = next((group_of[t] for t in tokens if t in group_of), len(since))
+            if group == len(since):
+                since.append(year or -1)
+            since[group] = max(since[group], year or -1)
+            group_of.update(dict.fromkeys(tokens, group))
+    if not group_of:
         return list(ranked_ids)
-    # the key, not every shared title word (``franchise_tokens``, which only caps a franchise's cards):
-    # moving "Alien Dead" (1980) into the place of Aliens is no watch order
-    places: dict[str, list[int]] = {}
+    # the franchise tokens ("The Lost World: Jurassic Park" and "Jurassic Park III" share "jurassic"), now
+    # that a short first word is not one of them: moving "Alien Dead" (1980) into the place of Aliens is
+    # no watch order
+    places: dict[int, list[int]] = {}
     for pos, item_id in enumerate(ranked_ids):
-        key = franchise_key(title_of(item_id))
-        if key in after:
-            places.setdefault(key, []).append(pos)
+        groups = [group_of[t] for t in franchise_tokens(title_of(item_id)) if t in group_of]
+        if groups:
+            places.setdefault(min(groups), []).append(pos)
     out = list(ranked_ids)
-    for token, positions in places.items():
-        def watch(item_id: str, since: int = after[token]) -> tuple[bool, int]:
+    for group, positions in places.items():
+        def watch(item_id: str, after: int = since[group]) -> tuple[bool, int]:
             year = year_of(item_id) or 10_000
-            return year < since, year
+            return year < after, year
 
         films = sorted((out[p] for p in positions), key=watch)  # stable: ranked order within a year
         for p, item_id in zip(positions, films, strict=True):

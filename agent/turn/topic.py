@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from agent.turn.lexicon import GENRE_WORDS, KIND_WORDS, MOOD_WORDS
+from tools.text import singular
 
 #: a wish that names a subject ("about dogs"): the films whose plots the words find best, this many,
 #: are ranked on their own and lead the list -- the ranker, trained on ReDial's titles and genres,
@@ -67,29 +68,24 @@ def wish_topic(wish_text: Sequence[str]) -> str | None:
 
 def subject_films(recommender: Any, cat: Any, req: Any, topic: str) -> frozenset[str]:
     """The ``TOPIC_TOP`` films whose plots the subject's words find best (the recommender's own dense
-    query source, ``QuerySource``, asked about the subject alone); empty without that source."""
-    src = next((s for s in recommender.sources if s.name == "query"), None)
-    scores = src.scores(replace(req, query_text=f"about {topic}"), None) if src is not None else None
+    query source asked about the subject alone); empty when that source has nothing to say."""
+    scores = recommender.source_scores(replace(req, query_text=f"about {topic}"), "query") \
+        if any(s.name == "query" for s in recommender.sources) else None
     if scores is None:
         return frozenset()
-    space = recommender.space
-    words = {_stem(w) for w in re.findall(r"[a-z0-9]+", topic.lower()) if len(w) > 2}
+    ids = recommender.space.ids
+    words = {singular(w) for w in re.findall(r"[a-z0-9]+", topic.lower()) if len(w) > 2}
     # the vectors are computed from Wikipedia's text, which opens with the title: "Office Space" and
     # "Ocean's Twelve" came up for space and the ocean. A title word is never the match: a film whose
     # title shares the subject's word stays only if its plot keywords have it too
     order = np.argsort(-scores, kind="stable")[: TOPIC_TOP * 3]
     out: list[str] = []
     for j in order:
-        item_id = space.ids[int(j)]
-        item = cat.get(item_id) if item_id in cat else None
-        if item is not None and words & {_stem(w) for w in re.findall(r"[a-z0-9]+", item.title.lower())} and not (
-                words & {_stem(w) for k in item.keywords for w in k.lower().split()}):
+        item = cat.get(ids[int(j)]) if ids[int(j)] in cat else None
+        if item is not None and words & {singular(w) for w in re.findall(r"[a-z0-9]+", item.title.lower())} and not (
+                words & {singular(w) for k in item.keywords for w in k.lower().split()}):
             continue
-        out.append(item_id)
+        out.append(ids[int(j)])
         if len(out) >= TOPIC_TOP:
             break
     return frozenset(out)
-
-
-def _stem(word: str) -> str:
-    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word

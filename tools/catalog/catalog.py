@@ -59,6 +59,18 @@ class Item:
         return tuple(str(n) for n in self.attributes.get("cast") or ())
 
     @property
+    def authors(self) -> tuple[str, ...]:
+        """Who wrote the book, play or comic the film is based on (Wikipedia's opening paragraph,
+        ``tools.catalog.source_authors``); empty when unknown or not an adaptation."""
+        return tuple(str(n) for n in self.attributes.get("authors") or ())
+
+    @property
+    def people(self) -> tuple[str, ...]:
+        """Everyone a person constraint or a "with X" question is about: directors, cast, then the
+        authors of the source, as credited, without repeats."""
+        return tuple(dict.fromkeys((*self.directors, *self.cast, *self.authors)))
+
+    @property
     def keywords(self) -> tuple[str, ...]:
         """Content keywords mined from the plot ("shark", "police chief"); empty when unknown."""
         return tuple(str(k) for k in self.attributes.get("keywords") or ())

@@ -73,7 +73,8 @@ CMU_CITATION = ('Bamman, O\'Connor and Smith, "Learning Latent Personas of Film 
                 "http://www.cs.cmu.edu/~ark/personas/")
 WIKIPEDIA_CREDIT = ("English Wikipedia contributors; each item's article is linked in attributes.wikipedia_url "
                     "(https://en.wikipedia.org/?curid=<page id>)")
-WIKIPEDIA_CHANGES = ("Only facts and short keywords are kept: cast (first 8 credited), directors, genres (lower-cased; "
+WIKIPEDIA_CHANGES = ("Only facts and short keywords are kept: cast (first 8 credited), directors, the authors of "
+                     "the works a film is based on (names read from the opening paragraph), genres (lower-cased; "
                      "mapped to the catalog's genre set where CMU had none), up to 12 TF-IDF keywords mined from "
                      "the plot and opening paragraph, and item_vectors.npz, sentence embeddings of the opening "
                      "paragraph and plot. No Wikipedia sentence is copied.")
@@ -297,7 +298,7 @@ def derive_demo_catalog(
         "knowledge_stats": {
             "items_with_wikipedia": having("wikipedia_url"),
             "items_with_plot_text": len(wiki_texts),
-            **{f"items_with_{k}": having(k) for k in ("cast", "directors", "wiki_genres", "keywords")},
+            **{f"items_with_{k}": having(k) for k in ("cast", "directors", "authors", "wiki_genres", "keywords")},
             "not_recommendable": sorted(it.item_id for it in items if not it.is_recommendable),
             "keyword_rule": "TF-IDF words and two-word phrases of the opening paragraph + plot; capitalised "
                             "(name-like) words and words in < 2 or > 20% of plots skipped; at most 12",

@@ -1,4 +1,4 @@
-"""Facts about a film from its English Wikipedia row: cast, directors, genres, article link, text.
+"""Facts about a film from its English Wikipedia row: cast, directors, source authors, genres, article link, text.
 
 Why a module of its own: the demo catalog (``demo_builder``) may redistribute Wikipedia-derived
 data only as facts and keywords, never a sentence of the articles (CC BY-SA 4.0; see
@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.catalog.movie_genres import wikipedia_genre_labels
+from tools.catalog.source_authors import source_authors
 from tools.errors import DataError
 
 MAX_CAST = 8
@@ -87,7 +88,9 @@ def item_knowledge(row: dict[str, Any] | None, keywords: Sequence[str]) -> dict[
         said = _DIRECTED_BY.search(row.get("extract") or "")
         directors = [d for d in (split_directors(said.group(1)) if said else directors) if len(d.split()) >= 2]
     wiki_genres = list(wikipedia_genre_labels(row.get("genres_wikipedia") or ()))
-    for key, value in (("cast", cast), ("directors", directors), ("wiki_genres", wiki_genres),
+    # who wrote the book it is based on ("a Stephen King movie" is The Shining and Misery too)
+    authors = source_authors(row.get("extract"))
+    for key, value in (("cast", cast), ("directors", directors), ("authors", authors), ("wiki_genres", wiki_genres),
                        ("keywords", list(keywords))):
         if value:
             out[key] = value

@@ -84,7 +84,8 @@ _RELATION_CUES: tuple[tuple[re.Pattern[str], frozenset[Relation], str], ...] = (
      frozenset({Relation.LIKED_ALSO, Relation.POPULAR, Relation.CAUSAL_EFFECT}), "what other people did"),
     (re.compile(r"\b(plot|story|stories|premise|storyline|themes?)\b", re.I),
      frozenset({Relation.SIMILAR_TO, Relation.MATCHES_WORDS}), "its story"),
-    (re.compile(r"\b(directed|director|directs|stars|starring|star|cast|actor|actress|acted|plays)\b", re.I),
+    (re.compile(r"\b(directed|director|directs|stars|starring|star|cast|actor|actress|acted|plays|"
+                r"wrote|writer|author|adapted from|adaptation of)\b", re.I),
      frozenset({Relation.HAS_PERSON, Relation.AVOIDS}), "the people in it"),
     (re.compile(r"\b(era|decade|years)\b|\b\d{2,4}s\b", re.I),
      frozenset({Relation.SAME_ERA, Relation.IN_YEAR_RANGE}), "when it was made"),

@@ -55,10 +55,11 @@ def clause(c: Claim, *, again: bool = False) -> str:
     if c.relation is Relation.HAS_PERSON:
         role, _, via = c.detail.partition(":")
         if c.polarity is Polarity.ASKED_FOR:
-            return f"it is directed by {obj}, as you asked" if role == "director" else f"{obj} is in it, as you asked"
+            return {"director": f"it is directed by {obj}, as you asked",
+                    "author": f"it is adapted from a work by {obj}, as you asked"}.get(role, f"{obj} is in it, as you asked")
         liked = "" if again else ", which you liked"  # the film was introduced with the attitude already
-        return (f"it is directed by {obj}, who also made {via}{liked}" if role == "director"
-                else f"{obj}, from {via}{liked}, is in it")
+        return {"director": f"it is directed by {obj}, who also made {via}{liked}",
+                "author": f"it is adapted from a work by {obj}, who also wrote the source of {via}{liked}"}.get(role, f"{obj}, from {via}{liked}, is in it")
     if c.relation is Relation.MATCHES_WORDS:
         return (f"it matches your words: {obj}" if obj else
                 f"its description is close to what you asked for (similarity {c.value:.2f})")

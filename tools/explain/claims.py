@@ -116,7 +116,9 @@ class Claim:
         if self.relation is Relation.HAS_PERSON:
             role, _, via = self.detail.partition(":")
             # the words a sentence may use for the person's part in the film
-            d["role"] = "director, directed by, made" if role == "director" else "cast, stars, starring, actor, plays"
+            d["role"] = {"director": "director, directed by, made",
+                         "author": "author, writer, wrote, written by, based on, book, novel, adapted from"}.get(
+                role, "cast, stars, starring, actor, plays")
             if via:
                 d["via"] = via
         return d
@@ -169,10 +171,12 @@ def _rows(space: ItemSpace, ids: Sequence[str]) -> np.ndarray:
 
 
 def _display_people(item: Item) -> dict[str, tuple[str, str]]:
-    """normalised name -> (name as credited, role)."""
+    """normalised name -> (name as credited, role): director, else cast, else author of the source."""
     out = {normalise_name(n): (n, "director") for n in item.directors}
     for n in item.cast:
         out.setdefault(normalise_name(n), (n, "cast"))
+    for n in item.authors:
+        out.setdefault(normalise_name(n), (n, "author"))
     return out
 
 

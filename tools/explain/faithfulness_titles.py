@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tools.explain.faithfulness_lexicon import COMMON_WORDS, GENRE_WORDS, MINOR_TITLE_WORDS, SYNONYMS
+from tools.text import singular
 
 TOKEN_RE = re.compile(r"[A-Za-z0-9\u00C0-\u024F]+(?:['\u2019][A-Za-z]+)?")
 QUOTES = "\"'\u201c\u201d\u2018\u2019*_\u00ab\u00bb"
@@ -43,11 +44,7 @@ def norm_token(tok: str) -> str:
     t = t.replace("'", "")
     if t in SYNONYMS:
         return SYNONYMS[t]
-    if len(t) > 4 and t.endswith("ies"):
-        return t[:-3] + "y"
-    if len(t) > 3 and t.endswith("s") and not t.endswith("ss") and not t.isdigit():
-        return t[:-1]
-    return t
+    return singular(t)
 
 
 @functools.lru_cache(maxsize=1 << 14)

@@ -29,8 +29,8 @@ def recommendable(item: Item) -> bool:
 
 
 def item_people(item: Item) -> tuple[str, ...]:
-    """Cast and directors, normalised (empty when the catalog has none)."""
-    return tuple(dict.fromkeys(normalise_name(n) for n in (*item.directors, *item.cast) if n.strip()))
+    """Directors, cast and source authors (``Item.people``), normalised (empty when the catalog has none)."""
+    return tuple(dict.fromkeys(normalise_name(n) for n in item.people if n.strip()))
 
 
 def _kind_masks(items: Sequence[Item]) -> dict[str, np.ndarray]:

@@ -7,7 +7,7 @@ model produce every ranking, so a benchmark number describes what a user gets.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -48,12 +48,18 @@ class Recommender:
         self.genre_policy = genre_policy
 
     # -- stages ---------------------------------------------------------------------------------
-    def pool(self, req: RecRequest, depth: int | None = None, extra: Sequence[str] = (), *, least: int = 0) -> Pool:
+    def pool(self, req: RecRequest, depth: int | None = None, extra: Sequence[str] = (), *, least: int = 0,
+             only: Collection[str] | None = None) -> Pool:
         """``extra``: ids nominated outside the sources (the LLM planner's tool results), source "planner";
-        ``least``: the pool holds at least this many items when that many are allowed (a list of ``k``)."""
+        ``least``: the pool holds at least this many items when that many are allowed (a list of ``k``);
+        ``only``: no item outside these ids is allowed (besides the request's own constraints)."""
         depth = depth or self.depth
         rr = RequestRows.of(req, self.space)
         allowed = allowed_mask(req, self.space)
+        if only is not None:
+            inside = np.zeros(len(self.space), dtype=bool)
+            inside[self.space.rows(list(only))] = True
+            allowed = allowed & inside
         scores: dict[str, np.ndarray | None] = {}
         nominated: dict[str, np.ndarray] = {}
         for src in self.sources:
@@ -87,8 +93,9 @@ class Recommender:
 
     # -- the one entry point ---------------------------------------------------------------------
     def recommend(self, req: RecRequest, k: int = 10, *, explain: bool = False,
-                  extra: Sequence[str] = ()) -> list[RankedItem]:
-        """The best ``k`` allowed items, each with its features (and contributions if ``explain``).
+                  extra: Sequence[str] = (), only: Collection[str] | None = None) -> list[RankedItem]:
+        """The best ``k`` allowed items, each with its features (and contributions if ``explain``);
+        with ``only``, the best among those ids (a subject's films, ``agent.turn.topic``).
 
         When fewer than ``k`` films pass the hard constraints, the list is filled from the same
         pipeline run on ever more relaxed requests (``constraints.relaxations``: the positive
@@ -103,13 +110,13 @@ class Recommender:
                 break
             dropped = tuple(f for f in RELAXED_FIELDS if getattr(r, f) != getattr(req, f))
             out += [replace(it, relaxed=dropped) if dropped else it
-                    for it in self._ranked(r, k - len(out), used, explain, extra)]
+                    for it in self._ranked(r, k - len(out), used, explain, extra, only)]
         return out
 
     def _ranked(self, req: RecRequest, k: int, used: set[int], explain: bool,
-                extra: Sequence[str]) -> list[RankedItem]:
+                extra: Sequence[str], only: Collection[str] | None) -> list[RankedItem]:
         """The best ``k`` items of ``req``'s pool not in ``used`` (which gains them)."""
-        pool = self.pool(req, extra=extra, least=k + len(used))
+        pool = self.pool(req, extra=extra, least=k + len(used), only=only)
         if not len(pool.rows):
             return []
         x, s = self.score(req, pool)
@@ -175,14 +182,18 @@ class Recommender:
         return out
 
     # -- single-source baselines (benchmarks) ---------------------------------------------------------
-    def source_ranking(self, req: RecRequest, name: str, k: int = 50) -> list[str]:
-        """One source's own order under the same hard constraints (popularity breaks ties and fills,
-        and the same relaxations as ``recommend`` fill a list the strict constraints leave short)."""
-        rr = RequestRows.of(req, self.space)
+    def source_scores(self, req: RecRequest, name: str) -> np.ndarray | None:
+        """One source's score of every item of the space for ``req`` (None: it has nothing to say,
+        e.g. the query source for a request without words), the constraints not applied."""
         src = next((s for s in self.sources if s.name == name), None)
         if src is None:
             raise ValueError(f"no source {name!r}; sources: {', '.join(s.name for s in self.sources)}")
-        s = src.scores(req, rr)
+        return src.scores(req, RequestRows.of(req, self.space))
+
+    def source_ranking(self, req: RecRequest, name: str, k: int = 50) -> list[str]:
+        """One source's own order under the same hard constraints (popularity breaks ties and fills,
+        and the same relaxations as ``recommend`` fill a list the strict constraints leave short)."""
+        s = self.source_scores(req, name)
         base = np.zeros(len(self.space)) if s is None else np.nan_to_num(np.asarray(s, dtype=np.float64))
         key = base + 1e-9 * np.log1p(self.stats.suggested + self.stats.mentioned)
         out: list[int] = []

@@ -1,8 +1,9 @@
-"""Find actor and director names in a user message: "something with Tom Hanks".
+"""Find actor, director and author names in a user message: "something with Tom Hanks".
 
 Why an index built from the catalog (not an NER model): a name is only useful if it can
 become a constraint on catalog items, so the vocabulary is exactly the names written in
-items' ``attributes["cast"]`` / ``attributes["directors"]``. Full names match anywhere
+items' ``attributes["cast"]`` / ``attributes["directors"]`` / ``attributes["authors"]`` (who wrote
+the book: "a Stephen King movie"). Full names match anywhere
 (case-insensitive, accents ignored); a capitalised bare surname only next to a cue and only
 when one indexed person has that surname or outweighs every namesake threefold in the catalog's
 mentions (Christopher Nolan, not Lloyd Nolan; "Scott" stays nobody: Ridley Scott vs Adam Scott)
@@ -65,7 +66,7 @@ class PersonMatch:
     name: str  # as written in the catalog
     start: int
     end: int
-    role: str  # "cast" | "director" | "both"
+    role: str  # "cast" | "director" | "author" (of the book it is based on) | "both" (several of them)
 
 
 class PeopleIndex:
@@ -76,7 +77,8 @@ class PeopleIndex:
         weight: dict[str, float] = {}
         for it in items:
             attrs = it.attributes or {}
-            for field, role in (("cast", "cast"), ("directors", "director"), ("director", "director")):
+            for field, role in (("cast", "cast"), ("directors", "director"), ("director", "director"),
+                                ("authors", "author")):
                 for name in _names(attrs.get(field)):
                     if len(name.split()) >= 2 or len(name) >= 4:
                         roles.setdefault(name, set()).add(role)

@@ -191,7 +191,7 @@ class CatalogFacets:
         self.genre_rows = {k: np.asarray(v, dtype=np.int64) for k, v in genre_rows.items()}
         person_rows: dict[str, list[int]] = defaultdict(list)
         for row, it in enumerate(items):
-            names = [*(it.attributes.get("directors") or ()), *(it.attributes.get("cast") or ())]
+            names = it.people
             for n in dict.fromkeys(norm_person(n) for n in names):
                 if n:
                     person_rows[n].append(row)
