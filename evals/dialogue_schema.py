@@ -103,6 +103,11 @@ class Expect(_Strict):
     person_all: list[str] = Field(default_factory=list)
     #: no recommendation credits any of these people ("nothing with Nicholas Sparks")
     person_none: list[str] = Field(default_factory=list)
+    #: every recommendation is of at least one of these film kinds (``tools.catalog.movie_kinds``:
+    #: "heist", "Korean", "foreign-language"), by the catalog's labels, keywords, languages and countries
+    kind_any: list[str] = Field(default_factory=list)
+    #: no recommendation is of any of these film kinds ("nothing with subtitles": foreign-language)
+    kind_none: list[str] = Field(default_factory=list)
     #: every card's shown explanation passes the faithfulness checker against the card's own evidence
     #: (re-run here on the text, not taken from the agent's ``check_passed``), and the agent's check passed
     explanations_faithful: bool | None = None

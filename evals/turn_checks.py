@@ -17,6 +17,7 @@ from agent.turn.slate import franchise_tokens
 from agent.types import RecCard, TurnResult
 from evals.dialogue_schema import Expect, ItemRef, NotInRecs
 from tools.catalog.catalog import Catalog
+from tools.catalog.movie_kinds import kinds_of
 from tools.errors import InputError
 from tools.explain.evidence import EvidenceBundle
 from tools.explain.explainer import explain_item
@@ -99,6 +100,14 @@ class TurnChecker:
             no_g = {g.lower() for g in e.genre_none}
             bad = [c.title for c in recs if self.labels(c.item_id) & no_g]
             out.append(Check("genre_none", not bad, f"with one of {sorted(no_g)}: {', '.join(bad) or 'none'}"))
+        if e.kind_any:
+            bad = [c.title for c in recs if c.item_id not in self.by_id
+                   or not set(e.kind_any) & kinds_of(self.by_id[c.item_id])]
+            out.append(Check("kind_any", bool(recs) and not bad,
+                             f"of none of {sorted(e.kind_any)}: {', '.join(bad) or ('none' if recs else 'no cards')}"))
+        if e.kind_none:
+            bad = [c.title for c in recs if c.item_id in self.by_id and set(e.kind_none) & kinds_of(self.by_id[c.item_id])]
+            out.append(Check("kind_none", not bad, f"of one of {sorted(e.kind_none)}: {', '.join(bad) or 'none'}"))
         if e.person_none:
             unwanted = {normalise(p) for p in e.person_none}
             bad = [c.title for c in recs if c.item_id in self.by_id and unwanted & {

@@ -304,3 +304,18 @@ def test_person_all_fails_on_a_card_without_the_person():
     assert (c.passed, c.detail) == (False, "with one of ['Stephen King']: Misery")
     [c] = [c for c in checker.check(Expect(person_none=["Tom Hanks"]), res, set(), set()) if c.check == "person_none"]
     assert c.passed
+    # kind_any: by the catalog's languages and countries too
+    cat3 = Catalog((Item("5", "Oldboy", 2003, attributes={"languages": ["Korean"], "countries": ["South Korea"]}),
+                    Item("6", "Heat", 1995, attributes={"languages": ["English"], "countries": ["United States"]})))
+    checker = TurnChecker(cat3)
+    cards = tuple(RecCard(f"r{i}", i, cat3.by_id[i].title, cat3.by_id[i].year, (), n, 1.0, "", "template", True)
+                  for n, i in enumerate(("5", "6"), 1))
+    [c] = [c for c in checker.check(Expect(kind_any=["Korean"]), TurnResult("s", 0, "", cards, (), False, 1.0),
+                                    set(), set()) if c.check == "kind_any"]
+    assert (c.passed, c.detail) == (False, "of none of ['Korean']: Heat")
+    [c] = [c for c in checker.check(Expect(kind_any=["Korean"]), TurnResult("s", 0, "", cards[:1], (), False, 1.0),
+                                    set(), set()) if c.check == "kind_any"]
+    assert c.passed
+    [c] = [c for c in checker.check(Expect(kind_none=["foreign-language"]), TurnResult("s", 0, "", cards, (), False, 1.0),
+                                    set(), set()) if c.check == "kind_none"]
+    assert (c.passed, c.detail) == (False, "of one of ['foreign-language']: Oldboy")

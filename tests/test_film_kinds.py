@@ -69,6 +69,38 @@ def test_a_kind_is_a_hard_wish_that_relaxes_after_the_people():
     assert steps[-1].kinds == () and steps[-1].year_min is None
 
 
+def test_where_a_film_is_from_combines_with_what_it_is():
+    """"a foreign film, maybe Korean" was "my catalog doesn't record a film's country or language"; CMU
+    records both. An origin and a kind combine with "and", origins among themselves with "or"."""
+    def film(i, title, langs, countries, **attrs):
+        return Item(i, title, 2005, ("crime",), (), 1.0, "", {"languages": langs, "countries": countries, **attrs})
+
+    films = (film("oldboy", "Oldboy", ["Korean"], ["South Korea"]),
+             film("host", "The Host", ["Korean", "English"], ["South Korea"]),
+             film("love", "Love Actually", ["French", "Portuguese", "English"], ["United States of America", "France"]),
+             film("amelie", "Amélie", ["French", "Russian"], ["France", "Germany"]),
+             film("snatch", "Snatch", ["English"], ["United States of America", "United Kingdom"],
+                  cmu_genres=["Gangster Film"]),
+             film("goodfellas", "Goodfellas", ["English", "Italian"], ["United States of America"],
+                  cmu_genres=["Gangster Film"]),
+             Item("unknown", "Unknown", 2005, ("crime",)))
+    assert kinds_of(films[0]) == {"Korean", "foreign-language"}
+    assert kinds_of(films[1]) == {"Korean", "English-language"}  # Korean and English, made in South Korea
+    assert kinds_of(films[2]) == {"English-language"}  # an American film with French spoken in it
+    assert kinds_of(films[3]) == {"French", "Russian", "foreign-language"}
+    assert kinds_of(films[4]) == {"British", "English-language", "gangster"}
+    assert kinds_of(films[6]) == frozenset()  # nothing known: of no origin, not even "foreign"
+    space = ItemSpace.from_catalog(Catalog(items=films, interactions=(), name="origins"),
+                                   ([f.item_id for f in films], np.eye(7, 2, dtype=np.float32) + 0.1))
+
+    def allowed(**kw):
+        return [space.ids[i] for i in np.flatnonzero(allowed_mask(RecRequest(**kw), space))]
+
+    assert allowed(kinds=("British", "gangster")) == ["snatch"]
+    assert allowed(kinds=("foreign-language", "Korean")) == ["oldboy", "host", "amelie"]
+    assert allowed(kinds_exclude=("foreign-language", "British")) == ["host", "love", "goodfellas", "unknown"]
+
+
 @pytest.mark.parametrize(("text", "kinds", "genre"), [
     ("I want a slow-burn psychological thriller", ("psychological thriller",), "thriller"),
     ("a mob movie from the 90s", ("gangster",), "crime"),

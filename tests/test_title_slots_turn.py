@@ -85,11 +85,12 @@ def test_a_reply_that_answers_nothing_gets_the_question_again_and_no_declines_it
 
 
 def test_a_wish_the_catalog_cannot_tell_is_said_not_greeted(agent):
-    """"not french" got "Hi! I recommend movies…"; "a french comedy" listed comedies as if they were French."""
+    """"not french" got "Hi! I recommend movies…"; "a french comedy" listed comedies as if they were French
+    (French is a kind now; Brazil is not among the languages and countries the catalog records)."""
     sid = agent.new_session()
-    r = agent.turn(sid, "not french")
+    r = agent.turn(sid, "not brazilian")
     assert "country or language" in r.reply and "Hi!" not in r.reply and not r.recommendations
-    r = agent.turn(sid, "a french comedy")
+    r = agent.turn(sid, "a brazilian comedy")
     assert r.recommendations and "aren't chosen by that" in r.reply and "country or language" in r.reply
     r = agent.turn(sid, "a comedy")
     assert r.recommendations and "aren't chosen by that" not in r.reply

@@ -577,12 +577,15 @@ def test_moods_the_user_wants_less_of_turn_around(resolver):
 
 
 @pytest.mark.parametrize(("text", "facets"), [
-    ("not french", ("country or language",)),
+    ("not brazilian", ("country or language",)),
     ("no Disney movies please", ("studio",)),
     ("something that isn't too bloody", ("level of gore or violence",)),
     ("a comedy under 90 minutes", ("running time",)),
     ("a PG-13 action movie", ("age rating",)),
-    ("a korean thriller, nothing too long", ("country or language", "running time")),
+    ("a brazilian thriller, nothing too long", ("country or language", "running time")),
+    # countries and languages the catalog records are kinds (test_where_a_film_is_from_is_a_kind)
+    ("not french", ()),
+    ("a korean thriller, nothing too long", ("running time",)),
     # the words inside a title or a verdict on a title are no wish
     ("I loved The French Connection", ()),
     ("I loved Blood Diamond", ()),
@@ -624,3 +627,18 @@ def test_two_unknown_titles_joined_by_and_are_two_films(resolver):
 def test_known_titles_joined_by_and_stay_known(resolver):
     u = parse("I loved Alien and The Thing", resolver)
     assert titles(u.liked) == ["Alien", "The Thing"] and not u.unresolved
+
+
+@pytest.mark.parametrize(("text", "kinds", "ruled_out"), [
+    ("a korean thriller", ("Korean",), ()),
+    ("a foreign film, maybe Korean", ("foreign-language", "Korean"), ()),
+    ("romantic movies but nothing with subtitles", (), ("foreign-language",)),
+    ("not french", (), ("French",)),
+    ("something Italian from the 60s", ("Italian",), ()),  # not a mention of The Italian
+    ("a British gangster movie", ("British", "gangster"), ()),
+    ("no slashers", (), ()),  # a kind that is no origin, turned down, asks for none (its genre says it)
+])
+def test_where_a_film_is_from_is_a_kind(resolver, text, kinds, ruled_out):
+    """"a foreign film, maybe Korean" got "my catalog doesn't record a film's country or language": CMU does."""
+    u = parse(text, resolver)
+    assert (u.kinds, u.kinds_disliked) == (kinds, ruled_out)

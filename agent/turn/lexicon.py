@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from tools.catalog.movie_kinds import KINDS
+
 #: user words -> catalog genres (tools/movie_genres.CLEAN_GENRES); moods are separate (MOOD_WORDS).
 GENRE_WORDS: dict[str, tuple[str, ...]] = {w: tuple(g.split("+")) for ws, g in (
     ("horror horrors slasher slashers zombie zombies scary scarier creepy spooky frightening terrifying", "horror"),
@@ -67,6 +69,13 @@ KIND_WORDS: dict[str, str] = {w.replace("_", " "): k for ws, k in (
     ("boxing", "boxing"), ("cult_classic cult_classics cult_film cult_films cult_movie cult_movies", "cult classic"),
     ("indie indies independent_film independent_films", "indie"), ("silent_film silent_films silent_movie silent_movies", "silent film"),
     ("anime", "anime"), ("stop-motion stop_motion claymation", "stop-motion"), ("samurai", "samurai"),
+    ("korean k-movie k-movies", "Korean"), ("japanese", "Japanese"), ("french", "French"), ("italian", "Italian"),
+    ("spanish spanish-language spanish_language mexican argentinian argentine latin_american", "Spanish-language"),
+    ("german", "German"), ("chinese hong_kong mandarin cantonese", "Chinese"), ("indian bollywood hindi tamil", "Indian"),
+    ("russian soviet", "Russian"), ("scandinavian nordic swedish danish norwegian finnish", "Scandinavian"),
+    ("british", "British"), ("in_english english-language english_language", "English-language"),
+    ("foreign foreign-language foreign_language non-english non_english subtitled subtitles world_cinema",
+     "foreign-language"),
 ) for w in ws.split()}
 
 
@@ -77,16 +86,17 @@ def words_re(words: Sequence[str]) -> re.Pattern[str]:
 
 GENRE_RE, MOOD_RE, KIND_RE = words_re(list(GENRE_WORDS)), words_re(list(MOOD_WORDS)), words_re(list(KIND_WORDS))
 #: genre and mood words are never one-word titles ("horror", "funny"); of the kind words only the phrases are
-#: reserved: "Monster", "Heist" and "Samurai" are films too
-RESERVED = frozenset(GENRE_WORDS) | frozenset(MOOD_WORDS) | frozenset(w for w in KIND_WORDS if " " in w)
+#: reserved: "Monster", "Heist" and "Samurai" are films too;
+#: nor are the words for where a film is from ("something Italian" is no mention of The Italian)
+RESERVED = frozenset(GENRE_WORDS) | frozenset(MOOD_WORDS) | frozenset(w for w in KIND_WORDS if " " in w) | frozenset(
+    w for w, k in KIND_WORDS.items() if KINDS[k].is_origin)
 
 GORE_FACET = "level of gore or violence"
-#: wishes about what the catalog does not record (no country, language, studio, running time, age rating or
+#: wishes about what the catalog does not record (some countries and languages, no studio, running time, age rating or
 #: gore level): said back to the user instead of being dropped in silence ("not french" was a greeting)
 UNSUPPORTED: tuple[tuple[str, re.Pattern[str]], ...] = tuple((facet, re.compile(rx, re.I)) for facet, rx in (
-    ("country or language", r"\b(french|german|italian|spanish|korean|japanese|chinese|indian|bollywood|swedish|"
-                            r"danish|russian|mexican|brazilian|iranian|foreign|subtitled|subtitles|dubbed|"
-                            r"(?:in|non)[- ]english|english[- ]language)\b"),
+    # countries and languages are kinds now (CMU's languages and countries); a few are not recorded
+    ("country or language", r"\b(brazilian|iranian|portuguese|turkish|polish|greek|thai|dubbed)\b"),
     ("studio", r"\b(disney|dreamworks|ghibli|a24|netflix|blumhouse|warner bros|hallmark)\b"),
     ("running time", r"\b(runtime|run time|running time|(?:under|less than|at most|no more than|over|"
                      r"longer than|shorter than) (?:\d+|an?|one|two|three) (?:minutes?|mins?|hours?|hrs?)|"

@@ -212,7 +212,7 @@ def wished_kinds(masked_g: str, masked: str, clause_of) -> tuple[tuple[str, ...]
     """(kinds asked for, kinds ruled out) (``lexicon.KIND_WORDS``).
 
     A kind turned down ("no slashers") asks for none (its genre word, if any, rules the genre out as
-    before). Gore is not in the catalog, but its nearest facts are: "nothing with gore", "not too
+    before); a turned-down origin ("nothing with subtitles", "no French films") is ruled out. Gore is not in the catalog, but its nearest facts are: "nothing with gore", "not too
     bloody" rule out slasher and splatter films, "something gory" asks for them (``lexicon.GORE_RE``)."""
     liked: list[str] = []
     disliked: list[str] = []
@@ -222,8 +222,12 @@ def wished_kinds(masked_g: str, masked: str, clause_of) -> tuple[tuple[str, ...]
             masked, m.start())
 
     for m in KIND_RE.finditer(masked_g):
-        if not turned_down(m) and (k := KIND_WORDS[m.group(1).lower()]) not in liked:
-            liked.append(k)
+        k = KIND_WORDS[m.group(1).lower()]
+        if not turned_down(m):
+            if k not in liked:
+                liked.append(k)
+        elif KINDS[k].is_origin:  # "nothing with subtitles", "no French films": no genre word says it
+            disliked.append(k)
     for m in GORE_RE.finditer(masked_g):
         if turned_down(m):
             disliked.append(GORE_KIND)

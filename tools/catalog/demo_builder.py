@@ -215,6 +215,11 @@ def derive_demo_catalog(
                 "cmu_genres": list(match.movie.genres),
                 "genre_match": match.rule,
             })
+            # "a Korean film", "nothing French": the CMU record's languages and countries (facts)
+            if match.movie.languages:
+                attributes["languages"] = list(match.movie.languages)
+            if match.movie.countries:
+                attributes["countries"] = list(match.movie.countries)
         cmu_with_genres += bool(genres)
         row = None if placeholder else wiki.get(m.movie_id)
         genres, unsupported = corroborated_genres(genres, row, match.movie.genres if match else ())
@@ -298,7 +303,8 @@ def derive_demo_catalog(
         "knowledge_stats": {
             "items_with_wikipedia": having("wikipedia_url"),
             "items_with_plot_text": len(wiki_texts),
-            **{f"items_with_{k}": having(k) for k in ("cast", "directors", "authors", "wiki_genres", "keywords")},
+            **{f"items_with_{k}": having(k) for k in ("cast", "directors", "authors", "languages", "countries",
+                                                       "wiki_genres", "keywords")},
             "not_recommendable": sorted(it.item_id for it in items if not it.is_recommendable),
             "keyword_rule": "TF-IDF words and two-word phrases of the opening paragraph + plot; capitalised "
                             "(name-like) words and words in < 2 or > 20% of plots skipped; at most 12",

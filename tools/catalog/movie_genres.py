@@ -281,6 +281,14 @@ class CmuMovie:
     title: str
     year: int | None
     genres: tuple[str, ...]  # raw CMU names, in file order
+    #: spoken languages ("English", "Korean") and countries of production ("South Korea"), in file order
+    languages: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+
+
+def _language(name: str) -> str:
+    """CMU's "English Language" -> "English"."""
+    return re.sub(r"\s+language$", "", str(name).strip(), flags=re.I)
 
 
 def load_cmu_movies(path: Path) -> list[CmuMovie]:
@@ -297,9 +305,12 @@ def load_cmu_movies(path: Path) -> list[CmuMovie]:
             m = re.match(r"(\d{4})", cols[3])
             try:
                 genres = tuple(json.loads(cols[8]).values()) if cols[8] else ()
+                languages = tuple(_language(v) for v in json.loads(cols[6]).values()) if cols[6] else ()
+                countries = tuple(json.loads(cols[7]).values()) if cols[7] else ()
             except json.JSONDecodeError as exc:
-                raise DataError(f"{path}:{lineno}: genres column is not JSON ({exc})") from exc
-            out.append(CmuMovie(cols[0], cols[2], int(m.group(1)) if m else None, genres))
+                raise DataError(f"{path}:{lineno}: a genres, languages or countries column is not JSON ({exc})") from exc
+            out.append(CmuMovie(cols[0], cols[2], int(m.group(1)) if m else None, genres,
+                                tuple(dict.fromkeys(languages)), countries))
     return out
 
 

@@ -1,4 +1,5 @@
-"""Kinds of film finer than a genre: "psychological thriller", "heist", "stoner comedy", "coming-of-age".
+"""Kinds of film finer than a genre: "psychological thriller", "heist", "stoner comedy", "coming-of-age",
+and where a film is from: "Korean", "French", "foreign-language".
 
 Why: asked for "a slow-burn psychological thriller", WhyRec listed Die Hard, Insidious and John Wick,
 because the wish reduced to the genre "thriller" (1,478 films). A viewer who names a kind means it.
@@ -30,10 +31,33 @@ class Kind:
     labels: frozenset[str]
     #: plot keywords (``Item.keywords``), lower-cased
     keywords: frozenset[str] = frozenset()
+    #: spoken languages (``attributes["languages"]``, CMU), lower-cased: a film in one of them is of the
+    #: kind when it has no English, or comes from one of ``countries`` ("Amélie", not an American film
+    #: with a scene in French)
+    languages: frozenset[str] = frozenset()
+    #: countries of production (``attributes["countries"]``, CMU), lower-cased; alone (no
+    #: ``languages``) a film made in one of them is of the kind ("British": Snatch is a United States
+    #: and United Kingdom film, in that order)
+    countries: frozenset[str] = frozenset()
+    #: the kind is "not in English": a film whose known languages do not include English
+    non_english: bool = False
+
+    @property
+    def is_origin(self) -> bool:
+        """Where a film is from ("Korean"), not what it is ("heist"): the two combine with "and"."""
+        return bool(self.languages or self.countries or self.non_english)
 
 
 def _kind(name: str, genre: str | None, labels: Iterable[str], keywords: Iterable[str] = ()) -> Kind:
     return Kind(name, genre, frozenset(labels), frozenset(keywords))
+
+
+def _origin(name: str, languages: Iterable[str], countries: Iterable[str] = ()) -> Kind:
+    return Kind(name, None, frozenset(), frozenset(), frozenset(languages), frozenset(countries))
+
+
+#: English as CMU names it
+_ENGLISH = frozenset({"english", "american english", "british english"})
 
 
 KINDS: dict[str, Kind] = {k.name: k for k in (
@@ -81,6 +105,23 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     _kind("anime", "animation", ("anime",)),
     _kind("stop-motion", "animation", ("stop motion", "clay animation")),
     _kind("samurai", None, ("samurai cinema",), ("samurai",)),
+    # where a film comes from and what is spoken in it (CMU's languages and countries, 70% of the films)
+    _origin("Korean", ("korean",), ("south korea",)),
+    _origin("Japanese", ("japanese",), ("japan",)),
+    _origin("French", ("french",), ("france",)),
+    _origin("Italian", ("italian",), ("italy",)),
+    _origin("Spanish-language", ("spanish",), ("spain", "mexico", "argentina", "chile", "colombia", "cuba")),
+    _origin("German", ("german",), ("germany", "west germany", "east germany", "austria")),
+    _origin("Chinese", ("standard mandarin", "mandarin chinese", "chinese", "cantonese", "standard cantonese"),
+            ("china", "hong kong", "taiwan")),
+    _origin("Indian", ("hindi", "tamil", "telugu", "malayalam", "bengali", "urdu", "punjabi", "kannada", "marathi"),
+            ("india",)),
+    _origin("Russian", ("russian",), ("russia", "soviet union")),
+    _origin("Scandinavian", ("swedish", "danish", "norwegian", "finnish", "icelandic"),
+            ("sweden", "denmark", "norway", "finland", "iceland")),
+    _origin("British", (), ("united kingdom", "england", "scotland", "wales")),
+    _origin("English-language", _ENGLISH),
+    Kind("foreign-language", None, frozenset(), frozenset(), non_english=True),
 )}
 
 
@@ -89,7 +130,25 @@ def kinds_of(item: Item) -> frozenset[str]:
     attrs = item.attributes or {}
     labels = {str(g).strip().lower() for g in (*(attrs.get("cmu_genres") or ()), *(attrs.get("wiki_genres") or ()))}
     words = {k.strip().lower() for k in item.keywords}
-    return frozenset(k.name for k in KINDS.values() if labels & k.labels or words & k.keywords)
+    langs = {str(x).strip().lower() for x in attrs.get("languages") or ()}
+    countries = [str(x).strip().lower() for x in attrs.get("countries") or ()]
+    return frozenset(k.name for k in KINDS.values() if labels & k.labels or words & k.keywords
+                     or _of_origin(k, langs, countries))
+
+
+def _of_origin(kind: Kind, langs: set[str], countries: list[str]) -> bool:
+    """A film is of an origin kind when it speaks the kind's language and is no English-language film
+    made elsewhere, or (a kind of countries only) when it was made there; "foreign-language": its
+    known languages have no English."""
+    if kind.non_english:
+        return bool(langs) and not langs & _ENGLISH
+    if kind.languages:
+        # an English-language film with the language spoken in it counts when its first country is the
+        # kind's: The Host (South Korea; Korean, English), not Love Actually (United States, France, United
+        # Kingdom; French among its languages)
+        return bool(langs & kind.languages) and (not kind.countries or not langs & _ENGLISH
+                                                 or (bool(countries) and countries[0] in kind.countries))
+    return bool(set(countries) & kind.countries)
 
 
 def known_kinds(names: Iterable[str]) -> tuple[str, ...]:

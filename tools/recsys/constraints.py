@@ -53,7 +53,7 @@ def allowed_mask(req: RecRequest, space: ItemSpace) -> np.ndarray:
         ok &= space.with_people(req.people_include)
     if req.kinds and (kind := space.kind_mask(req.kinds)) is not None:
         ok &= kind
-    if req.kinds_exclude and (kind := space.kind_mask(req.kinds_exclude)) is not None:
+    if req.kinds_exclude and (kind := space.kind_mask(req.kinds_exclude, any_of=True)) is not None:
         ok &= ~kind
     return ok
 

@@ -137,10 +137,20 @@ class ItemSpace:
         """Bool per item: has any of ``names`` among its cast and directors."""
         return self.people_counts(names) > 0
 
-    def kind_mask(self, names: Collection[str]) -> np.ndarray | None:
-        """Bool per item: is any of the film kinds ``names``; None when none of them is known here."""
-        masks = [self.kinds[n] for n in names if n in self.kinds]
-        return np.logical_or.reduce(masks) if masks else None
+    def kind_mask(self, names: Collection[str], *, any_of: bool = False) -> np.ndarray | None:
+        """Bool per item: is any of the film kinds ``names`` -- and, when they name both, of any of their
+        origins and any of their other kinds ("a British gangster movie" is both; "a foreign film, maybe
+        Korean" either); ``any_of``: any of them at all (what a user rules out). None when none of them is
+        known here."""
+        if any_of:
+            masks = [self.kinds[n] for n in names if n in self.kinds]
+            return np.logical_or.reduce(masks) if masks else None
+        groups = []
+        for origin in (True, False):
+            masks = [self.kinds[n] for n in names if n in self.kinds and KINDS[n].is_origin is origin]
+            if masks:
+                groups.append(np.logical_or.reduce(masks))
+        return np.logical_and.reduce(groups) if groups else None
 
     def genre_columns(self, names: Sequence[str]) -> np.ndarray:
         wanted = {normalise_name(n) for n in names}
