@@ -335,11 +335,15 @@ def test_the_slate_puts_films_fitting_every_asked_genre_and_the_mood_first():
     assert build_slate(ranked, str, size=3, wanted=docs) == ["kids", "lion", "dance"]
     war = genre_fit(RecRequest(genres_include=("war",)), ("light",), cat)
     assert build_slate(ranked, str, size=2, wanted=war) == ["mash", "list"]
-    assert [war(i) for i in ("mash", "list", "lion")] == [2, 1, 0]  # a mood genre counts only beside an asked one
+    assert [war(i) for i in ("mash", "list", "lion")] == [11, 10, 0]  # a mood genre counts only beside an asked one
     assert genre_fit(RecRequest(), ("light",), cat) is None
     # "something like M*A*S*H" (no genre asked): films sharing a genre with it go first
     like = genre_fit(RecRequest(), (), cat, like=genres["mash"])
     assert build_slate(ranked, str, size=3, wanted=like) == ["list", "mash", "lion"]
+    # "like The Deer Hunter but funnier" (comedy asked): comedies sharing a genre with the film first
+    funnier = genre_fit(RecRequest(genres_include=("comedy",)), (), cat, like=("drama", "war"))
+    genres["hang"] = ("comedy",)
+    assert build_slate(["hang", "lion", "mash"], str, size=2, wanted=funnier) == ["mash", "hang"]
 
 
 def test_too_violent_after_a_slate_refines_that_wish(agent):

@@ -642,3 +642,14 @@ def test_where_a_film_is_from_is_a_kind(resolver, text, kinds, ruled_out):
     """"a foreign film, maybe Korean" got "my catalog doesn't record a film's country or language": CMU does."""
     u = parse(text, resolver)
     assert (u.kinds, u.kinds_disliked) == (kinds, ruled_out)
+
+
+@pytest.mark.parametrize(("text", "more_like"), [
+    ("Die Hard but funnier", ["Die Hard"]),
+    ("Toy Story, but for kids", ["Toy Story"]),
+    ("Alien but a little less scary", ["Alien"]),
+    ("Heat but I hated it", []),  # a verdict, not a difference
+])
+def test_a_film_then_how_the_wish_differs_is_what_the_slate_is_like(resolver, text, more_like):
+    """"The Godfather but funnier" listed Bad Moms and The Hangover: the film was a bare mention."""
+    assert titles(parse(text, resolver).more_like) == more_like

@@ -14,6 +14,14 @@ from collections.abc import Sequence
 from agent.turn.title_slots import VERDICT_NEG as _VERDICT_NEG
 from agent.turn.title_slots import VERDICT_POS as _VERDICT_POS
 
+#: a film named, then how the wish differs from it: "The Godfather but funnier", "Inception, but for kids"
+#: -- the film is what the slate is like (more_like), not a mere mention
+_BUT_DIFFERENT = re.compile(
+    r"\s*,?\s*but\s+(?:(?:a\s+)?(?:bit|little|lot)\s+|way\s+|much\s+|even\s+)?"
+    r"(?:(?:more|less)\s+\w+|funnier|scarier|darker|lighter|sadder|happier|sillier|smarter|gorier|creepier|"
+    r"weirder|sweeter|tamer|newer|older|shorter|for\s+(?:the\s+)?(?:kids|children|family|adults|teens|my\s+\w+)|"
+    r"animated|as\s+an?\s+\w+)\b", re.I)
+
 ACCEPT_RX = (r"\b(i'?ll|i will|we'?ll|we will|going to|gonna|i might|i may|i think i'?ll) (definitely |probably |"
               r"have to )?(check out|check|watch|try|look (for|into|up)|add|see|give)\b")
 _CUES: tuple[tuple[str, re.Pattern[str]], ...] = tuple((k, re.compile(p, re.I)) for k, p in (
@@ -93,6 +101,8 @@ def polarity(masked: str, clause: tuple[int, int], pos: int, end: int, default: 
         return "disliked"
     cue = next((ev for ev in reversed(events) if ev[2] != "negator"), None)
     neg = next((ev for ev in reversed(events) if ev[2] == "negator"), None)
+    if cue is None and neg is None and default == "mentioned" and _BUT_DIFFERENT.match(masked, end):
+        return "more_like"
     if neg is not None and (cue is None or neg[0] >= cue[0]) and "," not in masked[neg[1]:pos]:
         return "disliked"
     pol = _cue_polarity(events, cue, masked, default)

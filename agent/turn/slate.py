@@ -164,21 +164,24 @@ def genre_fit(req: Any, moods: Sequence[str], cat: Any, like: Sequence[str] = ()
     among war films the lighter ones should come first).
 
     With no genre asked, ``like`` (the genres of the film a "something like X" wish is about) says
-    which films fit: any one of them. "something like Pineapple Express" after "I loved Alien and
+    which films fit: any one of them; beside an asked genre, they count as the mood's do. "something like Pineapple Express" after "I loved Alien and
     The Thing" listed It (2017) second: the earlier films stay in the collaborative context, and
     what was co-mentioned with them outscored the comedies by a hair."""
     asked = {g.lower() for g in req.genres_include}
+    like_set = {g.lower() for g in like} - asked - {g.lower() for g in req.genres_exclude}
     if not asked:
-        like_set = {g.lower() for g in like}
         if not like_set:
             return None
         return lambda item_id: int(bool(like_set & {g.lower() for g in cat.get(item_id).genres}))
     mood = {g for m in moods for g in MOOD_GENRES.get(m, ((), ()))[0]} - asked
 
     def fit(item_id: str) -> int:
+        # the asked genres first (ten per genre), then, among films with one, the mood's genres and
+        # the genres of the film the wish is like: "something like Die Hard but funnier" puts action
+        # comedies (Lethal Weapon, Hot Fuzz) before other comedies (The Hangover)
         have = {g.lower() for g in cat.get(item_id).genres}
         n = len(asked & have)
-        return n + (1 if n and mood & have else 0)
+        return 10 * n + (1 if n and mood & have else 0) + (1 if n and like_set & have else 0)
 
     return fit
 
