@@ -76,10 +76,11 @@ def _shared_pools(space: Any, stats: Any, sources: Any) -> Any:
             self._pools: dict[Any, Pool] = {}
             self._features: dict[int, np.ndarray] = {}
 
-        def pool(self, req: Any, depth: int | None = None, extra: Any = (), *, least: int = 0) -> Pool:
-            key = (req, depth, tuple(extra), least)
+        def pool(self, req: Any, depth: int | None = None, extra: Any = (), *, least: int = 0,
+                 only: Any = None) -> Pool:
+            key = (req, depth, tuple(extra), least, None if only is None else frozenset(only))
             if key not in self._pools:
-                self._pools[key] = super().pool(req, depth, extra, least=least)
+                self._pools[key] = super().pool(req, depth, extra, least=least, only=only)
             return self._pools[key]
 
         def score(self, req: Any, pool: Pool) -> tuple[np.ndarray, np.ndarray]:

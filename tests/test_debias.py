@@ -292,3 +292,25 @@ def test_bench_says_when_the_served_default_disagrees_with_its_choice(monkeypatc
     monkeypatch.setattr(weighting, "SERVED_WEIGHTING", ("ipw", 0.001, 0.75))
     assert bench_debias.served_line(report).endswith("agrees.")
     assert "does not decide" in bench_debias.served_line({**report, "quick": True})
+
+
+def test_the_benchmarks_shared_pools_rank_as_the_recommender_does():
+    """bench_debias failed on every request once ``Recommender.pool`` took a new argument (``only``):
+    its caching subclass must accept and pass on whatever the recommender's own call passes."""
+    from evals.bench_debias import _shared_pools
+    from tests.recsys_world import world
+    from tests.test_recsys import _training_rows
+    from tools.recsys.ranker import LearnedRanker, RankerConfig
+    from tools.recsys.recommender import Recommender
+    from tools.recsys.request import RecRequest
+    from tools.recsys.sources import CoSuggestionSource, PopularitySource
+
+    _cat, space, stats = world()
+    sources = [CoSuggestionSource(stats), PopularitySource(stats.suggested)]
+    ranker = LearnedRanker.fit(_training_rows(0), None, RankerConfig(n_estimators=20, min_child_samples=5))
+    shared = _shared_pools(space, stats, sources)
+    shared.ranker = ranker
+    plain = Recommender(space, stats, sources, ranker, depth=300)
+    req = RecRequest(liked=("1",), exclude=frozenset({"1"}))
+    for kw in ({}, {"only": {"2", "3"}}):
+        assert [r.item_id for r in shared.recommend(req, k=4, **kw)] == [r.item_id for r in plain.recommend(req, k=4, **kw)]
