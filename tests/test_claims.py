@@ -334,3 +334,17 @@ def test_a_genre_ruled_out_by_the_audience_is_not_claimed_as_the_users_refusal(c
     avoided = {o for c in build_claims(_aliens({"cosuggest": 0.9}), req, ctx) if c.relation is Relation.AVOIDS
                for o in c.objects}
     assert avoided == {"musical"}
+
+
+def test_a_clause_about_a_disliked_film_never_shares_a_sentence_with_one_about_liked_ones(ctx):
+    """"Also, it is far from Die Hard, which you did not like, and it has comedy in common with films you
+    liked" failed our own check (comedy read as disliked), and the template was cut to its first sentence."""
+    req = RecRequest(liked=("1",), disliked=("3",))
+    claims = build_claims(_aliens({"cosuggest": 0.5, "content_disliked": 0.3, "genre_liked_overlap": 0.25}), req, ctx)
+    rels = [c.relation for c in claims if not c.constraint]
+    assert Relation.UNLIKE in rels and Relation.SHARES_GENRE in rels
+    sents = template_from_claims(claims, "Aliens")
+    for s in sents:
+        assert not ("did not like" in s.text and "you liked" in s.text), s.text
+    assert any("did not like" in s.text for s in sents) and any("in common with films you liked" in s.text for s in sents)
+    assert check_claim_sentences(sents, _bundle(ctx, claims), TitleIndex.coerce(ctx.catalog)).passed

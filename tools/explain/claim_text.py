@@ -120,7 +120,12 @@ def template_from_claims(claims: Sequence[Claim], title: str, max_sentences: int
             for c in rest:
                 piece = clause(c, again=bool(seen & named(c)))
                 seen |= named(c)
-                if groups[-1] and repeats_itself(norm_tokens(_and([*(t for _c, t in groups[-1]), piece]))):
+                # ... and so does a clause about what the user disliked next to one about what they liked: "it is
+                # far from Die Hard, which you did not like, and it has comedy in common with films you liked"
+                # read as a disliked comedy to our own check (and to a hurried reader)
+                turns = bool(groups[-1]) and Polarity.DISLIKED in {c.polarity, groups[-1][-1][0].polarity} \
+                    and c.polarity is not groups[-1][-1][0].polarity
+                if groups[-1] and (turns or repeats_itself(norm_tokens(_and([*(t for _c, t in groups[-1]), piece])))):
                     groups.append([])
                 groups[-1].append((c, piece))
             for g, group in enumerate(groups):
