@@ -36,7 +36,7 @@ from agent.strategies import make_strategy
 from agent.turn.plan_stage import warm_up
 from agent.turn.results import finish_simple
 from agent.turn.runner import run_turn
-from agent.turn_thread import stream_in_worker
+from agent.turn_thread import Workers, stream_in_worker
 from agent.types import TurnEvent, TurnResult
 from tools.errors import InputError, ModelNotReadyError, RateLimitedError, WhyRecError
 from tools.toolbox.agent_tools import ToolServices
@@ -103,6 +103,7 @@ class WhyRecAgent(LLMAdmissionMixin):
         self.plan_timeout_s = plan_timeout_s
         self.degrade_cooldown_s = degrade_cooldown_s
         self.reader = DialogueReader(services.resolver, services.people, services.catalog)
+        self.workers = Workers()  # turn threads still running (an explanation follow-up outlives ``final``)
 
     # -- ChatAgent ------------------------------------------------------------------------------
     def new_session(self, user_id: str | None = None, *, client: str | None = None) -> str:
@@ -127,7 +128,13 @@ class WhyRecAgent(LLMAdmissionMixin):
 
     def stream_turn(self, session_id: str, text: str) -> Iterator[TurnEvent]:
         """Run the turn in a worker thread and yield its events as they happen."""
-        return stream_in_worker(session_id, lambda emit: self._run_turn(session_id, text, emit), self._follow_up)
+        return stream_in_worker(session_id, lambda emit: self._run_turn(session_id, text, emit), self._follow_up,
+                                self.workers)
+
+    def wait_idle(self, timeout_s: float = 30.0) -> bool:
+        """Wait until no turn (or its explanation follow-up) is running; False if ``timeout_s`` passed
+        first. Call before closing the store."""
+        return self.workers.wait_idle(timeout_s)
 
     def record_feedback(self, session_id: str, rec_id: str, kind: str) -> None:
         """Store and apply one feedback (agent/feedback.py)."""

@@ -22,9 +22,46 @@ log = logging.getLogger(__name__)
 Emit = Callable[[str, dict[str, Any]], None]
 
 
+class Workers:
+    """Counts the turn threads still running, so whoever owns the store can wait for them.
+
+    Why: a caller stops reading at ``final``, but the worker goes on with the LLM explanation
+    follow-up and writes it to the store; closing the store (the load harness's teardown, an app
+    shutting down) under it lost those writes and logged errors into a deleted temp directory.
+    """
+
+    def __init__(self) -> None:
+        self._running = 0
+        self._idle = threading.Condition()
+
+    @property
+    def running(self) -> int:
+        with self._idle:
+            return self._running
+
+    def started(self) -> None:
+        with self._idle:
+            self._running += 1
+
+    def finished(self) -> None:
+        with self._idle:
+            self._running -= 1
+            if self._running == 0:
+                self._idle.notify_all()
+
+    def wait_idle(self, timeout_s: float) -> bool:
+        """Block until no worker runs (True) or ``timeout_s`` passed (False)."""
+        if timeout_s < 0:
+            raise ValueError("timeout_s must be >= 0")
+        with self._idle:
+            return self._idle.wait_for(lambda: self._running == 0, timeout=timeout_s)
+
+
 def stream_in_worker(session_id: str, run: Callable[[Emit], Callable[[], Any] | None],
-                     follow_up: Callable[[Callable[[], Any]], None]) -> Iterator[TurnEvent]:
-    """Run ``run(emit)`` in a daemon thread; then ``follow_up(job)`` with the job it returned, if any."""
+                     follow_up: Callable[[Callable[[], Any]], None],
+                     workers: Workers | None = None) -> Iterator[TurnEvent]:
+    """Run ``run(emit)`` in a daemon thread; then ``follow_up(job)`` with the job it returned, if any.
+    ``workers`` counts the thread from its start to the end of its follow-up."""
     q: queue.Queue[TurnEvent | None] = queue.Queue()
 
     def emit(kind: str, data: dict[str, Any]) -> None:
@@ -45,7 +82,11 @@ def stream_in_worker(session_id: str, run: Callable[[Emit], Callable[[], Any] | 
             log.exception("explanation follow-up failed")
         finally:
             q.put(None)
+            if workers is not None:
+                workers.finished()
 
+    if workers is not None:
+        workers.started()
     threading.Thread(target=work, name=f"turn-{session_id[:6]}", daemon=True).start()
     while (ev := q.get()) is not None:
         yield ev

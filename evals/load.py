@@ -250,6 +250,8 @@ def run_load(*, sessions: int, turns: int, fast: bool, url: str | None = None, c
     finally:
         if server is not None:
             server.stop()
+        if runtime is not None and not runtime.agent.wait_idle(60.0):
+            notes.append("teardown: turn workers still running after 60 s (their late writes are lost)")
         if tmp is not None:
             store.close()
             tmp.cleanup()
@@ -273,9 +275,10 @@ def run_load(*, sessions: int, turns: int, fast: bool, url: str | None = None, c
         "llm_planned_share": round(llm_use["planned"] / answered, 3) if answered else 0.0,
     }
     if not fast and report["degraded_turns"]:
-        notes.insert(0, f"{report['degraded_turns']} turns ran in limited mode (said so in the reply): "
-                        f"{llm_use['busy']} refused at once by admission control (the model could not answer "
-                        f"within the turn's budget), {llm_use['down']} while the circuit breaker was open; "
+        notes.insert(0, f"{report['degraded_turns']} turns were answered without the LLM, each saying so in its "
+                        f"reply: {llm_use['busy']} refused at once by admission control (\"the language model is "
+                        f"busy\": it could not answer within the turn's budget), {llm_use['down']} while the circuit "
+                        "breaker was open (\"limited mode\"); "
                         "degraded turns count as answered: the user got recommendations")
     report["ok"], report["failures"] = verdict(report, p95_limit_ms=p95_limit_ms, min_turns_per_s=min_turns_per_s)
     return report

@@ -107,6 +107,8 @@ def test_where_a_film_is_from_combines_with_what_it_is():
     ("any good heist movies?", ("heist",), "crime"),
     ("a coming-of-age movie", ("coming-of-age",), None),
     ("I love pirate movies", ("swashbuckler",), "adventure"),
+    ("classic black and white movies", ("black-and-white",), None),
+    ("a b&w comedy", ("black-and-white",), "comedy"),
 ])
 def test_the_parser_reads_the_kind_and_its_genre(text, kinds, genre):
     u = parse(text, TitleResolver(load_catalog().items))
@@ -190,3 +192,27 @@ def test_gore_wishes_say_how_they_were_read(agent):
     assert "left out its slasher and splatter films" in r.reply and "aren't chosen by that" not in r.reply
     r = agent.turn(agent.new_session(), "a violent crime movie")
     assert "level of gore or violence, so these aren't chosen by that" in r.reply
+
+
+def test_black_and_white_is_the_cmu_label_and_black_comedy_stays_its_own_kind():
+    """"classic black and white movies" listed Die Hard and Reservoir Dogs: CMU labels 179 films
+    black-and-white; "a black comedy" must not become one."""
+    bw = Item("c", "Casablanca", 1942, attributes={"cmu_genres": ["Black-and-white", "Romance Film"]})
+    assert "black-and-white" in kinds_of(bw) and "black-and-white" not in kinds_of(Item("d", "Die Hard", 1988))
+    u = parse("a black comedy", TitleResolver(load_catalog().items))
+    assert u.kinds == ("black comedy",)
+
+
+def test_a_film_for_adults_is_no_family_film():
+    """"an animated movie for adults" listed Coco, Moana and Toy Story."""
+    state = DialogueState()
+    apply_update(state, StateUpdate(act="recommend", genres_liked=("animation",), audience="adults"))
+    req = request_for(state, ["an animated movie for adults"])
+    assert "family" in req.genres_exclude and req.genres_include == ("animation",)
+
+
+def test_a_film_the_catalog_cannot_place_is_asked_about_before_what_it_cannot_filter(agent):
+    """"I liked Heat but not too violent" (two films called Heat) got only "my catalog doesn't record
+    a film's level of gore": the film was dropped in silence."""
+    r = agent.turn(agent.new_session(), "I liked Zorbulax Returns but nothing too violent")
+    assert "Zorbulax Returns" in r.reply and "doesn't record" not in r.reply and not r.recommendations

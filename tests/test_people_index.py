@@ -93,3 +93,17 @@ def test_a_bare_name_inside_a_longer_name_is_not_that_person():
     # the word "Movie(s)" of a title-cased message is no longer name
     assert [p.name for p in idx.find("A Zemeckis Movie please")] == ["Robert Zemeckis"]
     assert [p.name for p in idx.find("something by Zemeckis Movies")] == ["Robert Zemeckis"]
+
+
+def test_a_misspelt_full_name_beside_a_cue_is_the_well_known_person():
+    """"a 90s comedy with Jim Carey" ruled nothing in: the name was one letter short."""
+    items = [Item(str(n), f"Film {n}", 1995, popularity=30.0, attributes={"cast": ["Jim Carrey", "Meryl Streep"]})
+             for n in range(3)] + [Item("w", "John Wick", 2014, popularity=90.0, attributes={"cast": ["John Dick"]}),
+                                   Item("o", "Obscure", 1990, attributes={"cast": ["Jim Carew"]})]
+    idx = PeopleIndex(items)
+    assert [p.name for p in idx.find("a 90s comedy with Jim Carey")] == ["Jim Carrey"]
+    assert [p.name for p in idx.find("Meryl Streap movies")] == ["Meryl Streep"]
+    assert idx.find("Jim Carey is great") == []  # no person cue
+    assert idx.find("a John Wick movie") == []  # a film's title, not a misspelt John Dick
+    assert idx.near_name("Jim Carew") is None  # written right: an exact name, not a typo
+    assert idx.near_name("Zzz Qqq") is None

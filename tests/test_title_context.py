@@ -6,10 +6,10 @@ from __future__ import annotations
 from agent.state import DialogueState
 from agent.turn.dialogue import apply_update, request_for
 from agent.turn.state_update import StateUpdate
-from agent.turn.title_context import distinct_films, settle_by_context
+from agent.turn.title_context import settle_by_context
 from agent.turn.title_typos import unresolved_title
 from tools.catalog.catalog import Item
-from tools.resolve.title_resolution import Candidate, Resolution
+from tools.resolve.title_resolution import Candidate, Resolution, distinct_films
 from tools.resolve.titles import SpanMatch
 
 

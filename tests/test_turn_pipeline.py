@@ -168,11 +168,13 @@ def test_something_like_a_film_alone_anchors_the_request_on_that_film_until_the_
     assert request_for(state, ["something older"]).liked == ("9",)
     apply_update(state, StateUpdate(act="recommend", liked=(TitleRef("5", "Heat", "Heat"),)))
     assert set(request_for(state, ["I also loved Heat"]).liked) == {"1", "2", "9", "5"}
-    # "like X but from the 90s" keeps the earlier wish, so no anchor either
+    # "like X but from the 90s" keeps the earlier wish's constraints, and X anchors it too ("The Godfather
+    # but funnier" after "I loved Titanic" is no Titanic-like comedy)
     state = DialogueState()
     apply_update(state, StateUpdate(act="recommend", liked=(alien,)))
     apply_update(state, StateUpdate(act="recommend", more_like=(pe,), year_min=1990, year_max=1999))
-    assert set(request_for(state, ["like pineapple express but from the 90s"]).liked) == {"1", "9"}
+    req = request_for(state, ["like pineapple express but from the 90s"])
+    assert req.liked == ("9",) and "1" in req.mentioned and req.year_min == 1990
     # an anchor the user then turns against is no anchor
     state = DialogueState()
     apply_update(state, StateUpdate(act="recommend", liked=(alien,)))
@@ -329,7 +331,8 @@ def test_the_slate_puts_films_fitting_every_asked_genre_and_the_mood_first():
 
     genres = {"lion": ("animation", "music"), "dance": ("music", "romance"), "kids": ("documentary", "music"),
               "list": ("drama", "war"), "mash": ("comedy", "war"), "doc": ("documentary", "history")}
-    cat = SimpleNamespace(get=lambda i: SimpleNamespace(genres=genres[i], title=i))
+    cat = SimpleNamespace(get=lambda i: SimpleNamespace(genres=genres[i], title=i),
+                          items=[SimpleNamespace(genres=g) for g in genres.values()])
     ranked = ["lion", "dance", "list", "doc", "kids", "mash"]
     docs = genre_fit(RecRequest(genres_include=("documentary", "music")), (), cat)
     assert build_slate(ranked, str, size=3, wanted=docs) == ["kids", "lion", "dance"]
@@ -344,6 +347,37 @@ def test_the_slate_puts_films_fitting_every_asked_genre_and_the_mood_first():
     funnier = genre_fit(RecRequest(genres_include=("comedy",)), (), cat, like=("drama", "war"))
     genres["hang"] = ("comedy",)
     assert build_slate(["hang", "lion", "mash"], str, size=2, wanted=funnier) == ["mash", "hang"]
+
+
+def test_a_genre_on_half_the_catalog_does_not_say_what_a_film_is_like():
+    """"The Godfather but funnier" (crime, drama; comedy asked) showed Groundhog Day and Fight Club
+    (comedies with "drama") before crime comedies: drama is on half the films."""
+    from types import SimpleNamespace
+
+    from agent.turn.slate import broad_genres, build_slate, genre_fit
+    from tools.recsys.request import RecRequest
+
+    genres = {"groundhog": ("comedy", "drama"), "family": ("comedy", "crime"), "hangover": ("comedy",),
+              "d1": ("drama",), "d2": ("drama", "war"), "d3": ("drama",)}
+    cat = SimpleNamespace(get=lambda i: SimpleNamespace(genres=genres[i]),
+                          items=[SimpleNamespace(genres=g) for g in genres.values()])
+    assert broad_genres(cat) == {"drama", "comedy"}
+    funnier = genre_fit(RecRequest(genres_include=("comedy",)), (), cat, like=("crime", "drama"))
+    assert build_slate(["groundhog", "hangover", "family"], str, size=2, wanted=funnier) == ["family", "groundhog"]
+    # a film that is only "drama" still has its like-films
+    only = genre_fit(RecRequest(genres_include=("comedy",)), (), cat, like=("drama",))
+    assert build_slate(["hangover", "groundhog"], str, size=1, wanted=only) == ["groundhog"]
+
+
+def test_a_film_named_with_how_the_wish_differs_anchors_the_slate():
+    """"The Godfather but funnier" after "I loved Titanic": The Godfather anchors the slate (its genres
+    order the comedies), the comedy wish stays."""
+    state = DialogueState()
+    apply_update(state, StateUpdate(act="recommend", liked=(TitleRef("t", "Titanic", "Titanic"),)))
+    apply_update(state, StateUpdate(act="refine", more_like=(TitleRef("g", "The Godfather", "The Godfather"),),
+                                    genres_liked=("comedy",), moods=("funny",)))
+    assert state.focus == ["g"] and state.constraints.tags_include == ["comedy"]
+    assert request_for(state, ["The Godfather but funnier"]).liked == ("g",)
 
 
 def test_too_violent_after_a_slate_refines_that_wish(agent):
@@ -378,3 +412,20 @@ def test_a_liked_films_franchise_comes_in_watch_order():
                           [("Jurassic Park", 1993)]) == ["lw", "bp", "jp3"]
     # "Shrek the Third" and "Shrek Forever After" are one franchise for the cap of two cards
     assert "shrek" in franchise_tokens("Shrek the Third") & franchise_tokens("Shrek Forever After")
+
+
+def test_the_films_of_an_asked_genre_beyond_the_top_ones_come_with_the_ranking():
+    """"The Godfather but funnier": the crime comedies sat below the whole-catalog top forty, so
+    ``recommend(genre_depth=...)`` adds the best films of the asked genre after the top ones."""
+    from tools.recsys.request import RecRequest
+
+    x, y, g = _training_rows(0)
+    ranker = LearnedRanker.fit((x, y, g), None, RankerConfig(n_estimators=40, min_child_samples=5))
+    rec = Recommender(SPACE, STATS, [CoSuggestionSource(STATS), PopularitySource(STATS.suggested)], ranker, depth=10)
+    req = RecRequest(liked=("1",), genres_include=("musical",))
+    top = [r.item_id for r in rec.recommend(req, k=2)]
+    assert "5" not in top  # the musical is no top pick for an Alien fan
+    deeper = [r.item_id for r in rec.recommend(req, k=2, genre_depth=3)]
+    assert deeper[:2] == top and deeper[2:] == ["5"]  # only films of the asked genre are added
+    assert [r.item_id for r in rec.recommend(RecRequest(liked=("1",)), k=2, genre_depth=3)] == \
+        [r.item_id for r in rec.recommend(RecRequest(liked=("1",)), k=2)]  # nothing asked: nothing added

@@ -582,6 +582,10 @@ def test_moods_the_user_wants_less_of_turn_around(resolver):
     ("something that isn't too bloody", ("level of gore or violence",)),
     ("a comedy under 90 minutes", ("running time",)),
     ("a PG-13 action movie", ("age rating",)),
+    # "a movie with a twist ending" listed It, Black Panther and Jumanji, as if nothing was asked
+    ("a movie with a twist ending", ("plot twists",)),
+    ("a thriller with a good twist", ("plot twists",)),
+    ("I loved Oliver Twist", ()),
     ("a brazilian thriller, nothing too long", ("country or language", "running time")),
     # countries and languages the catalog records are kinds (test_where_a_film_is_from_is_a_kind)
     ("not french", ()),
@@ -653,3 +657,12 @@ def test_where_a_film_is_from_is_a_kind(resolver, text, kinds, ruled_out):
 def test_a_film_then_how_the_wish_differs_is_what_the_slate_is_like(resolver, text, more_like):
     """"The Godfather but funnier" listed Bad Moms and The Hangover: the film was a bare mention."""
     assert titles(parse(text, resolver).more_like) == more_like
+
+
+def test_a_title_without_its_article_and_twins_resolve_by_popularity(resolver):
+    """"the Godfather but funnier" (lower-case "the") was Godfather (1991); "Heat" asked which of
+    Heat (1996) and Heat (2006), though 1995's Heat is the 1996 one listed twice."""
+    assert titles(parse("Godfather but funnier", resolver).more_like) == ["The Godfather"]
+    (heat,) = parse("I liked Heat", resolver).liked
+    assert heat.item_id == "199038"
+    assert parse("I liked It", resolver).unresolved  # an everyday word still needs a clear lead

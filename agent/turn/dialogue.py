@@ -21,7 +21,8 @@ AUDIENCE_GENRES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # "family" in a catalog's genres also tags family sagas ("The Godfather": crime, drama, family)
     "family": (("family",), ("horror", "crime", "war")),
     "date_night": (("romance", "comedy"), ()),
-    "adults": ((), ()),
+    # "an animated movie for adults" is Anomalisa or Persepolis, not Moana
+    "adults": ((), ("family",)),
 }
 #: moods -> (genres preferred, genres ruled out), as for an audience: "something lighter" after
 #: Aliens is not another horror film; a genre the user names outranks both
@@ -118,7 +119,9 @@ def apply_update(state: DialogueState, u: StateUpdate, shown_years: Sequence[int
         kept_genres, kept_people, kept_kinds = list(c.tags_exclude), list(c.people_exclude), list(c.kinds_exclude)
         c.clear()
         c.tags_exclude[:], c.people_exclude[:], c.kinds_exclude[:] = kept_genres, kept_people, kept_kinds
-    if anchor:
+    if u.more_like and u.act in ("recommend", "refine"):
+        # the film the wish is like anchors the slate, with or without more words ("The Godfather but
+        # funnier": films like it among comedies, the crime comedies first)
         state.focus = list(dict.fromkeys(r.item_id for r in u.more_like))
     elif u.liked or u.more_like or switch or u.act == "replace" or (
             (u.people_liked or (u.audience and u.audience != c.audience)) and not u.additive):

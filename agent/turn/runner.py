@@ -105,7 +105,7 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
         if u.act == "chit_chat":
             state.pending_clarification, state.pending_question = pending_answer.to_dict(), open_question
             return finish(replies.ask_again(open_question), "clarify")
-    if u.unsupported and not u.has_preferences and (
+    if u.unsupported and not u.has_preferences and not u.unresolved and (
             u.act == "chit_chat" or not (state.liked or state.constraints.describe())):
         # "not french", "something that isn't too bloody" with nothing else to go on: say what we can't do
         return finish(replies.cannot_filter(u.unsupported), u.act)
@@ -146,7 +146,8 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
 
     t2 = time.perf_counter()
     emit("tool_start", {"tool": "recommend", "arguments": {"request": _brief(req)}})
-    ranked = services.recommender.recommend(req, k=RANK_DEPTH, extra=bus.ids())
+    # with the best films of an asked genre beyond the top ones: the slate orders by fit (build_slate)
+    ranked = services.recommender.recommend(req, k=RANK_DEPTH, extra=bus.ids(), genre_depth=RANK_DEPTH)
     topic = wish_topic(state.wish_text)  # "a movie about dogs": the films the words find go first
     about = subject_films(services.recommender, cat, req, topic) if topic else frozenset()
     if about:  # the same ranker orders them; they lead the list

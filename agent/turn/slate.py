@@ -169,6 +169,8 @@ def genre_fit(req: Any, moods: Sequence[str], cat: Any, like: Sequence[str] = ()
     what was co-mentioned with them outscored the comedies by a hair."""
     asked = {g.lower() for g in req.genres_include}
     like_set = {g.lower() for g in like} - asked - {g.lower() for g in req.genres_exclude}
+    if len(like_set) > 1:  # "drama" on half the catalog says little of The Godfather beside "crime"
+        like_set = (like_set - broad_genres(cat)) or like_set
     if not asked:
         if not like_set:
             return None
@@ -184,6 +186,30 @@ def genre_fit(req: Any, moods: Sequence[str], cat: Any, like: Sequence[str] = ()
         return 10 * n + (1 if n and mood & have else 0) + (1 if n and like_set & have else 0)
 
     return fit
+
+
+#: a genre on more than this share of the catalog's films describes a film too loosely to say what
+#: films are like it when it has a narrower one
+BROAD_GENRE_SHARE = 0.4
+
+
+def broad_genres(cat: Any) -> set[str]:
+    """The catalog's genres on more than ``BROAD_GENRE_SHARE`` of its films with genres (cached per catalog)."""
+    cached = _BROAD.get(id(cat))
+    if cached is not None and cached[0] is cat:
+        return cached[1]
+    counts: dict[str, int] = {}
+    n = 0
+    for it in cat.items:
+        n += bool(it.genres)
+        for g in it.genres:
+            counts[g.lower()] = counts.get(g.lower(), 0) + 1
+    broad = {g for g, k in counts.items() if n and k > BROAD_GENRE_SHARE * n}
+    _BROAD[id(cat)] = (cat, broad)
+    return broad
+
+
+_BROAD: dict[int, tuple[Any, set[str]]] = {}
 
 
 def in_watch_order(ranked_ids: Sequence[str], title_of: Callable[[str], str], year_of: Callable[[str], int | None],

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 
 from tools.catalog.catalog import Item
-from tools.resolve.title_resolution import Resolution
+from tools.resolve.title_resolution import Resolution, distinct_films
 from tools.resolve.titles import SpanMatch
 from tools.text import normalise_name
 
@@ -38,23 +38,6 @@ CHILD_GENRES = frozenset({"animation", "family"})
 def _one(films: Iterable[Item], fits: Callable[[Item], bool]) -> Item | None:
     hits = [f for f in films if fits(f)]
     return hits[0] if len(hits) == 1 else None
-
-
-def same_film_key(item: Item) -> tuple:
-    """Twins in the catalog share this key (title, directors, first three actors); a film without
-    credits is only ever its own twin."""
-    if not item.directors and not item.cast:
-        return ("id", item.item_id)
-    return (normalise_name(item.title), tuple(sorted(map(normalise_name, item.directors))),
-            tuple(map(normalise_name, item.cast[:3])))
-
-
-def distinct_films(items: Iterable[Item]) -> list[Item]:
-    """``items`` (most popular first) without catalog twins: the first of each ``same_film_key``."""
-    seen: dict[tuple, Item] = {}
-    for it in items:
-        seen.setdefault(same_film_key(it), it)
-    return list(seen.values())
 
 
 def settle_by_context(spans: Sequence[SpanMatch], text: str, people: Sequence[str]) -> list[SpanMatch]:

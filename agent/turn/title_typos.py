@@ -13,13 +13,13 @@ import re
 from collections.abc import Collection
 
 from agent.turn.state_update import TitleRef, UnresolvedTitle
-from agent.turn.title_context import distinct_films
 from agent.turn.title_slots import EVERYDAY, MAX_ITEM_WORDS, SEP_SPLIT, SMALL, TASTE_ANY
 from tools.resolve.title_resolution import (
     _COMMON_WORDS,
     ASK_CUTOFF,
     FUZZY_CUTOFF,
     Resolution,
+    distinct_films,
     normalise,
 )
 from tools.resolve.titles import SpanMatch, TitleResolver

@@ -102,6 +102,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     _kind("cult classic", None, ("cult",)),
     _kind("indie", None, ("indie", "independent")),
     _kind("silent film", None, ("silent film", "silent")),
+    _kind("black-and-white", None, ("black-and-white",)),
     _kind("anime", "animation", ("anime",)),
     _kind("stop-motion", "animation", ("stop motion", "clay animation")),
     _kind("samurai", None, ("samurai cinema",), ("samurai",)),

@@ -93,9 +93,16 @@ class Recommender:
 
     # -- the one entry point ---------------------------------------------------------------------
     def recommend(self, req: RecRequest, k: int = 10, *, explain: bool = False,
-                  extra: Sequence[str] = (), only: Collection[str] | None = None) -> list[RankedItem]:
+                  extra: Sequence[str] = (), only: Collection[str] | None = None,
+                  genre_depth: int = 0) -> list[RankedItem]:
         """The best ``k`` allowed items, each with its features (and contributions if ``explain``);
         with ``only``, the best among those ids (a subject's films, ``agent.turn.topic``).
+
+        ``genre_depth``: after those ``k``, the next best ``genre_depth`` films of the same ranking that
+        have an asked genre. Why: the ranker keeps an asked genre a soft feature (``build_slate``), so
+        for "The Godfather but funnier" the crime comedies sat below the top forty, behind crime
+        dramas; the turn's slate orders by fit, and needs them in its list. Same pool, same scores:
+        no second ranking.
 
         When fewer than ``k`` films pass the hard constraints, the list is filled from the same
         pipeline run on ever more relaxed requests (``constraints.relaxations``: the positive
@@ -110,12 +117,13 @@ class Recommender:
                 break
             dropped = tuple(f for f in RELAXED_FIELDS if getattr(r, f) != getattr(req, f))
             out += [replace(it, relaxed=dropped) if dropped else it
-                    for it in self._ranked(r, k - len(out), used, explain, extra, only)]
+                    for it in self._ranked(r, k - len(out), used, explain, extra, only, 0 if n else genre_depth)]
         return out
 
     def _ranked(self, req: RecRequest, k: int, used: set[int], explain: bool,
-                extra: Sequence[str], only: Collection[str] | None) -> list[RankedItem]:
-        """The best ``k`` items of ``req``'s pool not in ``used`` (which gains them)."""
+                extra: Sequence[str], only: Collection[str] | None, genre_depth: int = 0) -> list[RankedItem]:
+        """The best ``k`` items of ``req``'s pool not in ``used`` (which gains them), then the best
+        ``genre_depth`` further ones having an asked genre."""
         pool = self.pool(req, extra=extra, least=k + len(used), only=only)
         if not len(pool.rows):
             return []
@@ -130,7 +138,11 @@ class Recommender:
                 order = np.concatenate([order[match], order[~match]])
         if used:
             order = order[~np.isin(pool.rows[order], list(used))]
-        order = order[:k]
+        if genre_depth > 0 and gm is not None:
+            rest = order[k:]
+            order = np.concatenate([order[:k], rest[gm[pool.rows[rest]]][:genre_depth]])
+        else:
+            order = order[:k]
         if not len(order):  # every candidate already placed or filtered out (LightGBM cannot explain 0 rows)
             return []
         used.update(pool.rows[order].tolist())

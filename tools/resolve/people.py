@@ -13,7 +13,10 @@ before it, "films"/"movies" or "'s films" after it: "more Nolan please", "Tarant
 also needs a director or a star (``STAR_WEIGHT``): "Marvel movies" is not Elizabeth Marvel,
 "Mr. Bean's Holiday" not Sean Bean. A bare first
 name ("more Keanu please") likewise, after those cues or "more"/"another", when exactly one
-indexed person has it and it has at least 5 letters (so "more Tom" stays nobody).
+indexed person has it and it has at least 5 letters (so "more Tom" stays nobody). A misspelt
+full name of a well-known person ("a 90s comedy with Jim Carey") is read as that person when a
+person cue stands beside it and exactly one name is that close (``near_name``); a misspelling
+that is a film's title ("a John Wick movie") is no person.
 Catalogs without those attributes give an empty index, which finds nothing.
 """
 
@@ -23,6 +26,8 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
 
 from tools.catalog.catalog import Item
 
@@ -38,6 +43,11 @@ SURNAME_DOMINANCE = 3.0
 #: the one matched ("nothing with Nicholas Sparks" is not Thomas Ian Nicholas), unless it is the word
 #: "Movie(s)"/"Film(s)" of a title-cased message
 _NAME_GOES_ON = re.compile(r"[ \t]+(?!(?:Films?|Movies?|Flicks?)\b)[A-Z][\w'\-]")
+#: a misspelt name: catalog mentions its films need (only well-known people are guessed at), the
+#: rapidfuzz ratio it needs, and how far ahead of the next name it must be
+TYPO_NAME_WEIGHT = 50.0
+TYPO_NAME_CUTOFF = 84.0
+TYPO_NAME_MARGIN = 4.0
 _FIRST_NAME_CUES = re.compile(r"(?:\bwith|\bby|\bstarring|\bdirected by|\bfeaturing|\bmore|\banother)\s+$", re.I)
 
 
@@ -75,7 +85,9 @@ class PeopleIndex:
     def __init__(self, items: Iterable[Item]) -> None:
         roles: dict[str, set[str]] = {}
         weight: dict[str, float] = {}
+        self._titles: set[str] = set()  # a misspelt name that is a film's title is that film
         for it in items:
+            self._titles.add(" ".join(_WORD.findall(_fold(it.title))))
             attrs = it.attributes or {}
             for field, role in (("cast", "cast"), ("directors", "director"), ("director", "director"),
                                 ("authors", "author")):
@@ -109,6 +121,10 @@ class PeopleIndex:
         # tens of thousands of names and a chat message has a few dozen n-grams
         self._by_words = {" ".join(_WORD.findall(f)): n for f, n in self._by_fold.items() if len(_WORD.findall(f)) >= 2}
         self._max_words = max((k.count(" ") + 1 for k in self._by_words), default=0)
+        self._typo_keys: dict[str, list[str]] = {}  # first letter -> full names of well-known people
+        for key, n in self._by_words.items():
+            if weight[n] >= TYPO_NAME_WEIGHT and key.count(" ") <= 2:
+                self._typo_keys.setdefault(key[0], []).append(key)
 
     def __len__(self) -> int:
         return len(self._role)
@@ -141,6 +157,7 @@ class PeopleIndex:
                     i += n - 1
                     break
             i += 1
+        out += self._misspelt(text, folded, words, used)
         for m in _WORD.finditer(folded):
             word = m.group(0)
             possessive = word.endswith("'s")
@@ -162,3 +179,39 @@ class PeopleIndex:
         out.sort(key=lambda p: p.start)
         seen: set[str] = set()
         return [p for p in out if not (p.name in seen or seen.add(p.name))]
+
+    def near_name(self, written: str) -> str | None:
+        """The one well-known person whose full name ``written`` misspells ("jim carey" -> Jim Carrey),
+        else None: same first letter, ``TYPO_NAME_CUTOFF`` or closer, ``TYPO_NAME_MARGIN`` ahead of
+        the next name, and not itself a film's title."""
+        key = " ".join(_WORD.findall(_fold(written)))
+        if not key or key in self._titles or key in self._by_words:
+            return None
+        got = process.extract(key, self._typo_keys.get(key[0], ()), scorer=fuzz.ratio,
+                              score_cutoff=TYPO_NAME_CUTOFF, limit=2)
+        if not got or (len(got) > 1 and got[1][1] > got[0][1] - TYPO_NAME_MARGIN):
+            return None
+        return self._by_words[got[0][0]]
+
+    def _misspelt(self, text: str, folded: str, words: list[re.Match[str]],
+                  used: list[tuple[int, int]]) -> list[PersonMatch]:
+        """Misspelt full names (two or three capitalised words) right after a person cue or before
+        "movies"/"'s films"; each found span is added to ``used``."""
+        out: list[PersonMatch] = []
+        for i, w in enumerate(words):
+            if any(s <= w.start() < e for s, e in used) or not text[w.start()].isupper():
+                continue
+            for n in (3, 2):
+                run = words[i : i + n]
+                if len(run) < n or not all(text[x.start()].isupper() and x.group(0).replace("'", "").isalpha()
+                                           for x in run):
+                    continue
+                start, end = run[0].start(), run[-1].end()
+                cued = (_SURNAME_CUES.search(folded[:start]) or _SURNAME_WEAK_CUES.search(folded[:start])
+                        or _SURNAME_AFTER.match(folded, end) or folded.startswith("'s", end))
+                name = self.near_name(text[start:end].removesuffix("'s")) if cued else None
+                if name:
+                    out.append(PersonMatch(name, start, end, self._role[name]))
+                    used.append((start, end))
+                    break
+        return out

@@ -12,6 +12,9 @@ whose ``TitleResolver`` scans free text on top of this index).
   gave picks one, or one film is at least ``POPULARITY_RATIO`` (2.5x) more popular than
   every other film of that title (so "Avatar" is the 2009 film, not a 2004 obscurity, and
   "Titanic" the 1997 one) -- 10x (``COMMON_WORD_RATIO``) when the title is an everyday word;
+  a film ReDial lists twice (same title, director and leads: ``same_film_key``) is one film, never
+  its own rival ("Heat": 1996 and 1995 are Michael Mann's film, 2006 a Russian comedy), and a title
+  without its article weighs the film with it ("Godfather": The Godfather, not the 1991 Godfather);
 - **ambiguous**: several films share the title, no year was given and none dominates
   ("It" 1990/2017, "Halloween" 1978/2007): the reply must ask, not guess;
 - **unknown**: nothing close enough; the nearest three real titles are returned so the
@@ -33,7 +36,7 @@ from typing import Literal
 from rapidfuzz import fuzz, process
 
 from tools.catalog.catalog import Item
-from tools.text import fold
+from tools.text import fold, normalise_name
 
 _TOKEN_RE = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _YEAR_IN_TEXT = re.compile(r"\((\d{4})\)|\b(19\d\d|20\d\d)\b")
@@ -194,9 +197,10 @@ class TitleKeyIndex:
 
     @staticmethod
     def _decide(cands: list[Item], year: int | None, score: float, key: str = "") -> Resolution:
-        # a film titled exactly so beats films that only share the main title ("Kill Bill: Volume 1")
-        full = [c for c in cands if normalise(c.title) == key] or [
-            c for c in cands if normalise(c.title) == "the " + key]
+        # a film titled exactly so beats films that only share the main title ("Kill Bill: Volume 1");
+        # "Godfather" is as much The Godfather as the 1991 Godfather, and
+        # popularity chooses between them
+        full = [c for c in cands if normalise(c.title) in (key, "the " + key)]
         cands = full or cands
         dated = {normalise(c.title) for c in cands if c.year is not None}
         films = [c for c in cands if c.year is not None or normalise(c.title) not in dated]
@@ -210,7 +214,10 @@ class TitleKeyIndex:
                 return Resolution("unknown", None, all_c, score)
         if len(films) == 1:
             return Resolution("resolved", films[0], all_c, score)
-        top, second = films[0], films[1]
+        distinct = distinct_films(films)  # a film ReDial lists twice is one film, not its own rival
+        if len(distinct) == 1:
+            return Resolution("resolved", distinct[0], all_c, score)
+        top, second = distinct[0], distinct[1]
         ratio = COMMON_WORD_RATIO if (key or normalise(top.title)) in _COMMON_WORDS else POPULARITY_RATIO
         if top.popularity > 0 and top.popularity >= ratio * max(second.popularity, 1e-9):
             return Resolution("resolved", top, all_c, score)
@@ -273,3 +280,20 @@ def _same_ends(key: str, title_key: str) -> bool:
     a = [w for w in key.split() if w not in ("the", "a", "an")] or key.split()
     b = [w for w in title_key.split() if w not in ("the", "a", "an")] or title_key.split()
     return all(x[:1] == y[:1] and fuzz.ratio(x, y) >= 75 for x, y in ((a[0], b[0]), (a[-1], b[-1])))
+
+
+def same_film_key(item: Item) -> tuple:
+    """Twins in the catalog share this key (title, directors, first three actors); a film without
+    credits is only ever its own twin."""
+    if not item.directors and not item.cast:
+        return ("id", item.item_id)
+    return (normalise_name(item.title), tuple(sorted(map(normalise_name, item.directors))),
+            tuple(map(normalise_name, item.cast[:3])))
+
+
+def distinct_films(items: Iterable[Item]) -> list[Item]:
+    """``items`` (most popular first) without catalog twins: the first of each ``same_film_key``."""
+    seen: dict[tuple, Item] = {}
+    for it in items:
+        seen.setdefault(same_film_key(it), it)
+    return list(seen.values())
