@@ -348,3 +348,21 @@ def test_a_clause_about_a_disliked_film_never_shares_a_sentence_with_one_about_l
         assert not ("did not like" in s.text and "you liked" in s.text), s.text
     assert any("did not like" in s.text for s in sents) and any("in common with films you liked" in s.text for s in sents)
     assert check_claim_sentences(sents, _bundle(ctx, claims), TitleIndex.coerce(ctx.catalog)).passed
+
+
+def test_the_pronoun_it_is_no_mention_of_the_film_it():
+    """Seen in the fast load run: a card for someone who had mentioned It (2017) was refused with
+    "sentence 2 says you asked for 'It'": "Also, it is a well-known pick ... what you asked for"."""
+    c = Claim("liked_also", Relation.LIKED_ALSO, "9", "Annabelle", Polarity.MENTIONED, ("It",), value=7.0,
+              top=True, share=1.0, contribution=1.0)
+    q = Claim("matches_words", Relation.MATCHES_WORDS, "9", "Annabelle", Polarity.ASKED_FOR, ("haunted",), value=0.4)
+    first = Sentence("Annabelle is here because It, which you mentioned, came up together with it in 7 past "
+                     "conversations.", ("liked_also",))
+    sim = Claim("similar_to", Relation.SIMILAR_TO, "9", "Annabelle", Polarity.MENTIONED, ("It",), value=0.6)
+    second = Sentence("Its story is close to It; also, it fits what you asked for.",
+                      ("similar_to", "matches_words"))
+    assert not claim_violations([first, second], [c, q, sim])
+    # written as the film, the title is still read: a wrong attitude to It is caught
+    bad = Sentence("Annabelle is here because It, which you hated, came up with it in 7 conversations.",
+                   ("liked_also",))
+    assert claim_violations([bad], [c])

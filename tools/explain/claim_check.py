@@ -29,7 +29,7 @@ from collections.abc import Sequence
 
 from tools.explain.claims import Claim, Polarity, Relation
 from tools.explain.faithfulness import CheckResult, Sentence, check_sentences
-from tools.explain.faithfulness_titles import TitleIndex
+from tools.explain.faithfulness_titles import TitleIndex, is_common
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 #: attitude cues (lower-case word sequences) -> the polarity they express
@@ -137,6 +137,23 @@ def _outermost(toks: list[str], names: Sequence[str]) -> dict[str, list[tuple[in
             for n, spans in found.items()}
 
 
+def _as_written(spans: dict[str, list[tuple[int, int]]], text: str, toks: list[str],
+                own: set[str]) -> dict[str, list[tuple[int, int]]]:
+    """``spans`` without the pronoun read as a film: a one-word title that is an everyday word ("It",
+    "Up", "Her") counts only where it is written capitalised, and (unless it is the card's own film,
+    which opens its sentence) not as the sentence's first word. Why: "Also, it is a well-known pick
+    ... close to what you asked for" was read as saying the user asked for It (2017)."""
+    written = [text[m.start()] for m in _WORD.finditer(text.lower().replace("\u2019", "'"))]
+    if len(written) != len(toks) or len(text.lower()) != len(text):  # lower() changed the tokens (rare ligatures): keep every span
+        return spans
+    out = {}
+    for name, found in spans.items():
+        if len(_tokens(name)) == 1 and is_common(_tokens(name)[0]):
+            found = [(a, b) for a, b in found if written[a].isupper() and (a > 0 or name in own)]
+        out[name] = found
+    return out
+
+
 def _clause_bounds(text: str) -> list[tuple[int, int]]:
     """Token ranges of the clauses (split at ; : and "but"/"while"), so a cue does not cross into the next one."""
     bounds, start, n = [], 0, 0
@@ -209,7 +226,8 @@ def claim_violations(sentences: Sequence[Sentence], claims: Sequence[Claim]) -> 
             if n and any(ch in n for ch in ":;") and n.lower() in unsplit.lower():
                 unsplit = re.sub(re.escape(n), n.replace(":", " ").replace(";", " "), unsplit, flags=re.I)
         clauses = _clause_bounds(unsplit)
-        spans_of = _outermost(toks, [*titles, *(o for c in claims for o in c.objects)])
+        spans_of = _as_written(_outermost(toks, [*titles, *(o for c in claims for o in c.objects)]), text, toks,
+                               titles)
         free = " ".join(t for i, t in enumerate(toks) if i not in protected)
         if _MAINLY.search(free) and (top is None or top.key not in s.evidence_keys):
             out.append(f"{where} calls a reason the main one, but it does not cite the largest contributor"
