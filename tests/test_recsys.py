@@ -151,6 +151,13 @@ def test_slate_caps_franchises_and_twins():
     slate = build_slate(list(titles), titles.__getitem__, size=5, taken_titles=["Alien"])
     assert slate == ["a", "b", "d"]
     assert franchise_key("Toy Story 3") == franchise_key("Toy Story") != franchise_key("Up")
+    # "I liked Heat" showed The Heat (2013, a Sandra Bullock comedy) third, as Heat's sequel
+    assert franchise_key("The Heat") != franchise_key("Heat") and franchise_key("The Fly II") == franchise_key("The Fly")
+    from agent.turn.slate import in_watch_order
+
+    heat = {"s": "Southpaw", "h95": "Heat", "th": "The Heat", "r": "Raging Bull"}
+    years = {"s": 2015, "h95": 1995, "th": 2013, "r": 1980}
+    assert in_watch_order(list(heat), heat.__getitem__, years.__getitem__, [("Heat", 1996)]) == list(heat)
     jurassic = {"j1": "Jurassic Park", "j2": "The Lost World: Jurassic Park", "j3": "Jurassic World", "x": "Jaws"}
     assert build_slate(list(jurassic), jurassic.__getitem__, size=4) == ["j1", "j2", "x"]
     # the cap gives way to the wishes: a third film of the franchise that matches everything asked comes

@@ -38,9 +38,15 @@ def franchise_key(title: str) -> str:
     """
     main = re.split(r"\s*[:–—-]\s+", title.lower(), maxsplit=1)[0]
     main = " ".join(re.findall(r"[a-z0-9']+", main))
-    main = _ARTICLE.sub("", _ORDINAL_PHRASE.sub("", _ROMAN_OR_NUMBER.sub("", main))).strip()
+    unnumbered = _ORDINAL_PHRASE.sub("", _ROMAN_OR_NUMBER.sub("", main)).strip()
+    main = _ARTICLE.sub("", unnumbered).strip()
     words = main.split()[:2]
-    return " ".join(singular(w) for w in words)
+    key = " ".join(singular(w) for w in words)
+    if len(words) == 1 and len(words[0]) < 6 and main != unnumbered:
+        # a short word is kin only with its article: "The Heat" (2013) is no sequel of Heat (1995), "The
+        # Ring Two" is of "The Ring"
+        return f"{unnumbered.split()[0]} {key}"
+    return key
 
 
 #: long title words too common to tie films into one franchise
