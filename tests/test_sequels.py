@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.turn.sequels import sequels_of, with_sequels_disliked
+from agent.turn.sequels import sequels_of, with_sequels_disliked, with_series_ruled_out
 from agent.turn.state_update import StateUpdate, TitleRef
 from agent.turn.understand import parse
 from tools.catalog.catalog import Catalog, Item, load_catalog
@@ -49,3 +49,33 @@ def test_disliked_sequels_join_the_disliked_films():
 ])
 def test_the_parser_reads_sequels_the_user_dislikes(text, disliked):
     assert parse(text, TitleResolver(load_catalog().items)).sequels_disliked is disliked
+
+
+@pytest.mark.parametrize(("text", "surface", "series"), [
+    ("recommend a movie with Keanu Reeves but not The Matrix", "The Matrix", True),
+    ("something sci-fi, no Matrix movies", "Matrix", True),
+    ("anything except the Toy Story films", "Toy Story", True),
+    ("I hated The Matrix", "The Matrix", False),  # one film: the series is not named as such
+    ("not Toy Story 2", "Toy Story 2", False),  # a numbered title is that film
+])
+def test_a_series_turned_down_by_name_is_the_whole_series(text, surface, series):
+    """"a movie with Tom Cruise but not Mission Impossible" showed two Mission: Impossible sequels."""
+    ref = {"The Matrix": MATRIX, "Matrix": TitleRef("1", "Matrix", "The Matrix"),
+           "Toy Story": TitleRef("8", "Toy Story", "Toy Story"), "Toy Story 2": TitleRef("9", "Toy Story 2", "Toy Story 2")}
+    u = with_series_ruled_out(StateUpdate(act="recommend", disliked=(ref[surface],)), text, CAT)
+    got = {r.title for r in u.disliked}
+    if series and surface != "Toy Story":
+        assert {"The Matrix", "The Matrix Reloaded", "The Matrix Revolutions"} <= got and "Heat" not in got
+    elif series:
+        assert got == {"Toy Story", "Toy Story 2"}
+    else:
+        assert len(got) == 1
+
+
+def test_a_series_named_with_movies_after_it_is_read_as_its_title():
+    """"no Mission Impossible movies" was read as The Mission, "Star Wars movies" as Star!: the words
+    "movies"/"films" after a title made it an adjective ("Marvel movies"), and a shorter title was taken."""
+    resolver = TitleResolver(load_catalog().items)
+    assert [r.title for r in parse("no Mission Impossible movies", resolver).disliked] == ["Mission: Impossible"]
+    assert [r.title for r in parse("I love Star Wars movies", resolver).liked] == ["Star Wars"]
+    assert not parse("any Marvel movies?", resolver).liked and not parse("Italian films please", resolver).liked

@@ -38,7 +38,7 @@ from agent.turn.plan_stage import (
 )
 from agent.turn.plan_stage import run_planner
 from agent.turn.results import finish_simple
-from agent.turn.sequels import with_sequels_disliked
+from agent.turn.sequels import with_sequels_disliked, with_series_ruled_out
 from agent.turn.slate import build_slate, genre_fit, in_watch_order, is_parody, slate_fit
 from agent.turn.topic import subject_films, wish_topic
 from agent.turn.understand import parse
@@ -86,6 +86,7 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
         u = parse(text, services.resolver, people=services.people, last_slate=last_titles)
         assumed = replies.assumed_title(surface, title)
     u = with_sequels_disliked(u, state.liked, cat)  # "… but hated the sequels": which films those are
+    u = with_series_ruled_out(u, text, cat)  # "… but not Mission Impossible": the whole series
     if u.kinds_disliked and u.act == "chit_chat" and not u.has_preferences and (
             state.liked or state.constraints.describe()):
         # "too violent" after a thriller slate refines that wish (no slasher films, lead says so); alone,

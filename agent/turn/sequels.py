@@ -5,10 +5,14 @@ Why a stage of its own, after understanding: the parser reads words only (it set
 The catalog has no franchise table, so kin are the films sharing a franchise token with the liked
 film (``agent.turn.slate.franchise_tokens``: "Toy Story 3" and "Toy Story", "Aliens" and "Alien",
 "The Matrix Reloaded" and "The Matrix") that came out after it.
+
+A series turned down by name ("a Tom Cruise movie but not Mission Impossible", "no Star Wars movies")
+is the whole series, not only the film of that title (``with_series_ruled_out``).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -46,3 +50,32 @@ def with_sequels_disliked(u: StateUpdate, liked_before: Iterable[str], catalog: 
     if not sequels:
         return u
     return u.with_(disliked=u.disliked + tuple(sequels), act="recommend" if u.act == "chit_chat" else u.act)
+
+
+#: the user turns a whole series down: "not X", "no X", "except X" before the title, or "X movies" after it
+_SERIES_BEFORE = re.compile(r"\b(?:not|no|except|without|other than|apart from|anything but)\s+(?:the\s+|any\s+|more\s+)?$",
+                            re.I)
+_SERIES_AFTER = re.compile(r"^\s*(?:movies|films|series|franchise|ones|sequels)\b", re.I)
+
+
+def with_series_ruled_out(u: StateUpdate, text: str, catalog: Any) -> StateUpdate:
+    """``u`` with every film of a series it turns down by name among its disliked films.
+
+    Why: "recommend a movie with Tom Cruise but not Mission Impossible" showed two Mission:
+    Impossible sequels; the user named the series, and only its first film was ruled out. A title with
+    a sequel number ("I hated Alien 3") or without such words ("I hated Alien") stays one film.
+    """
+    placed = {r.item_id for r in (*u.liked, *u.more_like, *u.disliked)}
+    added: dict[str, TitleRef] = {}
+    for ref in u.disliked:
+        if ref.item_id not in catalog or re.search(r"\d", ref.surface):
+            continue
+        named = [m for m in re.finditer(re.escape(ref.surface), text, re.I)
+                 if _SERIES_BEFORE.search(text[: m.start()]) or _SERIES_AFTER.match(text[m.end():])]
+        tokens = franchise_tokens(catalog.get(ref.item_id).title)
+        if not named or not tokens:
+            continue
+        kin = [it for it in catalog.items if it.item_id not in placed and franchise_tokens(it.title) & tokens]
+        for it in kin[: 2 * MAX_SEQUELS]:
+            added.setdefault(it.item_id, TitleRef(it.item_id, ref.surface, it.title))
+    return u.with_(disliked=u.disliked + tuple(added.values())) if added else u

@@ -209,8 +209,12 @@ def make_acceptor(text: str, resolver: TitleResolver, reserved: Collection[str])
             return False  # a part of a quoted title is not a title
         if re.search(r"[()]", surface) or (fuzzy and re.search(r"[.!?;]\s", surface)):
             return False
-        if re.match(r"\s+(movies?|films?|flicks?|ones)\b", t[end:], re.I):
-            return False  # "Italian films", "Marvel movies": an adjective, not a title
+        if re.match(r"\s+(movies?|films?|flicks?|ones)\b", t[end:], re.I) and not (
+                len(words) >= 2 and all(w[:1].isupper() or normalise(w) in SMALL for w in surface.split())
+                and not all(w in reserved or w in SMALL for w in words)):
+            # "Italian films", "Marvel movies": an adjective, not a title; "Star Wars movies", "no Mission
+            # Impossible movies" name a series by its title (agent.turn.sequels.with_series_ruled_out)
+            return False
         if all(w.isupper() and len(w) > 1 for w in surface.split()) and not text.isupper() and all(
                 w in EVERYDAY for w in words):
             return False  # "I LOVE Chicago": capitals for emphasis
