@@ -429,3 +429,22 @@ def test_the_films_of_an_asked_genre_beyond_the_top_ones_come_with_the_ranking()
     assert deeper[:2] == top and deeper[2:] == ["5"]  # only films of the asked genre are added
     assert [r.item_id for r in rec.recommend(RecRequest(liked=("1",)), k=2, genre_depth=3)] == \
         [r.item_id for r in rec.recommend(RecRequest(liked=("1",)), k=2)]  # nothing asked: nothing added
+
+
+def test_the_genres_of_a_mood_are_alternatives_not_all_wanted():
+    """"a movie like Fight Club but less dark" (light: comedy, family, animation) listed The Incredibles
+    and Toy Story first: films having all three of the mood's genres outranked dark comedies."""
+    from types import SimpleNamespace
+
+    from agent.turn.slate import build_slate, genre_fit
+    from tools.recsys.request import RecRequest
+
+    genres = {"toy": ("animation", "comedy", "family"), "office": ("comedy", "crime"), "saw": ("horror",)}
+    cat = SimpleNamespace(get=lambda i: SimpleNamespace(genres=genres[i]),
+                          items=[SimpleNamespace(genres=g) for g in genres.values()])
+    light = RecRequest(genres_include=("comedy", "family", "animation"))
+    fit = genre_fit(light, ("light",), cat, like=("crime", "thriller"))
+    assert build_slate(["toy", "saw", "office"], str, size=2, wanted=fit) == ["office", "toy"]
+    # for children the audience's genres are all wanted: an animated family film first
+    kids = genre_fit(RecRequest(genres_include=("family", "animation"), audience="young_children"), (), cat)
+    assert [kids(i) for i in ("toy", "office")] == [20, 0]

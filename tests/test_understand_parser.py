@@ -579,6 +579,7 @@ def test_moods_the_user_wants_less_of_turn_around(resolver):
 @pytest.mark.parametrize(("text", "facets"), [
     ("not brazilian", ("country or language",)),
     ("no Disney movies please", ("studio",)),
+    ("a Pixar movie", ("studio",)),  # read as animation, and said back: the catalog has no studios
     ("something that isn't too bloody", ("level of gore or violence",)),
     ("a comedy under 90 minutes", ("running time",)),
     ("a PG-13 action movie", ("age rating",)),

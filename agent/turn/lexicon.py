@@ -97,7 +97,7 @@ GORE_FACET = "level of gore or violence"
 UNSUPPORTED: tuple[tuple[str, re.Pattern[str]], ...] = tuple((facet, re.compile(rx, re.I)) for facet, rx in (
     # countries and languages are kinds now (CMU's languages and countries); a few are not recorded
     ("country or language", r"\b(brazilian|iranian|portuguese|turkish|polish|greek|thai|dubbed)\b"),
-    ("studio", r"\b(disney|dreamworks|ghibli|a24|netflix|blumhouse|warner bros|hallmark)\b"),
+    ("studio", r"\b(disney|pixar|dreamworks|ghibli|a24|netflix|blumhouse|warner bros|hallmark|lionsgate|paramount)\b"),
     ("running time", r"\b(runtime|run time|running time|(?:under|less than|at most|no more than|over|"
                      r"longer than|shorter than) (?:\d+|an?|one|two|three) (?:minutes?|mins?|hours?|hrs?)|"
                      r"(?:not|isn't|isnt|nothing) (?:too|that|so|very) long(?! ago)|short (?:movies?|films?|ones?))\b"),

@@ -181,14 +181,18 @@ def genre_fit(req: Any, moods: Sequence[str], cat: Any, like: Sequence[str] = ()
         if not like_set:
             return None
         return lambda item_id: int(bool(like_set & {g.lower() for g in cat.get(item_id).genres}))
-    mood = {g for m in moods for g in MOOD_GENRES.get(m, ((), ()))[0]} - asked
+    mood_genres = {g for m in moods for g in MOOD_GENRES.get(m, ((), ()))[0]}
+    mood = mood_genres - asked
+    # genres that only stand for a mood are alternatives: "Fight Club but less dark" (comedy, family,
+    # animation) listed The Incredibles and Toy Story, films having all three, before dark comedies
+    either = asked <= mood_genres and not getattr(req, "audience", None)
 
     def fit(item_id: str) -> int:
         # the asked genres first (ten per genre), then, among films with one, the mood's genres and
         # the genres of the film the wish is like: "something like Die Hard but funnier" puts action
         # comedies (Lethal Weapon, Hot Fuzz) before other comedies (The Hangover)
         have = {g.lower() for g in cat.get(item_id).genres}
-        n = len(asked & have)
+        n = min(1, len(asked & have)) if either else len(asked & have)
         return 10 * n + (1 if n and mood & have else 0) + (1 if n and like_set & have else 0)
 
     return fit
