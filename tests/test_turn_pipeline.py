@@ -448,3 +448,20 @@ def test_the_genres_of_a_mood_are_alternatives_not_all_wanted():
     # for children the audience's genres are all wanted: an animated family film first
     kids = genre_fit(RecRequest(genres_include=("family", "animation"), audience="young_children"), (), cat)
     assert [kids(i) for i in ("toy", "office")] == [20, 0]
+
+
+def test_a_lookalike_title_of_no_note_is_no_sequel():
+    """"I loved Titanic" showed Titanic II (2010, an uncredited Asylum film mentioned twice) third: the
+    watch order had moved it into the franchise's place."""
+    from agent.turn.slate import in_watch_order
+
+    title = {"gump": "Forrest Gump", "t2": "Titanic II", "tw": "Titanic", "jedi": "Star Wars: The Last Jedi",
+             "ep1": "Star Wars: Episode I", "x": "Jumanji"}
+    year = {"gump": 1994, "t2": 2010, "tw": 1953, "jedi": 2017, "ep1": 1999, "x": 2017}
+    noted = {"gump", "tw", "jedi", "ep1", "x"}.__contains__
+    ranked = ["gump", "tw", "t2"]
+    assert in_watch_order(ranked, title.get, year.get, [("Titanic", 1997)]) == ["gump", "t2", "tw"]  # before
+    assert in_watch_order(ranked, title.get, year.get, [("Titanic", 1997)], of_note=noted) == ranked
+    # a film of note keeps its watch-order place, credited or not (The Last Jedi is uncredited)
+    assert in_watch_order(["jedi", "x", "ep1"], title.get, year.get, [("Star Wars", 1977)],
+                          of_note=noted) == ["ep1", "x", "jedi"]

@@ -53,6 +53,9 @@ SIMPLE_REPLIES = {"prompt_leak": replies.REFUSE_PROMPT, "other_data": replies.RE
                   "off_topic": replies.OFF_TOPIC}
 #: how deep the ranked list goes before the slate rules cut it to the cards shown
 RANK_DEPTH = 40
+#: an uncredited film sharing a liked film's title words is its sequel only when ReDial users mention
+#: it this often (The Last Jedi: 233; Titanic II: 2, Star Wars Kid: 1)
+KIN_MENTIONS = 20.0
 
 
 def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, state: DialogueState,
@@ -166,7 +169,8 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
     named = [c.item_id for x in u.unresolved if x.reason == "ambiguous" for c in x.candidates]
     taken = [cat.get(i).title for i in (*state.excluded_ids(), *named) if i in cat]
     ordered = in_watch_order([r.item_id for r in ranked], lambda i: cat.get(i).title, lambda i: cat.get(i).year,
-                             [(cat.get(i).title, cat.get(i).year) for i in state.liked if i in cat])
+                             [(cat.get(i).title, cat.get(i).year) for i in state.liked if i in cat],
+                             of_note=lambda i: bool(cat.get(i).people) or cat.get(i).popularity >= KIN_MENTIONS)
     slate = build_slate(ordered, lambda i: cat.get(i).title,
                         size=agent.settings.recs_per_turn, taken_titles=taken,
                         wanted=slate_fit(genre_fit(req, state.constraints.moods, cat,

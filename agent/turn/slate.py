@@ -223,10 +223,14 @@ _BROAD: dict[int, tuple[Any, set[str]]] = {}
 
 
 def in_watch_order(ranked_ids: Sequence[str], title_of: Callable[[str], str], year_of: Callable[[str], int | None],
-                   liked: Sequence[tuple[str, int | None]]) -> list[str]:
+                   liked: Sequence[tuple[str, int | None]], of_note: Callable[[str], bool] | None = None) -> list[str]:
     """``ranked_ids`` with the films of a liked film's franchise in watch order -- the ones made after
     it first, oldest first, then the earlier ones -- in the places the ranker gave the franchise.
-    ``liked``: (title, year) of the films the user liked.
+    ``liked``: (title, year) of the films the user liked. With ``of_note``, a film sharing the title
+    words is of the franchise only if ``of_note`` says so (the runner: the catalog credits people for
+    it, or ReDial users mention it): "Titanic II" (2010, an Asylum film) and the Indian "Fight Club –
+    Members Only", uncredited and almost never mentioned, were put first as sequels of Titanic and
+    Fight Club; The Last Jedi is uncredited too, but mentioned 233 times.
 
     Why: "I loved Toy Story, what else?" showed Toy Story 3 third and left Toy Story 2 seventh --
     ReDial's recommenders suggest a later sequel about as often as the next one, but someone who
@@ -251,7 +255,7 @@ def in_watch_order(ranked_ids: Sequence[str], title_of: Callable[[str], str], ye
     places: dict[int, list[int]] = {}
     for pos, item_id in enumerate(ranked_ids):
         groups = [group_of[t] for t in franchise_tokens(title_of(item_id)) if t in group_of]
-        if groups:
+        if groups and (of_note is None or of_note(item_id)):
             places.setdefault(min(groups), []).append(pos)
     out = list(ranked_ids)
     for group, positions in places.items():
