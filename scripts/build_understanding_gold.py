@@ -348,7 +348,8 @@ WRITTEN: list[tuple[str, dict, tuple[str, ...]]] = [
     ("I liked Heat, something with Al Pacino", {"liked": ["Heat (1996)"], "people_liked": ["Al Pacino"]}, ()),
     ("my kids loved Frozen, what else for a family night?", {"liked": ["Frozen (2013)"]}, ()),
     ("I liked It, the one with Bill Skarsgård", {"liked": ["It (2017)"], "people_liked": ["Bill Skarsgård"]}, ()),
-    ("I liked Heat", {"unresolved": ["Heat"]}, ()),
+    # Heat (1995) is listed twice (1995, 1996: same director and cast): one film, 13x Heat (2006)
+    ("I liked Heat", {"liked": ["Heat (1996)"]}, ()),
     ("Toy Story 3 made me cry, more like that", {"liked": ["Toy Story 3 (2010)"], "act": "replace"}, ()),
     ("Whiplash blew me away", {"liked": ["Whiplash (2014)"]}, ()),
     ("Hereditary totally scared the hell out of me", {"liked": ["Hereditary (2018)"]}, ()),
