@@ -137,19 +137,25 @@ def _outermost(toks: list[str], names: Sequence[str]) -> dict[str, list[tuple[in
             for n, spans in found.items()}
 
 
+#: one-word titles that are pronouns: at a sentence's start they are the pronoun
+_PRONOUN_TITLES = frozenset("it her him us them me you she he we they this that these those".split())
+
+
 def _as_written(spans: dict[str, list[tuple[int, int]]], text: str, toks: list[str],
                 own: set[str]) -> dict[str, list[tuple[int, int]]]:
     """``spans`` without the pronoun read as a film: a one-word title that is an everyday word ("It",
-    "Up", "Her") counts only where it is written capitalised, and (unless it is the card's own film,
-    which opens its sentence) not as the sentence's first word. Why: "Also, it is a well-known pick
-    ... close to what you asked for" was read as saying the user asked for It (2017)."""
+    "Up", "Taken") counts only where it is written capitalised, and a pronoun ("It", "Her", "Us") not
+    as the sentence's first word either, unless it is the card's own film, which opens its sentence.
+    Why: "Also, it is a well-known pick ... close to what you asked for" was read as saying the user
+    asked for It (2017); "Taken and Die Hard were talked about together" names Taken."""
     written = [text[m.start()] for m in _WORD.finditer(text.lower().replace("\u2019", "'"))]
     if len(written) != len(toks) or len(text.lower()) != len(text):  # lower() changed the tokens (rare ligatures): keep every span
         return spans
     out = {}
     for name, found in spans.items():
         if len(_tokens(name)) == 1 and is_common(_tokens(name)[0]):
-            found = [(a, b) for a, b in found if written[a].isupper() and (a > 0 or name in own)]
+            found = [(a, b) for a, b in found if written[a].isupper()
+                     and (a > 0 or name in own or _tokens(name)[0] not in _PRONOUN_TITLES)]
         out[name] = found
     return out
 
