@@ -48,6 +48,15 @@ def test_shipped_catalog_loads_with_expected_shape(demo) -> None:
     assert sum(p.stat().st_size for p in DEMO_CATALOG_DIR.iterdir()) < 8_000_000
 
 
+def test_genre_shares_count_each_film_once_among_films_with_genres(demo) -> None:
+    from tools.catalog.catalog import Catalog, Item
+
+    cat = Catalog((Item("1", "A", genres=("Drama", "drama", "crime")), Item("2", "B", genres=("comedy",)),
+                   Item("3", "C", genres=("drama",)), Item("4", "D")))
+    assert cat.genre_shares == {"drama": 2 / 3, "crime": 1 / 3, "comedy": 1 / 3}
+    assert 0.4 < demo.genre_shares["drama"] < 0.6  # "drama" is on about half the shipped films
+
+
 def test_black_panther_2018_is_not_given_the_1977_film(demo) -> None:
     bp = _find(demo, "Black Panther", 2018)
     assert bp.attributes.get("cmu_year") != 1977

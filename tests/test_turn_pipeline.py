@@ -327,12 +327,13 @@ def test_the_slate_puts_films_fitting_every_asked_genre_and_the_mood_first():
     from types import SimpleNamespace
 
     from agent.turn.slate import build_slate, genre_fit
+    from tools.catalog.catalog import genre_shares
     from tools.recsys.request import RecRequest
 
     genres = {"lion": ("animation", "music"), "dance": ("music", "romance"), "kids": ("documentary", "music"),
               "list": ("drama", "war"), "mash": ("comedy", "war"), "doc": ("documentary", "history")}
     cat = SimpleNamespace(get=lambda i: SimpleNamespace(genres=genres[i], title=i),
-                          items=[SimpleNamespace(genres=g) for g in genres.values()])
+                          genre_shares=genre_shares(genres.values()))
     ranked = ["lion", "dance", "list", "doc", "kids", "mash"]
     docs = genre_fit(RecRequest(genres_include=("documentary", "music")), (), cat)
     assert build_slate(ranked, str, size=3, wanted=docs) == ["kids", "lion", "dance"]
@@ -340,9 +341,14 @@ def test_the_slate_puts_films_fitting_every_asked_genre_and_the_mood_first():
     assert build_slate(ranked, str, size=2, wanted=war) == ["mash", "list"]
     assert [war(i) for i in ("mash", "list", "lion")] == [11, 10, 0]  # a mood genre counts only beside an asked one
     assert genre_fit(RecRequest(), ("light",), cat) is None
-    # "something like M*A*S*H" (no genre asked): films sharing a genre with it go first
+    # "something like M*A*S*H" (no genre asked): films sharing a genre with it go first, and of those the
+    # ones sharing its tone (a comedy) before a war drama
     like = genre_fit(RecRequest(), (), cat, like=genres["mash"])
-    assert build_slate(ranked, str, size=3, wanted=like) == ["list", "mash", "lion"]
+    assert build_slate(ranked, str, size=3, wanted=like) == ["mash", "list", "lion"]
+    # "something like Pineapple Express" (action, comedy, crime, thriller): a comedy before a thriller
+    genres.update(airplane=("comedy",), jaws=("thriller",), diehard=("action", "crime", "thriller"))
+    pineapple = genre_fit(RecRequest(), (), cat, like=("action", "comedy", "crime", "thriller"))
+    assert build_slate(["diehard", "jaws", "airplane"], str, size=2, wanted=pineapple) == ["airplane", "diehard"]
     # "like The Deer Hunter but funnier" (comedy asked): comedies sharing a genre with the film first
     funnier = genre_fit(RecRequest(genres_include=("comedy",)), (), cat, like=("drama", "war"))
     genres["hang"] = ("comedy",)
@@ -355,12 +361,12 @@ def test_a_genre_on_half_the_catalog_does_not_say_what_a_film_is_like():
     from types import SimpleNamespace
 
     from agent.turn.slate import broad_genres, build_slate, genre_fit
+    from tools.catalog.catalog import genre_shares
     from tools.recsys.request import RecRequest
 
     genres = {"groundhog": ("comedy", "drama"), "family": ("comedy", "crime"), "hangover": ("comedy",),
               "d1": ("drama",), "d2": ("drama", "war"), "d3": ("drama",)}
-    cat = SimpleNamespace(get=lambda i: SimpleNamespace(genres=genres[i]),
-                          items=[SimpleNamespace(genres=g) for g in genres.values()])
+    cat = SimpleNamespace(get=lambda i: SimpleNamespace(genres=genres[i]), genre_shares=genre_shares(genres.values()))
     assert broad_genres(cat) == {"drama", "comedy"}
     funnier = genre_fit(RecRequest(genres_include=("comedy",)), (), cat, like=("crime", "drama"))
     assert build_slate(["groundhog", "hangover", "family"], str, size=2, wanted=funnier) == ["family", "groundhog"]
@@ -437,11 +443,11 @@ def test_the_genres_of_a_mood_are_alternatives_not_all_wanted():
     from types import SimpleNamespace
 
     from agent.turn.slate import build_slate, genre_fit
+    from tools.catalog.catalog import genre_shares
     from tools.recsys.request import RecRequest
 
     genres = {"toy": ("animation", "comedy", "family"), "office": ("comedy", "crime"), "saw": ("horror",)}
-    cat = SimpleNamespace(get=lambda i: SimpleNamespace(genres=genres[i]),
-                          items=[SimpleNamespace(genres=g) for g in genres.values()])
+    cat = SimpleNamespace(get=lambda i: SimpleNamespace(genres=genres[i]), genre_shares=genre_shares(genres.values()))
     light = RecRequest(genres_include=("comedy", "family", "animation"))
     fit = genre_fit(light, ("light",), cat, like=("crime", "thriller"))
     assert build_slate(["toy", "saw", "office"], str, size=2, wanted=fit) == ["office", "toy"]
@@ -465,3 +471,45 @@ def test_a_lookalike_title_of_no_note_is_no_sequel():
     # a film of note keeps its watch-order place, credited or not (The Last Jedi is uncredited)
     assert in_watch_order(["jedi", "x", "ep1"], title.get, year.get, [("Star Wars", 1977)],
                           of_note=noted) == ["ep1", "x", "jedi"]
+
+
+def test_a_film_turned_down_is_no_search_words():
+    """"I hated La La Land but loved Whiplash": the words "La La Land" searched for musicals."""
+    from agent.turn.dialogue import without_titles
+
+    assert without_titles(["I hated La La Land but loved Whiplash"], ["la la land"]) == ["I hated but loved Whiplash"]
+    # a short one-word title only as the catalog writes it: "cheer me up" keeps its words
+    assert without_titles(["hated Up, cheer me up"], ["Up"]) == ["hated , cheer me up"]
+    assert without_titles(["nothing to drop"], []) == ["nothing to drop"]
+
+
+def test_a_genre_only_the_hated_film_has_goes_last():
+    """"I hated La La Land but loved Whiplash" showed The Greatest Showman: the musical sets the
+    hated film apart; drama (broad, and shared with the liked film) says nothing of the dislike."""
+    from types import SimpleNamespace
+
+    from agent.turn.slate import build_slate, either, hated_genres
+    from tools.catalog.catalog import genre_shares
+
+    genres = {"lalaland": ("romance", "musical", "drama"), "whiplash": ("drama", "music"),
+              "showman": ("drama", "musical"), "swan": ("drama", "thriller"), "amadeus": ("drama", "music"),
+              "d1": ("drama",), "d2": ("drama",)}
+    shares = genre_shares(genres.values())
+
+    class Cat:
+        genre_shares = shares
+
+        def get(self, i):
+            return SimpleNamespace(genres=genres[i])
+
+        def __contains__(self, i):
+            return i in genres
+
+    cat = Cat()
+    hated = hated_genres(cat, ["lalaland"], ["whiplash"], ())
+    assert [hated(i) for i in ("showman", "swan", "amadeus")] == [True, False, False]
+    assert build_slate(["showman", "swan", "amadeus"], str, size=2, off_tone=hated) == ["swan", "amadeus"]
+    # asked for, or liked too: no longer a sign of the dislike
+    assert hated_genres(cat, ["lalaland"], ["whiplash"], ("musical", "romance")) is None
+    assert hated_genres(cat, ["showman"], ["lalaland"], ()) is None
+    assert either(None, None) is None and either(hated, None) is hated

@@ -7,6 +7,7 @@ request the ranker sees is built identically in both (issue: "one code path").
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 
 from agent.state import Constraints, DialogueState
@@ -225,6 +226,29 @@ def request_for(state: DialogueState, recent_user_text: Sequence[str], *, exclud
         people_include=tuple(c.people_include), people_exclude=tuple(c.people_exclude),
         year_min=c.year_min, year_max=c.year_max, audience=c.audience, exclude=frozenset(never),
         recent=focus or tuple(i for i in state.mentioned if i not in state.disliked)[-2:])
+
+
+def without_titles(texts: Sequence[str], titles: Iterable[str]) -> list[str]:
+    """``texts`` with every ``titles`` string taken out (whole words, any case).
+
+    Why: the content query is the wish's words, and "I hated La La Land but loved Whiplash" put
+    The Greatest Showman second: the words "La La Land" found the films written about like it. A
+    film turned down says what to avoid, which the ranker reads from the disliked ids, not what to
+    search for. A short one-word title ("Up", "It") is taken out only as written in the catalog, so
+    "cheer me up" keeps its words."""
+    names = sorted({t.strip() for t in titles if t and t.strip()}, key=len, reverse=True)
+    if not names:
+        return list(texts)
+    loose = [n for n in names if " " in n or len(n) >= 5]
+    strict = [n for n in names if n not in loose]
+    patterns = [re.compile(r"(?<!\w)(?:" + "|".join(re.escape(n) for n in group) + r")(?!\w)", flags)
+                for group, flags in ((loose, re.I), (strict, 0)) if group]
+    out = []
+    for t in texts:
+        for p in patterns:
+            t = p.sub(" ", t)
+        out.append(re.sub(r"\s{2,}", " ", t).strip())
+    return out
 
 
 #: acts a turn answers without touching the wish when the message carries no preference

@@ -29,7 +29,7 @@ from agent.state import DialogueState
 from agent.turn.acts import no_such_card, question_for, why_answer, why_target
 from agent.turn.cards import make_cards
 from agent.turn.clarify import PendingClarification, answer_to, declines, pending_for, pick_by_context, settle
-from agent.turn.dialogue import ANSWER_ONLY_ACTS, apply_update, note_wish, request_for
+from agent.turn.dialogue import ANSWER_ONLY_ACTS, apply_update, note_wish, request_for, without_titles
 from agent.turn.events import chunks
 from agent.turn.explain_stage import explain_now, follow_up_job
 from agent.turn.lexicon import GORE_FACET, GORE_KIND
@@ -38,8 +38,17 @@ from agent.turn.plan_stage import (
 )
 from agent.turn.plan_stage import run_planner
 from agent.turn.results import finish_simple
-from agent.turn.sequels import with_sequels_disliked, with_series_ruled_out
-from agent.turn.slate import build_slate, genre_fit, in_watch_order, is_parody, slate_fit
+from agent.turn.sequels import named_as_series, with_sequels_disliked, with_series_ruled_out
+from agent.turn.slate import (
+    build_slate,
+    either,
+    genre_fit,
+    hated_genres,
+    in_watch_order,
+    is_parody,
+    of_note,
+    slate_fit,
+)
 from agent.turn.topic import subject_films, wish_topic
 from agent.turn.understand import parse
 from agent.types import ToolCallRecord, TurnResult
@@ -53,9 +62,6 @@ SIMPLE_REPLIES = {"prompt_leak": replies.REFUSE_PROMPT, "other_data": replies.RE
                   "off_topic": replies.OFF_TOPIC}
 #: how deep the ranked list goes before the slate rules cut it to the cards shown
 RANK_DEPTH = 40
-#: an uncredited film sharing a liked film's title words is its sequel only when ReDial users mention
-#: it this often (The Last Jedi: 233; Titanic II: 2, Star Wars Kid: 1)
-KIN_MENTIONS = 20.0
 
 
 def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, state: DialogueState,
@@ -88,6 +94,8 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
         text = settle(text, surface, title)
         u = parse(text, services.resolver, people=services.people, last_slate=last_titles)
         assumed = replies.assumed_title(surface, title)
+    # the films the user says they disliked ("I hated La La Land"), not a series ruled out ("not Mission Impossible")
+    hated = [r.item_id for r in u.disliked if not named_as_series(r.surface, text)]
     u = with_sequels_disliked(u, state.liked, cat)  # "… but hated the sequels": which films those are
     u = with_series_ruled_out(u, text, cat)  # "… but not Mission Impossible": the whole series
     if u.kinds_disliked and u.act == "chit_chat" and not u.has_preferences and (
@@ -143,7 +151,9 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
         trace.append(rec)
         emit("tool_end", rec.to_dict())
 
-    req = request_for(state, state.wish_text)
+    # the films turned down are no words to search by ("hated La La Land" found musicals)
+    req = request_for(state, without_titles(state.wish_text, [*(r.surface for r in u.disliked),
+                                                               *(cat.get(i).title for i in state.disliked if i in cat)]))
     plan = run_planner(agent, text, state, history, bus, req.query_text, emit, on_outcome, t0)
     stage.update(plan.stage)
     degraded, model_down, plan_note = plan.degraded, plan.model_down, plan.note
@@ -170,14 +180,15 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
     taken = [cat.get(i).title for i in (*state.excluded_ids(), *named) if i in cat]
     ordered = in_watch_order([r.item_id for r in ranked], lambda i: cat.get(i).title, lambda i: cat.get(i).year,
                              [(cat.get(i).title, cat.get(i).year) for i in state.liked if i in cat],
-                             of_note=lambda i: bool(cat.get(i).people) or cat.get(i).popularity >= KIN_MENTIONS)
+                             of_note=of_note(cat))
     slate = build_slate(ordered, lambda i: cat.get(i).title,
                         size=agent.settings.recs_per_turn, taken_titles=taken,
                         wanted=slate_fit(genre_fit(req, state.constraints.moods, cat,
                                                    like=[g for i in state.focus if i in state.liked and i in cat
                                                          for g in cat.get(i).genres]),
                                          (lambda i: int(i in about)) if about else None),
-                        relaxed=lambda i: bool(by_id[i].relaxed), off_tone=_parodies_unwished(req, state, cat))
+                        relaxed=lambda i: bool(by_id[i].relaxed), off_tone=either(_parodies_unwished(req, state, cat),
+                                        hated_genres(cat, hated, req.liked, req.genres_include)))
     # the ranker's account (SHAP contributions, supporters) only for the films shown
     by_id.update((r.item_id, r) for r in services.recommender.explain(req, [by_id[i] for i in slate]))
 

@@ -58,6 +58,12 @@ _SERIES_BEFORE = re.compile(r"\b(?:not|no|except|without|other than|apart from|a
 _SERIES_AFTER = re.compile(r"^\s*(?:movies|films|series|franchise|ones|sequels)\b", re.I)
 
 
+def named_as_series(surface: str, text: str) -> bool:
+    """Whether ``text`` turns the series ``surface`` names down ("not X", "no X movies", "except X")."""
+    return any(_SERIES_BEFORE.search(text[: m.start()]) or _SERIES_AFTER.match(text[m.end():])
+               for m in re.finditer(re.escape(surface), text, re.I))
+
+
 def with_series_ruled_out(u: StateUpdate, text: str, catalog: Any) -> StateUpdate:
     """``u`` with every film of a series it turns down by name among its disliked films.
 
@@ -70,10 +76,8 @@ def with_series_ruled_out(u: StateUpdate, text: str, catalog: Any) -> StateUpdat
     for ref in u.disliked:
         if ref.item_id not in catalog or re.search(r"\d", ref.surface):
             continue
-        named = [m for m in re.finditer(re.escape(ref.surface), text, re.I)
-                 if _SERIES_BEFORE.search(text[: m.start()]) or _SERIES_AFTER.match(text[m.end():])]
         tokens = franchise_tokens(catalog.get(ref.item_id).title)
-        if not named or not tokens:
+        if not tokens or not named_as_series(ref.surface, text):
             continue
         kin = [it for it in catalog.items if it.item_id not in placed and franchise_tokens(it.title) & tokens]
         for it in kin[: 2 * MAX_SEQUELS]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from typing import Any
 
 from agent.turn.dialogue import MOOD_GENRES
@@ -57,17 +58,17 @@ _COMMON_TITLE_WORDS = frozenset(
     "murder mystery adventure adventures beautiful crazy perfect forever together".split())
 
 
-def franchise_tokens(title: str) -> set[str]:
+@lru_cache(maxsize=32_768)
+def franchise_tokens(title: str) -> frozenset[str]:
     """The franchise key plus every long, uncommon title word ("jurassic"): films sharing one are kin.
 
     Why both: "The Lost World: Jurassic Park", "Jurassic World" and "Jurassic Park III" have
-    three different main titles but one distinctive word.
+    three different main titles but one distinctive word. Cached: a pure function of the title, asked
+    for every ranked film of every turn (and every catalog film when a series is turned down).
     """
     key = franchise_key(title)
-    tokens = {key} - {""}
     words = re.findall(r"[a-z0-9']+", title.lower())
-    tokens |= {w for w in words if len(w) >= 6 and w not in _COMMON_TITLE_WORDS}
-    return tokens
+    return frozenset({key} - {""}) | {w for w in words if len(w) >= 6 and w not in _COMMON_TITLE_WORDS}
 
 
 #: genre words the catalog's CMU and Wikipedia genres use for a spoof
@@ -160,6 +161,10 @@ def slate_fit(genre: Callable[[str], int] | None, topic: Callable[[str], int] | 
     return lambda item_id: 100 * topic(item_id) + genre(item_id)
 
 
+#: genres that set a film's tone rather than its subject: a film like a comedy is a comedy first
+TONE_GENRES = frozenset({"comedy", "horror", "animation", "documentary", "musical", "family"})
+
+
 def genre_fit(req: Any, moods: Sequence[str], cat: Any, like: Sequence[str] = ()) -> Callable[[str], int] | None:
     """How well a film fits the asked genres, for the slate's order (higher first; None: nothing asked).
 
@@ -180,7 +185,16 @@ def genre_fit(req: Any, moods: Sequence[str], cat: Any, like: Sequence[str] = ()
     if not asked:
         if not like_set:
             return None
-        return lambda item_id: int(bool(like_set & {g.lower() for g in cat.get(item_id).genres}))
+        # a genre that sets a film's tone is what it is like first: "something older" after "something
+        # like Pineapple Express" (action, adventure, comedy, crime, thriller) listed Die Hard, Jaws and
+        # The Exorcist, films sharing a thriller's genre but no laugh
+        tone = like_set & TONE_GENRES
+
+        def like(item_id: str) -> int:
+            have = {g.lower() for g in cat.get(item_id).genres}
+            return 2 * bool(tone & have) + bool(like_set & have)
+
+        return like
     mood_genres = {g for m in moods for g in MOOD_GENRES.get(m, ((), ()))[0]}
     mood = mood_genres - asked
     # genres that only stand for a mood are alternatives: "Fight Club but less dark" (comedy, family,
@@ -198,28 +212,50 @@ def genre_fit(req: Any, moods: Sequence[str], cat: Any, like: Sequence[str] = ()
     return fit
 
 
+def hated_genres(cat: Any, hated: Sequence[str], liked: Sequence[str], asked: Sequence[str]) -> Callable[[str], bool] | None:
+    """Whether a film has a genre only the films the user hated have (None: no such genre).
+
+    Why: "I hated La La Land but loved Whiplash" showed The Greatest Showman: both liked and hated films
+    are dramas about music, and what sets the hated one apart -- the musical -- is what the user turned
+    down. Genres a liked film shares, asked genres and broad ones (drama, on half the catalog) say
+    nothing of the dislike. The slate puts such films after the others (``build_slate``'s ``off_tone``).
+    """
+    bad = {g.lower() for i in hated if i in cat for g in cat.get(i).genres}
+    bad -= {g.lower() for i in liked if i in cat for g in cat.get(i).genres}
+    bad -= {g.lower() for g in asked} | broad_genres(cat)
+    if not bad:
+        return None
+    return lambda item_id: bool(bad & {g.lower() for g in cat.get(item_id).genres})
+
+
+def either(*tests: Callable[[str], bool] | None) -> Callable[[str], bool] | None:
+    """True where any of ``tests`` is (None ones left out; None when all are)."""
+    got = [t for t in tests if t is not None]
+    if not got:
+        return None
+    return got[0] if len(got) == 1 else (lambda item_id: any(t(item_id) for t in got))
+
+
 #: a genre on more than this share of the catalog's films describes a film too loosely to say what
 #: films are like it when it has a narrower one
 BROAD_GENRE_SHARE = 0.4
 
 
 def broad_genres(cat: Any) -> set[str]:
-    """The catalog's genres on more than ``BROAD_GENRE_SHARE`` of its films with genres (cached per catalog)."""
-    cached = _BROAD.get(id(cat))
-    if cached is not None and cached[0] is cat:
-        return cached[1]
-    counts: dict[str, int] = {}
-    n = 0
-    for it in cat.items:
-        n += bool(it.genres)
-        for g in it.genres:
-            counts[g.lower()] = counts.get(g.lower(), 0) + 1
-    broad = {g for g, k in counts.items() if n and k > BROAD_GENRE_SHARE * n}
-    _BROAD[id(cat)] = (cat, broad)
-    return broad
+    """The catalog's genres on more than ``BROAD_GENRE_SHARE`` of its films with genres
+    (``Catalog.genre_shares``, computed once per catalog)."""
+    return {g for g, share in cat.genre_shares.items() if share > BROAD_GENRE_SHARE}
 
 
-_BROAD: dict[int, tuple[Any, set[str]]] = {}
+#: an uncredited film sharing a liked film's title words is its sequel only when ReDial users mention
+#: it this often (The Last Jedi: 233; Titanic II: 2, Star Wars Kid: 1)
+KIN_MENTIONS = 20.0
+
+
+def of_note(cat: Any) -> Callable[[str], bool]:
+    """Whether a film that shares a liked film's title words may be placed as its kin (``in_watch_order``):
+    the catalog credits people for it, or ReDial users mention it at least ``KIN_MENTIONS`` times."""
+    return lambda i: bool(cat.get(i).people) or cat.get(i).popularity >= KIN_MENTIONS
 
 
 def in_watch_order(ranked_ids: Sequence[str], title_of: Callable[[str], str], year_of: Callable[[str], int | None],

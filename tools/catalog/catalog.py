@@ -196,6 +196,11 @@ class Catalog:
     def users(self) -> tuple[str, ...]:
         return tuple(sorted({i.user_id for i in self.interactions}))
 
+    @cached_property
+    def genre_shares(self) -> dict[str, float]:
+        """Each genre's share of the films that have genres (lower-cased), computed once per catalog."""
+        return genre_shares(it.genres for it in self.items)
+
     def stats(self) -> dict[str, Any]:
         labels: dict[str, int] = {}
         for i in self.interactions:
@@ -213,6 +218,18 @@ class Catalog:
             "items_with_tags": with_tags,
             "genre_coverage": round(with_genres / len(self.items), 4) if self.items else 0.0,
         }
+
+
+def genre_shares(genres_per_item: Iterable[Sequence[str]]) -> dict[str, float]:
+    """Each genre's share of the items that have genres (lower-cased; items without genres do not count).
+    Why: how much a genre says about a film depends on how common it is ("drama" is on half of them)."""
+    counts: dict[str, int] = {}
+    n = 0
+    for genres in genres_per_item:
+        n += bool(genres)
+        for g in {g.lower() for g in genres}:
+            counts[g] = counts.get(g, 0) + 1
+    return {g: k / n for g, k in counts.items()} if n else {}
 
 
 # ---------------------------------------------------------------------------
