@@ -513,3 +513,18 @@ def test_a_genre_only_the_hated_film_has_goes_last():
     assert hated_genres(cat, ["lalaland"], ["whiplash"], ("musical", "romance")) is None
     assert hated_genres(cat, ["showman"], ["lalaland"], ()) is None
     assert either(None, None) is None and either(hated, None) is hated
+
+
+def test_an_uncredited_row_without_genres_borrows_its_credited_twins():
+    """"something like Anchorman" listed Jumanji first: ReDial's "Anchorman" row has no genres."""
+    from agent.turn.slate import film_genres
+    from tools.catalog.catalog import Catalog, Item
+
+    cat = Catalog((Item("row", "Anchorman", popularity=131),
+                   Item("film", "Anchorman: The Legend of Ron Burgundy", 2004, ("comedy",),
+                        attributes={"directors": ["Adam McKay"]}),
+                   Item("other", "Anchorman 2: The Legend Continues", 2013, ("comedy", "sequel"),
+                        attributes={"directors": ["Adam McKay"]}),
+                   Item("bare", "Zorbulax")))
+    assert film_genres(cat, "row") == ("comedy",)
+    assert film_genres(cat, "film") == ("comedy",) and film_genres(cat, "bare") == ()

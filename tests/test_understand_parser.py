@@ -667,3 +667,26 @@ def test_a_title_without_its_article_and_twins_resolve_by_popularity(resolver):
     (heat,) = parse("I liked Heat", resolver).liked
     assert heat.item_id == "199038"
     assert parse("I liked It", resolver).unresolved  # an everyday word still needs a clear lead
+
+
+@pytest.mark.parametrize("text,title", [
+    ("Harry Potter and the Sorcerer's Stone was great", "Harry Potter and the Philosopher's Stone"),
+    ("i loved harry potter and the sorcerers stone", "Harry Potter and the Philosopher's Stone"),
+    ("I loved Pirates of the Caribbean: Curse of the Black Pearl", "Pirates of the Caribbean: The Curse of the Black Pearl"),
+    ("I liked the lord of the rings the return of king", "The Lord of the Rings: The Return of the King"),
+])
+def test_a_long_title_with_one_word_changed_is_that_film(resolver, text, title):
+    """The US title of ReDial's "… Philosopher's Stone" was read as the "Harry Potter" row and Sorcerer (1977)."""
+    u = parse(text, resolver)
+    assert [r.title for r in u.liked] == [title] and not u.unresolved
+
+
+def test_a_different_first_or_last_word_is_another_film(resolver):
+    from tools.resolve.titles import _one_word_apart
+
+    assert [r.title for r in parse("I loved Harry Potter and the Chamber of Secrets", resolver).liked] == \
+        ["Harry Potter and the Chamber of Secrets"]
+    assert not _one_word_apart(("a", "b", "c", "d", "1"), ("a", "b", "c", "d", "2"))
+    assert not _one_word_apart(("part", "b", "1", "d", "e"), ("part", "b", "2", "d", "e"))  # a sequel number
+    assert _one_word_apart(("a", "b", "d", "e", "f"), ("a", "b", "c", "d", "e", "f"))
+    assert not _one_word_apart(("a", "b", "e", "f", "g"), ("a", "b", "c", "d", "e", "f", "g"))

@@ -42,6 +42,7 @@ from agent.turn.sequels import named_as_series, with_sequels_disliked, with_seri
 from agent.turn.slate import (
     build_slate,
     either,
+    film_genres,
     genre_fit,
     hated_genres,
     in_watch_order,
@@ -185,7 +186,7 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
                         size=agent.settings.recs_per_turn, taken_titles=taken,
                         wanted=slate_fit(genre_fit(req, state.constraints.moods, cat,
                                                    like=[g for i in state.focus if i in state.liked and i in cat
-                                                         for g in cat.get(i).genres]),
+                                                         for g in film_genres(cat, i)]),
                                          (lambda i: int(i in about)) if about else None),
                         relaxed=lambda i: bool(by_id[i].relaxed), off_tone=either(_parodies_unwished(req, state, cat),
                                         hated_genres(cat, hated, req.liked, req.genres_include)))

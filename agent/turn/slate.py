@@ -212,6 +212,22 @@ def genre_fit(req: Any, moods: Sequence[str], cat: Any, like: Sequence[str] = ()
     return fit
 
 
+def film_genres(cat: Any, item_id: str) -> tuple[str, ...]:
+    """A film's genres; for an uncredited catalog row without genres (ReDial's "Anchorman", no year),
+    those of the best-known credited film whose title or main title it is ("Anchorman: The Legend of
+    Ron Burgundy").
+
+    Why: "something like Anchorman" listed Jumanji first -- the row users name holds the conversations
+    about the film, its credited twin the facts, and nothing said what Anchorman is like."""
+    item = cat.get(item_id)
+    if item.genres or item.people:
+        return item.genres
+    key = title_key(item.title)
+    twins = [o for o in cat.items if o.genres and o.people
+             and key in (title_key(o.title), title_key(re.split(r"\s*[:–—-]\s+", o.title, maxsplit=1)[0]))]
+    return max(twins, key=lambda o: o.popularity).genres if twins else ()
+
+
 def hated_genres(cat: Any, hated: Sequence[str], liked: Sequence[str], asked: Sequence[str]) -> Callable[[str], bool] | None:
     """Whether a film has a genre only the films the user hated have (None: no such genre).
 
@@ -220,8 +236,8 @@ def hated_genres(cat: Any, hated: Sequence[str], liked: Sequence[str], asked: Se
     down. Genres a liked film shares, asked genres and broad ones (drama, on half the catalog) say
     nothing of the dislike. The slate puts such films after the others (``build_slate``'s ``off_tone``).
     """
-    bad = {g.lower() for i in hated if i in cat for g in cat.get(i).genres}
-    bad -= {g.lower() for i in liked if i in cat for g in cat.get(i).genres}
+    bad = {g.lower() for i in hated if i in cat for g in film_genres(cat, i)}
+    bad -= {g.lower() for i in liked if i in cat for g in film_genres(cat, i)}
     bad -= {g.lower() for g in asked} | broad_genres(cat)
     if not bad:
         return None

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
+from tools.catalog.catalog import Item
 from tools.resolve.title_resolution import (
     _COMMON_WORDS,
     FUZZY_CUTOFF,
@@ -30,6 +31,10 @@ from tools.resolve.title_resolution import (
 
 MAX_NGRAM = 10
 MAX_FUZZY_NGRAM = 5
+#: a title of at least this many words may be written with one word changed, added or left out
+MIN_VARIANT_WORDS = 5
+#: the score such a variant match carries: a typo's (the turn treats it as one, ``typo_plausible``)
+VARIANT_SCORE = 89.0
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,15 @@ class TitleResolver(TitleKeyIndex):
 
     Built once per catalog; ``find(text)`` is cheap (a few ms for a chat message).
     """
+
+    def __init__(self, items: Iterable[Item], fuzzy_cutoff: float = 90.0) -> None:
+        super().__init__(items, fuzzy_cutoff)
+        # long titles by (first word, last word): where ``one_word_apart`` looks
+        self._variant_keys: dict[tuple[str, str], list[tuple[str, ...]]] = {}
+        for key in self._by_norm:
+            kw = tuple(key.split())
+            if len(kw) >= MIN_VARIANT_WORDS:
+                self._variant_keys.setdefault((kw[0], kw[-1]), []).append(kw)
 
     def scan(self, text: str, accept: Acceptor) -> list[SpanMatch]:
         """Title spans in ``text`` that ``accept`` allows: exact n-grams longest first, then typos.
@@ -108,13 +122,44 @@ class TitleResolver(TitleKeyIndex):
                 if best is not None:
                     take(i, best[1], best[2])
 
-        # multi-word spans first (exact, then typos), so "Forest Gump" is not read as the film "Forest"
-        exact(range(min(MAX_NGRAM, len(tokens)), 1, -1))
+        def variant(n: int) -> None:
+            for i in range(len(tokens) - n + 1):
+                if any(taken[i : i + n]):
+                    continue
+                words = tuple(norm[i : i + n])
+                keys = self.one_word_apart(words)
+                end = tokens[i + n - 1][2]
+                if len(keys) != 1 or not accept(text, tokens[i][1], end, " ".join(words), True):
+                    continue
+                take(i, n, self._decide(self._by_norm[keys[0]], self._year_after(text, end), VARIANT_SCORE, keys[0]))
+
+        # multi-word spans first (exact, then typos), so "Forest Gump" is not read as the film "Forest"; a long
+        # title with one word changed before any shorter exact span ("Harry Potter and the Sorcerer's Stone")
+        for n in range(min(MAX_NGRAM + 1, len(tokens)), 1, -1):
+            if n <= MAX_NGRAM:
+                exact((n,))
+            if n >= MIN_VARIANT_WORDS:
+                variant(n)
         typo(range(2, MAX_FUZZY_NGRAM + 1))
         exact((1,))
         typo(range(1, 2))
         out.sort(key=lambda s: s.start)
         return out
+
+    def one_word_apart(self, words: tuple[str, ...]) -> list[str]:
+        """The index keys of at least ``MIN_VARIANT_WORDS`` words that ``words`` matches but for one word
+        changed, added or left out, first and last word the same.
+
+        Why: "Harry Potter and the Sorcerer's Stone" (the US title) was read as the "Harry Potter" row
+        and Sorcerer (1977), and "Pirates of the Caribbean: Curse of the Black Pearl" as Pirates of the
+        Caribbean and Black; a character-level typo match never reaches a whole word changed.
+        A different first or last word is another film ("Harry Potter and the Chamber of Secrets")."""
+        if len(words) < MIN_VARIANT_WORDS:
+            return []
+        out = [" ".join(kw) for kw in self._variant_keys.get((words[0], words[-1]), ())
+               if kw != words and _one_word_apart(words, kw)]
+        # one film under several keys ("the x" and "x") is one answer
+        return list({self._by_norm[k][0].item_id: k for k in out}.values())
 
     def find(self, text: str) -> list[TitleMatch]:
         """All titles mentioned in ``text``, longest non-overlapping first, in text order."""
@@ -202,6 +247,19 @@ class TitleResolver(TitleKeyIndex):
     def _year_after(text: str, end: int) -> int | None:
         m = re.match(r"\s*\((\d{4})\)", text[end : end + 8])
         return int(m.group(1)) if m else None
+
+
+def _one_word_apart(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """One word substituted, inserted or deleted between ``a`` and ``b`` (and no number changed: "Part 1"
+    and "Part 2" are two films)."""
+    if len(a) == len(b):
+        diff = [(x, y) for x, y in zip(a, b, strict=True) if x != y]
+        return len(diff) == 1 and not any(w.isdigit() for w in diff[0])
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    if len(long_) - len(short) != 1:
+        return False
+    i = next((k for k in range(len(short)) if short[k] != long_[k]), len(short))
+    return short[i:] == long_[i + 1:] and not long_[i].isdigit()
 
 
 def _after_mark(text: str, end: int) -> int:
