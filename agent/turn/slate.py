@@ -223,7 +223,10 @@ def film_genres(cat: Any, item_id: str) -> tuple[str, ...]:
     if item.genres or item.people:
         return item.genres
     key = title_key(item.title)
-    twins = [o for o in cat.items if o.genres and o.people
+    head = item.title.strip().lower()[:8]
+    n = len(head)
+    # a cheap string test first (~3 ms): the title words of the whole catalog cost ~75 ms per call
+    twins = [o for o in cat.items if o.title[:n].lower() == head and o.genres and o.people
              and key in (title_key(o.title), title_key(re.split(r"\s*[:–—-]\s+", o.title, maxsplit=1)[0]))]
     return max(twins, key=lambda o: o.popularity).genres if twins else ()
 
@@ -237,6 +240,8 @@ def hated_genres(cat: Any, hated: Sequence[str], liked: Sequence[str], asked: Se
     nothing of the dislike. The slate puts such films after the others (``build_slate``'s ``off_tone``).
     """
     bad = {g.lower() for i in hated if i in cat for g in film_genres(cat, i)}
+    if not bad:
+        return None
     bad -= {g.lower() for i in liked if i in cat for g in film_genres(cat, i)}
     bad -= {g.lower() for g in asked} | broad_genres(cat)
     if not bad:
