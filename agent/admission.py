@@ -16,7 +16,13 @@ so (limited mode). Nothing waits in a queue: a refused turn costs no time at all
 
 The circuit breaker ("the LLM is down until T") lives in the store (``store.shared`` flag
 ``llm_down_until``, wall-clock seconds), so when one app process finds the server dead every
-process degrades until the cool-down ends (the first turn after it tries the model again).
+process degrades until the cool-down ends. Then it is half-open: with recovery enabled
+(:meth:`LLMGate.enable_recovery`, the agent's warm-up) the first process to notice holds the
+breaker open and warms the model in the background; every process goes back to the model when
+that succeeds (flag cleared), or after another cool-down when it fails. Why not let the next
+user turn try: a restarted server compiles the planner's tool grammar on its first planning
+request (10-20 s measured on 2 cores, against a 1.4 s turn), so that turn timed out, re-opened
+the breaker, and the model was never used again (bench_scaleout).
 """
 
 from __future__ import annotations
@@ -68,6 +74,11 @@ class LLMGate:
         self._lock = threading.Lock()
         self._last_probe = float("-inf")
         self._breaker = (0.0, float("-inf"))  # (down-until wall time, when read, monotonic)
+        self._recover: Callable[[], bool] | None = None
+        self._recover_hold_s = 0.0
+        self._recover_cooldown_s = 0.0
+        self._recovering = False
+        self.recoveries = {"started": 0, "succeeded": 0, "failed": 0}
 
     # -- admission --------------------------------------------------------------------------------
     def try_admit(self, budget_s: float | None) -> tuple[Slot | None, str]:
@@ -110,7 +121,8 @@ class LLMGate:
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
             return {"inflight": self.inflight, "max_inflight": self.max_inflight,
-                    "latency_s": None if self.latency_s is None else round(self.latency_s, 3), **self.counts}
+                    "latency_s": None if self.latency_s is None else round(self.latency_s, 3), **self.counts,
+                    "recoveries": dict(self.recoveries)}
 
     # -- the shared circuit breaker -------------------------------------------------------------------
     def down_until(self) -> float:
@@ -123,16 +135,51 @@ class LLMGate:
             except Exception:  # noqa: BLE001 - an unreadable store must not break the turn: keep the last copy
                 pass
             self._breaker = (wall, now)
+        if 0.0 < wall <= time.time() and self._recover is not None:
+            wall = self._start_recovery()
         return now + (wall - time.time()) if wall > time.time() else 0.0
 
-    def trip_until(self, monotonic_deadline: float) -> None:
-        """Open the breaker for every process until this process's ``monotonic_deadline``."""
-        wall = time.time() + (monotonic_deadline - time.monotonic())
+    # -- half-open: warm the model before turns use it again --------------------------------------------
+    def enable_recovery(self, warm: Callable[[], bool], *, hold_s: float, cooldown_s: float) -> None:
+        """After a cool-down, ``warm()`` (True: the model answered) runs in the background while the
+        breaker is held open for up to ``hold_s``; success closes it, failure re-opens it for ``cooldown_s``."""
+        self._recover, self._recover_hold_s, self._recover_cooldown_s = warm, hold_s, cooldown_s
+
+    def _start_recovery(self) -> float:
+        """Hold the breaker open (for every process) and start the warm-up; the new down-until (wall)."""
+        with self._lock:
+            if self._recovering:
+                return self._breaker[0]
+            self._recovering = True
+            self.recoveries["started"] += 1
+        hold = time.time() + self._recover_hold_s
+        self._set_breaker(hold)
+        threading.Thread(target=self._recover_in_background, name="llm-recovery", daemon=True).start()
+        return hold
+
+    def _recover_in_background(self) -> None:
+        ok = False
+        try:
+            ok = bool(self._recover and self._recover())
+        except Exception:  # noqa: BLE001 - a failed warm-up only means the model stays off for a cool-down
+            ok = False
+        finally:
+            # closed (0) or open for another cool-down; written before the flag is released
+            self._set_breaker(0.0 if ok else time.time() + self._recover_cooldown_s)
+            with self._lock:
+                self.recoveries["succeeded" if ok else "failed"] += 1
+                self._recovering = False
+
+    def _set_breaker(self, wall: float) -> None:
         self._breaker = (wall, time.monotonic())
         try:
             self.store.shared.set_flag(BREAKER_KEY, wall)
         except Exception:  # noqa: BLE001 - the local copy still protects this process
             pass
+
+    def trip_until(self, monotonic_deadline: float) -> None:
+        """Open the breaker for every process until this process's ``monotonic_deadline``."""
+        self._set_breaker(time.time() + (monotonic_deadline - time.monotonic()))
 
 
 class GatedStrategy:

@@ -102,6 +102,11 @@ class WhyRecAgent(LLMAdmissionMixin):
         self.online_learner = online_learner
         self.plan_timeout_s = plan_timeout_s
         self.degrade_cooldown_s = degrade_cooldown_s
+        # half-open breaker: the model is warmed before turns use it again (a cool-down of 0 means every
+        # turn tries the model itself, as evaluation runs ask: no hold)
+        if self.strategy is not None and degrade_cooldown_s > 0:
+            self.gate.enable_recovery(lambda: self.warm_up() is not None, cooldown_s=degrade_cooldown_s,
+                                      hold_s=settings.llm_warm_up_timeout_s * len(settings.llm_base_urls) + 5.0)
         self.reader = DialogueReader(services.resolver, services.people, services.catalog)
         self.workers = Workers()  # turn threads still running (an explanation follow-up outlives ``final``)
 
@@ -155,8 +160,11 @@ class WhyRecAgent(LLMAdmissionMixin):
         return [r.item_id for r in self.services.recommender.recommend(req, k=k)]
 
     def warm_up(self) -> float | None:
-        """One throwaway planning call at start-up (agent/turn/plan_stage.py); its seconds or None."""
-        return warm_up(self.strategy, self.services, self.plan_timeout_s)
+        """One throwaway planning call per LLM server (agent/turn/plan_stage.py), at start-up and when
+        the breaker's cool-down ends; the slowest one's seconds, or None when none answered. Each may take
+        ``llm_warm_up_timeout_s``: a cold server's first planning call compiles the tool grammar."""
+        return warm_up(self.strategy, self.services, self.settings.llm_warm_up_timeout_s,
+                       len(self.settings.llm_base_urls))
 
     # -- the turn ---------------------------------------------------------------------------------
     def _run_turn(self, session_id: str, text: str, emit: Emit) -> Callable[[], Any] | None:

@@ -107,6 +107,10 @@ class Settings(BaseSettings):
         "let through to measure again.")
     scorer: Literal["popularity", "lightgcn", "rl"] = "rl"
     explain_concurrency: int = Field(5, ge=1, le=64, description="Explanations generated at once.")
+    llm_warm_up_timeout_s: float = Field(
+        60.0, gt=0, le=600, description="Each warm-up planning call (at start-up, one per server, and when the "
+        "breaker's cool-down ends) may take this long: a cold server compiles the tool grammar first (10-20 s "
+        "measured on 2 cores).")
     explain_follow_up_s: float = Field(
         8.0, ge=0, le=120, description="After the turn has answered with checked templates, LLM explanations "
         "stream in for at most this long, each replacing its card's template once it passes the check; 0 = "

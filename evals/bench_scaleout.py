@@ -34,10 +34,12 @@ LLM kill would test nothing (measured: 20 at once, 6 s: 0 planned turns, 2 reque
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -68,9 +70,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-llm-recovery", action="store_true", help="skip the all-LLMs-down phase")
     p.add_argument("--no-app-kill", action="store_true", help="skip the SIGKILL-an-app-process phase")
     p.add_argument("--time-limit", type=float, default=900.0, help="stop starting load turns after S seconds")
+    p.add_argument("--keep", metavar="DIR", default=None, help="run in DIR and keep it: the LLM servers', Chroma's, "
+                   "PostgreSQL's and both app processes' logs, to read why a check failed (default: a temp dir, "
+                   "deleted at the end)")
     p.add_argument("--no-write", action="store_true", help=f"do not update {RESULTS.relative_to(ROOT)}")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     return p
+
+
+@contextlib.contextmanager
+def _workdir(keep: str | None) -> Iterator[Path]:
+    """``keep`` (created, must be empty) or a temp dir deleted at the end."""
+    if keep is None:
+        with tempfile.TemporaryDirectory(prefix="whyrec-scaleout-") as tmp:
+            yield Path(tmp)
+        return
+    work = Path(keep).resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    yield work
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -83,8 +100,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     catalog = load_active_catalog(settings)
     # display titles ("It (2017)"): a bare shared title would get "which one do you mean?" instead of a turn
     titles = [i.display_title for i in sorted(catalog.items, key=lambda i: -i.popularity)[:50]]
-    with tempfile.TemporaryDirectory(prefix="whyrec-scaleout-") as tmp:
-        work = Path(tmp)
+    with _workdir(args.keep) as work:
         pg = PostgresCluster()
         chroma = ChromaServer(work / "chroma", copy_from=settings.chroma_path)
         llm = None if args.no_llm else LLMReplicas(settings, work / "llm", 2)
@@ -169,11 +185,16 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from evals.scaleout_services import ServiceError
 
+    if args.keep and Path(args.keep).is_dir() and any(Path(args.keep).iterdir()):
+        print(f"error: --keep {args.keep}: the folder is not empty; give a new or empty folder so no earlier "
+              "run's logs are mixed in", file=sys.stderr)
+        return 2
     try:
         report = run(args)
     except ServiceError as exc:
         print(f"error: a server of the run could not be started: {exc}", file=sys.stderr)
         return 2
+
     report["turn_budget_s"] = None if args.no_llm else args.turn_budget
     text = to_markdown(report, ["python -m evals.bench_scaleout", *argv])
     if not args.no_write:

@@ -129,6 +129,7 @@ def test_guardrails_refuse_without_tools(make_agent, text, needle):
 
 def test_degraded_mode_answers_fast_and_recovers(make_agent):
     agent = make_agent([LLMUnavailableError("connection refused"),
+                        tool_call("search_items", query="a good movie"),  # the warm-up after the cool-down
                         tool_call("search_items", query="pixar animation")])
     sid = agent.new_session()
     t0 = time.perf_counter()
@@ -136,7 +137,10 @@ def test_degraded_mode_answers_fast_and_recovers(make_agent):
     assert time.perf_counter() - t0 < 2.0
     assert res.degraded and "Limited mode" in res.reply and res.recommendations
     assert all(c.explanation_path == "template" and c.check_passed for c in res.recommendations)
-    time.sleep(0.6)  # past the cool-down: the next turn tries the LLM again
+    time.sleep(0.6)  # past the cool-down: the model is warmed in the background, then turns use it again
+    deadline = time.monotonic() + 10
+    while time.monotonic() < agent._llm_down_until and time.monotonic() < deadline:
+        time.sleep(0.05)
     res2 = agent.turn(sid, "more animated ones")
     assert not res2.degraded and res2.tool_trace[0].tool == "search_items"
 
@@ -248,6 +252,32 @@ def test_warm_up_makes_one_planning_call_and_stores_nothing(make_agent, store):
     assert agent.warm_up() is not None
     assert len(agent.chat_model.calls) == 1
     assert store.counts() == before
+
+
+def test_warm_up_reaches_every_llm_server_once(make_agent, store):
+    # requests go round robin over the base URLs: one warm-up call per server warms each of them
+    # (one call warmed only the first; the other's cold first calls timed out under load)
+    agent = make_agent([tool_call("search_items", query="a good movie")] * 2,
+                       llm_base_urls=["http://127.0.0.1:8010/v1", "http://127.0.0.1:8011/v1"])
+    before = store.counts()
+    assert agent.warm_up() is not None
+    assert len(agent.chat_model.calls) == 2
+    assert store.counts() == before
+
+
+def test_after_a_cool_down_the_agent_warms_the_model_then_plans_with_it_again(make_agent):
+    agent = make_agent([tool_call("search_items", query="scary haunted house")] * 3)
+    agent._llm_down_until = time.monotonic() + 0.3  # a turn found the server down
+    time.sleep(0.6)
+    first = agent.turn(agent.new_session(), "scary haunted house movies")
+    assert first.degraded  # the cool-down is over, but the warm-up runs first: still limited
+    deadline = time.monotonic() + 10
+    while agent.gate.recoveries["succeeded"] == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    assert len(agent.chat_model.calls) == 1  # the warm-up, not a user's turn, was the model's first call
+    again = agent.turn(agent.new_session(), "scary haunted house movies")
+    assert not again.degraded and len(agent.chat_model.calls) == 2
 
 
 def test_warm_up_without_a_server_is_skipped_quietly(make_agent):

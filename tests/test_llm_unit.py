@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from agent.llm.client import build_chat_model, check_llm, is_unavailable
 from agent.llm.failover import UrlRotation
 from agent.llm.server import LLMServer, process_matches, server_handle
-from agent.llm.spec import TEMPLATE_PATH, ServerSpec, cpu_spec, gpu_spec, omp_cores
+from agent.llm.spec import TEMPLATE_PATH, ServerSpec, cpu_spec, gpu_spec, omp_cores, replica_cores
 from agent.llm.structured import (
     RESPOND_TOOL_NAME,
     LLMOutputError,
@@ -306,9 +306,24 @@ def test_specs_build_expected_commands(tmp_path):
     assert [omp_cores(n) for n in (1, 2, 4, 16)] == ["0", "0", "0-2", "0-14"]
     with pytest.raises(ModelNotReadyError, match="setup_llm.sh"):
         cpu_spec(python=Path("py"), model_path=tmp_path / "missing", served_model_name="m", port=1)
+    pinned = cpu_spec(python=Path("py"), model_path=tmp_path, served_model_name="m", port=1, cpu_cores="1")
+    assert pinned.env["VLLM_CPU_OMP_THREADS_BIND"] == "1"
+    with pytest.raises(InputError, match="e.g. 0, 1-3"):
+        cpu_spec(python=Path("py"), model_path=tmp_path, served_model_name="m", port=1, cpu_cores="core 1")
     gspec = gpu_spec(model="Qwen/Qwen2.5-7B-Instruct", served_model_name="q", port=9000, tensor_parallel_size=2)
     assert gspec.argv[:3] == ["vllm", "serve", "Qwen/Qwen2.5-7B-Instruct"]
     assert gspec.argv[gspec.argv.index("--tensor-parallel-size") + 1] == "2"
+
+
+def test_replicas_on_one_machine_get_cores_of_their_own():
+    # two servers on 2 cores: one core each (both on core 0 their threads took turns: 4 prompt tokens/s)
+    assert [replica_cores(i, 2, 2) for i in range(2)] == ["0", "1"]
+    # one server is what omp_cores gives it; more cores are split in blocks, one core left to the front ends
+    assert [replica_cores(0, 1, n) for n in (1, 2, 8)] == [omp_cores(n) for n in (1, 2, 8)]
+    assert [replica_cores(i, 3, 8) for i in range(3)] == ["0-2", "3-4", "5-6"]
+    assert [replica_cores(i, 4, 3) for i in range(4)] == ["0", "1", "2", "0"]
+    with pytest.raises(ValueError, match="0 <= replica < replicas"):
+        replica_cores(2, 2, 8)
 
 
 def fake_spec(port: int) -> ServerSpec:

@@ -178,6 +178,59 @@ def test_circuit_breaker_tripped_by_one_process_degrades_the_other(tmp_path):
     assert b.down_until() > time.monotonic() + 3.0
 
 
+def test_after_the_cool_down_the_model_is_warmed_before_any_process_uses_it_again(tmp_path):
+    # half-open breaker: a restarted server's first planning call compiles the tool grammar (10-20 s);
+    # no user turn may be that call, in this process or another
+    from agent.admission import LLMGate
+
+    url = f"sqlite:///{tmp_path}/breaker.db"
+    a, b = LLMGate(Store(url)), LLMGate(Store(url))
+    release, warmed = threading.Event(), []
+
+    def warm() -> bool:
+        warmed.append(1)
+        return release.wait(10)
+
+    a.enable_recovery(warm, hold_s=30.0, cooldown_s=5.0)
+    a.trip_until(time.monotonic() + 0.3)
+    time.sleep(0.6)  # the cool-down is over, and both caches of the flag are stale
+    assert a.down_until() > time.monotonic() + 20  # held open while the warm-up runs
+    assert b.down_until() > time.monotonic() + 20  # the other process waits for it too
+    assert a.down_until() > 0 and warmed == [1]  # one warm-up, not one per read
+    release.set()
+    deadline = time.monotonic() + 5
+    while a.recoveries["succeeded"] == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    assert a.down_until() == 0.0 and b.down_until() == 0.0  # closed for every process
+    assert a.recoveries == {"started": 1, "succeeded": 1, "failed": 0}
+
+
+def test_a_failed_warm_up_opens_the_breaker_for_another_cool_down(tmp_path):
+    from agent.admission import LLMGate
+
+    gate = LLMGate(Store(f"sqlite:///{tmp_path}/breaker.db"))
+    gate.enable_recovery(lambda: False, hold_s=30.0, cooldown_s=2.0)
+    gate.trip_until(time.monotonic() + 0.3)
+    time.sleep(0.6)
+    assert gate.down_until() > 0
+    deadline = time.monotonic() + 5
+    while gate.recoveries["failed"] == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    left = gate.down_until() - time.monotonic()
+    assert 0.5 < left <= 2.0  # down for one more cool-down, not the 30 s hold
+
+
+def test_without_recovery_the_breaker_closes_when_the_cool_down_ends(tmp_path):
+    from agent.admission import LLMGate
+
+    gate = LLMGate(Store(f"sqlite:///{tmp_path}/breaker.db"))
+    gate.trip_until(time.monotonic() + 0.3)
+    time.sleep(0.6)
+    assert gate.down_until() == 0.0 and gate.recoveries["started"] == 0
+
+
 class HeldModel(FakeToolCallingModel):
     """The scripted fake, held on its first call until the test lets it answer (a busy model).
 

@@ -77,6 +77,12 @@ def test_llm_killed_degrades_fast_and_recovers(make_agent):
 
         proc = _start_fake(port)  # same port, as a restarted vLLM would be
         time.sleep(agent.degrade_cooldown_s + 0.1)
+        # the cool-down is over: this read starts the warm-up (half-open breaker), held open meanwhile
+        assert agent._llm_down_until > time.monotonic()
+        deadline = time.monotonic() + 20
+        while agent.gate.recoveries["succeeded"] == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)  # past the cache of the flag
         back = agent.turn(sid, "animated movies")
         assert not back.degraded and back.recommendations
         rows = agent.store.messages(sid)

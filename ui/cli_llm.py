@@ -54,11 +54,14 @@ def serve(
     chat_template: Path = typer.Option(None, "--chat-template",
                                        help="Jinja chat template (default: ours for SmolLM2, the model's own on GPU)."),
     reuse: bool = typer.Option(False, "--reuse", help="If a healthy server already runs on the port, use it (exit 0)."),
+    cpu_cores: str = typer.Option(None, "--cpu-cores", help="CPU build: the cores its threads run on, e.g. 1 or "
+                                  "2-3 (default: all but the last). Give each server on one machine its own."),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Start the vLLM server and wait until /health and /v1/models answer.
 
-    Examples: `whyrec llm serve --background` (add --reuse to accept a running one); `whyrec llm serve --port 8010`;
+    Examples: `whyrec llm serve --background` (add --reuse to accept a running one); `whyrec llm serve --port 8010 --cpu-cores 1` (a second
+    server beside the first, on its own core);
     `whyrec llm serve --gpu --model Qwen/Qwen2.5-7B-Instruct -tp 2` (then set WHYREC_LLM_MODEL to match).
     Without --background it stays in the foreground; Ctrl-C stops the server.
     """
@@ -76,7 +79,8 @@ def serve(
             emit(current, as_json, _human_status)
             return
     server = server_for_settings(settings, model=model, port=port, gpu=gpu,
-                                 tensor_parallel_size=tensor_parallel_size, chat_template=chat_template)
+                                 tensor_parallel_size=tensor_parallel_size, chat_template=chat_template,
+                                 cpu_cores=cpu_cores)
     typer.echo(f"starting {server.spec.served_model_name} on {server.spec.base_url} (log: {server.log_file}) ...",
                err=True)
     status = server.start(wait=True)

@@ -13,11 +13,12 @@ build's ``vllm serve`` with any model and ``--tensor-parallel-size``.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from agent.settings import Settings
-from tools.errors import ModelNotReadyError
+from tools.errors import InputError, ModelNotReadyError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = Path(__file__).resolve().parents[1] / "templates" / "tool_chat_template.jinja"
@@ -63,11 +64,36 @@ def omp_cores(ncpu: int) -> str:
     return "0" if ncpu <= 2 else f"0-{ncpu - 2}"
 
 
+def replica_cores(replica: int, replicas: int, ncpu: int) -> str:
+    """Cores for replica ``replica`` of ``replicas`` CPU servers on one machine: its own share.
+
+    Why: every server binding :func:`omp_cores` puts them all on the same cores, where their
+    spinning OpenMP threads take turns (bench_scaleout, two replicas on 2 cores, both on core 0:
+    4 prompt tokens/s, every planning call past 15 s). The cores left after one for the front
+    ends are split in contiguous blocks; with fewer cores than replicas, replica i gets core
+    i mod ncpu (two replicas on 2 cores: "0" and "1").
+    """
+    if replicas < 1 or not 0 <= replica < replicas:
+        raise ValueError(f"replica {replica} of {replicas}: give 0 <= replica < replicas")
+    usable = max(1, ncpu - 1)
+    if usable < replicas:
+        return str(replica % max(1, ncpu))
+    per, extra = divmod(usable, replicas)
+    start = replica * per + min(replica, extra)
+    stop = start + per + (1 if replica < extra else 0) - 1
+    return str(start) if start == stop else f"{start}-{stop}"
+
+
 def cpu_spec(
     *, python: Path, model_path: Path, served_model_name: str, port: int, host: str = "127.0.0.1",
-    chat_template: Path | None = TEMPLATE_PATH, max_model_len: int = 4096,
+    chat_template: Path | None = TEMPLATE_PATH, max_model_len: int = 4096, cpu_cores: str | None = None,
 ) -> ServerSpec:
-    """vLLM's CPU build, eager mode (CUDA graphs do not exist on CPU; compile costs minutes)."""
+    """vLLM's CPU build, eager mode (CUDA graphs do not exist on CPU; compile costs minutes).
+
+    ``cpu_cores`` ("0", "2-3"): where its OpenMP threads run (default :func:`omp_cores`); several
+    servers on one machine each need their own (:func:`replica_cores`)."""
+    if cpu_cores is not None and not re.fullmatch(r"\d+(-\d+)?(,\d+(-\d+)?)*", cpu_cores):
+        raise InputError(f"cpu cores {cpu_cores!r}: write a core list as Linux does, e.g. 0, 1-3 or 0,2")
     if not (Path(model_path) / "config.json").is_file():
         raise ModelNotReadyError(f"no converted model at {model_path}; {SETUP_HINT}")
     argv = [
@@ -84,7 +110,7 @@ def cpu_spec(
     # JSON-array grammar [{"name":..,"parameters":{..}}] instead of the Hermes structural tag
     # <tool_call>\n{"name": .., "arguments": {..}}\n</tool_call>: ~20 tokens per call instead of ~33
     # (each ~25 ms on 2 cores), and our template shows the model that exact form (json_array).
-    env = {"VLLM_CPU_KVCACHE_SPACE": "1", "VLLM_CPU_OMP_THREADS_BIND": omp_cores(os.cpu_count() or 1),
+    env = {"VLLM_CPU_KVCACHE_SPACE": "1", "VLLM_CPU_OMP_THREADS_BIND": cpu_cores or omp_cores(os.cpu_count() or 1),
            "VLLM_ENFORCE_STRICT_TOOL_CALLING": "0"}
     return ServerSpec(argv, host, port, served_model_name, str(model_path), env)
 
@@ -109,6 +135,7 @@ def gpu_spec(
 def spec_from_settings(
     settings: Settings, *, model: str | None = None, port: int | None = None, gpu: bool | None = None,
     tensor_parallel_size: int | None = None, chat_template: Path | None = None, host: str = "127.0.0.1",
+    cpu_cores: str | None = None,
 ) -> ServerSpec:
     """The server ``whyrec llm serve`` starts for these settings and CLI overrides."""
     port = port or settings.llm_port
@@ -122,5 +149,5 @@ def spec_from_settings(
         python=find_llm_python(getattr(settings, "llm_venv", None)),
         model_path=Path(model) if model else settings.resolved_llm_model_path,
         served_model_name=settings.llm_model, port=port, host=host,
-        chat_template=chat_template or TEMPLATE_PATH,
+        chat_template=chat_template or TEMPLATE_PATH, cpu_cores=cpu_cores,
     )
