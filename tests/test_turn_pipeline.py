@@ -355,6 +355,52 @@ def test_the_slate_puts_films_fitting_every_asked_genre_and_the_mood_first():
     assert build_slate(["hang", "lion", "mash"], str, size=2, wanted=funnier) == ["mash", "hang"]
 
 
+def test_a_tone_defines_a_liked_film_only_when_the_films_talked_about_with_it_share_it():
+    """"something like Jurassic Park" (action, adventure, horror, science fiction, thriller) showed It
+    (2017) and Get Out second and third: its horror tag put horror-only films first, as Pineapple
+    Express's comedy rightly puts comedies first. What people mention with each film tells them apart."""
+    from types import SimpleNamespace
+
+    import numpy as np
+    import scipy.sparse as sp
+
+    from agent.turn.slate import MIN_TONE_SUPPORT, build_slate, defining_tones, genre_fit
+    from tools.catalog.catalog import genre_shares
+    from tools.recsys.cooccurrence import CoSuggestionStats
+    from tools.recsys.request import RecRequest
+
+    genres = {"jp": ("action", "adventure", "horror", "science fiction"), "pe": ("action", "comedy", "crime"),
+              "it": ("horror",), "getout": ("horror",), "jaws": ("action", "adventure"),
+              "mib": ("adventure", "science fiction"), "superbad": ("comedy",), "knocked": ("comedy",),
+              "quiet": ("drama",)}
+    ids = list(genres)
+    index = {i: n for n, i in enumerate(ids)}
+    talked = {("jp", "jaws"): 5, ("jp", "mib"): 4, ("jp", "it"): 1,
+              ("pe", "superbad"): 5, ("pe", "knocked"): 4, ("pe", "jaws"): 1, ("quiet", "it"): 2}
+    rows, cols, vals = [], [], []
+    for (a, b), k in talked.items():
+        rows += [index[a], index[b]]
+        cols += [index[b], index[a]]
+        vals += [k, k]
+    m = sp.csr_matrix((vals, (rows, cols)), shape=(len(ids), len(ids)))
+    zeros = np.zeros(len(ids))
+    rec = SimpleNamespace(stats=CoSuggestionStats(m, m, zeros, zeros), space=SimpleNamespace(ids=ids, index=index))
+    cat = SimpleNamespace(get=lambda i: SimpleNamespace(genres=genres[i], title=i),
+                          genre_shares=genre_shares(genres.values()))
+    # horror is on a third of the films but on 1 in 10 of those mentioned with jp; comedy on 9 in 10 for pe
+    assert defining_tones(rec, cat, ["jp"]) == frozenset()
+    assert defining_tones(rec, cat, ["pe"]) == frozenset({"comedy"})
+    assert 2 < MIN_TONE_SUPPORT and defining_tones(rec, cat, ["quiet"]) is None  # too few to say: the genre list
+    assert defining_tones(SimpleNamespace(), cat, ["jp"]) is None  # no counts (a recommender without them)
+    ranked = ["it", "jaws", "getout", "mib"]
+    by_list = genre_fit(RecRequest(), (), cat, like=genres["jp"])
+    assert build_slate(ranked, str, size=2, wanted=by_list) == ["it", "getout"]  # the defect
+    by_talk = genre_fit(RecRequest(), (), cat, like=genres["jp"], tones=defining_tones(rec, cat, ["jp"]))
+    assert build_slate(ranked, str, size=2, wanted=by_talk) == ["it", "jaws"]  # the ranker's order stands
+    funny = genre_fit(RecRequest(), (), cat, like=genres["pe"], tones=defining_tones(rec, cat, ["pe"]))
+    assert build_slate(["jaws", "it", "knocked"], str, size=2, wanted=funny) == ["knocked", "jaws"]
+
+
 def test_a_genre_on_half_the_catalog_does_not_say_what_a_film_is_like():
     """"The Godfather but funnier" (crime, drama; comedy asked) showed Groundhog Day and Fight Club
     (comedies with "drama") before crime comedies: drama is on half the films."""

@@ -41,6 +41,7 @@ from agent.turn.results import finish_simple
 from agent.turn.sequels import named_as_series, with_sequels_disliked, with_series_ruled_out
 from agent.turn.slate import (
     build_slate,
+    defining_tones,
     either,
     film_genres,
     genre_fit,
@@ -179,14 +180,15 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
     # a film named ambiguously ("a horror movie like It") is none of the cards, whichever one was meant
     named = [c.item_id for x in u.unresolved if x.reason == "ambiguous" for c in x.candidates]
     taken = [cat.get(i).title for i in (*state.excluded_ids(), *named) if i in cat]
+    focus_liked = [i for i in state.focus if i in state.liked and i in cat]
     ordered = in_watch_order([r.item_id for r in ranked], lambda i: cat.get(i).title, lambda i: cat.get(i).year,
                              [(cat.get(i).title, cat.get(i).year) for i in state.liked if i in cat],
                              of_note=of_note(cat))
     slate = build_slate(ordered, lambda i: cat.get(i).title,
                         size=agent.settings.recs_per_turn, taken_titles=taken,
                         wanted=slate_fit(genre_fit(req, state.constraints.moods, cat,
-                                                   like=[g for i in state.focus if i in state.liked and i in cat
-                                                         for g in film_genres(cat, i)]),
+                                                   like=[g for i in focus_liked for g in film_genres(cat, i)],
+                                                   tones=defining_tones(services.recommender, cat, focus_liked)),
                                          (lambda i: int(i in about)) if about else None),
                         relaxed=lambda i: bool(by_id[i].relaxed), off_tone=either(_parodies_unwished(req, state, cat),
                                         hated_genres(cat, hated, req.liked, req.genres_include)))

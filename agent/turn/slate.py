@@ -165,7 +165,47 @@ def slate_fit(genre: Callable[[str], int] | None, topic: Callable[[str], int] | 
 TONE_GENRES = frozenset({"comedy", "horror", "animation", "documentary", "musical", "family"})
 
 
-def genre_fit(req: Any, moods: Sequence[str], cat: Any, like: Sequence[str] = ()) -> Callable[[str], int] | None:
+#: co-mentions of a liked film needed before they, not its genre list, say which of its tones define it
+MIN_TONE_SUPPORT = 5.0
+
+
+def defining_tones(recommender: Any, cat: Any, liked: Sequence[str]) -> frozenset[str] | None:
+    """The tone genres (``TONE_GENRES``) that define the ``liked`` films, by what people talk about with them.
+
+    Why: a genre list does not say which genre is the film's own. Pineapple Express and Jurassic Park
+    each have five, a tone among them (comedy, horror), and "something like Jurassic Park" showed It
+    (2017) and Get Out second and third: horror-only films put first for an incidental horror tag. In
+    the training dialogues, the films mentioned with Pineapple Express are comedies 2.3x as often as
+    the catalog's films are; those mentioned with Jurassic Park are horror 0.7x as often. A tone a
+    liked film has defines it when its co-mentioned films (weighted by count) have it more often than
+    the catalog at large (lift above 1, the plain "more than chance"). None -- use the genre list --
+    when there are no co-mention counts or too few (``MIN_TONE_SUPPORT``) to say.
+    """
+    stats, space = getattr(recommender, "stats", None), getattr(recommender, "space", None)
+    if stats is None or space is None or not liked:
+        return None
+    shares = cat.genre_shares
+    weight: dict[str, float] = {}
+    total = 0.0
+    for item_id in liked:
+        row = space.index.get(item_id)
+        if row is None:
+            continue
+        mat = stats.comention
+        for col, count in zip(mat.indices[mat.indptr[row]:mat.indptr[row + 1]],
+                              mat.data[mat.indptr[row]:mat.indptr[row + 1]], strict=True):
+            genres = {g.lower() for g in cat.get(space.ids[col]).genres}
+            if genres:  # as in the catalog's shares: films without genres do not count
+                total += count
+                for g in genres & TONE_GENRES:
+                    weight[g] = weight.get(g, 0.0) + count
+    if total < MIN_TONE_SUPPORT:
+        return None
+    return frozenset(g for g, w in weight.items() if shares.get(g) and w / total > shares[g])
+
+
+def genre_fit(req: Any, moods: Sequence[str], cat: Any, like: Sequence[str] = (),
+              tones: frozenset[str] | None = None) -> Callable[[str], int] | None:
     """How well a film fits the asked genres, for the slate's order (higher first; None: nothing asked).
 
     Each asked genre it has counts, and when it has one, a genre of the mood counts too. Why:
@@ -177,7 +217,8 @@ def genre_fit(req: Any, moods: Sequence[str], cat: Any, like: Sequence[str] = ()
     With no genre asked, ``like`` (the genres of the film a "something like X" wish is about) says
     which films fit: any one of them; beside an asked genre, they count as the mood's do. "something like Pineapple Express" after "I loved Alien and
     The Thing" listed It (2017) second: the earlier films stay in the collaborative context, and
-    what was co-mentioned with them outscored the comedies by a hair."""
+    what was co-mentioned with them outscored the comedies by a hair. ``tones`` (``defining_tones``):
+    which of those genres set the liked film's tone; None: every tone genre it has."""
     asked = {g.lower() for g in req.genres_include}
     like_set = {g.lower() for g in like} - asked - {g.lower() for g in req.genres_exclude}
     if len(like_set) > 1:  # "drama" on half the catalog says little of The Godfather beside "crime"
@@ -188,7 +229,7 @@ def genre_fit(req: Any, moods: Sequence[str], cat: Any, like: Sequence[str] = ()
         # a genre that sets a film's tone is what it is like first: "something older" after "something
         # like Pineapple Express" (action, adventure, comedy, crime, thriller) listed Die Hard, Jaws and
         # The Exorcist, films sharing a thriller's genre but no laugh
-        tone = like_set & TONE_GENRES
+        tone = like_set & TONE_GENRES & (TONE_GENRES if tones is None else tones)
 
         def like(item_id: str) -> int:
             have = {g.lower() for g in cat.get(item_id).genres}
