@@ -8,15 +8,22 @@
 
 Without ``--url`` it builds the real composition (``agent.runtime.build_runtime``, ``use_llm=False``
 for ``--fast``) over a FRESH store in a temporary directory (so row counts can be compared
-exactly), serves the app its CALLER hands in (``app_factory``: ``ui.api.build_api`` from
-``whyrec eval load``; evals/ never imports ui/) with uvicorn on a free loopback port in a
-background thread, and drives N concurrent sessions x M turns with httpx, giving feedback on the
+exactly), serves the app its CALLER names (``app_import``: ``ui.api:app_from_env`` from
+``whyrec eval load``; evals/ never imports ui/) with uvicorn on a free loopback port in a process
+of its own (``--workers N``: N such processes), and drives N concurrent sessions x M turns with
+httpx from this process, giving feedback on the
 first card every other turn. It stops by itself (``--time-limit``). Afterwards every counter the
 clients observed (answered turns, cards, tool calls, feedback) must equal the rows in the store:
 no lost or duplicated rows, no 5xx, ``integrity_check() == "ok"``. The rate limits stay on (10
 turns per session is under the default 30/min); only the per-client session throttle is raised to
 the session count, since every simulated client shares one loopback address. Online RL updates
 are switched off for the run so a load test never rewrites the trained policy in the data dir.
+
+Why the app gets a process of its own: a hundred client threads in the app's interpreter share its
+GIL, so their HTTP and JSON work was charged to the app (18.3 turns/s in-process, 20.8 with the app
+in its own process, the same machine minutes apart, 2026-12-02). A deployment never has its
+clients inside the server. ``--in-process`` (and a caller's ``runtime``, as the tests pass) keeps
+the app in a background thread of this process.
 
 With the LLM on, each turn's answer says how the model was used (``llm``: planned, busy = refused
 by admission control and served at once by the deterministic path, over_budget, down, ...); the
@@ -39,12 +46,11 @@ from pathlib import Path
 from typing import Any
 
 from evals.load_procs import BackgroundServer, free_port  # noqa: F401 - re-exported for tests and callers
+from evals.load_report import RESULTS, to_markdown, verdict, write_results  # noqa: F401 - re-exported
 from evals.metrics import percentile
-from evals.provenance import header
 
-RESULTS = Path(__file__).resolve().parent / "results" / "load.md"
 #: the code whose behaviour the numbers in evals/results/load.md describe (tests/test_results_provenance.py)
-MEASURES = ("evals/load.py", "ui/api.py", "agent", "tools/recsys", "tools/catalog/movie_kinds.py", "tools/retrieval/retriever.py", "tools/retrieval/embeddings.py")
+MEASURES = ("evals/load.py", "evals/load_procs.py", "evals/load_report.py", "ui/api.py", "agent", "tools/recsys", "tools/catalog/movie_kinds.py", "tools/retrieval/retriever.py", "tools/retrieval/embeddings.py")
 #: an app factory: (agent, store, settings) -> an ASGI app (ui.api.build_api)
 AppFactory = Callable[[Any, Any, Any], Any]
 PROMPTS = ("I loved {t}, something like it please", "more like {t}", "scary movies from the 80s",
@@ -164,21 +170,28 @@ def run_load(*, sessions: int, turns: int, fast: bool, url: str | None = None, c
              request_timeout_s: float = 120.0, titles: list[str] | None = None, runtime: Any = None,
              llm_timeout_s: float | None = None, p95_limit_ms: float | None = None,
              min_turns_per_s: float | None = None, app_factory: AppFactory | None = None,
-             workers: int = 1, app_import: str | None = None, blas_threads: int | None = 1) -> dict[str, Any]:
+             workers: int = 1, app_import: str | None = None, blas_threads: int | None = 1,
+             in_process: bool = False) -> dict[str, Any]:
     """Run the load and return the report dict (``ok`` is the verdict, ``failures`` says why not).
 
     ``blas_threads`` (None = numpy's default, every core) is the served app's BLAS thread limit: 1 is
     the setting for many sessions on few cores (README, "CPU per turn"), which this load is.
 
-    ``app_factory`` builds the served app from the runtime; it comes from the caller (ui/), so this
-    harness stays below the UI layer. Without ``url`` it is required; with ``workers`` > 1 the app runs
-    in that many processes (evals/load_procs.py) from ``app_import`` (e.g. ``ui.api:app_from_env``).
+    Without ``url`` the app runs in ``workers`` processes of its own (evals/load_procs.py) from
+    ``app_import`` (e.g. ``ui.api:app_from_env``), the caller's, so this harness stays below the UI
+    layer; with ``in_process`` or a ``runtime`` it runs in a thread here, built by ``app_factory``
+    (e.g. ``ui.api.build_api``) from the runtime.
     """
     if sessions < 1 or turns < 1:
         raise ValueError("--sessions and --turns must be at least 1")
-    if url is None and workers > 1 and not app_import:
-        raise ValueError("--workers needs an app factory import string: run `whyrec eval load`")
-    if url is None and app_factory is None and workers <= 1:
+    if workers < 1:
+        raise ValueError("--workers must be at least 1")
+    in_process = in_process or runtime is not None
+    if url is None and in_process and workers > 1:
+        raise ValueError("--in-process serves one app in this process; drop --workers or --in-process")
+    if url is None and not in_process and not app_import:
+        raise ValueError("no app to serve: run `whyrec eval load` (it names ui.api:app_from_env) or give --url")
+    if url is None and in_process and app_factory is None:
         raise ValueError("no app to serve: run `whyrec eval load` (it passes ui.api.build_api) or give --url")
     concurrency = concurrency or sessions
     if concurrency < 1:
@@ -192,7 +205,7 @@ def run_load(*, sessions: int, turns: int, fast: bool, url: str | None = None, c
     t_build = time.perf_counter()
     if url is None:
         notes.append(f"served app's numpy BLAS threads: {blas_threads or 'numpy default (every core)'}")
-    if url is None and workers > 1:
+    if url is None and not in_process:
         from agent.runtime import load_active_catalog
         from agent.settings import load_settings
         from agent.store.db import Store
@@ -209,6 +222,7 @@ def run_load(*, sessions: int, turns: int, fast: bool, url: str | None = None, c
         server = WorkerProcesses(app_import, free_port(), workers, env, Path(tmp.name) / "workers.log").start()
         url = server.url
         notes.append(describe(workers, store_url))
+        notes += server.warm_up_notes()
     elif url is None:
         if runtime is None:
             from agent.runtime import build_runtime
@@ -284,78 +298,6 @@ def run_load(*, sessions: int, turns: int, fast: bool, url: str | None = None, c
     return report
 
 
-def verdict(report: dict, *, p95_limit_ms: float | None, min_turns_per_s: float | None) -> tuple[bool, list[str]]:
-    """PASS only when every requested turn was answered, fast enough, and the store agrees.
-
-    Why every gate: a run where turns never started (time limit, hung server) or took minutes
-    is a failed deployment, whatever the rows that did get written say.
-    """
-    fails = []
-    if report["errors"] or report["http_5xx"]:
-        fails.append(f"{report['errors']} client errors, {report['http_5xx']} HTTP 5xx")
-    if report["turns_answered"] != report["turns_requested"]:
-        fails.append(f"{report['turns_answered']}/{report['turns_requested']} turns answered "
-                     f"({report['turns_not_run']} never ran)")
-    p95 = report["latency_ms"]["p95"]
-    if p95_limit_ms is not None and not (p95 <= p95_limit_ms):
-        fails.append(f"latency p95 {p95} ms > {p95_limit_ms:.0f} ms")
-    if min_turns_per_s is not None and report["turns_per_s"] < min_turns_per_s:
-        fails.append(f"{report['turns_per_s']} turns/s < {min_turns_per_s}")
-    audit = report.get("store")
-    if audit is not None and (audit.get("mismatches") or audit.get("sessions_inconsistent")
-                              or audit.get("integrity") != "ok"):
-        fails.append("the store does not match what the clients saw")
-    return not fails, fails
-
-
-def to_markdown(r: dict[str, Any], argv: list[str] | None = None) -> str:
-    """One result block; it opens with ``header()`` (date, commit, exact command, machine)."""
-    a = r["store"]
-    verdict_text = "PASS" if r["ok"] else "FAIL: " + "; ".join(r.get("failures", []))
-    lines = header(f"{r['mode']}: {r['sessions']} sessions × {r['turns_per_session']} turns "
-                   f"(concurrency {r['concurrency']}) — {verdict_text}", argv)
-    lines += ["| metric | value |", "|---|---|",
-              f"| turns answered / requested | {r['turns_answered']} / {r['turns_requested']} "
-              f"(not run before the time limit: {r['turns_not_run']}) |",
-              f"| errors / HTTP 5xx / HTTP 4xx | {r['errors']} / {r['http_5xx']} / {r['http_4xx']} |",
-              f"| degraded turns | {r['degraded_turns']}"
-              + ("" if r["mode"].startswith("fast") else f" (LLM limit: {r.get('llm_timeout_s') or 'settings default'} s)")
-              + " |", f"| feedback sent | {r['feedback_sent']} |",
-              f"| wall time | {r['wall_s']} s (startup {r['startup_s']} s) |",
-              f"| throughput | {r['turns_per_s']} turns/s |",
-              f"| latency p50 / p95 / p99 / max | {r['latency_ms']['p50']} / {r['latency_ms']['p95']} / "
-              f"{r['latency_ms']['p99']} / {r['latency_ms']['max']} ms |"]
-    if not r["mode"].startswith("fast"):
-        use = ", ".join(f"{k} {v}" for k, v in r.get("llm_use", {}).items())
-        lines.append(f"| LLM-planned turns | {r.get('llm_planned_share', 0.0):.1%} ({use}) |")
-    if a:
-        rows = ", ".join(f"{k} {a['stored'][k]}/{v}" for k, v in a["expected"].items())
-        lines += [f"| store rows (stored/expected) | {rows} |",
-                  f"| lost or duplicated rows | {len(a['mismatches'])} tables, {a['sessions_inconsistent']} sessions |",
-                  f"| integrity_check | {a['integrity']} |"]
-    if r["error_samples"]:
-        lines += ["", "Errors (first 5):", *[f"- `{e}`" for e in r["error_samples"]]]
-    if r["notes"]:
-        lines += ["", "Notes:", *[f"- {n}" for n in r["notes"][:8]]]
-    return "\n".join(lines) + "\n"
-
-
-def write_results(report: dict[str, Any], path: Path = RESULTS, argv: list[str] | None = None) -> Path:
-    """Keep one section per mode (fast / llm) in ``evals/results/load.md``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    head = ("# Load test (evals/load.py)\n\nN concurrent sessions × M turns through the JSON API (ui/api.py), "
-            "then the store is audited against what the clients saw.\n\n")
-    text = path.read_text(encoding="utf-8") if path.is_file() else head
-    start, end = f"<!-- load:{report['mode']} -->", f"<!-- /load:{report['mode']} -->"
-    section = f"{start}\n{to_markdown(report, argv)}{end}\n"
-    if start in text and end in text:
-        text = text[: text.index(start)] + section + text[text.index(end) + len(end) + 1:]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
 def main(argv: list[str] | None = None, *, app_factory: AppFactory | None = None, app_import: str | None = None,
          prog: str = "python -m evals.load") -> int:
     """The command line; ``whyrec eval load`` calls it with ``app_factory=ui.api.build_api``."""
@@ -368,8 +310,10 @@ def main(argv: list[str] | None = None, *, app_factory: AppFactory | None = None
     p.add_argument("--store-url", help="with --url: the app's store, to audit rows (as deltas)")
     p.add_argument("--data-dir", help="data dir with the index (default: settings, ./var)")
     p.add_argument("--concurrency", type=int, help="client threads (default: one per session)")
-    p.add_argument("--workers", type=int, default=1, help="app processes sharing one store (needs the caller's "
-                   "app factory: `whyrec eval load --workers 2`)")
+    p.add_argument("--workers", type=int, default=1, help="app processes sharing one store, each a process of its "
+                   "own (needs the caller's app factory: `whyrec eval load --workers 2`)")
+    p.add_argument("--in-process", action="store_true", help="serve the app in a thread of this process, sharing "
+                   "its GIL with the client threads (the harness's old setup; slower, for comparison)")
     p.add_argument("--blas-threads", type=int, default=1, help="numpy BLAS threads of the served app (default 1: many "
                    "sessions on few cores; 0 = numpy's default, every core)")
     p.add_argument("--time-limit", type=float, default=300.0, help="stop starting turns after S seconds")
@@ -388,7 +332,8 @@ def main(argv: list[str] | None = None, *, app_factory: AppFactory | None = None
                           time_limit_s=a.time_limit, data_dir=a.data_dir, store_url=a.store_url,
                           request_timeout_s=a.request_timeout, llm_timeout_s=a.llm_timeout,
                           p95_limit_ms=p95_limit, min_turns_per_s=a.min_turns_per_s, app_factory=app_factory,
-                          workers=a.workers, app_import=app_import, blas_threads=a.blas_threads or None)
+                          workers=a.workers, app_import=app_import, blas_threads=a.blas_threads or None,
+                          in_process=a.in_process)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -11,6 +11,7 @@ and stops them afterwards. Every worker builds its own runtime from ``WHYREC_*``
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -90,6 +91,17 @@ class WorkerProcesses:
         text = self.log_path.read_text(encoding="utf-8", errors="replace")
         return max(text.count("app worker ready"), 1 if self.workers == 1 else 0)
 
+    def warm_up_notes(self) -> list[str]:
+        """The planner warm-up each worker printed in its ready line (LLM on), as report notes."""
+        found = re.findall(r"^app worker ready \(pid (\d+), planner warm-up (.*)\)$", self._tail_all(), re.M)
+        return [f"planner warm-up (pid {pid}): {took}" for pid, took in found]
+
+    def _tail_all(self) -> str:
+        try:
+            return self.log_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ""
+
     def _tail(self) -> str:
         try:
             return self.log_path.read_text(encoding="utf-8", errors="replace")[-2000:]
@@ -122,4 +134,7 @@ def worker_env(*, store_url: str, data_dir: str | None, use_llm: bool, sessions:
 
 
 def describe(workers: int, store_url: str) -> Any:
-    return f"{workers} app processes (uvicorn --workers) on one store ({store_url.split(':', 1)[0]})"
+    backend = store_url.split(":", 1)[0]
+    if workers == 1:
+        return f"the app in a process of its own (uvicorn), the client threads in the harness's; store {backend}"
+    return f"{workers} app processes (uvicorn --workers) on one store ({backend})"

@@ -43,6 +43,25 @@ def test_load_arguments_are_checked():
     assert main(["--sessions", "0", "--no-write"]) == 2
     assert main(["--sessions", "2", "--turns", "-1", "--no-write"]) == 2
     assert main(["--sessions", "2", "--turns", "1", "--no-write"]) == 2  # no app: evals/ never imports ui/
+    assert main(["--sessions", "2", "--turns", "1", "--workers", "0", "--no-write"]) == 2
+    assert main(["--sessions", "2", "--turns", "1", "--in-process", "--no-write"]) == 2  # no factory
+    # one app process can be served here, not several
+    assert main(["--sessions", "2", "--turns", "1", "--in-process", "--workers", "2", "--no-write"],
+                app_factory=lambda *a: None, app_import="ui.api:app_from_env") == 2
+
+
+def test_worker_warm_up_lines_become_report_notes(tmp_path):
+    from evals.load_procs import WorkerProcesses, describe
+
+    log = tmp_path / "workers.log"
+    log.write_text("app worker ready (pid 11, planner warm-up 14.01 s)\nINFO noise\n"
+                   "app worker ready (pid 12, planner warm-up failed (server down?))\napp worker ready (pid 13)\n")
+    procs = WorkerProcesses.__new__(WorkerProcesses)
+    procs.log_path, procs.workers = log, 3
+    assert procs.warm_up_notes() == ["planner warm-up (pid 11): 14.01 s",
+                                     "planner warm-up (pid 12): failed (server down?)"]
+    assert procs._ready_workers() == 3
+    assert "process of its own" in describe(1, "sqlite:///x.db") and "2 app processes" in describe(2, "sqlite:///x")
 
 
 def test_load_verdict_fails_unrun_turns_slow_p95_and_low_throughput():

@@ -43,6 +43,12 @@ def test_messages_tool_calls_recommendations_feedback(store: Store) -> None:
     assert fid > 0
     msgs = store.messages(sid)
     assert [m["role"] for m in msgs] == ["user", "assistant"] and msgs[0]["metadata"] == {"lang": "en"}
+    store.add_message(sid, 1, "user", "more please")
+    # the last ``limit`` messages, oldest first (the history a turn reads), and ``upto_turn`` with it
+    assert [m["content"] for m in store.messages(sid, limit=2)] == ["Try Up", "more please"]
+    assert [m["content"] for m in store.messages(sid, limit=5)] == ["I loved Toy Story", "Try Up", "more please"]
+    assert [m["content"] for m in store.messages(sid, limit=1, upto_turn=0)] == ["Try Up"]
+    assert store.messages(sid, limit=0) == []
     calls = store.tool_calls(sid, turn_index=0)
     assert calls[0]["arguments"] == {"query": "toy"} and calls[0]["ok"] is True
     full = store.recommendation(rec)
@@ -53,7 +59,7 @@ def test_messages_tool_calls_recommendations_feedback(store: Store) -> None:
     assert store.list_recommendations(session_id=sid)[0]["rec_id"] == rec
     assert store.list_recommendations(item_id="42")[0]["rec_id"] == rec
     assert store.list_recommendations(since=datetime.now(UTC) + timedelta(days=1)) == []
-    assert store.counts() == {"sessions": 1, "messages": 2, "tool_calls": 1, "recommendations": 1,
+    assert store.counts() == {"sessions": 1, "messages": 3, "tool_calls": 1, "recommendations": 1,
                               "explanations": 2, "feedback": 1}
 
 

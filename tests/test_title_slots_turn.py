@@ -20,6 +20,18 @@ def test_lowercase_liked_title_is_understood_and_not_recommended(agent):
     assert titles and "Alien" not in titles and titles[0] == "Aliens"
 
 
+def test_a_title_typed_on_its_own_in_lower_case_is_the_film_not_a_greeting(agent):
+    """"alien" or "the sound of music!" alone got the welcome text; chat words alone still do."""
+    for text, film, first in (("alien", "Alien", "Aliens"), ("the sound of music!", "The Sound of Music", None)):
+        r = agent.turn(agent.new_session(), text)
+        titles = [c.title for c in r.recommendations]
+        assert titles and film not in titles, text
+        assert f"movies like {film}" in r.reply and (first is None or titles[0] == first), (text, r.reply)
+    for text in ("hello", "ok", "more", "yes"):
+        r = agent.turn(agent.new_session(), text)
+        assert not r.recommendations and "like" not in r.reply.split(".")[0], text
+
+
 def test_unsure_typo_gets_a_did_you_mean_question(agent):
     sid = agent.new_session()
     r = agent.turn(sid, "i loved the sond ov musik")

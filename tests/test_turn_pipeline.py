@@ -65,6 +65,25 @@ def test_why_answers_from_the_stored_card_without_a_new_search(agent):
     assert "which card do you mean" in nope.reply.lower() and not nope.recommendations
 
 
+def test_why_answer_speaks_words_not_feature_names_or_python_lists():
+    """'Why the second one?' read "rank attributes (+0.68)" and "people include ['edgar wright']"."""
+    from agent.turn.acts import why_answer
+    from tools.explain.feature_words import FEATURE_WORDS
+    from tools.recsys.features import FEATURES
+
+    assert set(FEATURES) <= set(FEATURE_WORDS)  # a new feature needs its words
+    rec = {"title": "The World's End (2013)", "explanation": {"text": "Hot Fuzz fans pick it."},
+           "evidence": {"scores": {"contribution.rank_attributes": 0.68, "contribution.rank_comention": 0.37,
+                                   "contribution.year": -0.2},
+                        "filters": {"people_include": ["edgar wright"], "year_min": 2000, "tags_exclude": ["musical"]}}}
+    text = why_answer(2, rec)
+    assert "card 2" in text and "Hot Fuzz fans pick it." in text
+    assert "genres and people you asked for (+0.68)" in text and "mentioned with yours (+0.37)" in text
+    assert "release year" not in text  # a negative contribution did not lift it
+    assert "with Edgar Wright" in text and "from 2000 on" in text and "not musical" in text
+    assert "[" not in text and "_" not in text and "rank attributes" not in text
+
+
 def test_none_of_those_gives_a_fresh_slate(agent):
     sid = agent.new_session()
     first = agent.turn(sid, "I loved Toy Story")
@@ -88,6 +107,17 @@ def test_unknown_title_gets_a_question_not_a_look_alike(agent):
     sid = agent.new_session()
     r = agent.turn(sid, "Recommend me Zorbulax Returns 3")
     assert "don't know" in r.reply and not r.recommendations
+
+
+def test_a_bare_unknown_title_gets_the_question_not_the_greeting(agent):
+    """A user who types only "Zorbulax Returns 3" got the welcome text, as if they had said nothing."""
+    sid = agent.new_session()
+    r = agent.turn(sid, "Zorbulax Returns 3")
+    assert "don't know a film called “Zorbulax Returns 3”" in r.reply and not r.recommendations
+    for text in ("Hello There", "Thank You", "Good Morning"):  # title case, no titles
+        assert "don't know" not in agent.turn(agent.new_session(), text).reply, text
+    genre = agent.turn(agent.new_session(), "Horror Movies")
+    assert "don't know" not in genre.reply and genre.recommendations
 
 
 def test_instead_replaces_earlier_constraints():

@@ -312,9 +312,11 @@ def app_from_env() -> Any:
     apply_runtime_settings(settings)
     use_llm = os.environ.get("WHYREC_APP_LLM", "1") != "0"
     rt = build_runtime(settings, use_llm=use_llm)
+    warm = ""
     if use_llm:
-        rt.agent.warm_up()
-    print(f"app worker ready (pid {os.getpid()})", file=sys.stderr, flush=True)
+        took = rt.agent.warm_up()
+        warm = ", planner warm-up " + ("failed (server down?)" if took is None else f"{took:.2f} s")
+    print(f"app worker ready (pid {os.getpid()}{warm})", file=sys.stderr, flush=True)
     return build_api(rt.agent, rt.store, rt.settings)
 
 

@@ -221,10 +221,12 @@ class Store(CardRecords, TurnLog):
         stmt = sa.select(messages).where(messages.c.session_id == session_id)
         if upto_turn is not None:
             stmt = stmt.where(messages.c.turn_index <= upto_turn)
-        stmt = stmt.order_by(messages.c.id)
-        rows = self._read(stmt)
-        if limit is not None:
-            rows = rows[-limit:]
+        if limit is not None:  # the last ``limit`` in the store, not the whole session read and cut here
+            if limit < 1:
+                return []
+            rows = self._read(stmt.order_by(messages.c.id.desc()).limit(limit))[::-1]
+        else:
+            rows = self._read(stmt.order_by(messages.c.id))
         for r in rows:
             r["metadata"] = loads(r.pop("meta"))
             r["created_at"] = iso(r["created_at"])

@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from agent.state import Constraints
 from agent.turn.state_update import StateUpdate, UnresolvedTitle
+from tools.explain.feature_words import feature_words
 
 ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth")
 
@@ -38,13 +40,21 @@ def why_answer(rank: int, rec: dict[str, Any]) -> str:
                if k.startswith("contribution.")}
     if contrib:
         top = sorted(contrib.items(), key=lambda kv: -kv[1])[:3]
-        lines.append("What lifted it most in my ranking: " + ", ".join(f"{n.replace('_', ' ')} (+{v:.2f})"
+        lines.append("What lifted it most in my ranking: " + "; ".join(f"{feature_words(n)} (+{v:.2f})"
                                                                       for n, v in top if v > 0) + ".")
-    filters = ev.get("filters") or {}
-    if filters:
-        lines.append("It meets what you asked for: " + "; ".join(f"{k.replace('_', ' ')} {v}"
-                                                              for k, v in filters.items()) + ".")
+    if asked := _asked(ev.get("filters") or {}):
+        lines.append(f"It meets what you asked for: {asked}.")
     return " ".join(line for line in lines if not line.endswith(": ."))
+
+
+def _asked(filters: dict[str, Any]) -> str:
+    """The stored request constraints in the words the slate's lead used ("with Edgar Wright")."""
+    known = {k: v for k, v in filters.items() if k in Constraints.__dataclass_fields__}
+    try:
+        return Constraints(**{k: list(v) if isinstance(v, (list, tuple)) else v for k, v in known.items()}).describe()
+    except (TypeError, ValueError, KeyError):  # evidence stored by an older version: say it plainly
+        return "; ".join(f"{k.replace('_', ' ')} {', '.join(map(str, v)) if isinstance(v, (list, tuple)) else v}"
+                         for k, v in filters.items())
 
 
 def no_such_card(u: StateUpdate, n_cards: int) -> str:

@@ -200,9 +200,13 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
     state.record_shown([c.item_id for c in cards])
 
     # the slate is like the film this wish is anchored on ("something like X", then "older"), else it
-    # follows the films the request is built on
+    # follows the films the request is built on; a title typed on its own ("The Matrix") is what the
+    # request was built on when nothing is liked, and the lead says so
     focus = [cat.get(i).title for i in state.focus if i in state.liked and i in cat]
-    anchor = u.more_like[0].title if u.more_like else (focus[0] if focus else None)
+    bare = text.strip(" .!?\"'“”").casefold()
+    named = [r.title for r in u.mentioned if r.item_id in req.recent and r.surface.casefold() == bare]
+    anchor = u.more_like[0].title if u.more_like else (focus[0] if focus else (named[0] if named and not req.liked
+                                                                               else None))
     lead = replies.NOTHING_FOUND if not cards else replies.slate_lead(
         len(cards), [cat.get(i).display_title for i in req.liked if i in cat], anchor,
         "; ".join(x for x in (state.constraints.describe(), f"about {topic}" if topic else "") if x))

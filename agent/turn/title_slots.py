@@ -194,6 +194,15 @@ _PRONOUNS = frozenset("it its them that this those these one ones her him us you
 QUOTED = re.compile(r"[\"“]([^\"”]{2,80})[\"”]|(?:(?<=^)|(?<=[\s(]))['‘]([^\s'’][^'’\n]{1,79})['’](?!\w)")
 
 
+#: words of a message typed on its own that make it a greeting, thanks, an answer or a request, not a
+#: film: "hello", "thanks", "more", "ok" are chat even where a film has the name; "frozen", "cars" and
+#: "the thing" typed alone are films
+CHAT_WORDS = frozenset("""hi hello hey hiya howdy thanks thank thx cheers bye goodbye morning evening afternoon
+night good great nice cool ok okay yes no nope yep yeah sure please help movie movies film films show shows
+recommend recommendations suggest suggestions something anything more less another other again instead
+what why how who when which lol haha wow""".split())
+
+
 def make_acceptor(text: str, resolver: TitleResolver, reserved: Collection[str]):
     """The plausibility rule for title spans (``TitleResolver.scan``'s ``accept``); ``reserved``:
     genre and mood words, which are never one-word titles."""
@@ -240,6 +249,9 @@ def make_acceptor(text: str, resolver: TitleResolver, reserved: Collection[str])
         cue = bool(_STRONG_CUE.search(t[:start])) or bool(VERDICT_POS.match(t[end:]) or VERDICT_NEG.match(t[end:]))
         # "the beach", "the score": an article and one word is as short and as common as the word
         content = [w for w in words if w not in SMALL]
+        if (not fuzzy and _whole_message(t, start, end) and content and key not in reserved
+                and not any(w in CHAT_WORDS for w in words) and max(len(w) for w in content) >= 2):
+            return True  # a title typed on its own, any case ("the matrix", "frozen"): nothing else it can be
         long_enough = len(content) >= 2 or (len(content) == 1 and len(content[0]) >= 6 and content[0] not in reserved)
         if cue and long_enough and not all_common:
             return True
@@ -248,6 +260,11 @@ def make_acceptor(text: str, resolver: TitleResolver, reserved: Collection[str])
         return _slot_accepts(t, start, end, key, fuzzy, resolver, reserved, child)
 
     return accept
+
+
+def _whole_message(text: str, start: int, end: int) -> bool:
+    """Is ``text[start:end]`` all the message says, punctuation aside?"""
+    return not re.search(r"\w", text[:start]) and not re.search(r"\w", text[end:])
 
 
 def _sentence_initial(text: str, start: int) -> bool:

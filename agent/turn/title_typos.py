@@ -13,7 +13,7 @@ import re
 from collections.abc import Collection
 
 from agent.turn.state_update import TitleRef, UnresolvedTitle
-from agent.turn.title_slots import EVERYDAY, MAX_ITEM_WORDS, SEP_SPLIT, SMALL, TASTE_ANY
+from agent.turn.title_slots import CHAT_WORDS, EVERYDAY, MAX_ITEM_WORDS, SEP_SPLIT, SMALL, TASTE_ANY
 from tools.resolve.title_resolution import (
     _COMMON_WORDS,
     ASK_CUTOFF,
@@ -135,12 +135,15 @@ def unresolved_title(surface: str, res: Resolution) -> UnresolvedTitle:
     return UnresolvedTitle(surface, cands, "ambiguous" if res.status == "ambiguous" else "unknown")
 
 
-#: a capitalised run after a strong cue ("recommend me Zorbulax Returns 3") or a quoted phrase (double
-#: quotes, or single ones that open after a space and close before a non-letter: "I'm" and "don't" are no quotes)
+#: a capitalised run after a strong cue ("recommend me Zorbulax Returns 3"), a quoted phrase (double
+#: quotes, or single ones that open after a space and close before a non-letter: "I'm" and "don't" are no
+#: quotes), or a message that is nothing but a title-cased run (a user typing just a title)
 UNKNOWN_RUN = re.compile(r"(?:\b(?i:recommend me|loved|liked|love|like|enjoyed|adored|hated|seen|saw|watched|similar to|"
                          r"called|titled|"
                          r"such as)\s+(?i:the\s+)?)((?:[A-Z0-9][\w'’:-]*)(?:\s+(?:(?:of|the|a|and|in|on|to)\s+)?"
-                         r"[A-Z0-9][\w'’:-]*)*)|[\"“]([^\"”]{2,60})[\"”]|(?:(?<=^)|(?<=[\s(]))['‘]([^\s'’][^'’\n]{1,59})['’](?!\w)")
+                         r"[A-Z0-9][\w'’:-]*)*)|[\"“]([^\"”]{2,60})[\"”]|(?:(?<=^)|(?<=[\s(]))['‘]([^\s'’][^'’\n]{1,59})['’](?!\w)"
+                         # a whole message that is only a title-cased run of two words or more ("Zorbulax Returns 3")
+                         r"|^\s*((?:[A-Z0-9][\w'’:-]*)(?:\s+(?:(?:of|the|a|and|in|on|to)\s+)?[A-Z0-9][\w'’:-]*)+)\s*[.!?]*\s*$")
 
 
 #: words that join titles in a run, never the ends of an unknown title ("Zorbulax Returns 3 and Heat")
@@ -148,7 +151,7 @@ _JOINERS = re.compile(r"^(?:(?:and|or)\s+)+|(?:\s+(?:and|or|of|in|on|to|the|a))+
 
 
 #: "and"/"or"/"&" between two capitalised words of a run
-_RUN_JOIN = re.compile(r"\s+(?:and|or|&)\s+(?=[A-Z0-9])")
+_RUN_JOIN = re.compile(r"\s+(?:(?i:and|or)|&)\s+(?=[A-Z0-9])")  # "And" too: a message typed in title case
 
 
 def _uncovered(s: int, e: int, covered: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -172,18 +175,20 @@ def unknown_titles(text: str, resolver: TitleResolver, covered: list[tuple[int, 
     what is left ("Zorbulax Returns 3") is judged on its own, the joining "and" dropped."""
     out: list[UnresolvedTitle] = []
     for m in UNKNOWN_RUN.finditer(text):
-        g = next(n for n in (1, 2, 3) if m.group(n))
+        g = next(n for n in (1, 2, 3, 4) if m.group(n))
         for s, e in _uncovered(m.start(g), m.end(g), covered):
             surface = _JOINERS.sub("", text[s:e].strip(" ,;")).strip(" ,;")
             words = normalise(surface).split()
             if (not words or (g == 1 and not surface[:1].isupper() and not surface[:1].isdigit())
                     or all(w in _COMMON_WORDS for w in words)
+                    # a bare message: "Hello There", "Horror Movies" and "Thanks Again" are no titles
+                    or (g == 4 and (any(w in reserved or w in CHAT_WORDS for w in words) or len(words) < 2))
                     or normalise(surface) in reserved or surface in {u.surface for u in known + out}):
                 continue
             res = resolver.resolve(surface, fuzzy=False)
             if res.status == "resolved":
                 continue
-            pieces = _joined_pieces(surface) if g == 1 else []
+            pieces = _joined_pieces(surface) if g in (1, 4) else []
             if not pieces:
                 out.append(unresolved_title(surface, res))
                 continue
