@@ -180,7 +180,11 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
     # a film named ambiguously ("a horror movie like It") is none of the cards, whichever one was meant
     named = [c.item_id for x in u.unresolved if x.reason == "ambiguous" for c in x.candidates]
     taken = [cat.get(i).title for i in (*state.excluded_ids(), *named) if i in cat]
-    focus_liked = [i for i in state.focus if i in state.liked and i in cat]
+    # the films the slate is like: the anchor of a "something like X" wish, else the films this message
+    # says were loved ("I hated Transformers but loved Pacific Rim" listed Bad Moms fourth: with no
+    # anchor no genre told the slate what the films are like, and the ranker's popularity priors won)
+    focus_liked = [i for i in state.focus if i in state.liked and i in cat] or [
+        r.item_id for r in u.liked if r.item_id in state.liked and r.item_id in cat]
     ordered = in_watch_order([r.item_id for r in ranked], lambda i: cat.get(i).title, lambda i: cat.get(i).year,
                              [(cat.get(i).title, cat.get(i).year) for i in state.liked if i in cat],
                              of_note=of_note(cat))
