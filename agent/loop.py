@@ -25,7 +25,8 @@ from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
 from agent import feedback, replies
-from agent.admission import GatedStrategy, LLMAdmissionMixin, LLMGate, TurnAdmission
+from agent.admission import GatedStrategy, LLMAdmissionMixin, TurnAdmission
+from agent.llm_gate import LLMGate
 from agent.prompts import PROMPT_VERSION
 from agent.recommender_assets import DialogueReader
 from agent.session_guard import SessionGuard
@@ -89,7 +90,8 @@ class WhyRecAgent(LLMAdmissionMixin):
                                      "retriever=...) in ToolServices")
         self.explainer = explainer
         self.tool_mode = tool_mode
-        # admission control and the shared breaker (agent/admission.py); limits and locks (agent/session_guard.py)
+        # admission control (agent/admission.py) and the shared breaker (agent/llm_gate.py); limits and
+        # locks (agent/session_guard.py)
         self.gate = LLMGate(store, max_inflight=settings.llm_max_inflight,
                             probe_interval_s=settings.llm_probe_interval_s)
         self.admission = TurnAdmission(self.gate, self._plan_budget)

@@ -98,7 +98,7 @@ class Settings(BaseSettings):
     session_lock_ttl_s: float = Field(60.0, gt=0, le=3600, description="A session lease outlives a crashed turn "
                                       "by at most this long.")
     session_lock_wait_s: float = Field(30.0, gt=0, le=3600, description="Longest wait for a session's lease.")
-    # LLM admission control (agent/admission.py)
+    # LLM admission control (agent/admission.py, agent/llm_gate.py)
     llm_max_inflight: int = Field(
         2, ge=1, le=1024, description="LLM calls in flight per app process; beyond it turns are served at once "
         "by the deterministic path (limited mode) instead of queueing.")

@@ -122,7 +122,7 @@ class Expect(_Strict):
     act: Literal[ACT_NAMES] | None = None  # type: ignore[valid-type]
     #: the reply contains the title of card N (1-based) of the previous turn's slate
     reply_names_card: int | None = Field(None, ge=1, le=50)
-    #: no franchise (``agent.turn.slate.franchise_key`` of the title) has more cards than this
+    #: no franchise (``agent.turn.franchise.franchise_key`` of the title) has more cards than this
     max_per_franchise: int | None = Field(None, ge=1)
     max_latency_ms: float | None = Field(None, gt=0)
     #: nothing disliked earlier in the session (feedback or "I hated X") is recommended

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from agent.turn.slate import franchise_tokens
+from agent.turn.franchise import franchise_tokens
 from agent.types import RecCard, TurnResult
 from evals.dialogue_schema import Expect, ItemRef, NotInRecs
 from tools.catalog.catalog import Catalog

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agent.turn.slate import build_slate, franchise_key
+from agent.turn.franchise import franchise_key
+from agent.turn.slate import build_slate
 from tests.recsys_world import query_embedder, world
 from tools.errors import DataError
 from tools.recsys.constraints import allowed_mask
@@ -153,7 +154,7 @@ def test_slate_caps_franchises_and_twins():
     assert franchise_key("Toy Story 3") == franchise_key("Toy Story") != franchise_key("Up")
     # "I liked Heat" showed The Heat (2013, a Sandra Bullock comedy) third, as Heat's sequel
     assert franchise_key("The Heat") != franchise_key("Heat") and franchise_key("The Fly II") == franchise_key("The Fly")
-    from agent.turn.slate import in_watch_order
+    from agent.turn.franchise import in_watch_order
 
     heat = {"s": "Southpaw", "h95": "Heat", "th": "The Heat", "r": "Raging Bull"}
     years = {"s": 2015, "h95": 1995, "th": 2013, "r": 1980}

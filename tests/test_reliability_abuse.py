@@ -168,7 +168,7 @@ def test_session_lease_keeps_a_second_process_out_until_released_or_expired(tmp_
 
 
 def test_circuit_breaker_tripped_by_one_process_degrades_the_other(tmp_path):
-    from agent.admission import LLMGate
+    from agent.llm_gate import LLMGate
 
     url = f"sqlite:///{tmp_path}/breaker.db"
     a, b = LLMGate(Store(url)), LLMGate(Store(url))
@@ -181,7 +181,7 @@ def test_circuit_breaker_tripped_by_one_process_degrades_the_other(tmp_path):
 def test_after_the_cool_down_the_model_is_warmed_before_any_process_uses_it_again(tmp_path):
     # half-open breaker: a restarted server's first planning call compiles the tool grammar (10-20 s);
     # no user turn may be that call, in this process or another
-    from agent.admission import LLMGate
+    from agent.llm_gate import LLMGate
 
     url = f"sqlite:///{tmp_path}/breaker.db"
     a, b = LLMGate(Store(url)), LLMGate(Store(url))
@@ -207,7 +207,7 @@ def test_after_the_cool_down_the_model_is_warmed_before_any_process_uses_it_agai
 
 
 def test_a_failed_warm_up_opens_the_breaker_for_another_cool_down(tmp_path):
-    from agent.admission import LLMGate
+    from agent.llm_gate import LLMGate
 
     gate = LLMGate(Store(f"sqlite:///{tmp_path}/breaker.db"))
     gate.enable_recovery(lambda: False, hold_s=30.0, cooldown_s=2.0)
@@ -223,7 +223,7 @@ def test_a_failed_warm_up_opens_the_breaker_for_another_cool_down(tmp_path):
 
 
 def test_without_recovery_the_breaker_closes_when_the_cool_down_ends(tmp_path):
-    from agent.admission import LLMGate
+    from agent.llm_gate import LLMGate
 
     gate = LLMGate(Store(f"sqlite:///{tmp_path}/breaker.db"))
     gate.trip_until(time.monotonic() + 0.3)
@@ -275,7 +275,7 @@ def test_a_turn_that_would_queue_behind_a_busy_llm_is_served_at_once_and_says_so
 
 
 def test_measured_latency_over_the_budget_refuses_then_probes():
-    from agent.admission import LLMGate
+    from agent.llm_gate import LLMGate
 
     gate = LLMGate(store=None, max_inflight=4, probe_interval_s=0.2, initial_latency_s=3.0)
     slot, why = gate.try_admit(1.0)  # nothing in flight: the first one is a probe
@@ -329,7 +329,8 @@ def test_old_rate_events_are_purged(store):
 def test_optional_llm_work_is_skipped_while_other_turns_run():
     """The explanation follow-up (agent/turn/explain_stage.py) asks ``crowded()``: alone -> it runs;
     with another turn in flight in the process -> the checked templates stand."""
-    from agent.admission import LLMGate, TurnAdmission
+    from agent.admission import TurnAdmission
+    from agent.llm_gate import LLMGate
 
     adm = TurnAdmission(LLMGate(store=None), lambda t0: None)
     assert not adm.crowded()

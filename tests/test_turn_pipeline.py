@@ -475,7 +475,8 @@ def test_too_violent_after_a_slate_refines_that_wish(agent):
 
 def test_a_liked_films_franchise_comes_in_watch_order():
     """"I loved Toy Story, what else?" showed Toy Story 3 third and left Toy Story 2 seventh."""
-    from agent.turn.slate import build_slate, franchise_tokens, in_watch_order
+    from agent.turn.franchise import franchise_tokens, in_watch_order
+    from agent.turn.slate import build_slate
 
     year = {"up": 2009, "ts3": 2010, "moana": 2016, "ts2": 1999, "ts4": 2019, "dead": 1980}
     title = {"up": "Up", "ts3": "Toy Story 3", "moana": "Moana", "ts2": "Toy Story 2", "ts4": "Toy Story 4",
@@ -535,7 +536,7 @@ def test_the_genres_of_a_mood_are_alternatives_not_all_wanted():
 def test_a_lookalike_title_of_no_note_is_no_sequel():
     """"I loved Titanic" showed Titanic II (2010, an uncredited Asylum film mentioned twice) third: the
     watch order had moved it into the franchise's place."""
-    from agent.turn.slate import in_watch_order
+    from agent.turn.franchise import in_watch_order
 
     title = {"gump": "Forrest Gump", "t2": "Titanic II", "tw": "Titanic", "jedi": "Star Wars: The Last Jedi",
              "ep1": "Star Wars: Episode I", "x": "Jumanji"}

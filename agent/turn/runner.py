@@ -32,6 +32,7 @@ from agent.turn.clarify import PendingClarification, answer_to, declines, pendin
 from agent.turn.dialogue import ANSWER_ONLY_ACTS, apply_update, note_wish, request_for, without_titles
 from agent.turn.events import chunks
 from agent.turn.explain_stage import explain_now, follow_up_job
+from agent.turn.franchise import in_watch_order, of_note
 from agent.turn.lexicon import GORE_FACET, GORE_KIND
 from agent.turn.plan_stage import (
     PLAN_RESERVE_S as PLAN_RESERVE_S,  # re-export: agent/admission.py reads it here
@@ -46,9 +47,7 @@ from agent.turn.slate import (
     film_genres,
     genre_fit,
     hated_genres,
-    in_watch_order,
     is_parody,
-    of_note,
     slate_fit,
 )
 from agent.turn.topic import subject_films, wish_topic

@@ -3,7 +3,7 @@
 Why a stage of its own, after understanding: the parser reads words only (it sets
 ``StateUpdate.sequels_disliked``); which films are The Matrix's sequels is a catalog question.
 The catalog has no franchise table, so kin are the films sharing a franchise token with the liked
-film (``agent.turn.slate.franchise_tokens``: "Toy Story 3" and "Toy Story", "Aliens" and "Alien",
+film (``agent.turn.franchise.franchise_tokens``: "Toy Story 3" and "Toy Story", "Aliens" and "Alien",
 "The Matrix Reloaded" and "The Matrix") that came out after it.
 
 A series turned down by name ("a Tom Cruise movie but not Mission Impossible", "no Star Wars movies")
@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from agent.turn.slate import franchise_tokens
+from agent.turn.franchise import franchise_tokens
 from agent.turn.state_update import StateUpdate, TitleRef
 
 #: at most this many sequels per liked film (a franchise token such as "batman" spans decades of films)
