@@ -97,6 +97,11 @@ class LLMGate:
             self.counts["admitted"] += 1
         return Slot(self, probe=probe), "admitted"
 
+    def saturated(self) -> bool:
+        """Every call slot of this process is taken: optional model work would queue behind them."""
+        with self._lock:
+            return self.inflight >= self.max_inflight
+
     def track(self) -> Slot:
         """A slot for a call outside admission (warm-up, benchmarks): counted in flight, not timed.
 

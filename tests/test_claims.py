@@ -187,7 +187,8 @@ class _Model:
         self.replies = [json.dumps(r) for r in replies]
         self.calls = 0
 
-    def bind(self, **_: object) -> _Model:
+    def bind(self, **kwargs: object) -> _Model:
+        self.formats = [*getattr(self, "formats", []), kwargs.get("response_format")]
         return self
 
     def invoke(self, _messages: object) -> _Reply:
@@ -215,6 +216,28 @@ def test_llm_text_with_json_debris_or_only_wrong_sentences_falls_back_to_the_tem
     wrong = _Model({"sentences": [{"claim": "liked_also", "text": "You hated Alien, which you hated."}]})
     exp = explain_with_claims(bundle, wrong, index)
     assert exp.path == "template" and len(exp.rejected) == 2
+
+
+def test_every_card_is_asked_with_one_schema_and_a_key_not_on_the_card_is_dropped(card, ctx):
+    """A per-card enum of claim keys made the server compile a new grammar for most cards."""
+    from tools.explain.claim_llm import CLAIM_KEYS
+
+    bundle, index = card
+    other = _bundle(ctx, build_claims(_aliens({"content": 0.9}), RecRequest(liked=("1",), year_min=1980), ctx))
+    assert {c.key for c in bundle.claims} != {c.key for c in other.claims}
+    assert {c.key for c in (*bundle.claims, *other.claims)} <= set(CLAIM_KEYS)
+    model = _Model({"sentences": [
+        {"claim": "causal_effect", "text": "Being suggested raised the chance it was liked."},  # not on this card
+        {"claim": "similar_to", "text": "Its story resembles Alien, which you loved."}]})
+    exp = explain_with_claims(bundle, model, index)
+    assert exp.path == "llm" and "causal_effect" not in [s.evidence_keys[0] for s in exp.sentences]
+    assert "similar_to" in [s.evidence_keys[0] for s in exp.sentences]
+    explain_with_claims(other, model, index)
+    assert model.formats[0] == model.formats[-1]  # the same schema for two cards with different claims
+    # only keys this card lacks, twice: no LLM text, the template stands, and the reason is recorded
+    off = _Model({"sentences": [{"claim": "causal_effect", "text": "Being suggested raised the chance it was liked."}]})
+    exp = explain_with_claims(bundle, off, index)
+    assert exp.path == "template" and off.calls == 2 and "no sentence names a reason of this card" in exp.rejected[0]
 
 
 def test_the_checker_meets_its_targets_on_the_stored_test_set_of_real_cards():

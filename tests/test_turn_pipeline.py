@@ -323,6 +323,31 @@ def test_the_turn_answers_with_templates_and_llm_sentences_stream_in_after(agent
     assert kinds[-1] == "explanations_done"
 
 
+def test_a_turn_refused_the_planner_for_its_budget_still_gets_llm_sentences_after_it_answers(agent):
+    """Refused on predicted latency (the model is idle but slower than the turn's budget), the turn
+    answers at once, and the explanation follow-up, outside that budget, still runs; with every call
+    slot of the process taken it does not (it would queue behind them)."""
+    import time as _time
+
+    from tests.test_claims import _Model
+
+    model = _Model({"sentences": [{"claim": "avoids_1", "text": "It is not a musical, which you wanted to avoid."}]})
+    settings = agent.settings.model_copy(update={"explain_follow_up_s": 5.0, "turn_budget_s": 1.0})
+    slow = WhyRecAgent(chat_model=model, services=agent.services, store=agent.store, settings=settings,
+                       explainer=CheckedExplainer(model, CAT), versions={"catalog": CAT.version})
+    slow.gate.latency_s, slow.gate._last_probe = 5.0, _time.monotonic()  # 5 s predicted; no probe due
+    events = list(slow.stream_turn(slow.new_session(), "I loved Alien, but no musicals"))
+    kinds = [e.kind for e in events]
+    final = events[kinds.index("final")].data
+    assert final["llm"] == "busy" and final["recommendations"]
+    assert model.calls >= 1 and kinds[-1] == "explanations_done"
+    assert any(e.data["explanation_path"] == "llm" for e in events[kinds.index("final") + 1:] if e.kind == "explanation")
+    calls = model.calls
+    slow.gate.inflight = slow.gate.max_inflight  # every slot taken by calls of other turns
+    events = list(slow.stream_turn(slow.new_session(), "I loved Alien, but no musicals"))
+    assert "explanations_done" not in [e.kind for e in events] and model.calls == calls
+
+
 def test_a_list_filled_past_the_strict_matches_says_which_wish_the_rest_leave_out(agent):
     sid = agent.new_session()
     r = agent.turn(sid, "I loved Alien, something with Tom Hanks")

@@ -51,15 +51,23 @@ def follow_up_job(agent: Any, cards: list[RecCard], bundles: list[Any], emit: Em
                   degraded: bool) -> Callable[[], dict] | None:
     """The LLM follow-up to run after the turn has answered, or None when it should not run.
 
-    Admission: no model, degraded mode, the LLM marked down, follow-ups switched off, other turns
-    running in this process (under load the CPU-served model's rewriting would slow their answers:
-    20 concurrent sessions measured p95 10 s with it), or the explainer already busy with another
-    turn -> the templates stand (each is exact and checked).
+    Admission: no model, degraded mode, the LLM marked down by the shared breaker, every LLM call
+    slot of this process taken, follow-ups switched off, other turns running in this process (under
+    load the CPU-served model's rewriting would slow their answers: 20 concurrent sessions measured
+    p95 10 s with it), or the explainer already busy with another turn -> the templates stand (each
+    is exact and checked).
+
+    Why the gate and not this turn's view of it: a turn refused the planner because the model could
+    not plan within the turn's budget (2 s predicted against 1.05 s left, on two cores) reads the LLM
+    as down for itself; but the follow-up runs after the answer, outside that budget, and on this
+    machine that refusal is every turn's -- it left no card with model-written text (bench_explain:
+    0 of 60 cards, against 57% when the planner fitted the budget).
     """
     explainer = agent.explainer
     limit = float(getattr(agent.settings, "explain_follow_up_s", 0.0) or 0.0)
+    gate = agent.gate
     if (degraded or not cards or limit <= 0 or not getattr(explainer, "can_follow_up", False)
-            or time.monotonic() < agent._llm_down_until or agent.admission.crowded()):
+            or time.monotonic() < gate.down_until() or gate.saturated() or agent.admission.crowded()):
         return None
     by_index = {i: c for i, c in enumerate(cards)}
 

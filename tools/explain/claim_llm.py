@@ -2,9 +2,15 @@
 
 Why this form (measured: ``python -m evals.bench_explain``): asked for free sentences that cite
 fact keys, the 135M default model passed the check 22.5% of the time. Here the model only
-chooses and orders keys from an enum of the card's *own* claims (guided decoding makes any other
-key impossible) and writes one short sentence per chosen claim, next to that claim's plain
-template clause. Each sentence is checked on its own against its claim (lexical + polarity +
+chooses and orders claim keys (guided decoding: an enum) and writes one short sentence per
+chosen claim, next to that claim's plain template clause; the prompt lists the card's own claims.
+
+Why one schema for every card (``CLAIM_SCHEMA``, an enum of every claim key there is): the server
+compiles a grammar per distinct schema, and an enum of each card's own keys made most cards a new
+schema -- a compile on the request path ("Deferred" in vLLM's log), on two CPU cores a
+noticeable share of an explanation's time. A key the model picks that is not on this card is
+dropped when the reply is read (it names no reason of this film); a reply with none left is a
+failed attempt. Each sentence is checked on its own against its claim (lexical + polarity +
 relation + "mainly"), so one bad sentence costs that sentence, not the card: passing sentences
 are shown, a failed one is dropped, and if the main reason's sentence did not pass its template
 sentence is put first. With no passing sentence after one regeneration, the template stands.
@@ -20,7 +26,7 @@ from typing import Any
 
 from tools.explain.claim_check import check_card
 from tools.explain.claim_text import claim_sentence, clause, template_from_claims
-from tools.explain.claims import Claim
+from tools.explain.claims import Claim, Relation
 from tools.explain.evidence import EvidenceBundle
 from tools.explain.explainer import (
     DEADLINE_ERROR,
@@ -58,7 +64,13 @@ _DEBRIS = re.compile(r"[{}\[\]<>]|\\\\")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 
 
-def claim_schema(keys: Sequence[str], max_chars: int = 100) -> dict[str, Any]:
+#: every key a claim can have (tools/explain/claims.py): one per relation, and ``avoids_1``..``avoids_3``
+#: for the ruled-out genres and person a card meets (``_constraints``)
+CLAIM_KEYS: tuple[str, ...] = (*(r.value for r in Relation if r is not Relation.AVOIDS),
+                               *(f"avoids_{n}" for n in (1, 2, 3)))
+
+
+def claim_schema(keys: Sequence[str] = CLAIM_KEYS, max_chars: int = 100) -> dict[str, Any]:
     return {"type": "object", "properties": {"sentences": {
         "type": "array", "minItems": 1, "maxItems": min(2, max(1, len(keys))),
         "items": {"type": "object", "properties": {
@@ -66,6 +78,10 @@ def claim_schema(keys: Sequence[str], max_chars: int = 100) -> dict[str, Any]:
             "text": {"type": "string", "minLength": 8, "maxLength": max_chars}},
             "required": ["claim", "text"], "additionalProperties": False}}},
         "required": ["sentences"], "additionalProperties": False}
+
+
+#: the one schema every card is explained with (see the module docstring)
+CLAIM_SCHEMA = claim_schema()
 
 
 def _messages(bundle: EvidenceBundle, claims: Sequence[Claim]) -> list[Any]:
@@ -105,18 +121,27 @@ def template_explanation(bundle: EvidenceBundle, index: TitleIndex | None, *, t0
 
 
 def _parse(obj: dict[str, Any], keys: set[str]) -> list[Sentence]:
+    """The reply's sentences about this card's claims, first one per claim; a sentence naming a
+    claim the card does not have is dropped (the schema allows every key, the card has a few)."""
     items = obj.get("sentences")
     if not isinstance(items, list) or not items:
         raise StructuredOutputError('reply JSON has no "sentences" list')
     out: list[Sentence] = []
+    off_card: list[str] = []
     for it in items:
-        if not isinstance(it, dict) or not isinstance(it.get("text"), str) or it.get("claim") not in keys:
-            raise StructuredOutputError("every sentence needs a 'claim' key of this card and a 'text'")
+        if not isinstance(it, dict) or not isinstance(it.get("text"), str) or not isinstance(it.get("claim"), str):
+            raise StructuredOutputError("every sentence needs a 'claim' key and a 'text'")
+        if it["claim"] not in keys:
+            off_card.append(it["claim"])
+            continue
         text = _SENTENCE_END.split(" ".join(it["text"].split()))[0].rstrip(",;: ")
         if _DEBRIS.search(text):
             raise StructuredOutputError(f"sentence {text[:60]!r} carries markup; write plain words")
         if all(s.evidence_keys[0] != it["claim"] for s in out):
             out.append(Sentence(text, (str(it["claim"]),)))
+    if not out:
+        raise StructuredOutputError(f"no sentence names a reason of this card (named: {', '.join(off_card)}); "
+                                    f"use the keys listed under Reasons")
     return out
 
 
@@ -130,7 +155,7 @@ def explain_with_claims(bundle: EvidenceBundle, chat_model: Any, index: TitleInd
         return template_explanation(bundle, index, t0=t0, error="no LLM available" if chat_model is None else None,
                                     degraded=chat_model is None)
     messages = _messages(bundle, claims)
-    schema = claim_schema([c.key for c in claims])
+    schema = CLAIM_SCHEMA
     by_key = {c.key: c for c in claims}
     rejected: list[str] = []
     checks: list[CheckResult] = []
