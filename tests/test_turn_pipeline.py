@@ -456,6 +456,42 @@ def test_a_tone_defines_a_liked_film_only_when_the_films_talked_about_with_it_sh
     assert build_slate(["jaws", "it", "knocked"], str, size=2, wanted=funny) == ["knocked", "jaws"]
 
 
+def test_films_having_the_genres_several_liked_films_share_go_before_the_tone_alone():
+    """"I loved Alien and The Thing" (both horror and science fiction) listed Annabelle, It (2017) and
+    Get Out -- horror only -- third to fifth, before Predator."""
+    from types import SimpleNamespace
+
+    from agent.turn.slate import build_slate, genre_fit, shared_genres
+    from tools.catalog.catalog import genre_shares
+    from tools.recsys.request import RecRequest
+
+    genres = {"alien": ("adventure", "horror", "science fiction"), "thing": ("horror", "mystery", "science fiction", "thriller"),
+              "annabelle": ("horror",), "getout": ("horror",), "predator": ("action", "horror", "science fiction"),
+              "fly": ("drama", "horror", "romance", "science fiction"), "heat": ("action", "crime", "drama", "thriller"),
+              "collateral": ("action", "crime", "drama", "thriller"), "dogs": ("crime", "thriller"),
+              "c1": ("comedy",), "c2": ("comedy",), "c3": ("comedy",), "c4": ("comedy",), "d1": ("drama",),
+              "d2": ("drama",), "r1": ("romance",), "r2": ("romance",)}
+
+    class Cat(dict):
+        def get(self, i):
+            return SimpleNamespace(genres=self[i], people=("someone",), title=i)
+
+    cat = Cat(genres)
+    cat.genre_shares = genre_shares(genres.values())
+    core = shared_genres(cat, ["alien", "thing"])
+    assert core == {"horror", "science fiction"} and shared_genres(cat, ["alien"]) == frozenset()
+    like = [g for i in ("alien", "thing") for g in genres[i]]
+    ranked = ["annabelle", "getout", "predator", "fly"]
+    tone_only = genre_fit(RecRequest(), (), cat, like=like, tones=frozenset({"horror"}))
+    assert build_slate(ranked, str, size=2, wanted=tone_only) == ["annabelle", "getout"]  # the defect
+    both = genre_fit(RecRequest(), (), cat, like=like, tones=frozenset({"horror"}), core=core)
+    assert build_slate(ranked, str, size=2, wanted=both) == ["predator", "fly"]
+    # two of three shared genres are enough: a crime thriller is like two action crime thrillers
+    crime = genre_fit(RecRequest(), (), cat, like=[*genres["heat"], *genres["collateral"]],
+                      core=shared_genres(cat, ["heat", "collateral"]))
+    assert crime("dogs") == crime("collateral") == 2 and crime("c1") == 0
+
+
 def test_a_genre_on_half_the_catalog_does_not_say_what_a_film_is_like():
     """"The Godfather but funnier" (crime, drama; comedy asked) showed Groundhog Day and Fight Club
     (comedies with "drama") before crime comedies: drama is on half the films."""

@@ -48,6 +48,7 @@ from agent.turn.slate import (
     genre_fit,
     hated_genres,
     is_parody,
+    shared_genres,
     slate_fit,
 )
 from agent.turn.topic import subject_films, wish_topic
@@ -191,7 +192,8 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
                         size=agent.settings.recs_per_turn, taken_titles=taken,
                         wanted=slate_fit(genre_fit(req, state.constraints.moods, cat,
                                                    like=[g for i in focus_liked for g in film_genres(cat, i)],
-                                                   tones=defining_tones(services.recommender, cat, focus_liked)),
+                                                   tones=defining_tones(services.recommender, cat, focus_liked),
+                                                   core=shared_genres(cat, focus_liked)),
                                          (lambda i: int(i in about)) if about else None),
                         relaxed=lambda i: bool(by_id[i].relaxed), off_tone=either(_parodies_unwished(req, state, cat),
                                         hated_genres(cat, hated, req.liked, req.genres_include)))

@@ -9,7 +9,7 @@ stage only shapes what is shown.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 from agent.turn.dialogue import MOOD_GENRES
@@ -149,7 +149,7 @@ def defining_tones(recommender: Any, cat: Any, liked: Sequence[str]) -> frozense
 
 
 def genre_fit(req: Any, moods: Sequence[str], cat: Any, like: Sequence[str] = (),
-              tones: frozenset[str] | None = None) -> Callable[[str], int] | None:
+              tones: frozenset[str] | None = None, core: Collection[str] = ()) -> Callable[[str], int] | None:
     """How well a film fits the asked genres, for the slate's order (higher first; None: nothing asked).
 
     Each asked genre it has counts, and when it has one, a genre of the mood counts too. Why:
@@ -162,7 +162,14 @@ def genre_fit(req: Any, moods: Sequence[str], cat: Any, like: Sequence[str] = ()
     which films fit: any one of them; beside an asked genre, they count as the mood's do. "something like Pineapple Express" after "I loved Alien and
     The Thing" listed It (2017) second: the earlier films stay in the collaborative context, and
     what was co-mentioned with them outscored the comedies by a hair. ``tones`` (``defining_tones``):
-    which of those genres set the liked film's tone; None: every tone genre it has."""
+    which of those genres set the liked film's tone; None: every tone genre it has.
+
+    ``core``: the genres every one of several liked films has (``shared_genres``). "I loved Alien and
+    The Thing" listed Annabelle, It (2017) and Get Out after Aliens: horror, the films' tone, but
+    none of them science fiction, the other genre both films have. With two or more such genres, a
+    film having two of them goes before one with the tone alone (two, not all: catalog genre lists are
+    incomplete, and Reservoir Dogs, crime and thriller, is still like Heat and Collateral, which share
+    action, crime and thriller)."""
     asked = {g.lower() for g in req.genres_include}
     like_set = {g.lower() for g in like} - asked - {g.lower() for g in req.genres_exclude}
     if len(like_set) > 1:  # "drama" on half the catalog says little of The Godfather beside "crime"
@@ -174,10 +181,12 @@ def genre_fit(req: Any, moods: Sequence[str], cat: Any, like: Sequence[str] = ()
         # like Pineapple Express" (action, adventure, comedy, crime, thriller) listed Die Hard, Jaws and
         # The Exorcist, films sharing a thriller's genre but no laugh
         tone = like_set & TONE_GENRES & (TONE_GENRES if tones is None else tones)
+        shared = {g.lower() for g in core} - asked - {g.lower() for g in req.genres_exclude} - broad_genres(cat)
+        shared = shared if len(shared) >= 2 else set()
 
         def like(item_id: str) -> int:
             have = {g.lower() for g in cat.get(item_id).genres}
-            return 2 * bool(tone & have) + bool(like_set & have)
+            return 2 * bool(tone & have) + bool(like_set & have) + (len(shared & have) >= 2)
 
         return like
     mood_genres = {g for m in moods for g in MOOD_GENRES.get(m, ((), ()))[0]}
@@ -195,6 +204,13 @@ def genre_fit(req: Any, moods: Sequence[str], cat: Any, like: Sequence[str] = ()
         return 10 * n + (1 if n and mood & have else 0) + (1 if n and like_set & have else 0)
 
     return fit
+
+
+def shared_genres(cat: Any, liked: Sequence[str]) -> frozenset[str]:
+    """The genres every one of two or more ``liked`` films has (empty for fewer; ``genre_fit``'s ``core``)."""
+    sets = [{g.lower() for g in film_genres(cat, i)} for i in liked if i in cat]
+    sets = [x for x in sets if x]
+    return frozenset(set.intersection(*sets)) if len(sets) >= 2 else frozenset()
 
 
 def film_genres(cat: Any, item_id: str) -> tuple[str, ...]:
