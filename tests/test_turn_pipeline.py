@@ -94,6 +94,14 @@ def test_none_of_those_gives_a_fresh_slate(agent):
     assert {c.item_id for c in first.recommendations} <= set(state.rejected)
 
 
+def test_no_thanks_before_any_slate_turns_nothing_down(agent):
+    """"no thanks" as a first message got "No problem — here are different ones" over a first slate."""
+    r = agent.turn(agent.new_session(), "no thanks")
+    assert not r.recommendations and "haven't suggested anything yet" in r.reply
+    wish = agent.turn(agent.new_session(), "none of those, something scary")  # a wish with it still counts
+    assert wish.recommendations and "different ones" not in wish.reply
+
+
 def test_more_like_the_first_one_anchors_the_next_slate_on_that_card(agent):
     sid = agent.new_session()
     first = agent.turn(sid, "I loved Alien")

@@ -125,6 +125,10 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
         return finish(replies.cannot_filter(u.unsupported), u.act)
     if u.act in ANSWER_ONLY_ACTS and not u.has_preferences:  # as agent.turn.dialogue.updates_wish
         return finish(replies.small_talk(text) if u.act == "chit_chat" else SIMPLE_REPLIES[u.act], u.act)
+    if u.act == "reject_slate" and not last_titles and not u.has_preferences:
+        # "no thanks" before anything was shown turns nothing down ("No problem -- here are different
+        # ones" over a first slate read as if the user had been shown one)
+        return finish(no_such_card(u, 0), u.act)
     if u.act == "ask_why":
         target = why_target(u, state.last_slate)
         if target is None:
@@ -225,7 +229,7 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
         lead += " " + replies.gore_note(wanted=GORE_KIND in u.kinds)
     if facets and cards:
         lead += " " + replies.unsupported_note(facets)
-    if u.act == "reject_slate" and cards:
+    if u.act == "reject_slate" and cards and last_titles:
         lead = "No problem — here are different ones. " + lead
     if assumed and cards:
         lead = f"{assumed} {lead}"
