@@ -58,6 +58,8 @@ class _TurnCtx:
     emit: Callable[[str, dict[str, Any]], None]
     decided: bool = False
     slot: Slot | None = None
+    #: why admission refused the model (``llm_gate.REFUSED_BUSY`` or ``REFUSED_SLOW``), "" when it did not
+    refusal: str = ""
     outcome: str = "not asked"
 
 
@@ -112,6 +114,7 @@ class TurnAdmission:
             ctx.slot, why = self.gate.try_admit(self._plan_budget(ctx.t0))
             if ctx.slot is None:
                 ctx.outcome = "busy"
+                ctx.refusal = why.split(":", 1)[0]
                 ctx.emit("status", {"degraded": True, "reason": "llm_busy",
                                     "message": f"the language model is busy ({why}): answering at once with "
                                                "the built-in recommender"})
@@ -122,6 +125,11 @@ class TurnAdmission:
         not down: the reply must not say the model is unavailable)."""
         ctx: _TurnCtx | None = getattr(self._tls, "ctx", None)
         return ctx is not None and ctx.outcome == "busy"
+
+    def refusal(self) -> str:
+        """Why the turn on this thread was refused the model: ``REFUSED_BUSY``, ``REFUSED_SLOW`` or ""."""
+        ctx: _TurnCtx | None = getattr(self._tls, "ctx", None)
+        return ctx.refusal if ctx is not None else ""
 
     def slot_for_call(self) -> tuple[Slot | None, Callable[[str], None]]:
         """The current turn's slot (handed over to the call) and a callback for its outcome."""

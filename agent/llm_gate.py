@@ -40,6 +40,10 @@ BREAKER_CACHE_S = 0.25
 EWMA_ALPHA = 0.3
 
 
+#: how a refusal's reason starts (``LLMGate.try_admit``)
+REFUSED_BUSY, REFUSED_SLOW = "busy", "slow"
+
+
 @dataclass
 class Slot:
     """One admitted LLM call; ``release`` (idempotent) frees it and records how long it took."""
@@ -78,18 +82,23 @@ class LLMGate:
 
     # -- admission --------------------------------------------------------------------------------
     def try_admit(self, budget_s: float | None) -> tuple[Slot | None, str]:
-        """A slot for one LLM call that must finish within ``budget_s`` (None: no budget), or a reason."""
+        """A slot for one LLM call that must finish within ``budget_s`` (None: no budget), or a reason.
+
+        A refusal's reason starts with ``REFUSED_BUSY`` (other calls hold the model or slow it down)
+        or ``REFUSED_SLOW`` (nothing else in flight: the model alone is slower than the budget), so a
+        reply can say which: "busy with another request" is wrong when nobody else is using it."""
         now = time.monotonic()
         with self._lock:
             if self.inflight >= self.max_inflight:
                 self.counts["refused_queue"] += 1
-                return None, f"{self.inflight} LLM calls already in flight"
+                return None, f"{REFUSED_BUSY}: {self.inflight} LLM calls already in flight"
             predicted = (self.latency_s or 0.0) * (1 + self.inflight)
             probe = False
             if budget_s is not None and predicted > budget_s:
                 if self.inflight or now - self._last_probe < self.probe_interval_s:
                     self.counts["refused_latency"] += 1
-                    return None, f"predicted {predicted:.2f} s > {budget_s:.2f} s left in the turn"
+                    code = REFUSED_BUSY if self.inflight else REFUSED_SLOW
+                    return None, f"{code}: predicted {predicted:.2f} s > {budget_s:.2f} s left in the turn"
                 probe = True
                 self._last_probe = now
                 self.counts["probes"] += 1

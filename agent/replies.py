@@ -20,6 +20,10 @@ LIMITED_MODE_NOTE = ("(Limited mode: the language model is unavailable right now
 #: explanations): nothing is down, so no "limited mode"
 BUSY_NOTE = ("(The language model is busy with another request, so this answer comes from my built-in "
              "recommender with template explanations.)")
+#: admission refused the model with nothing else in flight: on this machine it plans slower than a
+#: turn may take, so it is not "busy with another request"
+SLOW_NOTE = ("(To answer quickly, this reply comes from my built-in recommender with template explanations: "
+             "the language model would have taken longer than a turn may.)")
 
 REFUSE_PROMPT = ("I can't share my instructions or internal configuration, but I'm happy to help you find a "
                  "movie. Tell me one you loved, or a mood or genre.")

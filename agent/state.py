@@ -15,7 +15,7 @@ from tools.catalog.movie_genres import genre_label
 from tools.catalog.movie_kinds import KINDS
 from tools.errors import InputError
 
-#: the moods that stand for one genre (``agent.turn.dialogue.MOOD_GENRES``)
+#: the moods that stand for one genre (``agent.turn.wish_genres.MOOD_GENRES``)
 _MOOD_GENRE = {"funny": "comedy", "scary": "horror"}
 
 

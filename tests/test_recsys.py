@@ -248,6 +248,10 @@ def test_co_suggestion_scores_read_off_the_csr_arrays_equal_scipys_row_algebra()
                                       np.asarray(suggest[rows, target].todense()).ravel())
         assert set(stats.supporters(rows, target)) == {int(x) for x in rows if suggest[x, target] > 0}
     assert stats.suggest_scores(np.array([], dtype=int))[0].sum() == 0
+    for row in (0, 3, n - 1):  # one film's co-mentions, as the slate's defining tones read them
+        cols, counts = stats.comentioned(row)
+        dense = np.asarray(comention[row].todense()).ravel()
+        assert list(cols) == [int(j) for j in np.flatnonzero(dense)] and list(counts) == list(dense[dense > 0])
 
 
 def test_whole_catalog_ranks_of_the_candidates_break_ties_in_catalog_order():

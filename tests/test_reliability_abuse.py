@@ -274,6 +274,22 @@ def test_a_turn_that_would_queue_behind_a_busy_llm_is_served_at_once_and_says_so
     assert agent.gate.counts["refused_queue"] == 1 and agent.gate.inflight == 0
 
 
+def test_a_turn_refused_because_the_model_alone_is_too_slow_does_not_say_busy(make_agent):
+    """The demo on two cores said "busy with another request" on every turn from the second on,
+    with no other request anywhere: admission refused the planner on its measured latency."""
+    from agent import replies
+
+    agent = make_agent(chat_model=FakeToolCallingModel(script=[tool_call("search_items", query="space")] * 4),
+                       turn_budget_s=1.5)
+    agent.gate.latency_s = 5.0  # measured: the model alone plans slower than a turn may take
+    agent.gate.probe_interval_s = 3600.0
+    agent.gate._last_probe = time.monotonic()  # the probe was just spent
+    final = next(e.data for e in agent.stream_turn(agent.new_session(), "space adventure movies") if e.kind == "final")
+    assert final["recommendations"] and final["llm"] == "busy"
+    assert replies.SLOW_NOTE in final["reply"] and replies.BUSY_NOTE not in final["reply"]
+    assert "limited mode" not in final["reply"].lower()
+
+
 def test_measured_latency_over_the_budget_refuses_then_probes():
     from agent.llm_gate import LLMGate
 
@@ -281,9 +297,11 @@ def test_measured_latency_over_the_budget_refuses_then_probes():
     slot, why = gate.try_admit(1.0)  # nothing in flight: the first one is a probe
     assert slot is not None and slot.probe
     refused, why = gate.try_admit(1.0)
-    assert refused is None and "predicted" in why
+    # another call (the probe) is in flight: busy, not merely slow
+    assert refused is None and "predicted" in why and why.startswith("busy:")
     slot.release(observed=False)
-    assert gate.try_admit(1.0)[0] is None  # within the probe interval: refused at once
+    refused, why = gate.try_admit(1.0)  # within the probe interval: refused at once
+    assert refused is None and why.startswith("slow:")  # nothing in flight: the model alone is too slow
     time.sleep(0.25)
     probe, _ = gate.try_admit(1.0)
     assert probe is not None and probe.probe

@@ -27,7 +27,7 @@ def test_a_title_typed_on_its_own_in_lower_case_is_the_film_not_a_greeting(agent
         titles = [c.title for c in r.recommendations]
         assert titles and film not in titles, text
         assert f"movies like {film}" in r.reply and (first is None or titles[0] == first), (text, r.reply)
-    for text in ("hello", "ok", "more", "yes"):
+    for text in ("hello", "ok", "more", "yes", "perfect", "awesome"):
         r = agent.turn(agent.new_session(), text)
         assert not r.recommendations and "like" not in r.reply.split(".")[0], text
 

@@ -469,7 +469,7 @@ def test_films_having_the_genres_several_liked_films_share_go_before_the_tone_al
     Get Out -- horror only -- third to fifth, before Predator."""
     from types import SimpleNamespace
 
-    from agent.turn.slate import build_slate, genre_fit, shared_genres
+    from agent.turn.slate import build_slate, film_genres, genre_fit, shared_genres
     from tools.catalog.catalog import genre_shares
     from tools.recsys.request import RecRequest
 
@@ -486,8 +486,8 @@ def test_films_having_the_genres_several_liked_films_share_go_before_the_tone_al
 
     cat = Cat(genres)
     cat.genre_shares = genre_shares(genres.values())
-    core = shared_genres(cat, ["alien", "thing"])
-    assert core == {"horror", "science fiction"} and shared_genres(cat, ["alien"]) == frozenset()
+    core = shared_genres([film_genres(cat, i) for i in ("alien", "thing")])
+    assert core == {"horror", "science fiction"} and shared_genres([film_genres(cat, "alien")]) == frozenset()
     like = [g for i in ("alien", "thing") for g in genres[i]]
     ranked = ["annabelle", "getout", "predator", "fly"]
     tone_only = genre_fit(RecRequest(), (), cat, like=like, tones=frozenset({"horror"}))
@@ -496,7 +496,7 @@ def test_films_having_the_genres_several_liked_films_share_go_before_the_tone_al
     assert build_slate(ranked, str, size=2, wanted=both) == ["predator", "fly"]
     # two of three shared genres are enough: a crime thriller is like two action crime thrillers
     crime = genre_fit(RecRequest(), (), cat, like=[*genres["heat"], *genres["collateral"]],
-                      core=shared_genres(cat, ["heat", "collateral"]))
+                      core=shared_genres([film_genres(cat, i) for i in ("heat", "collateral")]))
     assert crime("dogs") == crime("collateral") == 2 and crime("c1") == 0
 
 

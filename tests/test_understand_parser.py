@@ -215,7 +215,8 @@ def test_nothing_too_old_is_a_fixed_floor_not_newer_than_the_last_slate(resolver
     """After a slate of 2017 films, "nothing too old" keeps 1990-2017, it does not mean "2018 on";
     "newer ones" does move past what was shown."""
     from agent.state import DialogueState
-    from agent.turn.dialogue import NOT_OLD_FROM, apply_update
+    from agent.turn.dialogue import apply_update
+    from agent.turn.wish_genres import NOT_OLD_FROM
 
     state = DialogueState()
     apply_update(state, parse("something darker, nothing too old", resolver), [2017, 2016, 2017])
@@ -690,3 +691,17 @@ def test_a_different_first_or_last_word_is_another_film(resolver):
     assert not _one_word_apart(("part", "b", "1", "d", "e"), ("part", "b", "2", "d", "e"))  # a sequel number
     assert _one_word_apart(("a", "b", "d", "e", "f"), ("a", "b", "c", "d", "e", "f"))
     assert not _one_word_apart(("a", "b", "e", "f", "g"), ("a", "b", "c", "d", "e", "f", "g"))
+
+
+def test_one_word_chat_replies_are_chit_chat_and_never_a_film_typed_alone():
+    """One lexicon (``lexicon.CHAT_REPLY_WORDS``) feeds the act parser and the title acceptor: a word
+    the act parser reads as chat must not be taken for a film typed on its own, or "perfect" (a
+    film's title too) would be chat to one and a wish to the other."""
+    from agent.turn.lexicon import CHAT_REPLY_WORDS
+    from agent.turn.message_act import message_act
+    from agent.turn.title_slots import CHAT_WORDS
+
+    for word in CHAT_REPLY_WORDS:
+        assert message_act(word, word, has_content=False) == "chit_chat", word
+        assert message_act(word.capitalize() + "!", word.capitalize() + "!", has_content=False) == "chit_chat", word
+        assert word in CHAT_WORDS, word

@@ -18,9 +18,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from agent.turn.dialogue import audience_requires
 from agent.turn.message_act import WHY
 from agent.turn.state_update import UnresolvedTitle
+from agent.turn.wish_genres import audience_requires
 from tools.text import fold, normalise_name
 
 _YES = re.compile(r"^\s*(?:yes|yeah|yea|yep|yup|ya|y|sure|right|correct|exactly|indeed|ok(?:ay)?|that(?:'s| is) "

@@ -12,43 +12,16 @@ from collections.abc import Callable, Iterable, Sequence
 
 from agent.state import Constraints, DialogueState
 from agent.turn.state_update import StateUpdate
+from agent.turn.wish_genres import (
+    AUDIENCE_GENRES,
+    MOOD_GENRES,
+    MOOD_QUERY_WORDS,
+    NOT_OLD_FROM,
+    audience_requires,
+)
 from tools.catalog.movie_kinds import KINDS
 from tools.recsys.request import RecRequest
 from tools.text import normalise_name
-
-#: audience -> (genres preferred, genres ruled out)
-AUDIENCE_GENRES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "young_children": (("family", "animation"), ("horror", "thriller", "crime", "war")),
-    # "family" in a catalog's genres also tags family sagas ("The Godfather": crime, drama, family)
-    "family": (("family",), ("horror", "crime", "war")),
-    "date_night": (("romance", "comedy"), ()),
-    # "an animated movie for adults" is Anomalisa or Persepolis, not Moana
-    "adults": ((), ("family",)),
-}
-#: moods -> (genres preferred, genres ruled out), as for an audience: "something lighter" after
-#: Aliens is not another horror film; a genre the user names outranks both
-#: "nothing too old" / "no old movies": films from this year on (a fixed line, not relative to the slate
-#: just shown: after a slate of 2017 films "nothing too old" must not mean "2018 or later")
-NOT_OLD_FROM = 1990
-MOOD_GENRES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    # not "adventure": the catalog tags most action films adventure (Die Hard, Children of Men), and
-    # "something lighter" after Inception listed them
-    "light": (("comedy", "family", "animation"), ("horror", "war")),
-    "feel-good": (("comedy", "family", "romance"), ("horror", "war")),
-    "funny": (("comedy",), ()),
-    "scary": (("horror",), ()),
-    # preferred, not required: "a darker comedy" keeps the comedy (asked genres outrank moods); no rule-out,
-    # or a card would claim the user "ruled out" family films
-    "dark": (("thriller", "crime", "horror", "drama"), ()),
-    "sad": (("drama",), ()),
-    "mind-bending": (("science fiction", "mystery", "thriller"), ()),
-}
-#: moods -> words added to the content query (what the film should feel like)
-MOOD_WORDS: dict[str, str] = {
-    "dark": "dark grim disturbing", "feel-good": "uplifting heartwarming feel-good", "funny": "funny comedy",
-    "scary": "scary horror terrifying", "mind-bending": "mind-bending twist reality puzzle",
-    "sad": "sad tragic emotional", "light": "light fun easygoing",
-}
 
 
 def _merge(target: list[str], add: Iterable[str], remove_from: list[str]) -> None:
@@ -179,17 +152,6 @@ def apply_update(state: DialogueState, u: StateUpdate, shown_years: Sequence[int
     return switch or anchor or u.act == "replace"
 
 
-#: a film for children or for family night has one of these genres, whatever else was asked
-_AUDIENCE_REQUIRES = ("family", "animation")
-
-
-def audience_requires(audience: str | None) -> tuple[str, ...]:
-    """The genres a film must have to suit the audience ((): any film); the ranker's hard
-    constraint (``RecRequest.genres_require``) and what settles which of two same-named films
-    a child "loved" (``clarify.pick_by_context``)."""
-    return _AUDIENCE_REQUIRES if audience in ("young_children", "family") else ()
-
-
 def request_for(state: DialogueState, recent_user_text: Sequence[str], *, exclude_mentioned: bool = True) -> RecRequest:
     """The ranker's request for this state; ``recent_user_text`` are the user's last messages, newest last."""
     c = state.constraints
@@ -209,7 +171,7 @@ def request_for(state: DialogueState, recent_user_text: Sequence[str], *, exclud
     if require and set(c.tags_include) & set(AUDIENCE_GENRES[c.audience][1]) and "thriller" not in c.tags_include:
         exclude_genres.append("thriller")  # catalogs tag some adult horror as "family" too
     words = " ".join(recent_user_text[-2:])
-    mood = " ".join(MOOD_WORDS.get(m, m) for m in c.moods)
+    mood = " ".join(MOOD_QUERY_WORDS.get(m, m) for m in c.moods)
     never = set(state.excluded_ids()) if exclude_mentioned else set(state.disliked) | set(state.rejected)
     # "something like X" alone: X is the film the slate is like; the films liked earlier stay in the
     # collaborative context as mentions, and the newest talk is X alone

@@ -12,6 +12,13 @@ from collections.abc import Sequence
 
 from tools.catalog.movie_kinds import KINDS
 
+#: one-word replies that are chat, not a wish or a film: a greeting, thanks, an acknowledgement.
+#: The act parser reads a message starting with one as chit-chat (``message_act``); the title
+#: acceptor never reads a message made of them as a film typed on its own (``title_slots``),
+#: even where a film has the name ("Hello", "Yes", "Okay")
+CHAT_REPLY_WORDS: tuple[str, ...] = ("hello", "hey", "howdy", "yo", "thanks", "thank", "thx", "bye", "goodbye",
+                                     "ok", "okay", "cool", "great", "awesome", "nice", "perfect", "sure", "yes",
+                                     "yeah", "yep", "lol")
 #: user words -> catalog genres (tools/movie_genres.CLEAN_GENRES); moods are separate (MOOD_WORDS).
 GENRE_WORDS: dict[str, tuple[str, ...]] = {w: tuple(g.split("+")) for ws, g in (
     ("horror horrors slasher slashers zombie zombies scary scarier creepy spooky frightening terrifying", "horror"),

@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 
 from agent.turn.card_refs import PLACES, place_rank
+from agent.turn.lexicon import CHAT_REPLY_WORDS
 from agent.turn.state_update import TitleRef
 from tools.resolve.title_resolution import normalise
 from tools.resolve.titles import SpanMatch, TitleResolver
@@ -47,8 +48,7 @@ _REFINE = re.compile(r"\b(scarier|funnier|darker|lighter|sadder|shorter|longer|l
                      r"recommendations?\b|info\b)\w+|"
                      r"even more|not as \w+|make it|same but)\b", re.I)
 _CHIT = re.compile(
-    r"^\W*(hi+|hello|hey|howdy|yo|good (morning|evening|afternoon|night)|thanks?|thank you|thx|bye|goodbye|"
-    r"see you|ok(ay)?|cool|great|awesome|nice|perfect|sure|yes|yeah|yep|lol|haha\w*|"
+    r"^\W*(hi+|good (morning|evening|afternoon|night)|thank you|see you|haha\w*|" + "|".join(CHAT_REPLY_WORDS) + "|"
     r"(i'?m|doing) (good|great|fine|well)|how are you|sounds (good|great|interesting|fun)|"
     r"i('ll| will) (check|look|watch|give)|that('s| is| sounds) (good|great|interesting|awesome|cool)|"
     r"(i )?(have|haven'?t|'ve|never) (not )?(seen|heard of|watched) (that|it|this|those|them))\b", re.I)

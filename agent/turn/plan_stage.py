@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent import replies
+from agent.llm_gate import REFUSED_SLOW
 from agent.prompts import planning_messages, state_summary
 from agent.state import DialogueState
 from agent.turn.events import ObservedToolbox
@@ -41,6 +42,8 @@ class PlanOutcome:
     model_down: bool = False
     #: ... because the server was busy with other calls (admission refused; the reply says so, not "limited mode")
     model_busy: bool = False
+    #: ... and why: "busy" (other calls hold it) or "slow" (alone, it would not plan within the turn's budget)
+    refusal: str = ""
     note: str = ""
     stage: dict[str, float] = field(default_factory=dict)
 
@@ -93,7 +96,9 @@ def run_planner(agent: Any, text: str, state: DialogueState, history: list[tuple
         out.note = "no language model configured"
     elif getattr(agent, "_llm_busy", False):  # admission refused: the server is up but busy (status sent)
         out.degraded = out.model_busy = True
-        out.note = "the model was busy with other calls"
+        out.refusal = agent.admission.refusal()
+        out.note = ("the model would not plan within the turn's time budget" if out.refusal == REFUSED_SLOW
+                    else "the model was busy with other calls")
     else:
         out.degraded = out.model_down = True
     if out.degraded:

@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from agent import replies
+from agent.llm_gate import REFUSED_SLOW
 from agent.state import DialogueState
 from agent.turn.acts import no_such_card, question_for, why_answer, why_target
 from agent.turn.cards import make_cards
@@ -182,22 +183,23 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
     stage["tools_ms"] = sum(t.duration_ms for t in trace)
     by_id = {r.item_id: r for r in ranked}
     # a film named ambiguously ("a horror movie like It") is none of the cards, whichever one was meant
-    named = [c.item_id for x in u.unresolved if x.reason == "ambiguous" for c in x.candidates]
-    taken = [cat.get(i).title for i in (*state.excluded_ids(), *named) if i in cat]
+    ambiguous = [c.item_id for x in u.unresolved if x.reason == "ambiguous" for c in x.candidates]
+    taken = [cat.get(i).title for i in (*state.excluded_ids(), *ambiguous) if i in cat]
     # the films the slate is like: the anchor of a "something like X" wish, else the films this message
     # says were loved ("I hated Transformers but loved Pacific Rim" listed Bad Moms fourth: with no
     # anchor no genre told the slate what the films are like, and the ranker's popularity priors won)
     focus_liked = [i for i in state.focus if i in state.liked and i in cat] or [
         r.item_id for r in u.liked if r.item_id in state.liked and r.item_id in cat]
+    liked_genres = [film_genres(cat, i) for i in focus_liked]
     ordered = in_watch_order([r.item_id for r in ranked], lambda i: cat.get(i).title, lambda i: cat.get(i).year,
                              [(cat.get(i).title, cat.get(i).year) for i in state.liked if i in cat],
                              of_note=of_note(cat))
     slate = build_slate(ordered, lambda i: cat.get(i).title,
                         size=agent.settings.recs_per_turn, taken_titles=taken,
                         wanted=slate_fit(genre_fit(req, state.constraints.moods, cat,
-                                                   like=[g for i in focus_liked for g in film_genres(cat, i)],
+                                                   like=[g for gs in liked_genres for g in gs],
                                                    tones=defining_tones(services.recommender, cat, focus_liked),
-                                                   core=shared_genres(cat, focus_liked)),
+                                                   core=shared_genres(liked_genres)),
                                          (lambda i: int(i in about)) if about else None),
                         relaxed=lambda i: bool(by_id[i].relaxed), off_tone=either(_parodies_unwished(req, state, cat),
                                         hated_genres(cat, hated, req.liked, req.genres_include)))
@@ -213,9 +215,9 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
     # request was built on when nothing is liked, and the lead says so
     focus = [cat.get(i).title for i in state.focus if i in state.liked and i in cat]
     bare = text.strip(" .!?\"'“”").casefold()
-    named = [r.title for r in u.mentioned if r.item_id in req.recent and r.surface.casefold() == bare]
-    anchor = u.more_like[0].title if u.more_like else (focus[0] if focus else (named[0] if named and not req.liked
-                                                                               else None))
+    typed_alone = [r.title for r in u.mentioned if r.item_id in req.recent and r.surface.casefold() == bare]
+    anchor = u.more_like[0].title if u.more_like else (focus[0] if focus else (
+        typed_alone[0] if typed_alone and not req.liked else None))
     lead = replies.NOTHING_FOUND if not cards else replies.slate_lead(
         len(cards), [cat.get(i).display_title for i in req.liked if i in cat], anchor,
         "; ".join(x for x in (state.constraints.describe(), f"about {topic}" if topic else "") if x))
@@ -236,7 +238,9 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
     if question:
         lead = f"{question}\n\n{lead}"
     if model_down or plan.model_busy:
-        lead = f"{replies.LIMITED_MODE_NOTE if model_down else replies.BUSY_NOTE}\n\n{lead}"
+        note = (replies.LIMITED_MODE_NOTE if model_down else
+                replies.SLOW_NOTE if plan.refusal == REFUSED_SLOW else replies.BUSY_NOTE)
+        lead = f"{note}\n\n{lead}"
     for chunk in chunks(lead):
         emit("text_delta", {"text": chunk})
 

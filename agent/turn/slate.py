@@ -9,11 +9,11 @@ stage only shapes what is shown.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Any
 
-from agent.turn.dialogue import MOOD_GENRES
 from agent.turn.franchise import franchise_tokens, title_key
+from agent.turn.wish_genres import MOOD_GENRES
 
 #: genre words the catalog's CMU and Wikipedia genres use for a spoof
 _PARODY = ("parody", "spoof")
@@ -135,9 +135,7 @@ def defining_tones(recommender: Any, cat: Any, liked: Sequence[str]) -> frozense
         row = space.index.get(item_id)
         if row is None:
             continue
-        mat = stats.comention
-        for col, count in zip(mat.indices[mat.indptr[row]:mat.indptr[row + 1]],
-                              mat.data[mat.indptr[row]:mat.indptr[row + 1]], strict=True):
+        for col, count in zip(*stats.comentioned(row), strict=True):
             genres = {g.lower() for g in cat.get(space.ids[col]).genres}
             if genres:  # as in the catalog's shares: films without genres do not count
                 total += count
@@ -206,10 +204,10 @@ def genre_fit(req: Any, moods: Sequence[str], cat: Any, like: Sequence[str] = ()
     return fit
 
 
-def shared_genres(cat: Any, liked: Sequence[str]) -> frozenset[str]:
-    """The genres every one of two or more ``liked`` films has (empty for fewer; ``genre_fit``'s ``core``)."""
-    sets = [{g.lower() for g in film_genres(cat, i)} for i in liked if i in cat]
-    sets = [x for x in sets if x]
+def shared_genres(genre_lists: Sequence[Iterable[str]]) -> frozenset[str]:
+    """The genres every one of two or more liked films has, given each film's genres
+    (``film_genres``; a film without any does not count; empty for fewer: ``genre_fit``'s ``core``)."""
+    sets = [x for x in ({g.lower() for g in gs} for gs in genre_lists) if x]
     return frozenset(set.intersection(*sets)) if len(sets) >= 2 else frozenset()
 
 

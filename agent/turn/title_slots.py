@@ -34,6 +34,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
+from agent.turn.lexicon import CHAT_REPLY_WORDS
 from agent.turn.title_context import CHILD_GENRES, CHILD_WORDS
 from tools.resolve.title_resolution import _COMMON_WORDS, normalise
 from tools.resolve.titles import TitleResolver
@@ -197,10 +198,9 @@ QUOTED = re.compile(r"[\"“]([^\"”]{2,80})[\"”]|(?:(?<=^)|(?<=[\s(]))['‘]
 #: words of a message typed on its own that make it a greeting, thanks, an answer or a request, not a
 #: film: "hello", "thanks", "more", "ok" are chat even where a film has the name; "frozen", "cars" and
 #: "the thing" typed alone are films
-CHAT_WORDS = frozenset("""hi hello hey hiya howdy thanks thank thx cheers bye goodbye morning evening afternoon
-night good great nice cool ok okay yes no nope yep yeah sure please help movie movies film films show shows
-recommend recommendations suggest suggestions something anything more less another other again instead
-what why how who when which lol haha wow""".split())
+CHAT_WORDS = frozenset(CHAT_REPLY_WORDS) | frozenset("""hi hiya cheers morning evening afternoon night good no nope
+please help movie movies film films show shows recommend recommendations suggest suggestions something anything
+more less another other again instead what why how who when which haha wow""".split())
 
 
 def make_acceptor(text: str, resolver: TitleResolver, reserved: Collection[str]):

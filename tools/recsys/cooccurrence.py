@@ -135,6 +135,12 @@ class CoSuggestionStats:
         cols, vals, _owner = self._row_entries(self.comention, self._comention_rows, rows, alpha)
         return np.bincount(cols, weights=vals, minlength=n).astype(np.float64)
 
+    def comentioned(self, row: int) -> tuple[np.ndarray, np.ndarray]:
+        """(columns, counts) of the films mentioned in one dialogue with the film at ``row``: the raw
+        counts, for callers that weigh them their own way (the slate's defining tones)."""
+        a, b = self.comention.indptr[row], self.comention.indptr[row + 1]
+        return self.comention.indices[a:b], self.comention.data[a:b]
+
     @staticmethod
     def cells(mat: sp.csr_matrix, rows: Iterable[int], col: int) -> np.ndarray:
         """``mat[r, col]`` for each r (a binary search in each row; scipy's element indexing is ~50x slower)."""
