@@ -42,6 +42,23 @@ class CheckedExplainer:
         self.max_concurrency = max_concurrency
         self._pool = ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix="explain")
         self._busy = threading.Lock()
+        #: how many cards (the slate's first) a follow-up asks the model for: what it last finished in time
+        self.cards_that_fit = max_concurrency
+
+    def _learn_fit(self, tried: int, in_time: int, late: int) -> None:
+        """Size the next follow-up by this one (under ``_busy``).
+
+        Why: on a CPU-served model the cards' calls share the cores, so five started together can all
+        end late where one alone finishes (two cores here: ~4 s a call alone, every card of five late
+        in the 8 s window, 0 of 225 cards with model text, and the stream held open for the whole
+        window). Late cards shrink the next follow-up to the number that finished in time (at least
+        one: the top card is always tried, so the estimate can recover); a follow-up that finished
+        every card it tried tries one more next time, up to ``max_concurrency``.
+        """
+        if late:
+            self.cards_that_fit = max(1, in_time)
+        elif tried >= self.cards_that_fit:
+            self.cards_that_fit = min(self.max_concurrency, self.cards_that_fit + 1)
 
     @staticmethod
     def as_dict(exp: Any) -> dict[str, Any]:
@@ -82,8 +99,10 @@ class CheckedExplainer:
             return counts
         try:
             deadline = time.monotonic() + deadline_s
+            tried = bundles[:self.cards_that_fit]  # the slate's first cards: the ones read first
+            counts["tried"], counts["not_tried"] = len(tried), len(bundles) - len(tried)
             futures = {self._pool.submit(explain_with_claims, b, self.chat_model, self.index, deadline=deadline): i
-                       for i, b in enumerate(bundles)}
+                       for i, b in enumerate(tried)}
             try:
                 for fut in as_completed(futures, timeout=deadline_s + _GRACE_S):
                     exp = fut.result()
@@ -101,6 +120,8 @@ class CheckedExplainer:
                 for fut in futures:
                     fut.cancel()
                 counts["late"] += sum(not f.done() for f in futures)
+            self._learn_fit(len(tried), counts["llm"] + counts["template"], counts["late"])
+            counts["fit_next"] = self.cards_that_fit
         finally:
             self._busy.release()
         return counts

@@ -136,3 +136,47 @@ def test_a_deadline_is_not_an_outage(agent_catalog):
     exp = explain_item(_bundles(agent_catalog, ("2",))[0], model, agent_catalog, deadline=time.monotonic() + 0.2)
     assert exp.path == "template" and exp.check.passed
     assert exp.error == DEADLINE_ERROR and not exp.degraded
+
+
+class SharedCoresModel(BaseChatModel):
+    """A CPU-served model: calls in flight share its cores, so each progresses at 1/n of the speed
+    (processor sharing); ``work`` seconds a call alone. Honours the HTTP ``timeout`` as a client does."""
+
+    work: float = 0.15
+    inflight: list = []
+
+    @property
+    def _llm_type(self) -> str:
+        return "shared-cores-fake"
+
+    def _generate(self, messages: list[Any], stop: Any = None, run_manager: Any = None, **kw: Any) -> ChatResult:
+        timeout = kw.get("timeout")
+        t0, left = time.monotonic(), self.work
+        self.inflight.append(1)
+        try:
+            while left > 0:
+                time.sleep(0.005)
+                left -= 0.005 / max(1, len(self.inflight))
+                if timeout is not None and time.monotonic() - t0 > timeout:
+                    raise TimeoutError("Request timed out.")
+        finally:
+            self.inflight.pop()
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(GOOD))])
+
+
+def test_a_follow_up_that_ended_late_asks_for_fewer_cards_next_time(cards):
+    """Five cards on two shared cores all ended late (0 of 225 with model text on this machine);
+    the next follow-up asks only for what fit, so the top card's text arrives, and grows back one
+    card at a time while every card it tries finishes."""
+    cat, two = cards
+    bundles = [two[0]] * 5
+    explainer = CheckedExplainer(SharedCoresModel(work=0.15, inflight=[]), cat, max_concurrency=5)
+    counts, passed, _ = _follow_up(explainer, bundles, 0.5)  # five together: 0.75 s each
+    assert counts["tried"] == 5 and counts["late"] == 5 and passed == [] and counts["fit_next"] == 1
+    counts, passed, elapsed = _follow_up(explainer, bundles, 0.5)  # the top card alone: 0.15 s
+    assert counts["tried"] == 1 and counts["not_tried"] == 4 and counts["llm"] == 1 and counts["late"] == 0
+    assert [i for i, _ in passed] == [0] and elapsed < 0.45  # the stream is not held for the whole window
+    assert counts["fit_next"] == 2
+    counts, passed, _ = _follow_up(explainer, bundles, 0.5)  # two together: 0.3 s each
+    assert counts["tried"] == 2 and counts["llm"] == 2 and sorted(i for i, _ in passed) == [0, 1]
+    assert explainer.cards_that_fit == 3
