@@ -661,6 +661,39 @@ def test_a_genre_only_the_hated_film_has_goes_last():
     assert either(None, None) is None and either(hated, None) is hated
 
 
+def test_a_hated_films_common_secondary_tags_are_not_what_was_hated():
+    """"I loved Alien but hated Prometheus" put Aliens, Predator and The Thing after Alien Dead and
+    Creature: Prometheus is also tagged action and thriller, tags a quarter of the catalog carries. A
+    tone the hated film has alone (comedy) still goes last however common it is."""
+    from types import SimpleNamespace
+
+    from agent.turn.slate import hated_genres
+    from tools.catalog.catalog import genre_shares
+
+    genres = {"alien": ("adventure", "horror", "science fiction"),
+              "prometheus": ("action", "adventure", "drama", "horror", "science fiction", "thriller"),
+              "aliens": ("action", "adventure", "horror", "science fiction", "thriller"),
+              "creature": ("horror", "science fiction"), "heat": ("action", "crime", "drama", "thriller"),
+              "hangover": ("comedy",), "superbad": ("comedy", "teen"), "airplane": ("comedy",),
+              "naked_gun": ("comedy",), "die_hard": ("action", "thriller"), "d1": ("drama",),
+              "d2": ("drama", "history"), "r1": ("romance", "drama"), "d3": ("drama", "comedy"), "d4": ("drama",)}
+    shares = genre_shares(genres.values())
+    assert shares["action"] > 0.25 and shares["thriller"] > 0.25 and shares["comedy"] > 0.25 and shares["drama"] > 0.4
+
+    class Cat:
+        genre_shares = shares
+
+        def get(self, i):
+            return SimpleNamespace(genres=genres[i])
+
+        def __contains__(self, i):
+            return i in genres
+
+    assert hated_genres(Cat(), ["prometheus"], ["alien"], ()) is None  # Aliens is not demoted
+    hated = hated_genres(Cat(), ["hangover"], ["heat"], ())
+    assert [hated(i) for i in ("superbad", "die_hard", "aliens")] == [True, False, False]
+
+
 def test_an_uncredited_row_without_genres_borrows_its_credited_twins():
     """"something like Anchorman" listed Jumanji first: ReDial's "Anchorman" row has no genres."""
     from agent.turn.slate import film_genres

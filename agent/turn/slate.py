@@ -237,12 +237,17 @@ def hated_genres(cat: Any, hated: Sequence[str], liked: Sequence[str], asked: Se
     are dramas about music, and what sets the hated one apart -- the musical -- is what the user turned
     down. Genres a liked film shares, asked genres and broad ones (drama, on half the catalog) say
     nothing of the dislike. The slate puts such films after the others (``build_slate``'s ``off_tone``).
+    Nor do the common secondary tags (``SECONDARY_GENRE_SHARE``): "I loved Alien but hated Prometheus"
+    put Aliens, Predator and The Thing after Alien Dead and Creature, because Prometheus is also
+    tagged action and thriller. A tone (``TONE_GENRES``: comedy, horror, musical ...) counts however
+    common: "I hated The Hangover" is about the comedy.
     """
     bad = {g.lower() for i in hated if i in cat for g in film_genres(cat, i)}
     if not bad:
         return None
     bad -= {g.lower() for i in liked if i in cat for g in film_genres(cat, i)}
     bad -= {g.lower() for g in asked} | broad_genres(cat)
+    bad -= {g for g in bad if g not in TONE_GENRES and cat.genre_shares.get(g, 0.0) > SECONDARY_GENRE_SHARE}
     if not bad:
         return None
     return lambda item_id: bool(bad & {g.lower() for g in cat.get(item_id).genres})
@@ -256,6 +261,9 @@ def either(*tests: Callable[[str], bool] | None) -> Callable[[str], bool] | None
     return got[0] if len(got) == 1 else (lambda item_id: any(t(item_id) for t in got))
 
 
+#: action, adventure and thriller each tag about a quarter of the catalog's films, mostly beside a
+#: genre that says more: a hated film's such tag is not what the user hated (``hated_genres``)
+SECONDARY_GENRE_SHARE = 0.25
 #: a genre on more than this share of the catalog's films describes a film too loosely to say what
 #: films are like it when it has a narrower one
 BROAD_GENRE_SHARE = 0.4
