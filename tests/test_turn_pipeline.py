@@ -707,3 +707,13 @@ def test_an_uncredited_row_without_genres_borrows_its_credited_twins():
                    Item("bare", "Zorbulax")))
     assert film_genres(cat, "row") == ("comedy",)
     assert film_genres(cat, "film") == ("comedy",) and film_genres(cat, "bare") == ()
+    # a row named for a series: its best-known film whose title goes on from the name; never for a
+    # short name, which begins too many titles
+    cat = Catalog((Item("hp", "Harry Potter", popularity=89),
+                   Item("hp1", "Harry Potter and the Philosopher's Stone", 2001, ("adventure", "fantasy"),
+                        attributes={"directors": ["Chris Columbus"]}, popularity=28),
+                   Item("hpx", "Harry Potterish Parody", 2010, ("comedy",), attributes={"directors": ["X"]},
+                        popularity=90),
+                   Item("it", "It", popularity=50),
+                   Item("itf", "It Follows", 2014, ("horror",), attributes={"directors": ["David Robert Mitchell"]})))
+    assert film_genres(cat, "hp") == ("adventure", "fantasy") and film_genres(cat, "it") == ()

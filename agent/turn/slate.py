@@ -217,7 +217,11 @@ def film_genres(cat: Any, item_id: str) -> tuple[str, ...]:
     Ron Burgundy").
 
     Why: "something like Anchorman" listed Jumanji first -- the row users name holds the conversations
-    about the film, its credited twin the facts, and nothing said what Anchorman is like."""
+    about the film, its credited twin the facts, and nothing said what Anchorman is like. A row named
+    for a series ("Harry Potter", "Indiana Jones") takes the genres of its best-known film whose title
+    goes on from it ("Harry Potter and the Philosopher's Stone"): "I loved Harry Potter" listed
+    Jumanji, Black Panther and Finding Nemo. Only for a name of six letters or more: "It" and "Up"
+    begin too many titles."""
     item = cat.get(item_id)
     if item.genres or item.people:
         return item.genres
@@ -226,7 +230,8 @@ def film_genres(cat: Any, item_id: str) -> tuple[str, ...]:
     n = len(head)
     # a cheap string test first (~3 ms): the title words of the whole catalog cost ~75 ms per call
     twins = [o for o in cat.items if o.title[:n].lower() == head and o.genres and o.people
-             and key in (title_key(o.title), title_key(re.split(r"\s*[:–—-]\s+", o.title, maxsplit=1)[0]))]
+             and (key in (title_key(o.title), title_key(re.split(r"\s*[:–—-]\s+", o.title, maxsplit=1)[0]))
+                  or (len(key.replace(" ", "")) >= 6 and title_key(o.title).startswith(key + " ")))]
     return max(twins, key=lambda o: o.popularity).genres if twins else ()
 
 
