@@ -115,3 +115,11 @@ def test_hated_sequels_never_reach_the_slate(agent):
     assert r.recommendations and "Aliens" not in [c.title for c in r.recommendations]
     state = agent.store.load_state(sid)
     assert "2" in state["disliked"] and "1" in state["liked"]
+
+
+def test_a_question_about_a_film_gets_films_like_it_not_since_you_liked(agent):
+    """"Is The Matrix any good?" was read as liking it: "Since you liked The Matrix, here are 5 picks"."""
+    r = agent.turn(agent.new_session(), "Is Alien any good?")
+    titles = [c.title for c in r.recommendations]
+    assert titles and "Alien" not in titles
+    assert "movies like Alien" in r.reply and "you liked" not in r.reply, r.reply

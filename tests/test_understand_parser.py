@@ -705,3 +705,16 @@ def test_one_word_chat_replies_are_chit_chat_and_never_a_film_typed_alone():
         assert message_act(word, word, has_content=False) == "chit_chat", word
         assert message_act(word.capitalize() + "!", word.capitalize() + "!", has_content=False) == "chit_chat", word
         assert word in CHAT_WORDS, word
+
+
+@pytest.mark.parametrize("text, liked, mentioned", [
+    ("Is The Matrix any good?", [], ["The Matrix"]),
+    ("Was Inception worth watching?", [], ["Inception"]),
+    ("I loved The Matrix. Is Inception any good?", ["The Matrix"], ["Inception"]),
+    ("The Matrix is good", ["The Matrix"], []),
+])
+def test_a_question_about_a_film_is_not_liking_it(resolver, text, liked, mentioned):
+    """"Is The Matrix any good?" was read as liking it ("Since you liked The Matrix ..."): the user
+    asks what to think of the film, as ReDial's "Have you seen X?" (labelled a mention)."""
+    u = parse(text, resolver)
+    assert titles(u.liked) == liked and titles(u.mentioned) == mentioned

@@ -52,6 +52,9 @@ _CLAUSE_SPLIT = re.compile(
     r"[.!?;]+(?=\s|$)|\s(?=(but|though|although|however|except|whereas)\b)|"
     r"(,|\band\b|\bor\b)\s*(?=(i|i'm|i've|i'd|we|my|he|she|they|it|that|this|those|hated|loved|liked|disliked|"
     r"enjoyed|can'?t|don'?t|didn'?t|not|no|never|also|something|anything|maybe|please|nothing|without)\b)", re.I)
+#: the clause asks about the film: "Is The Matrix any good?", "Was Hereditary scary?", "Does Up hold up?"
+#: -- the user has not said what they think of it (the film is mentioned, not liked)
+_ASKS_ABOUT = re.compile(r"^\W*(?:(?:so|and|but|ok|okay|hmm|also)\W+)?(?:is|was|are|were|does|did)\s+(?:the\s+)?$", re.I)
 _ANYTHING_BUT = re.compile(r"\b(anything|everything|nothing|all)\s+but\b", re.I)
 
 
@@ -95,6 +98,8 @@ def polarity(masked: str, clause: tuple[int, int], pos: int, end: int, default: 
     all_events = _events(masked, clause[0], clause[1])
     events = [ev for ev in all_events if ev[1] <= pos]
     after = masked[end:clause[1]]
+    if _ASKS_ABOUT.match(masked[clause[0]:pos]) and "?" in masked[end:clause[1] + 1]:
+        return "mentioned"
     if _VERDICT_POS.match(after):
         return "liked"
     if _VERDICT_NEG.match(after):

@@ -211,11 +211,12 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
     state.record_shown([c.item_id for c in cards])
 
     # the slate is like the film this wish is anchored on ("something like X", then "older"), else it
-    # follows the films the request is built on; a title typed on its own ("The Matrix") is what the
-    # request was built on when nothing is liked, and the lead says so
+    # follows the films the request is built on; a title typed on its own ("The Matrix"), or the one film
+    # a question asks about ("Is The Matrix any good?"), is what the request was built on when nothing is liked
     focus = [cat.get(i).title for i in state.focus if i in state.liked and i in cat]
     bare = text.strip(" .!?\"'“”").casefold()
-    typed_alone = [r.title for r in u.mentioned if r.item_id in req.recent and r.surface.casefold() == bare]
+    typed_alone = [r.title for r in u.mentioned if r.item_id in req.recent and (
+        r.surface.casefold() == bare or (len(u.mentioned) == 1 and text.rstrip().endswith("?")))]
     anchor = u.more_like[0].title if u.more_like else (focus[0] if focus else (
         typed_alone[0] if typed_alone and not req.liked else None))
     lead = replies.NOTHING_FOUND if not cards else replies.slate_lead(
