@@ -717,3 +717,21 @@ def test_an_uncredited_row_without_genres_borrows_its_credited_twins():
                    Item("it", "It", popularity=50),
                    Item("itf", "It Follows", 2014, ("horror",), attributes={"directors": ["David Robert Mitchell"]})))
     assert film_genres(cat, "hp") == ("adventure", "fantasy") and film_genres(cat, "it") == ()
+
+
+def test_films_without_genres_go_after_known_ones_when_genres_are_ruled_out():
+    """"I loved Spirited Away", then "more like that but not animated", listed two Naruto films (anime,
+    no genres in the catalog) third and fifth: nothing said they were animated."""
+    from agent.turn.slate import build_slate, genres_unknown
+    from tools.catalog.catalog import Catalog, Item
+
+    cat = Catalog((Item("naruto", "The Last: Naruto the Movie", 2014),
+                   Item("labyrinth", "Labyrinth", 1986, ("fantasy", "family")),
+                   Item("neverending", "The NeverEnding Story", 1984, ("fantasy", "adventure")),
+                   Item("pan", "Pan's Labyrinth", 2006, ("fantasy", "drama"))))
+    unknown = genres_unknown(cat, ("animation",))
+    assert [unknown(i) for i in ("naruto", "labyrinth")] == [True, False]
+    assert build_slate(["naruto", "labyrinth", "neverending", "pan"], str, size=3,
+                       off_tone=unknown) == ["labyrinth", "neverending", "pan"]
+    assert build_slate(["naruto", "labyrinth"], str, size=2, off_tone=unknown) == ["labyrinth", "naruto"]
+    assert genres_unknown(cat, ()) is None  # nothing ruled out: no film is in doubt

@@ -47,8 +47,9 @@ from agent.turn.slate import (
     either,
     film_genres,
     genre_fit,
+    genres_unknown,
     hated_genres,
-    is_parody,
+    parodies_unwished,
     shared_genres,
     slate_fit,
 )
@@ -201,8 +202,9 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
                                                    tones=defining_tones(services.recommender, cat, focus_liked),
                                                    core=shared_genres(liked_genres)),
                                          (lambda i: int(i in about)) if about else None),
-                        relaxed=lambda i: bool(by_id[i].relaxed), off_tone=either(_parodies_unwished(req, state, cat),
-                                        hated_genres(cat, hated, req.liked, req.genres_include)))
+                        relaxed=lambda i: bool(by_id[i].relaxed), off_tone=either(parodies_unwished(req, state.constraints.moods, cat),
+                                        hated_genres(cat, hated, req.liked, req.genres_include),
+                                        genres_unknown(cat, req.genres_exclude)))
     # the ranker's account (SHAP contributions, supporters) only for the films shown
     by_id.update((r.item_id, r) for r in services.recommender.explain(req, [by_id[i] for i in slate]))
 
@@ -261,14 +263,6 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
     emit("final", {**result.to_dict(), "intent": u.act})
     # LLM sentences stream in after the answer, outside the session lock (agent/loop.py runs the job)
     return follow_up_job(agent, cards, bundles, emit, degraded=model_down)
-
-
-def _parodies_unwished(req: Any, state: DialogueState, cat: Any) -> Callable[[str], bool] | None:
-    """Parodies go last unless the wish has comedy in it (asked for, a funny or light mood, a liked comedy)."""
-    if "comedy" in {g.lower() for g in req.genres_include} or "funny" in state.constraints.moods or any(
-            "comedy" in cat.get(i).genres for i in req.liked if i in cat):
-        return None
-    return lambda i: is_parody(cat.get(i))
 
 
 def _left_out(shown: Sequence[Any], req: Any) -> list[str]:

@@ -258,6 +258,26 @@ def hated_genres(cat: Any, hated: Sequence[str], liked: Sequence[str], asked: Se
     return lambda item_id: bool(bad & {g.lower() for g in cat.get(item_id).genres})
 
 
+def parodies_unwished(req: Any, moods: Sequence[str], cat: Any) -> Callable[[str], bool] | None:
+    """Parodies go last unless the wish has comedy in it (asked for, a funny mood, a liked comedy)."""
+    if "comedy" in {g.lower() for g in req.genres_include} or "funny" in moods or any(
+            "comedy" in cat.get(i).genres for i in req.liked if i in cat):
+        return None
+    return lambda i: is_parody(cat.get(i))
+
+
+def genres_unknown(cat: Any, excluded: Sequence[str]) -> Callable[[str], bool] | None:
+    """Whether a film has no genres in the catalog, when the request rules genres out (None otherwise).
+
+    Why: a film without genres passes every "not X" filter. "I loved Spirited Away", then "more like that
+    but not animated", listed two Naruto films (anime, no genres in the catalog) third and fifth. Such
+    films go after those known to be none of the excluded genres (``build_slate``'s ``off_tone``).
+    """
+    if not excluded:
+        return None
+    return lambda item_id: not cat.get(item_id).genres
+
+
 def either(*tests: Callable[[str], bool] | None) -> Callable[[str], bool] | None:
     """True where any of ``tests`` is (None ones left out; None when all are)."""
     got = [t for t in tests if t is not None]
