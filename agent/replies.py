@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any
 
 #: the status line when no language model is configured at all (`whyrec chat --no-llm`, scripts): the
 #: recommender and the checked templates answer; nothing is "unavailable" or "coming back"
@@ -125,3 +126,16 @@ def slate_lead(n: int, liked_titles: Sequence[str], anchor_title: str | None, co
         basis += f" ({constraints})"
     parts.append(basis + ". Each card says why it was chosen — use 👍/👎 so I learn what you like.")
     return " ".join(parts)
+
+
+def film_facts(item: Any) -> str:
+    """What the catalog knows of a film a question asks about ("Is The Matrix any good?"): its genres,
+    director and leading cast, for the user to judge -- no opinion, which nothing here could back."""
+    kinds = _join(list(item.genres[:3]))
+    what = f"{'an' if kinds[:1].lower() in tuple('aeiou') else 'a'} {kinds} film" if kinds else "a film"
+    parts = [f"{item.display_title} is {what}"]
+    if item.directors:
+        parts.append(f"directed by {_join(list(item.directors[:2]))}")
+    if item.cast:
+        parts.append(f"with {_join(list(item.cast[:3]))}")
+    return ", ".join(parts) + "."

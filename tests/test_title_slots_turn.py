@@ -123,3 +123,19 @@ def test_a_question_about_a_film_gets_films_like_it_not_since_you_liked(agent):
     titles = [c.title for c in r.recommendations]
     assert titles and "Alien" not in titles
     assert "movies like Alien" in r.reply and "you liked" not in r.reply, r.reply
+    # what the catalog knows of it comes first, for the user to judge (no opinion)
+    assert r.reply.startswith("Alien (1979) is a"), r.reply
+
+
+def test_film_facts_say_what_the_catalog_records_and_nothing_else():
+    from types import SimpleNamespace
+
+    from agent.replies import film_facts
+
+    film = SimpleNamespace(display_title="Aliens (1986)", genres=("action", "horror", "science fiction", "thriller"),
+                           directors=("James Cameron",), cast=("Sigourney Weaver", "Michael Biehn", "Paul Reiser",
+                                                              "Lance Henriksen"))
+    assert film_facts(film) == ("Aliens (1986) is an action, horror and science fiction film, directed by James "
+                                "Cameron, with Sigourney Weaver, Michael Biehn and Paul Reiser.")
+    bare = SimpleNamespace(display_title="Zorba", genres=(), directors=(), cast=())
+    assert film_facts(bare) == "Zorba is a film."

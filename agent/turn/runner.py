@@ -217,11 +217,12 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
     # a question asks about ("Is The Matrix any good?"), is what the request was built on when nothing is liked
     focus = [cat.get(i).title for i in state.focus if i in state.liked and i in cat]
     bare = text.strip(" .!?\"'“”").casefold()
-    typed_alone = [r.title for r in u.mentioned if r.item_id in req.recent and (
-        r.surface.casefold() == bare or (len(u.mentioned) == 1 and text.rstrip().endswith("?")))]
+    asked = len(u.mentioned) == 1 and text.rstrip().endswith("?") and not req.liked
+    typed_alone = [r for r in u.mentioned if r.item_id in req.recent and (r.surface.casefold() == bare or asked)]
     anchor = u.more_like[0].title if u.more_like else (focus[0] if focus else (
-        typed_alone[0] if typed_alone and not req.liked else None))
-    lead = replies.NOTHING_FOUND if not cards else replies.slate_lead(
+        typed_alone[0].title if typed_alone and not req.liked else None))
+    lead = replies.NOTHING_FOUND if not cards else (replies.film_facts(cat.get(typed_alone[0].item_id)) + " "
+                                                      if asked and typed_alone else "") + replies.slate_lead(
         len(cards), [cat.get(i).display_title for i in req.liked if i in cat], anchor,
         "; ".join(x for x in (state.constraints.describe(), f"about {topic}" if topic else "") if x))
     if left_out := _left_out([by_id[c.item_id] for c in cards], req):
