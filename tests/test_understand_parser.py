@@ -597,6 +597,10 @@ def test_moods_the_user_wants_less_of_turn_around(resolver):
     ("I loved Blood Diamond", ()),
     ("a heist movie but not too long ago", ()),
     ("a comedy", ()),
+    # "something shorter" after a slate gave another slate with no word that running time is not recorded
+    ("something shorter", ("running time",)),
+    ("a bit longer please", ("running time",)),
+    ("I don't like that one any longer", ()),
 ])
 def test_wishes_the_catalog_cannot_tell_are_named(resolver, text, facets):
     """"not french" was answered with the greeting, "a french comedy" silently dropped "french"."""
