@@ -27,7 +27,7 @@ class Constraints:
     tags_exclude: list[str] = field(default_factory=list)
     people_include: list[str] = field(default_factory=list)
     people_exclude: list[str] = field(default_factory=list)
-    #: "young_children" | "family" | "date_night" | "adults" | None
+    #: "young_children" | "family" | "date_night" | "adults" | "older_viewers" | None
     audience: str | None = None
     moods: list[str] = field(default_factory=list)
     #: film kinds asked for (``tools.catalog.movie_kinds.KINDS``): "a heist movie" is not any crime film

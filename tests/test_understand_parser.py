@@ -248,6 +248,11 @@ def test_audience(resolver):
     couple = parse("my girlfriend and I loved La La Land, what should we watch tonight?", resolver)
     assert couple.audience == "date_night" and titles(couple.liked) == ["La La Land"]
     assert parse("my wife loved Titanic", resolver).audience is None  # her taste, not a night out together
+    # "something my grandma would enjoy" listed Black Panther, It and Get Out
+    for text in ("Something my grandma would enjoy", "a movie to watch with my grandparents",
+                 "what would my nana like?"):
+        assert parse(text, resolver).audience == "older_viewers", text
+    assert parse("I loved a grand old western", resolver).audience is None
 
 
 def test_state_update_round_trips(resolver):

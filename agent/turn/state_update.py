@@ -16,7 +16,7 @@ from tools.errors import InputError
 Act = Literal["recommend", "refine", "replace", "reject_slate", "ask_why", "chit_chat", "off_topic",
               "prompt_leak", "other_data"]
 ACTS: tuple[str, ...] = get_args(Act)
-AUDIENCES: tuple[str, ...] = ("young_children", "family", "date_night", "adults")
+AUDIENCES: tuple[str, ...] = ("young_children", "family", "date_night", "adults", "older_viewers")
 MOODS: tuple[str, ...] = ("dark", "feel-good", "funny", "scary", "mind-bending", "sad", "light")
 UNRESOLVED_REASONS: tuple[str, ...] = ("unknown", "ambiguous", "typo")
 

@@ -15,6 +15,8 @@ AUDIENCE_GENRES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "date_night": (("romance", "comedy"), ()),
     # "an animated movie for adults" is Anomalisa or Persepolis, not Moana
     "adults": ((), ("family",)),
+    # a grandparent's evening: the gentler genres first, no horror (a genre named outranks both)
+    "older_viewers": (("drama", "comedy", "romance"), ("horror",)),
 }
 #: "nothing too old" / "no old movies": films from this year on (a fixed line, not relative to the slate
 #: just shown: after a slate of 2017 films "nothing too old" must not mean "2018 or later")

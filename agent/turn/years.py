@@ -38,6 +38,10 @@ _AUDIENCE = (
                               r"my (girlfriend|boyfriend|wife|husband|partner|fianc[eé]e?) and (i|me)|"
                               r"(i|me) and my (girlfriend|boyfriend|wife|husband|partner|fianc[eé]e?))\b", re.I)),
     ("adults", re.compile(r"\b(adults? only|grown[- ]ups|no kids|for adults|mature)\b", re.I)),
+    # "something my grandma would enjoy" listed Black Panther, It and Get Out
+    ("older_viewers", re.compile(r"\b(grand(ma|pa|mother|father|parents?|mom|dad|ad)s?|nana|granny|grannies|elderly|"
+                                 r"seniors?|senior citizens?|retirement (home|community)|nursing home|old folks?)\b",
+                                 re.I)),
 )
 
 

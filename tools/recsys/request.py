@@ -42,7 +42,7 @@ class RecRequest:
     people_exclude: tuple[str, ...] = ()
     year_min: int | None = None
     year_max: int | None = None
-    #: "young_children" | "family" | "date_night" | "adults" | None
+    #: "young_children" | "family" | "date_night" | "adults" | "older_viewers" | None
     audience: str | None = None
     #: items never to recommend (mentioned, shown, rejected, seen)
     exclude: frozenset[str] = frozenset()
