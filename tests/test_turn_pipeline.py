@@ -469,7 +469,8 @@ def test_films_having_the_genres_several_liked_films_share_go_before_the_tone_al
     Get Out -- horror only -- third to fifth, before Predator."""
     from types import SimpleNamespace
 
-    from agent.turn.slate import build_slate, film_genres, genre_fit, shared_genres
+    from agent.turn.film_genres import film_genres
+    from agent.turn.slate import build_slate, genre_fit, shared_genres
     from tools.catalog.catalog import genre_shares
     from tools.recsys.request import RecRequest
 
@@ -696,7 +697,7 @@ def test_a_hated_films_common_secondary_tags_are_not_what_was_hated():
 
 def test_an_uncredited_row_without_genres_borrows_its_credited_twins():
     """"something like Anchorman" listed Jumanji first: ReDial's "Anchorman" row has no genres."""
-    from agent.turn.slate import film_genres
+    from agent.turn.film_genres import film_genres
     from tools.catalog.catalog import Catalog, Item
 
     cat = Catalog((Item("row", "Anchorman", popularity=131),
@@ -717,6 +718,17 @@ def test_an_uncredited_row_without_genres_borrows_its_credited_twins():
                    Item("it", "It", popularity=50),
                    Item("itf", "It Follows", 2014, ("horror",), attributes={"directors": ["David Robert Mitchell"]})))
     assert film_genres(cat, "hp") == ("adventure", "fantasy") and film_genres(cat, "it") == ()
+    # a credited film without genres: what most of its director's other films have ("I loved The Grand
+    # Budapest Hotel" listed Jumanji, Get Out and It)
+    wes = {"directors": ["Wes Anderson"]}
+    cat = Catalog((Item("gbh", "The Grand Budapest Hotel", 2014, (), attributes=wes),
+                   Item("rushmore", "Rushmore", 1998, ("comedy", "drama", "teen"), attributes=wes),
+                   Item("moonrise", "Moonrise Kingdom", 2012, ("comedy", "drama", "romance"), attributes=wes),
+                   Item("fox", "Fantastic Mr. Fox", 2009, ("animation", "comedy"), attributes=wes),
+                   Item("solo", "Solo Film", 2000, (), attributes={"directors": ["Nobody Else"]}),
+                   Item("one", "One Other", 2001, ("horror",), attributes={"directors": ["Nobody Else"]})))
+    assert film_genres(cat, "gbh") == ("comedy", "drama")
+    assert film_genres(cat, "solo") == ()  # one other film says too little
 
 
 def test_films_without_genres_go_after_known_ones_when_genres_are_ruled_out():

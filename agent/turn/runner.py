@@ -33,6 +33,7 @@ from agent.turn.clarify import PendingClarification, answer_to, declines, pendin
 from agent.turn.dialogue import ANSWER_ONLY_ACTS, apply_update, note_wish, request_for, without_titles
 from agent.turn.events import chunks
 from agent.turn.explain_stage import explain_now, follow_up_job
+from agent.turn.film_genres import film_genres
 from agent.turn.franchise import in_watch_order, of_note
 from agent.turn.lexicon import GORE_FACET, GORE_KIND
 from agent.turn.plan_stage import (
@@ -45,7 +46,6 @@ from agent.turn.slate import (
     build_slate,
     defining_tones,
     either,
-    film_genres,
     genre_fit,
     genres_unknown,
     hated_genres,

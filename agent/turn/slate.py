@@ -8,10 +8,10 @@ stage only shapes what is shown.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Any
 
+from agent.turn.film_genres import film_genres
 from agent.turn.franchise import franchise_tokens, title_key
 from agent.turn.wish_genres import MOOD_GENRES
 
@@ -209,30 +209,6 @@ def shared_genres(genre_lists: Sequence[Iterable[str]]) -> frozenset[str]:
     (``film_genres``; a film without any does not count; empty for fewer: ``genre_fit``'s ``core``)."""
     sets = [x for x in ({g.lower() for g in gs} for gs in genre_lists) if x]
     return frozenset(set.intersection(*sets)) if len(sets) >= 2 else frozenset()
-
-
-def film_genres(cat: Any, item_id: str) -> tuple[str, ...]:
-    """A film's genres; for an uncredited catalog row without genres (ReDial's "Anchorman", no year),
-    those of the best-known credited film whose title or main title it is ("Anchorman: The Legend of
-    Ron Burgundy").
-
-    Why: "something like Anchorman" listed Jumanji first -- the row users name holds the conversations
-    about the film, its credited twin the facts, and nothing said what Anchorman is like. A row named
-    for a series ("Harry Potter", "Indiana Jones") takes the genres of its best-known film whose title
-    goes on from it ("Harry Potter and the Philosopher's Stone"): "I loved Harry Potter" listed
-    Jumanji, Black Panther and Finding Nemo. Only for a name of six letters or more: "It" and "Up"
-    begin too many titles."""
-    item = cat.get(item_id)
-    if item.genres or item.people:
-        return item.genres
-    key = title_key(item.title)
-    head = item.title.strip().lower()[:8]
-    n = len(head)
-    # a cheap string test first (~3 ms): the title words of the whole catalog cost ~75 ms per call
-    twins = [o for o in cat.items if o.title[:n].lower() == head and o.genres and o.people
-             and (key in (title_key(o.title), title_key(re.split(r"\s*[:–—-]\s+", o.title, maxsplit=1)[0]))
-                  or (len(key.replace(" ", "")) >= 6 and title_key(o.title).startswith(key + " ")))]
-    return max(twins, key=lambda o: o.popularity).genres if twins else ()
 
 
 def hated_genres(cat: Any, hated: Sequence[str], liked: Sequence[str], asked: Sequence[str]) -> Callable[[str], bool] | None:
