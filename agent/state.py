@@ -8,6 +8,7 @@ they must round-trip through JSON in ``sessions.state``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -45,7 +46,12 @@ class Constraints:
                 f"year_min {self.year_min} is after year_max {self.year_max}; swap them or drop one"
             )
 
-    def describe(self) -> str:
+    def describe(self, spelling: Callable[[str], str | None] | None = None) -> str:
+        """The wish in a few words, as the slate's lead says it; ``spelling`` gives a person's name as
+        the catalog writes it (people are kept normalised: "leonardo dicaprio" read "Leonardo Dicaprio")."""
+        def name(p: str) -> str:
+            return (spelling(p) if spelling else None) or p.title()
+
         parts = []
         if self.year_min and self.year_max:
             parts.append(f"from {self.year_min} to {self.year_max}")
@@ -63,9 +69,9 @@ class Constraints:
         if self.tags_exclude or self.kinds_exclude:
             parts.append("not " + ", ".join([*(genre_label(g) for g in self.tags_exclude), *self.kinds_exclude]))
         if self.people_include:
-            parts.append("with " + ", ".join(p.title() for p in self.people_include))
+            parts.append("with " + ", ".join(name(p) for p in self.people_include))
         if self.people_exclude:
-            parts.append("without " + ", ".join(p.title() for p in self.people_exclude))
+            parts.append("without " + ", ".join(name(p) for p in self.people_exclude))
         if self.audience:
             parts.append("for " + self.audience.replace("_", " "))
         return "; ".join(parts)

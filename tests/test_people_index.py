@@ -82,6 +82,10 @@ def test_weak_surname_cues_need_a_director_or_a_star():
     assert [p.name for p in idx.find("a movie with Marvel in it")] == ["Elizabeth Marvel"]  # a person cue
     assert [p.name for p in idx.find("Tarantino movies I missed")] == ["Quentin Tarantino"]
     assert [p.name for p in idx.find("more Sandler please")] == ["Adam Sandler"]  # a star
+    # a surname turned down: "something like Pulp Fiction but not Tarantino" listed his films first
+    for text in ("like Pulp Fiction but not Tarantino", "no Sandler please", "anything except Tarantino"):
+        assert len(idx.find(text)) == 1, text
+    assert idx.find("not Marvel, not Bean") == []  # neither a director nor a star
 
 
 def test_a_bare_name_inside_a_longer_name_is_not_that_person():

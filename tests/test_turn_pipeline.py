@@ -747,3 +747,13 @@ def test_films_without_genres_go_after_known_ones_when_genres_are_ruled_out():
                        off_tone=unknown) == ["labyrinth", "neverending", "pan"]
     assert build_slate(["naruto", "labyrinth"], str, size=2, off_tone=unknown) == ["labyrinth", "naruto"]
     assert genres_unknown(cat, ()) is None  # nothing ruled out: no film is in doubt
+
+
+def test_the_lead_spells_people_as_the_catalog_does():
+    """People are kept normalised ("leonardo dicaprio"), and the lead said "with Leonardo Dicaprio"."""
+    from agent.state import Constraints
+
+    c = Constraints(people_include=["leonardo dicaprio"], people_exclude=["quentin tarantino"])
+    spelled = {"leonardo dicaprio": "Leonardo DiCaprio"}
+    assert c.describe(spelled.get) == "with Leonardo DiCaprio; without Quentin Tarantino"
+    assert c.describe() == "with Leonardo Dicaprio; without Quentin Tarantino"

@@ -224,7 +224,8 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
     lead = replies.NOTHING_FOUND if not cards else (replies.film_facts(cat.get(typed_alone[0].item_id)) + " "
                                                       if asked and typed_alone else "") + replies.slate_lead(
         len(cards), [cat.get(i).display_title for i in req.liked if i in cat], anchor,
-        "; ".join(x for x in (state.constraints.describe(), f"about {topic}" if topic else "") if x))
+        "; ".join(x for x in (state.constraints.describe(getattr(services.people, "canonical", None)),
+                              f"about {topic}" if topic else "") if x))
     if left_out := _left_out([by_id[c.item_id] for c in cards], req):
         n_relaxed = sum(1 for c in cards if by_id[c.item_id].relaxed)
         lead += " " + replies.relaxed_note(len(cards) - n_relaxed, n_relaxed, left_out)

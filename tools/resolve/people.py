@@ -8,8 +8,8 @@ the book: "a Stephen King movie"). Full names match anywhere
 when one indexed person has that surname or outweighs every namesake threefold in the catalog's
 mentions (Christopher Nolan, not Lloyd Nolan; "Scott" stays nobody: Ridley Scott vs Adam Scott)
 -- surnames alone are too often ordinary words. A person cue before it ("with", "by",
-"starring", "directed by", "featuring") is enough; a weaker one ("from", "more", "another"
-before it, "films"/"movies" or "'s films" after it: "more Nolan please", "Tarantino's films")
+"starring", "directed by", "featuring") is enough; a weaker one ("from", "more", "another", or
+a refusal -- "not", "no", "except", "without" -- before it, "films"/"movies" or "'s films" after it: "more Nolan please", "Tarantino's films")
 also needs a director or a star (``STAR_WEIGHT``): "Marvel movies" is not Elizabeth Marvel,
 "Mr. Bean's Holiday" not Sean Bean. A bare first
 name ("more Keanu please") likewise, after those cues or "more"/"another", when exactly one
@@ -33,7 +33,9 @@ from tools.catalog.catalog import Item
 
 _WORD = re.compile(r"[^\W_]+(?:['\-.][^\W_]+)*")
 _SURNAME_CUES = re.compile(r"(?:\bwith|\bby|\bstarring|\bdirected by|\bfeaturing)\s+$", re.I)
-_SURNAME_WEAK_CUES = re.compile(r"(?:\bfrom|\bmore|\banother)\s+$", re.I)
+#: weak cues: "more Nolan", and a surname turned down ("like Pulp Fiction but not Tarantino" listed
+#: Reservoir Dogs and Kill Bill: Volume 2 first)
+_SURNAME_WEAK_CUES = re.compile(r"(?:\bfrom|\bmore|\banother|\bnot|\bno|\bexcept|\bwithout|\bbesides)\s+$", re.I)
 _SURNAME_AFTER = re.compile(r"\s+(?:films?|movies?|flicks?)\b", re.I)
 #: catalog mentions (summed over a person's films) that make an actor a star a bare surname can name
 STAR_WEIGHT = 500.0
