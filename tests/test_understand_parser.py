@@ -727,3 +727,12 @@ def test_a_question_about_a_film_is_not_liking_it(resolver, text, liked, mention
     asks what to think of the film, as ReDial's "Have you seen X?" (labelled a mention)."""
     u = parse(text, resolver)
     assert titles(u.liked) == liked and titles(u.mentioned) == mentioned
+
+
+@pytest.mark.parametrize("text, rank", [("what about the fourth?", 4), ("and the last one?", 5),
+                                        ("tell me more about the second one", 2), ("How about #3?", 3)])
+def test_another_card_asked_about_after_a_slate_is_a_why(resolver, text, rank):
+    """"why the second one?", then "what about the fourth?" got the off-topic refusal."""
+    u = parse(text, resolver, last_slate=(*SLATE, "Jaws (1975)", "Heat (1995)"))
+    assert u.act == "ask_why" and u.why_rank == rank
+    assert parse(text, resolver).act != "ask_why"  # no slate: no card to ask about

@@ -109,7 +109,7 @@ UNSUPPORTED: tuple[tuple[str, re.Pattern[str]], ...] = tuple((facet, re.compile(
                      r"longer than|shorter than) (?:\d+|an?|one|two|three) (?:minutes?|mins?|hours?|hrs?)|"
                      r"(?:not|isn't|isnt|nothing) (?:too|that|so|very) long(?! ago)|short (?:movies?|films?|ones?)|"
                      # "something shorter" after a slate: a wish about running time, not "no longer"
-                     r"shorter|(?:something|anything|a|one|ones|bit|lot) longer(?! ago))\b"),
+                     r"shorter|less long|not as long|(?:something|anything|a|one|ones|bit|lot) longer(?! ago))\b"),
     ("age rating", r"(?<![\w-])(pg[- ]?13|pg|rated r|r[- ]rated|nc[- ]17|g[- ]rated)(?![\w-])"),
     (GORE_FACET, r"\b(gory|gore|bloody|blood|violent|violence)\b"),
     # four Wikipedia texts of 6,040 say "twist ending": too few to choose by

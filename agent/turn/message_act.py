@@ -37,6 +37,11 @@ _REJECT = re.compile(
     r"not (really )?feeling (any of )?(those|these|them|it)|(those|these) (don'?t|do not) (appeal|work|interest))\b", re.I)
 _MORE = re.compile(r"^\W*(and |some |a few |show me |give me )?(more|others?|another( one)?)( please| of (those|these|them))?"
                    r"\W*$", re.I)
+#: a card named by its place after a "why" ("why the second one?" ... "what about the fourth?"), or
+#: asked about: the same question about another card, not an off-topic line
+_ABOUT_CARD = re.compile(r"^\W*(?:(?:and|so|ok|okay|hmm)\W+)?(?:(?:what|how) about|tell me (?:more )?about|and) "
+                         r"(?:the |number |#|no\. ?|card )?(?:" + "|".join(PLACES) + r"|last|\d{1,2})"
+                         r"(?: one| pick| card| film| movie)?\W*$", re.I)
 _BARE_NO = re.compile(r"^\W*(no+|nope|nah|not really)\W*$", re.I)
 _REPLACE = re.compile(r"\binstead\b|^\s*actually\b[,. ]+(something|make it|let'?s|i('d| would)? (want|prefer|rather)|"
                       r"how about|what about|can we|give me|show me|i'?m in the mood)|\bscratch that\b|\bforget (that|it|those|the)\b|"
@@ -83,6 +88,8 @@ def message_act(text: str, masked: str, has_content: bool, has_slate: bool = Fal
     """The act of the whole message (rule 3); ``why`` needs a target, decided by the caller."""
     if WHY.search(masked) and re.search(r"\b(you|suggest\w*|recommend\w*|pick\w*|choose|chose|that|this|it|one|"
                                          r"on the list|_)\b|_", masked, re.I):
+        return "ask_why"
+    if has_slate and _ABOUT_CARD.match(masked):
         return "ask_why"
     if _REJECT.search(masked) or (has_slate and _BARE_NO.match(masked)):
         return "reject_slate"
