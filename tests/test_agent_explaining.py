@@ -180,3 +180,20 @@ def test_a_follow_up_that_ended_late_asks_for_fewer_cards_next_time(cards):
     counts, passed, _ = _follow_up(explainer, bundles, 0.5)  # two together: 0.3 s each
     assert counts["tried"] == 2 and counts["llm"] == 2 and sorted(i for i, _ in passed) == [0, 1]
     assert explainer.cards_that_fit == 3
+
+
+def test_genres_the_audience_implied_are_not_claimed_as_asked_for():
+    """"Something my grandma would enjoy": the card said "it is a drama, comedy and romance film, as you
+    asked" -- the genres stood in for the audience; the user named none."""
+    from tools.explain.claims import Relation
+
+    cat, space, stats = world()
+    ranked = RankedItem("2", 1.0, {"cosuggest": 0.8}, {"cosuggest": 0.8, "content": 0.95, "genre_request_match": 1.0},
+                        {"cosuggest": 0.9, "genre_request_match": 0.6})
+    genres = tuple(cat.get("2").genres)
+    assert genres
+    said = build_claims(ranked, RecRequest(liked=("1",), genres_include=genres), ClaimContext(space, stats, cat))
+    implied = build_claims(ranked, RecRequest(liked=("1",), genres_include=genres, genres_implied_in=genres),
+                           ClaimContext(space, stats, cat))
+    assert any(c.relation == Relation.MATCHES_GENRE for c in said)
+    assert not any(c.relation == Relation.MATCHES_GENRE for c in implied)

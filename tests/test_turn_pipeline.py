@@ -757,3 +757,24 @@ def test_the_lead_spells_people_as_the_catalog_does():
     spelled = {"leonardo dicaprio": "Leonardo DiCaprio"}
     assert c.describe(spelled.get) == "with Leonardo DiCaprio; without Quentin Tarantino"
     assert c.describe() == "with Leonardo Dicaprio; without Quentin Tarantino"
+
+
+def test_an_audiences_genres_are_implied_and_give_way_to_a_named_film():
+    """After "something my grandma would enjoy", "Is The Matrix any good?" listed About Time, The Proposal
+    and Click: the audience's genres stand in for a wish that names no film; its rule-outs stay."""
+    from agent.state import DialogueState
+    from agent.turn.dialogue import request_for
+
+    state = DialogueState()
+    state.constraints.audience = "older_viewers"
+    req = request_for(state, ["something my grandma would enjoy"])
+    assert set(req.genres_include) == {"drama", "comedy", "romance"} == set(req.genres_implied_in)
+    assert "horror" in req.genres_exclude and "horror" in req.genres_implied_out
+    state.mention("matrix")
+    req = request_for(state, ["Is The Matrix any good?"])
+    assert req.genres_include == () and "horror" in req.genres_exclude
+    asked = DialogueState()
+    asked.constraints.audience = "date_night"
+    asked.constraints.tags_include.append("romance")
+    req = request_for(asked, ["a romantic movie for date night"])
+    assert req.genres_include == ("romance",) and req.genres_implied_in == ()  # the user said it

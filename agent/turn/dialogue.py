@@ -155,10 +155,15 @@ def apply_update(state: DialogueState, u: StateUpdate, shown_years: Sequence[int
 def request_for(state: DialogueState, recent_user_text: Sequence[str], *, exclude_mentioned: bool = True) -> RecRequest:
     """The ranker's request for this state; ``recent_user_text`` are the user's last messages, newest last."""
     c = state.constraints
-    prefer, rule_out = AUDIENCE_GENRES.get(c.audience or "", ((), ()))
+    audience_prefer, rule_out = AUDIENCE_GENRES.get(c.audience or "", ((), ()))
+    # an audience's genres stand in for a wish that names no film: after "something my grandma would enjoy",
+    # "Is The Matrix any good?" listed About Time, The Proposal and Click (its rule-outs still hold)
+    if state.liked or state.focus or state.mentioned:
+        audience_prefer = ()
+    prefer, mood_prefer = audience_prefer, ()
     for m in c.moods:
         p, r = MOOD_GENRES.get(m, ((), ()))
-        prefer, rule_out = (*prefer, *p), (*rule_out, *r)
+        prefer, rule_out, mood_prefer = (*prefer, *p), (*rule_out, *r), (*mood_prefer, *p)
     prefer = tuple(dict.fromkeys(prefer))
     # genres the user asked for outrank what the audience or mood suggests ("a romantic movie for date night")
     include = [g for g in (c.tags_include or prefer)
@@ -184,6 +189,8 @@ def request_for(state: DialogueState, recent_user_text: Sequence[str], *, exclud
         query_text=" ".join(x for x in (words[-300:], mood, " ".join(include)) if x).strip(), said=words[-300:].strip(),
         genres_include=tuple(dict.fromkeys(include)), genres_exclude=tuple(dict.fromkeys(exclude_genres)),
         genres_implied_out=tuple(dict.fromkeys(g for g in exclude_genres if g not in c.tags_exclude)),
+        genres_implied_in=tuple(g for g in dict.fromkeys(include)
+                                if not c.tags_include and g in audience_prefer and g not in mood_prefer),
         genres_require=require, kinds=tuple(c.kinds), kinds_exclude=tuple(c.kinds_exclude),
         people_include=tuple(c.people_include), people_exclude=tuple(c.people_exclude),
         year_min=c.year_min, year_max=c.year_max, audience=c.audience, exclude=frozenset(never),

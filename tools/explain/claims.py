@@ -236,7 +236,8 @@ def build_claims(ranked: RankedItem, req: RecRequest, ctx: ClaimContext) -> tupl
                     reason(Relation.UNLIKE, Polarity.DISLIKED, (_title(cat, disliked[best]),),
                            object_id=disliked[best])
     item_genres = {normalise_name(g): g for g in item.genres}
-    asked = [item_genres[normalise_name(g)] for g in req.genres_include if normalise_name(g) in item_genres]
+    asked = [item_genres[normalise_name(g)] for g in req.genres_include
+             if normalise_name(g) in item_genres and g not in req.genres_implied_in]  # only what the user asked
     if asked:
         reason(Relation.MATCHES_GENRE, Polarity.ASKED_FOR, asked)
     liked_genres = {normalise_name(g) for i in req.liked if i in cat for g in cat.get(i).genres}

@@ -30,6 +30,9 @@ class RecRequest:
     #: the part of ``genres_exclude`` the user never said: ruled out by the audience or a mood ("for my
     #: kids" -> no horror); a card must not claim the user ruled these out
     genres_implied_out: tuple[str, ...] = ()
+    #: the part of ``genres_include`` the user never said: preferred by the audience ("something my grandma
+    #: would enjoy" -> drama, comedy, romance); a card must not claim the user asked for these
+    genres_implied_in: tuple[str, ...] = ()
     #: a hard any-of: the film must have one of these genres (a scary film for a 6-year-old is still
     #: a family or animation film); never relaxed
     genres_require: tuple[str, ...] = ()
@@ -65,7 +68,8 @@ class RecRequest:
         return {"liked": list(self.liked), "disliked": list(self.disliked), "mentioned": list(self.mentioned),
                 "query_text": self.query_text, "said": self.said, "genres_include": list(self.genres_include),
                 "genres_exclude": list(self.genres_exclude),
-                "genres_implied_out": list(self.genres_implied_out), "genres_require": list(self.genres_require),
+                "genres_implied_out": list(self.genres_implied_out), "genres_implied_in": list(self.genres_implied_in),
+                "genres_require": list(self.genres_require),
                 "kinds": list(self.kinds), "kinds_exclude": list(self.kinds_exclude), "people_include": list(self.people_include),
                 "people_exclude": list(self.people_exclude), "year_min": self.year_min, "year_max": self.year_max,
                 "audience": self.audience, "exclude": sorted(self.exclude), "recent": list(self.recent)}
