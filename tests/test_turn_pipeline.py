@@ -630,17 +630,12 @@ def test_a_film_turned_down_is_no_search_words():
     assert without_titles(["nothing to drop"], []) == ["nothing to drop"]
 
 
-def test_a_genre_only_the_hated_film_has_goes_last():
-    """"I hated La La Land but loved Whiplash" showed The Greatest Showman: the musical sets the
-    hated film apart; drama (broad, and shared with the liked film) says nothing of the dislike."""
+def _genre_catalog(genres: dict[str, tuple[str, ...]]):
+    """A catalog of ids and genres only, with its genre shares: what the slate's genre rules read."""
     from types import SimpleNamespace
 
-    from agent.turn.slate import build_slate, either, hated_genres
     from tools.catalog.catalog import genre_shares
 
-    genres = {"lalaland": ("romance", "musical", "drama"), "whiplash": ("drama", "music"),
-              "showman": ("drama", "musical"), "swan": ("drama", "thriller"), "amadeus": ("drama", "music"),
-              "d1": ("drama",), "d2": ("drama",)}
     shares = genre_shares(genres.values())
 
     class Cat:
@@ -652,7 +647,18 @@ def test_a_genre_only_the_hated_film_has_goes_last():
         def __contains__(self, i):
             return i in genres
 
-    cat = Cat()
+    return Cat()
+
+
+def test_a_genre_only_the_hated_film_has_goes_last():
+    """"I hated La La Land but loved Whiplash" showed The Greatest Showman: the musical sets the
+    hated film apart; drama (broad, and shared with the liked film) says nothing of the dislike."""
+    from agent.turn.slate import build_slate, either, hated_genres
+
+    genres = {"lalaland": ("romance", "musical", "drama"), "whiplash": ("drama", "music"),
+              "showman": ("drama", "musical"), "swan": ("drama", "thriller"), "amadeus": ("drama", "music"),
+              "d1": ("drama",), "d2": ("drama",)}
+    cat = _genre_catalog(genres)
     hated = hated_genres(cat, ["lalaland"], ["whiplash"], ())
     assert [hated(i) for i in ("showman", "swan", "amadeus")] == [True, False, False]
     assert build_slate(["showman", "swan", "amadeus"], str, size=2, off_tone=hated) == ["swan", "amadeus"]
@@ -666,10 +672,7 @@ def test_a_hated_films_common_secondary_tags_are_not_what_was_hated():
     """"I loved Alien but hated Prometheus" put Aliens, Predator and The Thing after Alien Dead and
     Creature: Prometheus is also tagged action and thriller, tags a quarter of the catalog carries. A
     tone the hated film has alone (comedy) still goes last however common it is."""
-    from types import SimpleNamespace
-
     from agent.turn.slate import hated_genres
-    from tools.catalog.catalog import genre_shares
 
     genres = {"alien": ("adventure", "horror", "science fiction"),
               "prometheus": ("action", "adventure", "drama", "horror", "science fiction", "thriller"),
@@ -678,20 +681,12 @@ def test_a_hated_films_common_secondary_tags_are_not_what_was_hated():
               "hangover": ("comedy",), "superbad": ("comedy", "teen"), "airplane": ("comedy",),
               "naked_gun": ("comedy",), "die_hard": ("action", "thriller"), "d1": ("drama",),
               "d2": ("drama", "history"), "r1": ("romance", "drama"), "d3": ("drama", "comedy"), "d4": ("drama",)}
-    shares = genre_shares(genres.values())
+    cat = _genre_catalog(genres)
+    shares = cat.genre_shares
     assert shares["action"] > 0.25 and shares["thriller"] > 0.25 and shares["comedy"] > 0.25 and shares["drama"] > 0.4
 
-    class Cat:
-        genre_shares = shares
-
-        def get(self, i):
-            return SimpleNamespace(genres=genres[i])
-
-        def __contains__(self, i):
-            return i in genres
-
-    assert hated_genres(Cat(), ["prometheus"], ["alien"], ()) is None  # Aliens is not demoted
-    hated = hated_genres(Cat(), ["hangover"], ["heat"], ())
+    assert hated_genres(cat, ["prometheus"], ["alien"], ()) is None  # Aliens is not demoted
+    hated = hated_genres(cat, ["hangover"], ["heat"], ())
     assert [hated(i) for i in ("superbad", "die_hard", "aliens")] == [True, False, False]
 
 
