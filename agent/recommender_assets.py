@@ -125,19 +125,21 @@ def train(catalog: Catalog, catalog_dir: Path | None, redial_dir: Path, out_dir:
     dialogues = list(iter_dialogues(train_path))
     titles = {it.item_id: it.display_title for it in catalog.items}
     samples, _ = extract_samples(dialogues, titles, set(space.ids), filtered=True)
-    from tools.recsys.training import train_ranker
+    from tools.recsys.training import talk_memory, train_ranker
 
+    talk = talk_memory(samples, reader.sample_request, space, embed, progress=progress) if embed else None
     ranker, stats, info = train_ranker(samples, episodes(dialogues), space, sources_factory(space, embed),
                                        reader.sample_request, depth=depth, config=config, progress=progress,
                                        weighting=weighting, clip=clip, power=power, dialogues=dialogues,
-                                       graph={})
+                                       graph={}, talk=talk)
     out_dir = Path(out_dir)
     ranker.save(out_dir)
     stats.save(out_dir / "stats")
     meta = {"catalog_version": catalog.version, "train_file": str(train_path), "train_dialogues": len(dialogues),
             "train_samples": len(samples), "depth": depth, "serve_depth": min(serve_depth, depth),
             "content_vectors": space.vectors is not None,
-            "query_embedder": embed is not None, "seconds": round(time.perf_counter() - t0, 1),
+            "query_embedder": embed is not None, "talk_requests": len(talk) if talk else 0,
+            "seconds": round(time.perf_counter() - t0, 1),
             "best_iteration": ranker.info["best_iteration"], **info}
     (out_dir / "training.json").write_text(json.dumps(meta, indent=2, sort_keys=True))
     return meta

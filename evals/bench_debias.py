@@ -115,14 +115,15 @@ def _assets(quick: bool) -> dict[str, Any]:
         titles.setdefault(m.movie_id, m.title)
     return {"catalog": catalog, "space": space, "train": train, "valid": valid, "titles": titles,
             "reader": ra.DialogueReader(TitleResolver(catalog.items), PeopleIndex(catalog.items), catalog),
-            "sources_for": ra.sources_factory(space, ra.make_query_embedder(make_embedder(settings)))}
+            "embed": (embed := ra.make_query_embedder(make_embedder(settings))),
+            "sources_for": ra.sources_factory(space, embed)}
 
 
 def run(quick: bool = False, progress: bool = True) -> dict[str, Any]:
     from tools.recsys.cooccurrence import CoSuggestionStats
     from tools.recsys.debias import exposure_weights
     from tools.recsys.redial_samples import episodes
-    from tools.recsys.training import fit_ranker, out_of_fold_table
+    from tools.recsys.training import fit_ranker, out_of_fold_table, talk_memory
 
     t0 = time.perf_counter()
     a = _assets(quick)
@@ -130,10 +131,13 @@ def run(quick: bool = False, progress: bool = True) -> dict[str, Any]:
     train_samples, _ = extract_samples(a["train"], {it.item_id: it.display_title for it in a["catalog"].items},
                                        set(space.ids), filtered=True)  # as agent.recommender_assets.train does
     eps = episodes(a["train"])
-    # the LightGCN embeddings too ({} = the defaults), exactly as `whyrec train ranker` builds the served model
+    # the LightGCN embeddings and the talk memory too ({} = the defaults), exactly as `whyrec train ranker`
+    # builds the served model
+    talk = talk_memory(train_samples, reader.sample_request, space, a["embed"], progress=progress)
     table = out_of_fold_table(train_samples, eps, space, a["sources_for"], reader.sample_request, depth=300,
-                              progress=progress, graph={})
+                              progress=progress, graph={}, talk=talk)
     stats = CoSuggestionStats.fit(eps, space, graph={})
+    stats.talk = talk
     head = {space.ids[i] for i in np.argsort(-stats.mentioned, kind="stable")[:HEAD_FILMS]}
     samples, _ = extract_samples(a["valid"], a["titles"], set(space.ids), filtered=True)
     targets = [t for s in samples for t in s.targets]

@@ -63,6 +63,8 @@ def paraphrases(c: Claim, title: str) -> list[str]:
         return [f"It brings back {o}, whom you saw in {via}, which you enjoyed."]
     if r is Relation.MATCHES_WORDS:
         return [f"It fits the words you used: {o}."] if o else []
+    if r is Relation.ASKED_ALIKE:
+        return [f"People who put their wish much as you did were pointed to {title} before."]
     if r is Relation.POPULAR:
         return [f"It is a popular choice: {n} earlier conversations mentioned it."]
     if r is Relation.SAME_ERA:

@@ -11,6 +11,7 @@ import numpy as np
 from tools.catalog.catalog import Catalog, Item
 from tools.recsys.cooccurrence import CoSuggestionStats, Episode
 from tools.recsys.item_space import ItemSpace
+from tools.recsys.talk import TalkMemory
 
 ITEMS = [
     Item("1", "Alien", 1979, ("science fiction", "horror"), (), 50.0, "",
@@ -36,3 +37,14 @@ def world() -> tuple[Catalog, ItemSpace, CoSuggestionStats]:
 def query_embedder(text: str) -> np.ndarray:
     """'space monster' points at Alien's plot vector, anything else at Toy Story's."""
     return np.array([1.0, 0.0] if "space" in text else [0.0, 1.0], dtype=np.float32)
+
+
+#: past requests' words and what the recommender suggested after them (the talk source's memory):
+#: space-monster talk was answered with Aliens, everything else with Up or The Sound of Music
+TALK = [("a space monster film please", ("2",), "t1"), ("scary space monster", ("2",), "t2"),
+        ("something for my kids", ("4",), "t3"), ("a film for the family", ("4", "5"), "t4")]
+
+
+def talk_memory(space: ItemSpace) -> TalkMemory:
+    return TalkMemory.build([t for t, _, _ in TALK], [space.rows(list(ids)).tolist() for _, ids, _ in TALK],
+                            [d for _, _, d in TALK], query_embedder, len(space))

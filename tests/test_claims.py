@@ -389,3 +389,19 @@ def test_the_pronoun_it_is_no_mention_of_the_film_it():
     bad = Sentence("Annabelle is here because It, which you hated, came up with it in 7 conversations.",
                    ("liked_also",))
     assert claim_violations([bad], [c])
+
+
+def test_a_film_suggested_after_words_like_the_users_says_so_only_when_that_pushed(ctx):
+    req = RecRequest(query_text="a scary space film", said="a scary space film")
+    card = RankedItem("2", 1.0, {"talk": 0.5}, {"talk": 0.5, "rank_talk": 0.0}, {"talk": 0.7, "rank_talk": 0.2})
+    claims = build_claims(card, req, ctx)
+    top = claims[0]
+    assert top.relation is Relation.ASKED_ALIKE and top.top and top.share == pytest.approx(1.0)
+    sents = template_from_claims(claims, "Aliens")
+    assert "people who asked for something like this in past conversations were pointed to it" in sents[0].text
+    assert check_claim_sentences(sents, _bundle(ctx, claims), TitleIndex.coerce(ctx.catalog)).passed
+    # the same card whose talk features pulled it down, or that no past request was answered with, claims nothing
+    down = RankedItem("2", 1.0, {}, {"talk": 0.5}, {"talk": -0.3, "cosuggest": 0.2})
+    assert Relation.ASKED_ALIKE not in [c.relation for c in build_claims(down, req, ctx)]
+    never = RankedItem("2", 1.0, {}, {"talk": 0.0}, {"talk": 0.4})
+    assert Relation.ASKED_ALIKE not in [c.relation for c in build_claims(never, req, ctx)]

@@ -7,7 +7,7 @@ import pytest
 
 from agent.turn.franchise import franchise_key
 from agent.turn.slate import build_slate
-from tests.recsys_world import query_embedder, world
+from tests.recsys_world import query_embedder, talk_memory, world
 from tools.errors import DataError
 from tools.recsys.constraints import allowed_mask
 from tools.recsys.features import FEATURES, build_features
@@ -22,6 +22,7 @@ from tools.recsys.sources import (
     PopularitySource,
     QuerySource,
     RequestRows,
+    TalkSource,
 )
 
 CAT, SPACE, STATS = world()
@@ -34,6 +35,8 @@ KNOWN = {
     "query": (QuerySource(SPACE, query_embedder), RecRequest(query_text="a space monster"), "1"),
     "attributes": (AttributeSource(SPACE, STATS.suggested), RecRequest(genres_include=("animation",)), "4"),
     "popularity": (PopularitySource(STATS.suggested), RecRequest(), "2"),
+    # words like "space monster" were answered with Aliens in the talk memory
+    "talk": (TalkSource(talk_memory(SPACE), query_embedder), RecRequest(query_text="a space monster"), "2"),
 }
 
 
@@ -50,7 +53,7 @@ def test_source_contract(name: str):
     top = SPACE.ids[int(np.argmax(np.where(allowed, scores, -np.inf)))]
     assert top == best
     # a source with nothing to condition on says so instead of returning noise
-    if name in ("cosuggest", "comention", "content", "query", "attributes"):
+    if name in ("cosuggest", "comention", "content", "query", "attributes", "talk"):
         assert src.scores(RecRequest(), RequestRows.of(RecRequest(), SPACE)) is None
 
 

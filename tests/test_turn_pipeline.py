@@ -773,3 +773,24 @@ def test_an_audiences_genres_are_implied_and_give_way_to_a_named_film():
     asked.constraints.tags_include.append("romance")
     req = request_for(asked, ["a romantic movie for date night"])
     assert req.genres_include == ("romance",) and req.genres_implied_in == ()  # the user said it
+
+
+def test_a_question_about_one_film_ends_the_earlier_wishes_but_not_what_was_ruled_out():
+    """Found by chatting: after "something classic and scary for grandma", "Is The Matrix any good?" was
+    answered with "movies like The Matrix (up to 2002; horror)": Psycho, The Sixth Sense, It."""
+    matrix = TitleRef("7", "The Matrix", "The Matrix")
+    state = DialogueState()
+    apply_update(state, StateUpdate(act="recommend", audience="older_viewers", genres_liked=("horror",),
+                                    genres_disliked=("musical",), year_max=2002))
+    fresh = apply_update(state, StateUpdate(act="recommend", mentioned=(matrix,)), question=True)
+    c = state.constraints
+    assert fresh and c.tags_include == [] and c.year_max is None
+    assert c.tags_exclude == ["musical"] and c.audience == "older_viewers"
+    # the same film named without a question ("my dad loved it... The Matrix") is no change of subject
+    state = DialogueState()
+    apply_update(state, StateUpdate(act="recommend", genres_liked=("horror",)))
+    apply_update(state, StateUpdate(act="recommend", mentioned=(matrix,)))
+    assert state.constraints.tags_include == ["horror"]
+    # nor is a question that also says what it wants ("any horror like The Matrix?")
+    apply_update(state, StateUpdate(act="recommend", mentioned=(matrix,), genres_liked=("horror",)), question=True)
+    assert state.constraints.tags_include == ["horror"]

@@ -62,10 +62,21 @@ def new_anchor_only(u: StateUpdate) -> bool:
         or u.relative_era or u.audience or u.additive)
 
 
-def apply_update(state: DialogueState, u: StateUpdate, shown_years: Sequence[int] = ()) -> bool:
+def asks_about_one_film(u: StateUpdate, question: bool) -> bool:
+    """"Is The Matrix any good?" and nothing else: the talk turns to that film, and the reply's slate is
+    "movies like The Matrix", so the genres, moods and years wished for before (classic horror for
+    grandma) no longer describe it; what was ruled out (and the audience) still holds."""
+    return question and len(u.mentioned) == 1 and u.act in ("recommend", "refine") and not (
+        u.liked or u.more_like or u.disliked or u.genres_liked or u.moods or u.kinds or u.people_liked
+        or u.year_min is not None or u.year_max is not None or u.relative_era or u.audience or u.additive)
+
+
+def apply_update(state: DialogueState, u: StateUpdate, shown_years: Sequence[int] = (), *,
+                 question: bool = False) -> bool:
     """Fold one message's update into the state (in place).
 
-    ``shown_years``: years of the films on recent slates, for "older"/"newer" with no year given.
+    ``shown_years``: years of the films on recent slates, for "older"/"newer" with no year given;
+    ``question``: the message asks something ("...?"), so one film named alone is what it asks about.
     Returns whether the message starts a fresh wish ("…instead", a switch to other genres, or
     "something like X" alone): the earlier messages' words then no longer describe what the user wants.
     """
@@ -75,7 +86,7 @@ def apply_update(state: DialogueState, u: StateUpdate, shown_years: Sequence[int
         c.tags_include.clear()
         c.moods.clear()
         c.kinds.clear()
-    anchor = new_anchor_only(u)
+    anchor = new_anchor_only(u) or asks_about_one_film(u, question)
     if anchor:
         c.tags_include.clear()
         c.moods.clear()
@@ -262,7 +273,8 @@ def replay(history: Sequence[tuple[str, str]], understand: Callable[[str], State
         if role == "user":
             update = understand(text)
             if updates_wish(update):
-                note_wish(state, text, apply_update(state, update, shown_years(state.shown[-10:])))
+                note_wish(state, text, apply_update(state, update, shown_years(state.shown[-10:]),
+                                                    question=text.rstrip().endswith("?")))
         else:
             named = list(titles_in(text))
             for i in named:

@@ -81,7 +81,8 @@ _LOWER = re.compile(r"\b(lowered|lowers|reduced|reduces|decreased|decreases|lowe
 _RELATION_CUES: tuple[tuple[re.Pattern[str], frozenset[Relation], str], ...] = (
     (re.compile(r"\b(people|viewers|users|others|fans|everyone|conversations?|chats?|audiences?)\b"
                 r"|\bsuggested\b|\bwent on to\b|\btogether\b", re.I),
-     frozenset({Relation.LIKED_ALSO, Relation.POPULAR, Relation.CAUSAL_EFFECT}), "what other people did"),
+     frozenset({Relation.LIKED_ALSO, Relation.POPULAR, Relation.CAUSAL_EFFECT, Relation.ASKED_ALIKE}),
+     "what other people did"),
     (re.compile(r"\b(plot|story|stories|premise|storyline|themes?)\b", re.I),
      frozenset({Relation.SIMILAR_TO, Relation.MATCHES_WORDS}), "its story"),
     (re.compile(r"\b(directed|director|directs|stars|starring|star|cast|actor|actress|acted|plays|"

@@ -63,6 +63,8 @@ def clause(c: Claim, *, again: bool = False) -> str:
     if c.relation is Relation.MATCHES_WORDS:
         return (f"it matches your words: {obj}" if obj else
                 f"its description is close to what you asked for (similarity {c.value:.2f})")
+    if c.relation is Relation.ASKED_ALIKE:
+        return "people who asked for something like this in past conversations were pointed to it"
     if c.relation is Relation.POPULAR:
         return f"it is a well-known pick, mentioned in {n} past conversations"
     if c.relation is Relation.SAME_ERA:

@@ -51,6 +51,7 @@ class Relation(StrEnum):
     HAS_PERSON = "has_person"        # a person the user asked for / from a liked film is in it
     MATCHES_WORDS = "matches_words"  # the user's own words match its description
     POPULAR = "popular"              # often suggested in past conversations
+    ASKED_ALIKE = "asked_alike"      # suggested to people who asked in words like the user's (the talk source)
     SAME_ERA = "same_era"            # from the same years as the films the user liked
     IN_YEAR_RANGE = "in_year_range"  # inside the years the user asked for (constraint)
     AVOIDS = "avoids"                # lacks a genre/person the user ruled out (constraint)
@@ -71,6 +72,7 @@ RELATION_FEATURES: dict[Relation, tuple[str, ...]] = {
     Relation.HAS_PERSON: ("people_request_match", "people_liked_overlap"),
     Relation.MATCHES_WORDS: ("query", "rank_query"),
     Relation.POPULAR: ("suggested_prior", "mentioned_prior", "suggest_rate"),
+    Relation.ASKED_ALIKE: ("talk", "rank_talk", "talk_lift"),
     Relation.SAME_ERA: ("year_gap", "year"),
     Relation.IN_YEAR_RANGE: ("in_year_range",),
 }
@@ -273,6 +275,8 @@ def build_claims(ranked: RankedItem, req: RecRequest, ctx: ClaimContext) -> tupl
         if terms or (q is not None and not all_terms):
             reason(Relation.MATCHES_WORDS, Polarity.ASKED_FOR, terms[:4],
                    value=None if terms or q is None else round(float(q), 2))
+    if (ranked.features.get("talk") or 0.0) > 0:  # at least one past request near the user's words got it
+        reason(Relation.ASKED_ALIKE, Polarity.NONE)
     if row is not None and stats.mentioned[row] > 0:
         reason(Relation.POPULAR, Polarity.NONE, value=float(int(stats.mentioned[row])))
     if item.year and "year_gap" in ranked.features and ranked.features["year_gap"] <= 8:

@@ -48,6 +48,9 @@ FEATURE_WORDS: dict[str, str] = {
     "in_year_range": "being from the years you asked for",
     "n_context": "how many films you have told me about",
     "n_liked": "how many films you liked",
+    "talk": "how often it was suggested to people who asked in words like yours",
+    "rank_talk": "its place among films suggested to people who asked like you",
+    "talk_lift": "how much more often than usual it was suggested to people who asked like you",
 }
 
 

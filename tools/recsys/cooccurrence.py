@@ -11,8 +11,9 @@ brought up Alien were often pointed to Aliens"). Three tables are kept:
 - ``mentioned[j]``: in how many dialogues j was mentioned by anyone (the popularity prior of talk).
 
 Optionally they carry LightGCN item embeddings of the same dialogues (``item_emb``,
-``tools.recsys.graph_embed``): fitted on the same episodes, so out-of-fold training gets
-out-of-fold embeddings exactly as it gets out-of-fold counts.
+``tools.recsys.graph_embed``) and the "talk" memory of the same dialogues' requests (``talk``,
+``tools.recsys.talk``: the words of each request and what was suggested after them), so
+out-of-fold training gets out-of-fold embeddings and memories exactly as it gets out-of-fold counts.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from tools.recsys.item_space import ItemSpace
+from tools.recsys.talk import TalkMemory
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,8 @@ class CoSuggestionStats:
         #: LightGCN item embeddings (rows = catalog rows), or None when the graph was not fitted
         self.item_emb = None if item_emb is None else np.asarray(item_emb, dtype=np.float32)
         self.graph_info: dict = {}
+        #: the "talk" source's memory of past requests' words (``tools.recsys.talk``), or None
+        self.talk: TalkMemory | None = None
         self._unit: np.ndarray | None = None
         self._suggest_rows = np.asarray(self.suggest.sum(axis=1)).ravel()
         self._comention_rows = np.asarray(self.comention.sum(axis=1)).ravel()
@@ -166,10 +170,14 @@ class CoSuggestionStats:
         np.save(path / "mentioned.npy", self.mentioned)
         if self.item_emb is not None:
             np.save(path / "graph_emb.npy", self.item_emb)
+        if self.talk is not None:
+            self.talk.save(path)
 
     @classmethod
     def load(cls, path: Path) -> CoSuggestionStats:
         emb = np.load(path / "graph_emb.npy") if (path / "graph_emb.npy").is_file() else None
-        return cls(sp.load_npz(path / "suggest.npz"), sp.load_npz(path / "comention.npz"),
-                   np.load(path / "suggested.npy"), np.load(path / "mentioned.npy"), emb)
+        stats = cls(sp.load_npz(path / "suggest.npz"), sp.load_npz(path / "comention.npz"),
+                    np.load(path / "suggested.npy"), np.load(path / "mentioned.npy"), emb)
+        stats.talk = TalkMemory.load(path)
+        return stats
 

@@ -28,12 +28,13 @@ FEATURES: tuple[str, ...] = (
     "people_request_match", "people_liked_overlap",
     "year", "year_gap", "in_year_range",
     "n_context", "n_liked",
+    "talk", "rank_talk", "talk_lift",
 )
 
 
 #: sources whose whole-catalog rank of a candidate is a feature (a score's scale differs per request,
 #: its rank does not)
-RANKED_SOURCES = ("cosuggest", "comention", "graph", "content", "query", "attributes")
+RANKED_SOURCES = ("cosuggest", "comention", "graph", "content", "query", "attributes", "talk")
 
 
 def _ranks(scores: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -99,9 +100,12 @@ def build_features(req: RecRequest, rr: RequestRows, rows: np.ndarray, space: It
             put("content_recent", (space.vectors[rows] @ space.vectors[rr.recent].T).max(axis=1))
     if len(rr.disliked):
         put("cosuggest_disliked", stats.suggest_scores(rr.disliked)[0][rows])
-    for name in ("graph", "query"):
+    for name in ("graph", "query", "talk"):
         if (s := source_scores.get(name)) is not None:
             put(name, s[rows])
+    if (s := source_scores.get("talk")) is not None:
+        # as for cosuggest_lift: being pointed to after words like these says more of a rarely suggested film
+        put("talk_lift", s[rows] / np.log1p(stats.suggested[rows] + 1.0))
     for name in RANKED_SOURCES:
         if (s := source_scores.get(name)) is not None:
             put(f"rank_{name}", np.log1p(_ranks(s, rows)))

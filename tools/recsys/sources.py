@@ -20,6 +20,7 @@ import numpy as np
 from tools.recsys.cooccurrence import CoSuggestionStats
 from tools.recsys.item_space import ItemSpace
 from tools.recsys.request import RecRequest
+from tools.recsys.talk import TalkMemory, unit
 
 #: how much a neutral mention counts next to a liked one in the collaborative sources
 MENTION_WEIGHT = 0.6
@@ -126,6 +127,15 @@ class ContentSource:
         return sims.max(axis=1)
 
 
+def query_vector(req: RecRequest, rows: RequestRows, embed: Callable[[str], np.ndarray]) -> np.ndarray | None:
+    """The unit embedding of the request's words, computed once per request (None: no words)."""
+    text = req.query_text.strip()
+    if not text:
+        return None
+    q = rows.cached("query_vector", lambda: unit(embed(text)))
+    return q if np.any(q) else None
+
+
 class QuerySource:
     """Content: similarity of the user's own words to each film's plot vector (dense retrieval)."""
 
@@ -138,12 +148,23 @@ class QuerySource:
         self.embed = embed
 
     def scores(self, req: RecRequest, rows: RequestRows) -> np.ndarray | None:
-        text = req.query_text.strip()
-        if not text:
-            return None
-        q = np.asarray(self.embed(text), dtype=np.float32).ravel()
-        n = float(np.linalg.norm(q))
-        return None if n == 0 else self.space.vectors @ (q / n)
+        q = query_vector(req, rows, self.embed)
+        return None if q is None else self.space.vectors @ q
+
+
+class TalkSource:
+    """Collaborative over words: what recommenders suggested after requests worded like this one
+    (``tools.recsys.talk``); speaks before any film is named ("something scary for tonight")."""
+
+    name = "talk"
+
+    def __init__(self, memory: TalkMemory, embed: Callable[[str], np.ndarray]) -> None:
+        self.memory = memory
+        self.embed = embed
+
+    def scores(self, req: RecRequest, rows: RequestRows) -> np.ndarray | None:
+        q = query_vector(req, rows, self.embed)
+        return None if q is None or len(self.memory) == 0 else rows.cached("talk", lambda: self.memory.scores(q))
 
 
 class AttributeSource:
@@ -193,4 +214,6 @@ def standard_sources(space: ItemSpace, stats: CoSuggestionStats,
         out.append(ContentSource(space))
         if embed is not None:
             out.append(QuerySource(space, embed))
+    if stats.talk is not None and embed is not None:  # what was suggested after requests worded like this
+        out.append(TalkSource(stats.talk, embed))
     return out

@@ -31,6 +31,7 @@ from tools.recsys.recommender import Recommender
 from tools.recsys.redial_samples import RedialSample
 from tools.recsys.request import RecRequest
 from tools.recsys.sources import CandidateSource
+from tools.recsys.talk import TalkMemory
 from tools.recsys.weighting import WEIGHTINGS
 
 #: sources_for(stats) -> the candidate sources built on those statistics
@@ -87,13 +88,28 @@ def rank_table(samples: Sequence[RedialSample], build_request: RequestBuilder, r
     return RankTable(np.vstack(xs), np.concatenate(ys), groups, dids, covered, total, kept, np.concatenate(items))
 
 
+def talk_memory(samples: Sequence[RedialSample], build_request: RequestBuilder, space: ItemSpace,
+                embed: Callable[[str], np.ndarray], *, progress: bool = False) -> TalkMemory:
+    """The "talk" source's memory of the training requests: each one's words (the ``query_text`` a live
+    turn's request would carry) and the films the recommender suggested next."""
+    from tqdm import tqdm
+
+    texts, targets, dids = [], [], []
+    for s in tqdm(samples, desc="talk memory", unit="req", file=sys.stderr, disable=not progress):
+        texts.append(build_request(s).query_text)
+        targets.append([space.index[t] for t in s.targets if t in space.index])
+        dids.append(s.conversation_id)
+    return TalkMemory.build(texts, targets, dids, embed, len(space))
+
+
 def out_of_fold_table(samples: Sequence[RedialSample], episodes: Sequence[Episode], space: ItemSpace,
                       sources_for: SourcesFactory, build_request: RequestBuilder, *, folds: int = 5,
                       depth: int = 200, seed: int = 7, progress: bool = True,
-                      graph: dict | None = None) -> RankTable:
+                      graph: dict | None = None, talk: TalkMemory | None = None) -> RankTable:
     """Every training request's pool, featurised with statistics from the other folds' dialogues.
 
-    ``graph`` (a LightGCN config; None = no graph source) fits the item embeddings per fold too.
+    ``graph`` (a LightGCN config; None = no graph source) fits the item embeddings per fold too;
+    ``talk`` (the training requests' memory, ``talk_memory``) is cut to the other folds' requests.
     """
     if folds < 2:
         raise ValueError("folds must be at least 2 (out-of-fold statistics)")
@@ -101,6 +117,8 @@ def out_of_fold_table(samples: Sequence[RedialSample], episodes: Sequence[Episod
     for f in range(folds):
         stats = CoSuggestionStats.fit([e for e in episodes if fold_of(e.dialogue_id, folds, seed) != f], space,
                                       graph=graph)
+        if talk is not None:
+            stats.talk = talk.subset(np.array([fold_of(d, folds, seed) != f for d in talk.dialogue_ids], dtype=bool))
         rec = Recommender(space, stats, sources_for(stats), None, depth=depth)
         part = [s for s in samples if fold_of(s.conversation_id, folds, seed) == f]
         tables.append(rank_table(part, build_request, rec, progress=f"fold {f + 1}/{folds}" if progress else ""))
@@ -224,13 +242,15 @@ def train_ranker(samples: Sequence[RedialSample], episodes: Sequence[Episode], s
                  holdout: float = 0.15, depth: int = 200, seed: int = 7, config: RankerConfig | None = None,
                  progress: bool = True, weighting: str = "none", clip: float | None = None,
                  power: float = 1.0, dialogues: Sequence | None = None, graph: dict | None = None,
-                 stopping: str = "cv") -> tuple[LearnedRanker, CoSuggestionStats, dict[str, Any]]:
+                 stopping: str = "cv", talk: TalkMemory | None = None
+                 ) -> tuple[LearnedRanker, CoSuggestionStats, dict[str, Any]]:
     """(ranker, statistics over all episodes, info); ``stopping`` chooses the boosting rounds (``fit_ranker``).
 
     ``weighting`` "ipw"/"snips" weights rows by their inverse exposure propensity
     (``tools.recsys.debias``; needs the training ``dialogues``), ``clip`` its propensity floor,
     ``power`` its tempering exponent.
-    ``graph`` (a LightGCN config, {} = defaults) adds LightGCN item embeddings to every fold's statistics.
+    ``graph`` (a LightGCN config, {} = defaults) adds LightGCN item embeddings to every fold's statistics;
+    ``talk`` (``talk_memory`` of the same samples) adds the talk source's memory, out of fold likewise.
     """
     if stopping not in STOPPING:
         raise ValueError(f"unknown stopping {stopping!r}; use one of {', '.join(STOPPING)}")
@@ -240,7 +260,7 @@ def train_ranker(samples: Sequence[RedialSample], episodes: Sequence[Episode], s
         raise ValueError(f"weighting={weighting!r} needs the training dialogues (who mentioned what first, and "
                          "the seekers' answers); pass dialogues=")
     table = out_of_fold_table(samples, episodes, space, sources_for, build_request, folds=folds, depth=depth,
-                              seed=seed, progress=progress, graph=graph)
+                              seed=seed, progress=progress, graph=graph, talk=talk)
     weights = None
     info: dict[str, Any] = {"weighting": weighting}
     if weighting != "none":
@@ -257,5 +277,6 @@ def train_ranker(samples: Sequence[RedialSample], episodes: Sequence[Episode], s
             "folds": float(folds), "depth": float(depth), **info}
     ranker.info.update(info)
     stats = CoSuggestionStats.fit(episodes, space, graph=graph)
+    stats.talk = talk
     ranker.info.update(stats.graph_info)
     return ranker, stats, info
