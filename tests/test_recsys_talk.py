@@ -13,7 +13,8 @@ from tools.recsys.redial_samples import RedialSample
 from tools.recsys.request import RecRequest
 from tools.recsys.sources import PopularitySource, RequestRows, TalkSource, standard_sources
 from tools.recsys.talk import TalkMemory
-from tools.recsys.training import out_of_fold_table, talk_memory as build_talk_memory
+from tools.recsys.training import out_of_fold_table
+from tools.recsys.training import talk_memory as build_talk_memory
 
 CAT, SPACE, STATS = world()
 
