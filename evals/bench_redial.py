@@ -47,6 +47,12 @@ def block(report: dict[str, Any]) -> list[str]:
         sm = agent["seed_metrics"]
         lines += ["", "Agent seed metrics (ranx; AUC over the whole catalog): " +
                   ", ".join(f"{k} {v:.4f}" for k, v in sm.items())]
+    if agent and agent.get("by_training_mentions"):
+        lines += ["", "Agent recall by how many training dialogues mentioned the target (a film none mentioned has "
+                  "no collaborative evidence):", "", "| mentioned in | targets | share | R@10 | R@50 |",
+                  "|---|---|---|---|---|"]
+        lines += [f"| {name} | {int(b['targets'])} | {b['share']:.3f} | {b['recall@10']:.3f} | {b['recall@50']:.3f} |"
+                  for name, b in agent["by_training_mentions"].items()]
     return lines + [""]
 
 

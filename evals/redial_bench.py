@@ -152,6 +152,8 @@ def run_benchmark(assets: BenchAssets, split: Path, *, pipelines: list[str], lim
             "rank_histogram": _rank_hist(r.ranks),
             "fairness_top10": fairness_diversity([i for top in r.top10 for i in top], popularity),
             "seed_metrics": seed_metrics(r.ranks, len(assets.item_ids)),
+            "by_training_mentions": by_training_mentions(r.ranks, [t for s in samples for t in s.targets],
+                                                         _training_mentions(assets)),
         }
     return {
         "kind": "redial",
@@ -170,6 +172,38 @@ def run_benchmark(assets: BenchAssets, split: Path, *, pipelines: list[str], lim
                              else "as published by each paper"),
         "training": {"note": TRAIN_NOTE, **assets.training},
     }
+
+
+#: buckets of how many training dialogues mentioned a target (the collaborative sources' evidence about it)
+MENTION_BUCKETS: tuple[tuple[str, int, float], ...] = (("never", 0, 0), ("1-2", 1, 2), ("3-10", 3, 10),
+                                                       ("over 10", 11, float("inf")))
+
+
+def _training_mentions(assets: BenchAssets) -> dict[str, float]:
+    rec = assets.recommender
+    if rec is None:
+        return {}
+    return {i: float(rec.stats.mentioned[n]) for n, i in enumerate(rec.space.ids)}
+
+
+def by_training_mentions(ranks: list[int | None], targets: list[str],
+                         mentions: dict[str, float]) -> dict[str, dict[str, float]]:
+    """Recall@10/@50 of the targets grouped by how many training dialogues mentioned them.
+
+    Why: it shows where the recall is lost. A film no training dialogue mentions has no collaborative
+    evidence at all, so only its words, genres and plot can find it; the share of such targets bounds
+    what more dialogue statistics could add.
+    """
+    if len(ranks) != len(targets):
+        raise ValueError(f"{len(ranks)} ranks for {len(targets)} targets")
+    out: dict[str, dict[str, float]] = {}
+    for name, lo, hi in MENTION_BUCKETS:
+        rs = [r for r, t in zip(ranks, targets, strict=True) if lo <= mentions.get(t, 0.0) <= hi]
+        n = max(1, len(rs))
+        out[name] = {"targets": float(len(rs)), "share": len(rs) / max(1, len(targets)),
+                     "recall@10": sum(1 for r in rs if r is not None and r <= 10) / n,
+                     "recall@50": sum(1 for r in rs if r is not None and r <= 50) / n}
+    return out
 
 
 def _rank_hist(ranks: list[int | None]) -> dict[str, int]:

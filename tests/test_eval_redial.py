@@ -99,8 +99,23 @@ def test_benchmark_source_pipelines_on_known_counts(split: Path):
     assert report["pipelines"]["agent"]["errors"] == 2  # no agent wired: every sample counts as a miss
     assert report["pipelines"]["cosuggest"]["metrics"]["recall@10"] >= 0.5
     assert "union" in report["candidate_recall@200"]
+    groups = report["pipelines"]["cosuggest"]["by_training_mentions"]
+    assert sum(b["targets"] for b in groups.values()) == report["targets"]
     assert "1,355 of the 10,006" in report["training"]["note"]
     table = comparison_table(report)
     assert "UniCRS (published) | 0.050 | 0.215 | 0.413" in table and "**WhyRec cosuggest**" in table
     with pytest.raises(ValueError, match="unknown pipeline"):
         run_benchmark(assets, split, pipelines=["bogus"], progress=False)
+
+
+def test_recall_by_training_mentions_groups_each_target_by_its_evidence():
+    from evals.redial_bench import by_training_mentions
+
+    mentions = {"a": 0.0, "b": 2.0, "c": 5.0, "d": 40.0}
+    out = by_training_mentions([None, 3, 30, 1, 60], ["a", "b", "c", "d", "z"], mentions)
+    assert out["never"] == {"targets": 2.0, "share": 0.4, "recall@10": 0.0, "recall@50": 0.0}  # "z": unknown = never
+    assert out["1-2"]["recall@10"] == 1.0 and out["3-10"]["recall@10"] == 0.0 and out["3-10"]["recall@50"] == 1.0
+    assert out["over 10"]["targets"] == 1.0 and out["over 10"]["recall@10"] == 1.0
+    assert sum(b["targets"] for b in out.values()) == 5
+    with pytest.raises(ValueError, match="4 ranks for 5 targets"):
+        by_training_mentions([None] * 4, ["a", "b", "c", "d", "z"], mentions)
