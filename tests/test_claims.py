@@ -405,3 +405,19 @@ def test_a_film_suggested_after_words_like_the_users_says_so_only_when_that_push
     assert Relation.ASKED_ALIKE not in [c.relation for c in build_claims(down, req, ctx)]
     never = RankedItem("2", 1.0, {}, {"talk": 0.0}, {"talk": 0.4})
     assert Relation.ASKED_ALIKE not in [c.relation for c in build_claims(never, req, ctx)]
+
+
+def test_a_film_named_again_says_one_conversation_in_the_singular(ctx):
+    """Found by chatting: "Toy Story came up together with it in 1 past conversations too"."""
+    from tools.explain.claim_text import clause
+
+    once = Claim("liked_also", Relation.LIKED_ALSO, "4", "Up", Polarity.LIKED, ("Toy Story",), value=1.0,
+                 detail="comention")
+    assert clause(once, again=True) == "Toy Story came up together with it in 1 past conversation too"
+    assert clause(_replace_value(once, 3.0), again=True).endswith("in 3 past conversations too")
+
+
+def _replace_value(c: Claim, value: float) -> Claim:
+    from dataclasses import replace
+
+    return replace(c, value=value)

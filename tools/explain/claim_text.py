@@ -36,7 +36,8 @@ def clause(c: Claim, *, again: bool = False) -> str:
     if again and c.relation in (Relation.LIKED_ALSO, Relation.SIMILAR_TO):
         if c.relation is Relation.SIMILAR_TO:
             return f"its story is close to {obj} too"
-        return (f"{obj} came up together with it in {int(c.value or 0)} past conversations too"
+        n = int(c.value or 0)
+        return (f"{obj} came up together with it in {n} past conversation{'s' * (n != 1)} too"
                 if c.detail == "comention" else f"conversations about {obj} went on to suggest it too")
     n = int(c.value) if c.value is not None else 0
     times = "once" if n == 1 else f"{n} times"
