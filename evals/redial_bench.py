@@ -10,7 +10,7 @@ data and never an input here.
 Pipelines (each ranks all catalog movies for one sample):
   agent       ``WhyRecAgent.rank_candidates``: the live turn's understanding, state replay,
               sources, hard constraints and learned ranker (``Recommender.recommend``)
-  cosuggest, comention, graph, content, query, talk, attributes, popularity
+  cosuggest, comention, graph, content, query, talk, people, attributes, popularity
               one candidate source alone, under the same constraints (the single-source baselines)
   retrieval   the Chroma vector/lexical retriever, query = the last three utterances
 """
@@ -30,7 +30,8 @@ from tools.datasets.redial import iter_dialogues
 
 log = logging.getLogger(__name__)
 
-SOURCE_PIPELINES = ("cosuggest", "comention", "graph", "content", "query", "talk", "attributes", "popularity")
+SOURCE_PIPELINES = ("cosuggest", "comention", "graph", "content", "query", "talk", "people", "attributes",
+                    "popularity")
 PIPELINES = ("agent", *SOURCE_PIPELINES, "retrieval")
 TRAIN_NOTE = ("The ranker and its statistics were trained on train_partial.jsonl only: 1,355 of the 10,006 official "
               "ReDial training dialogues. Published systems trained on all 10,006 and report on the official test "

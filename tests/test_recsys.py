@@ -19,6 +19,7 @@ from tools.recsys.sources import (
     CoMentionSource,
     ContentSource,
     CoSuggestionSource,
+    PeopleSource,
     PopularitySource,
     QuerySource,
     RequestRows,
@@ -35,6 +36,8 @@ KNOWN = {
     "query": (QuerySource(SPACE, query_embedder), RecRequest(query_text="a space monster"), "1"),
     "attributes": (AttributeSource(SPACE, STATS.suggested), RecRequest(genres_include=("animation",)), "4"),
     "popularity": (PopularitySource(STATS.suggested), RecRequest(), "2"),
+    # Alien's Sigourney Weaver is in Aliens, no one else's people are
+    "people": (PeopleSource(SPACE, STATS.suggested), RecRequest(liked=("1",), exclude=frozenset({"1"})), "2"),
     # words like "space monster" were answered with Aliens in the talk memory
     "talk": (TalkSource(talk_memory(SPACE), query_embedder), RecRequest(query_text="a space monster"), "2"),
 }
@@ -53,7 +56,7 @@ def test_source_contract(name: str):
     top = SPACE.ids[int(np.argmax(np.where(allowed, scores, -np.inf)))]
     assert top == best
     # a source with nothing to condition on says so instead of returning noise
-    if name in ("cosuggest", "comention", "content", "query", "attributes", "talk"):
+    if name in ("cosuggest", "comention", "content", "query", "attributes", "talk", "people"):
         assert src.scores(RecRequest(), RequestRows.of(RecRequest(), SPACE)) is None
 
 

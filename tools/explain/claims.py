@@ -69,7 +69,7 @@ RELATION_FEATURES: dict[Relation, tuple[str, ...]] = {
     Relation.UNLIKE: ("cosuggest_disliked", "content_disliked", "genre_disliked_overlap", "graph_disliked"),
     Relation.MATCHES_GENRE: ("genre_request_match", "genre_request_miss", "rank_attributes"),
     Relation.SHARES_GENRE: ("genre_liked_overlap", "genre_novel_share"),
-    Relation.HAS_PERSON: ("people_request_match", "people_liked_overlap"),
+    Relation.HAS_PERSON: ("people_request_match", "people_liked_overlap", "rank_people"),
     Relation.MATCHES_WORDS: ("query", "rank_query"),
     Relation.POPULAR: ("suggested_prior", "mentioned_prior", "suggest_rate"),
     Relation.ASKED_ALIKE: ("talk", "rank_talk", "talk_lift"),

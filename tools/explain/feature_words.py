@@ -50,6 +50,7 @@ FEATURE_WORDS: dict[str, str] = {
     "n_liked": "how many films you liked",
     "talk": "how often it was suggested to people who asked in words like yours",
     "rank_talk": "its place among films suggested to people who asked like you",
+    "rank_people": "its place among films with people from the films you liked",
     "talk_lift": "how much more often than usual it was suggested to people who asked like you",
 }
 

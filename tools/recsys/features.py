@@ -28,13 +28,13 @@ FEATURES: tuple[str, ...] = (
     "people_request_match", "people_liked_overlap",
     "year", "year_gap", "in_year_range",
     "n_context", "n_liked",
-    "talk", "rank_talk", "talk_lift",
+    "talk", "rank_talk", "talk_lift", "rank_people",
 )
 
 
 #: sources whose whole-catalog rank of a candidate is a feature (a score's scale differs per request,
 #: its rank does not)
-RANKED_SOURCES = ("cosuggest", "comention", "graph", "content", "query", "attributes", "talk")
+RANKED_SOURCES = ("cosuggest", "comention", "graph", "content", "query", "attributes", "talk", "people")
 
 
 def _ranks(scores: np.ndarray, rows: np.ndarray) -> np.ndarray:

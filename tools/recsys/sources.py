@@ -189,6 +189,25 @@ class AttributeSource:
         return match * (1.0 + self.prior)
 
 
+class PeopleSource:
+    """Content: films that share directors, cast or source authors with the liked (else mentioned) films,
+    more shared people and more often suggested first. Measured on ReDial validation (filtered): it
+    nominates 2.2% of the targets that no other source had among its first 200."""
+
+    name = "people"
+
+    def __init__(self, space: ItemSpace, prior: np.ndarray) -> None:
+        self.space = space
+        self.prior = np.log1p(np.asarray(prior, dtype=np.float64))
+
+    def scores(self, req: RecRequest, rows: RequestRows) -> np.ndarray | None:
+        anchor = rows.liked if len(rows.liked) else rows.context
+        people = {p for r in anchor for p in self.space.people[int(r)]}
+        if not people:
+            return None
+        return self.space.people_counts(people) * (1.0 + self.prior)
+
+
 class PopularitySource:
     """The prior: how often each film was suggested in the training dialogues."""
 
@@ -207,7 +226,7 @@ def standard_sources(space: ItemSpace, stats: CoSuggestionStats,
     (trained or not), so the training pools and a live turn's pool come from the same sources."""
     prior = stats.suggested + 0.5 * stats.mentioned
     out: list[CandidateSource] = [CoSuggestionSource(stats), CoMentionSource(stats), PopularitySource(prior),
-                                  AttributeSource(space, prior)]
+                                  AttributeSource(space, prior), PeopleSource(space, prior)]
     if stats.item_emb is not None:  # LightGCN neighbours of the conversation's films
         out.append(GraphSource(stats.item_emb))
     if space.vectors is not None:
