@@ -18,7 +18,7 @@ Pipelines (each ranks all catalog movies for one sample):
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -200,10 +200,9 @@ def by_training_mentions(ranks: list[int | None], targets: list[str],
     out: dict[str, dict[str, float]] = {}
     for name, lo, hi in MENTION_BUCKETS:
         rs = [r for r, t in zip(ranks, targets, strict=True) if lo <= mentions.get(t, 0.0) <= hi]
-        n = max(1, len(rs))
+        at10, at50 = recall_curve(rs, (10, 50))
         out[name] = {"targets": float(len(rs)), "share": len(rs) / max(1, len(targets)),
-                     "recall@10": sum(1 for r in rs if r is not None and r <= 10) / n,
-                     "recall@50": sum(1 for r in rs if r is not None and r <= 50) / n}
+                     "recall@10": at10, "recall@50": at50}
     return out
 
 
@@ -215,7 +214,7 @@ def _rank_hist(ranks: list[int | None]) -> dict[str, int]:
     return bins
 
 
-def recall_curve(ranks: list[int | None], ks: range = range(1, 51)) -> list[float]:
+def recall_curve(ranks: list[int | None], ks: Sequence[int] = range(1, 51)) -> list[float]:
     n = max(1, len(ranks))
     return [sum(1 for r in ranks if r is not None and r <= k) / n for k in ks]
 

@@ -57,9 +57,14 @@ def new_anchor_only(u: StateUpdate) -> bool:
     """"Something like Pineapple Express" and nothing else: the film is the whole wish, so the genres,
     years and people asked for before (80s horror) no longer apply; "like Alien but from the 90s" or
     "... too" keeps them."""
-    return bool(u.more_like) and u.act in ("recommend", "refine") and not (
-        u.genres_liked or u.moods or u.kinds or u.people_liked or u.year_min is not None or u.year_max is not None
-        or u.relative_era or u.audience or u.additive)
+    return bool(u.more_like) and u.act in ("recommend", "refine") and not _says_more_than_a_film(u)
+
+
+def _says_more_than_a_film(u: StateUpdate) -> bool:
+    """The message wishes for something besides the film it names (a genre, mood, kind, person, years,
+    audience, or "... too")."""
+    return bool(u.genres_liked or u.moods or u.kinds or u.people_liked or u.year_min is not None
+                or u.year_max is not None or u.relative_era or u.audience or u.additive)
 
 
 def asks_about_one_film(u: StateUpdate, question: bool) -> bool:
@@ -67,8 +72,7 @@ def asks_about_one_film(u: StateUpdate, question: bool) -> bool:
     "movies like The Matrix", so the genres, moods and years wished for before (classic horror for
     grandma) no longer describe it; what was ruled out (and the audience) still holds."""
     return question and len(u.mentioned) == 1 and u.act in ("recommend", "refine") and not (
-        u.liked or u.more_like or u.disliked or u.genres_liked or u.moods or u.kinds or u.people_liked
-        or u.year_min is not None or u.year_max is not None or u.relative_era or u.audience or u.additive)
+        u.liked or u.more_like or u.disliked or _says_more_than_a_film(u))
 
 
 def apply_update(state: DialogueState, u: StateUpdate, shown_years: Sequence[int] = (), *,

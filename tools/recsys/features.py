@@ -15,7 +15,7 @@ import numpy as np
 from tools.recsys.cooccurrence import CoSuggestionStats
 from tools.recsys.item_space import ItemSpace
 from tools.recsys.request import RecRequest
-from tools.recsys.sources import RequestRows
+from tools.recsys.sources import RequestRows, shared_people
 
 #: the feature columns, in order (the model file records them; a mismatch refuses to load)
 FEATURES: tuple[str, ...] = (
@@ -150,9 +150,8 @@ def build_features(req: RecRequest, rr: RequestRows, rows: np.ndarray, space: It
     if req.people_include:
         put("people_request_match", space.people_counts(req.people_include)[rows])
     if len(rr.liked):
-        liked_people = set().union(*(space.people[r] for r in rr.liked))
-        if liked_people:
-            put("people_liked_overlap", space.people_counts(liked_people)[rows])
+        if (shared := shared_people(space, rr, rr.liked, "people:liked")) is not None:
+            put("people_liked_overlap", shared[rows])
     years = space.years[rows]
     put("year", years)
     ctx_years = space.years[anchor] if len(anchor) else np.array([])

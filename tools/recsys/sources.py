@@ -189,6 +189,16 @@ class AttributeSource:
         return match * (1.0 + self.prior)
 
 
+def shared_people(space: ItemSpace, rows: RequestRows, anchor: np.ndarray, key: str) -> np.ndarray | None:
+    """Per catalog film: how many of the ``anchor`` films' people it has (None: they have none), computed
+    once per request under ``key`` (the people source and the ``people_liked_overlap`` feature share it)."""
+    def compute() -> np.ndarray | None:
+        people = {p for r in anchor for p in space.people[int(r)]}
+        return space.people_counts(people) if people else None
+
+    return rows.cached(key, compute)
+
+
 class PeopleSource:
     """Content: films that share directors, cast or source authors with the liked (else mentioned) films,
     more shared people and more often suggested first. Measured on ReDial validation (filtered): it
@@ -201,11 +211,10 @@ class PeopleSource:
         self.prior = np.log1p(np.asarray(prior, dtype=np.float64))
 
     def scores(self, req: RecRequest, rows: RequestRows) -> np.ndarray | None:
-        anchor = rows.liked if len(rows.liked) else rows.context
-        people = {p for r in anchor for p in self.space.people[int(r)]}
-        if not people:
-            return None
-        return self.space.people_counts(people) * (1.0 + self.prior)
+        liked = len(rows.liked) > 0
+        shared = shared_people(self.space, rows, rows.liked if liked else rows.context,
+                               "people:liked" if liked else "people:context")
+        return None if shared is None else shared * (1.0 + self.prior)
 
 
 class PopularitySource:
