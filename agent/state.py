@@ -140,6 +140,10 @@ class DialogueState:
         self._add("seen", item_id)
         self._add("mentioned", item_id)
 
+    def leave_out(self, item_id: str) -> None:
+        """Never show it, without taking it for a taste ("... but no Star Wars movies")."""
+        self._add("seen", item_id)
+
     def mention(self, item_id: str) -> None:
         self._add("mentioned", item_id)
 

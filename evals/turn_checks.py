@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from agent.turn.franchise import franchise_tokens
+from agent.turn.franchise import film_kin, franchise_tokens
 from agent.types import RecCard, TurnResult
 from evals.dialogue_schema import Expect, ItemRef, NotInRecs
 from tools.catalog.catalog import Catalog
@@ -130,7 +130,8 @@ class TurnChecker:
         if e.max_per_franchise is not None:
             per: dict[str, list[str]] = {}
             for c in recs:
-                for token in franchise_tokens(c.title):
+                kin = film_kin(self.by_id[c.item_id]) if c.item_id in self.by_id else franchise_tokens(c.title)
+                for token in kin:
                     per.setdefault(token, []).append(c.title)
             bad = {k: v for k, v in per.items() if len(v) > e.max_per_franchise}
             out.append(Check("max_per_franchise", not bad, f"more than {e.max_per_franchise} of one franchise: "

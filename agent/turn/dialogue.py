@@ -123,6 +123,8 @@ def apply_update(state: DialogueState, u: StateUpdate, shown_years: Sequence[int
         state.dislike(ref.item_id)
     for ref in u.seen:
         state.mark_seen(ref.item_id)
+    for ref in u.left_out:
+        state.leave_out(ref.item_id)
     for ref in u.mentioned:
         state.mention(ref.item_id)
     if u.additive and u.genres_liked:

@@ -3,8 +3,8 @@
 Why a module of its own: the slate caps a franchise at two cards (agent/turn/slate.py), the
 understanding stage reads "... but hated the sequels" (agent/turn/sequels.py), the watch order puts
 Toy Story 2 before Toy Story 3 for someone who loved the first, and the dialogue checks count
-franchises (evals/turn_checks.py) -- all with the same title heuristic, since the catalog has no
-franchise table.
+franchises (evals/turn_checks.py) -- all with the same rule: the title heuristic, since the catalog
+has no franchise table, joined with the series Wikipedia names for a film (``film_kin``).
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ _COMMON_TITLE_WORDS = frozenset(
     "christmas american little movie story stories return returns rising revenge legend legends secret "
     "secrets princess monster monsters summer winter family friends brother brothers sister sisters "
     "wedding holiday nights ghost ghosts killer killers dragon dragons knight knights spider people "
-    "murder mystery adventure adventures beautiful crazy perfect forever together".split())
+    "murder mystery adventure adventures beautiful crazy perfect forever together universe cinematic extended".split())
 
 
 @lru_cache(maxsize=32_768)
@@ -71,6 +71,21 @@ def franchise_tokens(title: str) -> frozenset[str]:
     return frozenset({key} - {""}) | {w for w in words if len(w) >= 6 and w not in _COMMON_TITLE_WORDS}
 
 
+@lru_cache(maxsize=32_768)
+def _kin(title: str, series: tuple[str, ...]) -> frozenset[str]:
+    return franchise_tokens(title).union(*(franchise_tokens(name) for name in series))
+
+
+def film_kin(item: Any) -> frozenset[str]:
+    """``franchise_tokens`` of a catalog film's title and of every series the catalog names for it
+    (``Item.series``: "Star Wars" for The Empire Strikes Back, "Batman" for The Dark Knight Rises).
+
+    Why: titles alone tie Return of the Jedi to nothing, so a slate capped at two films of one
+    franchise held four Star Wars films and "no Star Wars movies" kept two of them.
+    """
+    return _kin(item.title, tuple(getattr(item, "series", ()) or ()))
+
+
 #: an uncredited film sharing a liked film's title words is its sequel only when ReDial users mention
 #: it this often (The Last Jedi: 233; Titanic II: 2, Star Wars Kid: 1)
 KIN_MENTIONS = 20.0
@@ -83,14 +98,17 @@ def of_note(cat: Any) -> Callable[[str], bool]:
 
 
 def in_watch_order(ranked_ids: Sequence[str], title_of: Callable[[str], str], year_of: Callable[[str], int | None],
-                   liked: Sequence[tuple[str, int | None]], of_note: Callable[[str], bool] | None = None) -> list[str]:
+                   liked: Sequence[tuple[str, int | None]], of_note: Callable[[str], bool] | None = None,
+                   kin_of: Callable[[str], frozenset[str]] | None = None) -> list[str]:
     """``ranked_ids`` with the films of a liked film's franchise in watch order -- the ones made after
     it first, oldest first, then the earlier ones -- in the places the ranker gave the franchise.
     ``liked``: (title, year) of the films the user liked. With ``of_note``, a film sharing the title
     words is of the franchise only if ``of_note`` says so (the runner: the catalog credits people for
     it, or ReDial users mention it): "Titanic II" (2010, an Asylum film) and the Indian "Fight Club –
     Members Only", uncredited and almost never mentioned, were put first as sequels of Titanic and
-    Fight Club; The Last Jedi is uncredited too, but mentioned 233 times.
+    Fight Club; The Last Jedi is uncredited too, but mentioned 233 times. With ``kin_of`` (the runner:
+    ``film_kin`` of the catalog film, its series included), ``liked`` holds (item id, year) and every
+    film's franchise tokens come from ``kin_of``, so The Empire Strikes Back follows Star Wars.
 
     Why: "I loved Toy Story, what else?" showed Toy Story 3 third and left Toy Story 2 seventh --
     ReDial's recommenders suggest a later sequel about as often as the next one, but someone who
@@ -99,8 +117,9 @@ def in_watch_order(ranked_ids: Sequence[str], title_of: Callable[[str], str], ye
     """
     group_of: dict[str, int] = {}  # franchise token -> the liked film whose franchise it names
     since: list[int] = []  # per liked film: its year (the films made after it come first)
-    for title, year in liked:
-        tokens = franchise_tokens(title)
+    tokens_of = kin_of or (lambda i: franchise_tokens(title_of(i)))
+    for key, year in liked:
+        tokens = kin_of(key) if kin_of is not None else franchise_tokens(key)
         if tokens:
             group = next((group_of[t] for t in tokens if t in group_of), len(since))
             if group == len(since):
@@ -114,7 +133,7 @@ def in_watch_order(ranked_ids: Sequence[str], title_of: Callable[[str], str], ye
     # no watch order
     places: dict[int, list[int]] = {}
     for pos, item_id in enumerate(ranked_ids):
-        groups = [group_of[t] for t in franchise_tokens(title_of(item_id)) if t in group_of]
+        groups = [group_of[t] for t in tokens_of(item_id) if t in group_of]
         if groups and (of_note is None or of_note(item_id)):
             places.setdefault(min(groups), []).append(pos)
     out = list(ranked_ids)

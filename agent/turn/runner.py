@@ -34,7 +34,7 @@ from agent.turn.dialogue import ANSWER_ONLY_ACTS, apply_update, note_wish, reque
 from agent.turn.events import chunks
 from agent.turn.explain_stage import explain_now, follow_up_job
 from agent.turn.film_genres import film_genres
-from agent.turn.franchise import in_watch_order, of_note
+from agent.turn.franchise import film_kin, in_watch_order, of_note
 from agent.turn.lexicon import GORE_FACET, GORE_KIND
 from agent.turn.plan_stage import (
     PLAN_RESERVE_S as PLAN_RESERVE_S,  # re-export: agent/admission.py reads it here
@@ -194,8 +194,8 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
         r.item_id for r in u.liked if r.item_id in state.liked and r.item_id in cat]
     liked_genres = [film_genres(cat, i) for i in focus_liked]
     ordered = in_watch_order([r.item_id for r in ranked], lambda i: cat.get(i).title, lambda i: cat.get(i).year,
-                             [(cat.get(i).title, cat.get(i).year) for i in state.liked if i in cat],
-                             of_note=of_note(cat))
+                             [(i, cat.get(i).year) for i in state.liked if i in cat],
+                             of_note=of_note(cat), kin_of=lambda i: film_kin(cat.get(i)))
     slate = build_slate(ordered, lambda i: cat.get(i).title,
                         size=agent.settings.recs_per_turn, taken_titles=taken,
                         wanted=slate_fit(genre_fit(req, state.constraints.moods, cat,
@@ -203,7 +203,8 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
                                                    tones=defining_tones(services.recommender, cat, focus_liked),
                                                    core=shared_genres(liked_genres)),
                                          (lambda i: int(i in about)) if about else None),
-                        relaxed=lambda i: bool(by_id[i].relaxed), off_tone=either(parodies_unwished(req, state.constraints.moods, cat),
+                        relaxed=lambda i: bool(by_id[i].relaxed), kin_of=lambda i: film_kin(cat.get(i)),
+                        off_tone=either(parodies_unwished(req, state.constraints.moods, cat),
                                         hated_genres(cat, hated, req.liked, req.genres_include),
                                         genres_unknown(cat, req.genres_exclude)))
     # the ranker's account (SHAP contributions, supporters) only for the films shown

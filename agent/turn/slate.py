@@ -34,8 +34,12 @@ def build_slate(ranked_ids: Sequence[str], title_of: Callable[[str], str], *, si
                 taken_titles: Sequence[str] = (), per_franchise: int = 2,
                 wanted: Callable[[str], int] | None = None,
                 relaxed: Callable[[str], bool] | None = None,
-                off_tone: Callable[[str], bool] | None = None) -> list[str]:
+                off_tone: Callable[[str], bool] | None = None,
+                kin_of: Callable[[str], frozenset[str]] | None = None) -> list[str]:
     """The first ``size`` ids with ≤ ``per_franchise`` per franchise and no twin of a taken title.
+
+    ``kin_of``: a film's franchise tokens (the runner: ``film_kin``, the series the catalog names
+    included); by default those of its title alone (``franchise_tokens``).
 
     The franchise cap gives way to the wishes: a film over the cap that matches every wish comes before
     a film that leaves one out (``relaxed``), so "a J.K. Rowling movie" shows Harry Potter films.
@@ -78,7 +82,7 @@ def build_slate(ranked_ids: Sequence[str], title_of: Callable[[str], str], *, si
                 break
         title = title_of(item_id)
         key = title_key(title)
-        kin = franchise_tokens(title)
+        kin = kin_of(item_id) if kin_of is not None else franchise_tokens(title)
         if key in seen_titles:
             continue
         seen_titles.add(key)

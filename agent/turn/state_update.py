@@ -60,7 +60,7 @@ class UnresolvedTitle:
         return cls(str(d["surface"]), tuple(TitleRef.from_dict(c) for c in d.get("candidates") or ()), reason)
 
 
-_REF_FIELDS = ("liked", "disliked", "seen", "mentioned", "more_like")
+_REF_FIELDS = ("liked", "disliked", "seen", "mentioned", "more_like", "left_out")
 _STR_FIELDS = ("genres_liked", "genres_disliked", "moods", "people_liked", "people_disliked", "kinds",
                "kinds_disliked")
 
@@ -75,6 +75,9 @@ class StateUpdate:
     seen: tuple[TitleRef, ...] = ()
     mentioned: tuple[TitleRef, ...] = ()
     more_like: tuple[TitleRef, ...] = ()  # "something like X" (also counted as liked)
+    #: films left out of every slate without a verdict on them: the rest of a liked film's series the
+    #: message turns down ("something like Star Wars but no Star Wars movies"; agent/turn/sequels.py)
+    left_out: tuple[TitleRef, ...] = ()
     genres_liked: tuple[str, ...] = ()
     genres_disliked: tuple[str, ...] = ()
     moods: tuple[str, ...] = ()

@@ -65,6 +65,12 @@ class Item:
         return tuple(str(n) for n in self.attributes.get("authors") or ())
 
     @property
+    def series(self) -> tuple[str, ...]:
+        """The film series, earlier films and source characters it belongs with, as named in Wikipedia's
+        opening paragraph ("Star Wars" for The Empire Strikes Back; ``tools.catalog.film_series``)."""
+        return tuple(str(n) for n in self.attributes.get("series") or ())
+
+    @property
     def people(self) -> tuple[str, ...]:
         """Everyone a person constraint or a "with X" question is about: directors, cast, then the
         authors of the source, as credited, without repeats."""

@@ -1,4 +1,4 @@
-"""Facts about a film from its English Wikipedia row: cast, directors, source authors, genres, article link, text.
+"""Facts about a film from its English Wikipedia row: cast, directors, source authors, series, genres, link, text.
 
 Why a module of its own: the demo catalog (``demo_builder``) may redistribute Wikipedia-derived
 data only as facts and keywords, never a sentence of the articles (CC BY-SA 4.0; see
@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from tools.catalog.film_series import film_series
 from tools.catalog.movie_genres import wikipedia_genre_labels
 from tools.catalog.source_authors import source_authors
 from tools.errors import DataError
@@ -90,8 +91,10 @@ def item_knowledge(row: dict[str, Any] | None, keywords: Sequence[str]) -> dict[
     wiki_genres = list(wikipedia_genre_labels(row.get("genres_wikipedia") or ()))
     # who wrote the book it is based on ("a Stephen King movie" is The Shining and Misery too)
     authors = source_authors(row.get("extract"))
-    for key, value in (("cast", cast), ("directors", directors), ("authors", authors), ("wiki_genres", wiki_genres),
-                       ("keywords", list(keywords))):
+    # the series, earlier films and source characters it belongs with ("Star Wars" for The Empire Strikes Back)
+    series = film_series(row.get("extract"), str(row.get("wikipedia_title") or row.get("redial_title") or ""))
+    for key, value in (("cast", cast), ("directors", directors), ("authors", authors), ("series", series),
+                       ("wiki_genres", wiki_genres), ("keywords", list(keywords))):
         if value:
             out[key] = value
     out["wikipedia_url"] = str(row["wikipedia_url"])
