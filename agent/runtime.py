@@ -155,12 +155,14 @@ def build_runtime(settings: Settings, *, use_llm: bool = True, chat_model: Any |
         "lightgcn" if "lightgcn" in scorers else "popularity")
     study = _causal(settings, notes)
     from tools.resolve.people import PeopleIndex
+    from tools.resolve.series import SeriesIndex
 
     services = ToolServices(catalog=catalog, resolver=TitleResolver(catalog.items), retriever=retriever,
                             scorers=scorers, default_scorer=default_scorer, causal=study,
                             recommender=load_recommender(settings, catalog, retriever, notes)
                             or _starter(catalog, retriever, notes),
-                            people=PeopleIndex(catalog.items), segment_effect=load_segment_effect(settings, notes))
+                            people=PeopleIndex(catalog.items), series=SeriesIndex(catalog.items),
+                            segment_effect=load_segment_effect(settings, notes))
     if chat_model is None and use_llm:
         chat_model = build_chat_model(settings)
     mode = resolve_tool_mode(settings)

@@ -46,6 +46,8 @@ def test_a_named_subject_leads_the_slate(tmp_path, monkeypatch):
     r = agent.turn(agent.new_session(), "I loved Toy Story. Now a movie about space monsters")
     assert [c.title for c in r.recommendations] == ["Alien", "Aliens"]
     assert "about space monsters" in r.reply
-    monkeypatch.setattr(runner, "wish_topic", lambda _texts: None)
+    import agent.turn.series_wish as series_wish
+
+    monkeypatch.setattr(series_wish, "wish_topic", lambda _texts: None)
     r = agent.turn(agent.new_session(), "I loved Toy Story. Now a movie about space monsters")
     assert len(r.recommendations) == 1 and "about" not in r.reply

@@ -559,6 +559,13 @@ def test_a_liked_films_franchise_comes_in_watch_order():
     assert in_watch_order(["up", "ts2", "moana", "ts4"], title.get, year.get,
                           [("Toy Story 3", 2010)]) == ["up", "ts4", "moana", "ts2"]
     assert in_watch_order(ranked, title.get, year.get, [("Alien", 1979)]) == ranked
+    # the films made before a liked one keep the ranker's order ("I loved Skyfall" listed the Bond films of
+    # 1967, 1971 and 1973 oldest first)
+    bond = {"gold": ("GoldenEye", 1995), "spec": ("Spectre", 2015), "live": ("You Only Live Twice", 1967),
+            "cas": ("Casino Royale", 2006)}
+    kin = dict.fromkeys(bond, frozenset({"bond"}))
+    assert in_watch_order(list(bond), lambda i: bond[i][0], lambda i: bond[i][1], [("sky", 2012)],
+                          kin_of=lambda i: kin.get(i, frozenset({"bond"}))) == ["spec", "gold", "live", "cas"]
     # one franchise under several main titles: "The Lost World: Jurassic Park" before "Jurassic Park III"
     jp = {"jp3": ("Jurassic Park III", 2001), "bp": ("Black Panther", 2018), "lw": ("The Lost World: Jurassic Park", 1997)}
     assert in_watch_order(list(jp), lambda i: jp[i][0], lambda i: jp[i][1],

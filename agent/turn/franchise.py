@@ -101,7 +101,9 @@ def in_watch_order(ranked_ids: Sequence[str], title_of: Callable[[str], str], ye
                    liked: Sequence[tuple[str, int | None]], of_note: Callable[[str], bool] | None = None,
                    kin_of: Callable[[str], frozenset[str]] | None = None) -> list[str]:
     """``ranked_ids`` with the films of a liked film's franchise in watch order -- the ones made after
-    it first, oldest first, then the earlier ones -- in the places the ranker gave the franchise.
+    it first, oldest first, then the earlier ones as ranked -- in the places the ranker gave the franchise.
+    (Earlier films have no watch order after the liked one: "I loved Skyfall, another James Bond movie"
+    listed the Bond films of 1967, 1971, 1973, 1979 and 1983, oldest first.)
     ``liked``: (title, year) of the films the user liked. With ``of_note``, a film sharing the title
     words is of the franchise only if ``of_note`` says so (the runner: the catalog credits people for
     it, or ReDial users mention it): "Titanic II" (2010, an Asylum film) and the Indian "Fight Club –
@@ -140,9 +142,9 @@ def in_watch_order(ranked_ids: Sequence[str], title_of: Callable[[str], str], ye
     for group, positions in places.items():
         def watch(item_id: str, after: int = since[group]) -> tuple[bool, int]:
             year = year_of(item_id) or 10_000
-            return year < after, year
+            return year < after, year if year >= after else 0
 
-        films = sorted((out[p] for p in positions), key=watch)  # stable: ranked order within a year
+        films = sorted((out[p] for p in positions), key=watch)  # stable: ranked order among equals
         for p, item_id in zip(positions, films, strict=True):
             out[p] = item_id
     return out

@@ -42,6 +42,7 @@ from agent.turn.plan_stage import (
 from agent.turn.plan_stage import run_planner
 from agent.turn.results import finish_simple
 from agent.turn.sequels import named_as_series, with_sequels_disliked, with_series_ruled_out
+from agent.turn.series_wish import slate_subject, with_series_wish
 from agent.turn.slate import (
     build_slate,
     defining_tones,
@@ -53,7 +54,6 @@ from agent.turn.slate import (
     shared_genres,
     slate_fit,
 )
-from agent.turn.topic import subject_films, wish_topic
 from agent.turn.understand import parse
 from agent.types import ToolCallRecord, TurnResult
 from tools.toolbox.agent_tools import ToolOutcome
@@ -84,7 +84,8 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
     asked_before = state.pending_question
     open_question = asked_before if pending_answer and not settled else ""
     state.pending_clarification, state.pending_question = {}, ""
-    u = parse(text, services.resolver, people=services.people, last_slate=last_titles)
+    u = with_series_wish(parse(text, services.resolver, people=services.people, last_slate=last_titles), text,
+                         services.series)  # "a good James Bond movie": a film of the series, no title
     if settled and asked_before:
         # the answered message is read again: the other titles our question already said we don't know
         # ("Which Heat …? I don't know a film called “Zorbulax Returns 3”") are not asked about twice
@@ -171,9 +172,9 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
     emit("tool_start", {"tool": "recommend", "arguments": {"request": _brief(req)}})
     # with the best films of an asked genre beyond the top ones: the slate orders by fit (build_slate)
     ranked = services.recommender.recommend(req, k=RANK_DEPTH, extra=bus.ids(), genre_depth=RANK_DEPTH)
-    topic = wish_topic(state.wish_text)  # "a movie about dogs": the films the words find go first
-    about = subject_films(services.recommender, cat, req, topic) if topic else frozenset()
-    if about:  # the same ranker orders them; they lead the list
+    # "a movie about dogs", "a James Bond movie": the films the words or the series find go first
+    subject = slate_subject(services.recommender, cat, req, state.wish_text, services.series)
+    if about := subject.films:  # the same ranker orders them; they lead the list
         ranked = [*services.recommender.recommend(req, k=len(about), only=about),
                   *(r for r in ranked if r.item_id not in about)]
     rec_ms = (time.perf_counter() - t2) * 1000
@@ -198,6 +199,7 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
                              of_note=of_note(cat), kin_of=lambda i: film_kin(cat.get(i)))
     slate = build_slate(ordered, lambda i: cat.get(i).title,
                         size=agent.settings.recs_per_turn, taken_titles=taken,
+                        per_franchise=agent.settings.recs_per_turn if subject.series else 2,
                         wanted=slate_fit(genre_fit(req, state.constraints.moods, cat,
                                                    like=[g for gs in liked_genres for g in gs],
                                                    tones=defining_tones(services.recommender, cat, focus_liked),
@@ -227,7 +229,7 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
                                                       if asked and typed_alone else "") + replies.slate_lead(
         len(cards), [cat.get(i).display_title for i in req.liked if i in cat], anchor,
         "; ".join(x for x in (state.constraints.describe(getattr(services.people, "canonical", None)),
-                              f"about {topic}" if topic else "") if x))
+                              subject.label) if x)) + subject.note([c.item_id for c in cards])
     if left_out := _left_out([by_id[c.item_id] for c in cards], req):
         n_relaxed = sum(1 for c in cards if by_id[c.item_id].relaxed)
         lead += " " + replies.relaxed_note(len(cards) - n_relaxed, n_relaxed, left_out)

@@ -62,7 +62,7 @@ class UnresolvedTitle:
 
 _REF_FIELDS = ("liked", "disliked", "seen", "mentioned", "more_like", "left_out")
 _STR_FIELDS = ("genres_liked", "genres_disliked", "moods", "people_liked", "people_disliked", "kinds",
-               "kinds_disliked")
+               "kinds_disliked", "series")
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,8 @@ class StateUpdate:
     kinds_disliked: tuple[str, ...] = ()
     people_liked: tuple[str, ...] = ()
     people_disliked: tuple[str, ...] = ()
+    #: film series asked for by name ("a good James Bond movie"; agent/turn/series_wish.py)
+    series: tuple[str, ...] = ()
     audience: str | None = None
     year_min: int | None = None
     year_max: int | None = None

@@ -69,6 +69,8 @@ class ToolServices:
     recommender: Any | None = None
     #: tools.resolve.people.PeopleIndex for actor/director names in messages
     people: Any | None = None
+    #: tools.resolve.series.SeriesIndex for series asked for by name ("a good James Bond movie")
+    series: Any | None = None
     #: ``(item) -> SegmentEffect | None``: the suggested -> liked effect in the item's own segment
     #: (tools/studies/segment_effects.py); a card carries a causal claim only when its interval excludes zero
     segment_effect: Any | None = None
