@@ -84,3 +84,60 @@ def test_the_demo_catalog_knows_the_bond_films():
     (bond,) = index.find("a good James Bond movie")
     titles = {cat.get(i).title for i in bond.films}
     assert {"Skyfall", "Casino Royale", "GoldenEye"} <= titles and len(titles) >= 10
+
+
+# -- studios ("a Pixar movie", "no Disney movies") ------------------------------------------------------------
+
+def _made(i: str, title: str, *studios: str) -> Item:
+    return Item(i, title, 2010, attributes={"studios": list(studios)})
+
+
+STUDIO_CAT = Catalog((_made("p1", "Up", "Pixar", "Disney"), _made("p2", "Coco", "Pixar", "Disney"),
+                      _made("d1", "Frozen", "Disney"), _made("m1", "Thor", "Marvel"), _made("m2", "Logan", "Marvel"),
+                      _made("g1", "Ponyo", "Studio Ghibli"), _made("g2", "Grave of the Fireflies", "Studio Ghibli"),
+                      _made("w1", "Wonder Woman", "DC"), _made("w2", "Aquaman", "DC"), _made("s1", "Shrek", "DreamWorks")))
+STUDIOS = SeriesIndex(STUDIO_CAT.items)
+
+
+@pytest.mark.parametrize(("extract", "studios"), [
+    ("Up is a 2009 animated film produced by Pixar Animation Studios for Walt Disney Pictures.", ["Pixar", "Disney"]),
+    ("Inside Out is a 2015 animated film produced by Pixar Animation Studios and released by Walt Disney Studios "
+     "Motion Pictures.", ["Pixar", "Disney"]),  # Pixar's films are Disney's too; the distributor alone is not
+    ("The Avengers is a 2012 superhero film based on the Marvel Comics superhero team. Distributed by Walt Disney "
+     "Studios Motion Pictures.", ["Marvel"]),
+    ("Planes: Fire & Rescue is a 2014 animated film and a spin-off of Pixar's Cars, produced by Disneytoon Studios.",
+     ["Disney"]),  # the possessive credits another film
+    ("Heat is a 1995 crime film written and directed by Michael Mann.", []),
+    (None, []),
+])
+def test_film_studios_reads_the_studios_people_ask_for(extract, studios):
+    from tools.catalog.film_studios import film_studios
+
+    assert film_studios(extract) == studios
+
+
+@pytest.mark.parametrize(("text", "asked", "refused"), [
+    ("any pixar movie my 5 year old hasn't seen", ["Pixar"], []),
+    ("something from Studio Ghibli", ["Studio Ghibli"], []),
+    ("a ghibli film please", ["Studio Ghibli"], []),
+    ("any Marvel movies but not DC", ["Marvel"], ["DC"]),
+    ("an animated movie but nothing from Disney", [], ["Disney"]),
+    ("no Disney movies please", [], ["Disney"]),
+    ("I love Pixar", [], []),  # a taste, no wish for a film of it
+    ("a DreamWorks movie", [], []),  # one film: no studio to ask for
+])
+def test_a_studio_is_asked_for_or_turned_down(text, asked, refused):
+    assert [m.name for m in STUDIOS.find(text)] == asked and all(m.kind == "studio" for m in STUDIOS.find(text))
+    assert [m.name for m in STUDIOS.find_refused(text)] == refused
+
+
+def test_a_studio_wish_is_recorded_and_a_studio_turned_down_is_left_out():
+    u = with_series_wish(StateUpdate(act="recommend", genres_liked=("animation",), unsupported=("studio",)),
+                         "an animated movie but nothing from Disney", STUDIOS)
+    assert {r.item_id for r in u.left_out} == {"p1", "p2", "d1"} and not u.disliked and u.unsupported == ()
+    u = with_series_wish(StateUpdate(act="chit_chat", unsupported=("studio",)), "a Pixar movie", STUDIOS)
+    assert u.series == ("Pixar",) and u.act == "recommend" and not u.unsupported and not u.left_out
+    subject = slate_subject(None, STUDIO_CAT, None, ["a Pixar movie"], STUDIOS)
+    # five Pixar films are no five Toy Story films: the franchise cap stays
+    assert subject.films == {"p1", "p2"} and subject.kind == "studio" and not subject.series
+    assert subject.note(["p1", "d1"]) == " Only 1 of these is one of the Pixar films; the other one is another pick."

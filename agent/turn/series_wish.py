@@ -1,4 +1,4 @@
-"""A film series asked for by name ("a good James Bond movie"), and what the slate is about.
+"""A film series or studio asked for by name ("a good James Bond movie", "a Pixar movie"), and what the slate is about.
 
 Why a stage of its own, after understanding: the parser reads words; which names are series, and
 which films they hold, is a catalog question (``tools.resolve.series.SeriesIndex``, from the series
@@ -12,19 +12,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
-from agent.turn.state_update import StateUpdate
+from agent.turn.state_update import StateUpdate, TitleRef
 from agent.turn.topic import subject_films, wish_topic
 
 
 def with_series_wish(u: StateUpdate, text: str, index: Any) -> StateUpdate:
-    """``u`` with the series ``text`` asks for a film of (``StateUpdate.series``), and without the titles
-    and unresolved names found inside that series' name; ``u`` itself when it asks for none."""
+    """``u`` with the series and studios ``text`` asks for a film of (``StateUpdate.series``), without the
+    titles and unresolved names found inside those names, and with the films of a studio it turns down
+    ("no Disney movies") left out; ``u`` itself when it names none."""
     found = index.find(text) if index is not None else []
-    if not found:
+    refused = index.find_refused(text) if index is not None else []
+    if not found and not refused:
         return u
-    spans = [(m.start, m.end) for m in found]
+    spans = [(m.start, m.end) for m in (*found, *refused)]
     lowered = text.casefold()
 
     def inside(surface: str) -> bool:
@@ -35,26 +37,38 @@ def with_series_wish(u: StateUpdate, text: str, index: Any) -> StateUpdate:
     def keep(refs: tuple) -> tuple:
         return tuple(r for r in refs if not inside(r.surface))
 
+    wished = {i for m in found for i in m.films}
+    placed = {r.item_id for r in (*u.liked, *u.more_like, *u.disliked, *u.left_out)}
+    left_out = tuple(TitleRef(i, m.name, index.titles[i]) for m in refused for i in sorted(m.films)
+                     if i not in placed and i not in wished)
     return u.with_(liked=keep(u.liked), disliked=keep(u.disliked), seen=keep(u.seen), mentioned=keep(u.mentioned),
-                   more_like=keep(u.more_like), unresolved=keep(u.unresolved),
+                   more_like=keep(u.more_like), unresolved=keep(u.unresolved), left_out=u.left_out + left_out,
                    series=tuple(dict.fromkeys((*u.series, *(m.name for m in found)))),
-                   act="recommend" if u.act == "chit_chat" else u.act)
+                   # the studio is recorded now: no "my catalog doesn't record a film's studio"
+                   unsupported=tuple(f for f in u.unsupported if f != "studio"),
+                   act="recommend" if u.act == "chit_chat" and found else u.act)
 
 
 @dataclass(frozen=True)
 class SlateSubject:
-    """What the slate is about beyond the ranking: a series asked for, else a subject ("about dogs")."""
+    """What the slate is about beyond the ranking: a series or studio asked for, else a subject ("about dogs")."""
 
     label: str = ""  # for the reply's lead: "James Bond films", "about dogs"
     films: frozenset[str] = frozenset()  # the films that lead the ranked list
-    series: bool = False  # a series was asked for: the franchise cap gives way
+    kind: Literal["", "topic", "series", "studio"] = ""
+
+    @property
+    def series(self) -> bool:
+        """A series was asked for: the franchise cap gives way (five Bond films were asked for; five
+        Pixar films were not five Toy Story films)."""
+        return self.kind == "series"
 
     def note(self, card_ids: Sequence[str]) -> str:
-        """Said after the lead when the series' films did not fill the slate (" Only 1 of these is one of
-        the James Bond films; ..."), so "(James Bond films)" is never printed above other films alone.
+        """Said after the lead when the series' or studio's films did not fill the slate (" Only 1 of these is
+        one of the James Bond films; ..."), so "(James Bond films)" is never printed above other films alone.
         A subject's films ("about dogs") are only the ones its words find first, so no note for those."""
         n = sum(1 for i in card_ids if i in self.films)
-        if not self.series or not card_ids or n == len(card_ids):
+        if self.kind not in ("series", "studio") or not card_ids or n == len(card_ids):
             return ""
         if not n:
             return f" None of the {self.label} I know fits that (or I have shown them all), so these are other picks."
@@ -64,13 +78,14 @@ class SlateSubject:
 
 
 def slate_subject(recommender: Any, cat: Any, req: Any, wish_text: Sequence[str], index: Any) -> SlateSubject:
-    """The newest wish message's series (``index.find``), else the subject its words name (``wish_topic``)."""
+    """The newest wish message's series or studio (``index.find``), else the subject its words name (``wish_topic``)."""
     for text in reversed(wish_text):
         found = index.find(text) if index is not None else []
         if found:
             films = frozenset().union(*(m.films for m in found))
-            return SlateSubject(" and ".join(dict.fromkeys(m.name for m in found)) + " films", films, True)
+            kind = "series" if any(m.kind == "series" for m in found) else "studio"
+            return SlateSubject(" and ".join(dict.fromkeys(m.name for m in found)) + " films", films, kind)
     topic = wish_topic(wish_text)
     if not topic:
         return SlateSubject()
-    return SlateSubject(f"about {topic}", subject_films(recommender, cat, req, topic))
+    return SlateSubject(f"about {topic}", subject_films(recommender, cat, req, topic), "topic")

@@ -71,6 +71,11 @@ class Item:
         return tuple(str(n) for n in self.attributes.get("series") or ())
 
     @property
+    def studios(self) -> tuple[str, ...]:
+        """The studios people ask for by name that made it ("Pixar", "Marvel"; ``tools.catalog.film_studios``)."""
+        return tuple(str(n) for n in self.attributes.get("studios") or ())
+
+    @property
     def people(self) -> tuple[str, ...]:
         """Everyone a person constraint or a "with X" question is about: directors, cast, then the
         authors of the source, as credited, without repeats."""

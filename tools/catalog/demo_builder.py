@@ -11,7 +11,7 @@ What goes in (see ``tools/data/demo/LICENSE.md`` for the attribution):
 - genres: joined from the CMU Movie Summary Corpus by ``tools.catalog.movie_genres``; where CMU has
   none, the Wikipedia genres mapped onto the same genre set;
 - item knowledge from English Wikipedia (``shared/data/movies_text``, read and cleaned by
-  ``tools.catalog.wikipedia_knowledge``): cast (<= 8), directors, source authors, series,
+  ``tools.catalog.wikipedia_knowledge``): cast (<= 8), directors, source authors, series, studios,
   raw genres, <= 12 TF-IDF plot keywords (``tools.catalog.tag_mining.KeywordExtractor``) and the
   article link -- facts and keywords only, never a sentence of the articles;
 - plot vectors: ``item_vectors.npz`` (``tools.retrieval.item_vectors``), MiniLM embeddings of each film's
@@ -303,7 +303,7 @@ def derive_demo_catalog(
         "knowledge_stats": {
             "items_with_wikipedia": having("wikipedia_url"),
             "items_with_plot_text": len(wiki_texts),
-            **{f"items_with_{k}": having(k) for k in ("cast", "directors", "authors", "series", "languages", "countries",
+            **{f"items_with_{k}": having(k) for k in ("cast", "directors", "authors", "series", "studios", "languages", "countries",
                                                        "wiki_genres", "keywords")},
             "not_recommendable": sorted(it.item_id for it in items if not it.is_recommendable),
             "keyword_rule": "TF-IDF words and two-word phrases of the opening paragraph + plot; capitalised "

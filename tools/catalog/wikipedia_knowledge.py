@@ -1,4 +1,4 @@
-"""Facts about a film from its English Wikipedia row: cast, directors, source authors, series, genres, link, text.
+"""Facts from a film's English Wikipedia row: cast, directors, source authors, series, studios, genres, link, text.
 
 Why a module of its own: the demo catalog (``demo_builder``) may redistribute Wikipedia-derived
 data only as facts and keywords, never a sentence of the articles (CC BY-SA 4.0; see
@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.catalog.film_series import film_series
+from tools.catalog.film_studios import film_studios
 from tools.catalog.movie_genres import wikipedia_genre_labels
 from tools.catalog.source_authors import source_authors
 from tools.errors import DataError
@@ -93,8 +94,9 @@ def item_knowledge(row: dict[str, Any] | None, keywords: Sequence[str]) -> dict[
     authors = source_authors(row.get("extract"))
     # the series, earlier films and source characters it belongs with ("Star Wars" for The Empire Strikes Back)
     series = film_series(row.get("extract"), str(row.get("wikipedia_title") or row.get("redial_title") or ""))
+    studios = film_studios(row.get("extract"))  # "a Pixar movie", "Marvel movies"
     for key, value in (("cast", cast), ("directors", directors), ("authors", authors), ("series", series),
-                       ("wiki_genres", wiki_genres), ("keywords", list(keywords))):
+                       ("studios", studios), ("wiki_genres", wiki_genres), ("keywords", list(keywords))):
         if value:
             out[key] = value
     out["wikipedia_url"] = str(row["wikipedia_url"])

@@ -1,16 +1,18 @@
-"""Find a film series asked for by name in a user message: "a good James Bond movie", "any Star Wars films?".
+"""Find a film series or studio asked for by name in a user message: "a good James Bond movie", "any Pixar movie".
 
 Why an index built from the catalog: a series is only useful if it names catalog films, so the
 vocabulary is exactly the series Wikipedia's opening paragraphs name (``Item.series``,
-``tools.catalog.film_series``) that hold at least ``MIN_FILMS`` films. Before it, "a good James Bond
+``tools.catalog.film_series``) and the studios they credit (``Item.studios``,
+``tools.catalog.film_studios``) that hold at least ``MIN_FILMS`` (studios ``MIN_STUDIO_FILMS``) films. Before it, "a good James Bond
 movie" asked which of two obscure films titled "James Bond" (1999, 2015) was meant, though the catalog
-holds two dozen Bond films.
+holds a dozen Bond films, and "any Pixar movie" got "my catalog doesn't record a film's studio".
 
 A series is wished for only when the message asks for a film *of* it -- "a/any/another/some (good)
-James Bond movie", "something from the Harry Potter series" -- never when it names a film the user
-liked ("I loved Star Wars", "I loved the Harry Potter movies": a taste, read by the title resolver)
-or turns the series down ("no Star Wars movies": ``agent.turn.sequels``). A one-word name ("Alien",
-"Rocky", "Scream") must be written with a capital: "a good alien movie" is a film about aliens.
+James Bond movie", "something from the Harry Potter series", "something by Pixar" -- never when it
+names a film the user liked ("I loved Star Wars", "I loved the Harry Potter movies": a taste, read by
+the title resolver) or turns it down ("no Star Wars movies": ``agent.turn.sequels``; a studio turned
+down, "no Disney movies", is ``find_refused``). A one-word series name ("Alien", "Rocky", "Scream") must
+be written with a capital: "a good alien movie" is a film about aliens; studio names are no words.
 """
 
 from __future__ import annotations
@@ -19,12 +21,16 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Literal
 
 from tools.catalog.catalog import Item
+from tools.catalog.film_studios import ALIASES
 from tools.text import normalise_name
 
 #: a series names this many catalog films at least (two are a film and its sequel, no series to ask for)
 MIN_FILMS = 3
+#: a studio with this many films is one to ask for (Studio Ghibli: Ponyo and Grave of the Fireflies)
+MIN_STUDIO_FILMS = 2
 #: a film titled a series' very name is its first when made at most this many years before the others
 FIRST_FILM_YEARS = 5
 #: what asks for a film of the series, just before its name
@@ -32,34 +38,41 @@ _ASK_BEFORE = re.compile(r"\b(?:a|an|any|another|some|more|other|which|one|the\s
                          r"(?:(?:good|great|decent|fun|new|newer|recent|old|older|classic|early|later|other)\s+){0,2}$", re.I)
 #: what follows the name when a film of it is asked for
 _ASK_AFTER = re.compile(r"\s+(?:movies?|films?|flicks?|ones?|series|franchise|saga|trilogy)\b", re.I)
+#: a studio asked for without "movie" after it: "something from Pixar", "anything by Studio Ghibli"
+_STUDIO_BEFORE = re.compile(r"\b(?:from|by)\s+$", re.I)
 #: a refusal before the asking words: "not a Star Wars movie", "nothing from the Marvel series"
 _REFUSED = re.compile(r"\b(?:not|no|nothing|never|except|without|anything\s+but|other\s+than)\s+$", re.I)
+#: a studio turned down: "no Disney movies", "not Marvel", "nothing from Disney", "except by Pixar"
+_STUDIO_REFUSED = re.compile(r"\b(?:not|no|nothing|never|except|without|anything\s+but|other\s+than)\s+"
+                             r"(?:(?:a|an|any|from|by|the)\s+)?$", re.I)
+
+Kind = Literal["series", "studio"]
 
 
 @dataclass(frozen=True)
 class SeriesMention:
-    """A series asked for in a message: its name as the catalog writes it, its films and where it was said."""
+    """A series or studio named in a message: its name as the catalog writes it, its films, where it was said."""
 
     name: str
     films: frozenset[str]
     start: int
     end: int
+    kind: Kind = "series"
 
 
 class SeriesIndex:
-    """The catalog's series (``Item.series``) with at least ``MIN_FILMS`` films, found in messages."""
+    """The catalog's series (``Item.series``) and studios (``Item.studios``) with at least ``MIN_FILMS`` films."""
 
     def __init__(self, items: Iterable[Item]) -> None:
         films: dict[str, set[str]] = defaultdict(set)
         shown: dict[str, str] = {}
-        items_list = list(items)
+        kind: dict[str, Kind] = {}
+        items_list = [it for it in items if it.is_recommendable]
         by_id = {it.item_id: it for it in items_list}
         for it in items_list:
-            if not it.is_recommendable:
-                continue
-            for name in it.series:
+            for name, k in (*((n, "series") for n in it.series), *((n, "studio") for n in it.studios)):
                 key = _key(name)
-                if key:
+                if key and kind.setdefault(key, k) == k:
                     films[key].add(it.item_id)
                     shown.setdefault(key, name)
         # the films whose titles carry the series' name, though their own paragraphs name no series:
@@ -68,45 +81,64 @@ class SeriesIndex:
         # comedy) nor "Fast and Furious" (1939), made long before the series
         first = {k: min((by_id[i].year for i in v if by_id[i].year), default=None) for k, v in films.items()}
         for it in items_list:
-            if it.is_recommendable:
-                title = _key(it.title)
-                for n in range(1, min(5, len(title.split())) + 1):
-                    head = " ".join(title.split()[:n])
-                    if head not in films or not _titled_after(it.title, title, head):
-                        continue
-                    if head == title and it.item_id not in films[head] and not (
-                            it.year and first[head] and first[head] - FIRST_FILM_YEARS <= it.year <= first[head]):
-                        continue
-                    films[head].add(it.item_id)
-        self._films = {k: frozenset(v) for k, v in films.items() if len(v) >= MIN_FILMS}
+            title = _key(it.title)
+            for n in range(1, min(5, len(title.split())) + 1):
+                head = " ".join(title.split()[:n])
+                if kind.get(head) != "series" or not _titled_after(it.title, title, head):
+                    continue
+                if head == title and it.item_id not in films[head] and not (
+                        it.year and first[head] and first[head] - FIRST_FILM_YEARS <= it.year <= first[head]):
+                    continue
+                films[head].add(it.item_id)
+        self._films = {k: frozenset(v) for k, v in films.items()
+                       if len(v) >= (MIN_STUDIO_FILMS if kind[k] == "studio" else MIN_FILMS)}
         self._names = {k: shown[k] for k in self._films}
-        alternatives = sorted(self._films, key=len, reverse=True)
+        self._kind = {k: kind[k] for k in self._films}
+        self.titles = {it.item_id: it.title for it in items_list}
+        #: what users call a studio ("Ghibli") -> the index's key
+        self._alias = {_key(a): _key(n) for a, n in ALIASES.items() if _key(n) in self._films}
+        spellings = sorted({*self._films, *self._alias}, key=len, reverse=True)
         self._pattern = re.compile(
-            r"(?<![\w'])(" + "|".join(_spelling(k) for k in alternatives) + r")(?![\w'])", re.I) if alternatives else None
+            r"(?<![\w'])(" + "|".join(_spelling(k) for k in spellings) + r")(?![\w'])", re.I) if spellings else None
 
     def __len__(self) -> int:
         return len(self._films)
 
     def films(self, name: str) -> frozenset[str]:
-        """The catalog films of the series ``name`` (as the catalog or a user writes it); empty when unknown."""
-        return self._films.get(_key(name), frozenset())
+        """The catalog films of the series or studio ``name`` (as the catalog or a user writes it); empty when unknown."""
+        key = _key(name)
+        return self._films.get(self._alias.get(key, key), frozenset())
 
     def find(self, text: str) -> list[SeriesMention]:
-        """The series ``text`` asks for a film of, in the order written (see the module docstring)."""
+        """The series and studios ``text`` asks for a film of, in the order written (see the module docstring)."""
+        out: list[SeriesMention] = []
+        for m, mention in self._mentions(text):
+            before, after = text[: m.start()], text[m.end():]
+            asked = _ASK_BEFORE.search(before) if _ASK_AFTER.match(after) else None
+            if mention.kind == "studio" and not asked:
+                asked = _STUDIO_BEFORE.search(before)
+            if not asked or _REFUSED.search(before[: asked.start()]) or _STUDIO_REFUSED.search(before):
+                continue
+            if mention.kind == "series" and " " not in _key(m.group(1)) and not m.group(1)[:1].isupper():
+                continue  # "a good alien movie" is about aliens, "a good Alien movie" is of the series
+            out.append(mention)
+        return out
+
+    def find_refused(self, text: str) -> list[SeriesMention]:
+        """The studios ``text`` turns down: "no Disney movies", "any Marvel movie but not DC", "nothing from Pixar".
+        (A series turned down is a title turned down: ``agent.turn.sequels.with_series_ruled_out``.)"""
+        return [mention for m, mention in self._mentions(text)
+                if mention.kind == "studio" and _STUDIO_REFUSED.search(text[: m.start()])]
+
+    def _mentions(self, text: str) -> list[tuple[re.Match[str], SeriesMention]]:
         if self._pattern is None or not text:
             return []
-        out: list[SeriesMention] = []
+        out = []
         for m in self._pattern.finditer(text):
             key = _key(m.group(1))
-            if key not in self._films:
-                continue
-            before, after = text[: m.start()], text[m.end():]
-            asked = _ASK_BEFORE.search(before)
-            if not asked or not _ASK_AFTER.match(after) or _REFUSED.search(before[: asked.start()]):
-                continue
-            if " " not in key and not m.group(1)[:1].isupper():
-                continue  # "a good alien movie" is about aliens, "a good Alien movie" is of the series
-            out.append(SeriesMention(self._names[key], self._films[key], m.start(), m.end()))
+            key = self._alias.get(key, key)
+            if key in self._films:
+                out.append((m, SeriesMention(self._names[key], self._films[key], m.start(), m.end(), self._kind[key])))
         return out
 
 
