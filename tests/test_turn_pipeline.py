@@ -291,6 +291,12 @@ def test_only_the_words_of_the_wish_reach_the_content_query(agent):
     agent.turn(sid, "actually, something funny instead")
     agent.turn(sid, "from the 90s")
     assert agent.store.load_state(sid)["wish_text"] == ["actually, something funny instead", "from the 90s"]
+    # "older" only moves the years: its words are no content to search by ("something like Inception", "older",
+    # "even older" listed E.T., Rush Hour and Groundhog Day: what past requests for "older" movies got)
+    agent.turn(sid, "older")
+    agent.turn(sid, "even older")
+    state = agent.store.load_state(sid)
+    assert state["wish_text"] == ["actually, something funny instead", "from the 90s"] and state["constraints"]["year_max"]
 
     resolver = TitleResolver(CAT.items)
     history = [("user", "80s horror please"), ("assistant", "Here you go"), ("user", "why the first one?"),

@@ -250,9 +250,12 @@ def updates_wish(u: StateUpdate) -> bool:
     return u.act != "ask_why" and not (u.act in ANSWER_ONLY_ACTS and not u.has_preferences)
 
 
-def note_wish(state: DialogueState, text: str, fresh: bool) -> None:
+def note_wish(state: DialogueState, text: str, fresh: bool, u: StateUpdate | None = None) -> None:
     """Remember ``text`` as words of the current wish; ``fresh`` (``apply_update``'s answer) forgets the
-    earlier ones first.
+    earlier ones first. A message that only moves the years (``u`` says so: "older", "even older",
+    "something more recent") adds no words: the years are a constraint already, and its words were the
+    content query's and the talk memory's -- "something like Inception", "older", "even older" listed
+    E.T., Rush Hour and Groundhog Day, what past requests for "older" movies were pointed to.
 
     Why in the state and not read back from the transcript: the transcript also holds the
     why-questions, greetings and clarification answers ("yes", "the second one") that describe no
@@ -260,8 +263,15 @@ def note_wish(state: DialogueState, text: str, fresh: bool) -> None:
     """
     if fresh:
         state.wish_text.clear()
+    if u is not None and moves_years_only(u) and state.wish_text:
+        return
     state.wish_text.append(text)
     del state.wish_text[:-MAX_WISH_TEXTS]
+
+
+def moves_years_only(u: StateUpdate) -> bool:
+    """Whether ``u`` says nothing but "older" / "newer" about the films wished for."""
+    return u.relative_era is not None and not u.with_(relative_era=None).has_preferences
 
 
 def replay(history: Sequence[tuple[str, str]], understand: Callable[[str], StateUpdate],
@@ -280,7 +290,7 @@ def replay(history: Sequence[tuple[str, str]], understand: Callable[[str], State
             update = understand(text)
             if updates_wish(update):
                 note_wish(state, text, apply_update(state, update, shown_years(state.shown[-10:]),
-                                                    question=text.rstrip().endswith("?")))
+                                                    question=text.rstrip().endswith("?")), update)
         else:
             named = list(titles_in(text))
             for i in named:

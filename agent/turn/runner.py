@@ -143,7 +143,7 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
 
     fresh = apply_update(state, u, [y for i in state.shown[-10:] if i in cat and (y := cat.get(i).year)],
                          question=text.rstrip().endswith("?"))
-    note_wish(state, text, fresh)
+    note_wish(state, text, fresh, u)
     question = question_for(u.unresolved) if u.unresolved else ""
     if question:
         pending = pending_for(text, u.unresolved)
