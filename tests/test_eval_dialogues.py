@@ -319,3 +319,15 @@ def test_person_all_fails_on_a_card_without_the_person():
     [c] = [c for c in checker.check(Expect(kind_none=["foreign-language"]), TurnResult("s", 0, "", cards, (), False, 1.0),
                                     set(), set()) if c.check == "kind_none"]
     assert (c.passed, c.detail) == (False, "of one of ['foreign-language']: Oldboy")
+
+
+def test_the_dialogues_command_fails_when_a_script_does_not_load(tmp_path):
+    """A script with bad YAML printed "0/0 scripts passed" and exited 0: a check that did not run passed."""
+    from typer.testing import CliRunner
+
+    from ui.cli import app
+
+    (tmp_path / "bad.yaml").write_text("name: bad\ncategory: other\nturns:\n  - user: I liked Mad Max: Fury Road\n")
+    res = CliRunner().invoke(app, ["eval", "dialogues", str(tmp_path / "bad.yaml"), "--no-llm",
+                                   "--out", str(tmp_path / "out")])
+    assert res.exit_code == 1 and "load error" in res.output, res.output

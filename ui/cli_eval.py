@@ -54,6 +54,7 @@ def dialogues_command(
       whyrec eval dialogues --model http://10.0.0.5:8000/v1 --out /tmp/run-b --json
 
     Scripts marked `llm: off` always run without the LLM. Schema: evals/dialogues/README.md.
+    Exits 1 when a script fails or does not load (bad YAML, an unknown field), 0 when every one passes.
     """
     from evals.suites import DIALOGUES_DIR, run_dialogue_suite
 
@@ -74,6 +75,9 @@ def dialogues_command(
         return "\n".join(lines) + _written_line(written)
 
     emit(data, as_json, human)
+    # a script that did not load is a check that did not run: never a pass (exit 1, as for a failed script)
+    if report["load_errors"] or data["failed_scripts"]:
+        raise typer.Exit(1)
 
 
 @eval_app.command("redial")

@@ -33,7 +33,6 @@ from agent.turn.clarify import PendingClarification, answer_to, declines, pendin
 from agent.turn.dialogue import ANSWER_ONLY_ACTS, apply_update, note_wish, request_for, without_titles
 from agent.turn.events import chunks
 from agent.turn.explain_stage import explain_now, follow_up_job
-from agent.turn.film_genres import film_genres
 from agent.turn.franchise import film_kin, in_watch_order, of_note
 from agent.turn.lexicon import GORE_FACET, GORE_KIND
 from agent.turn.plan_stage import (
@@ -44,14 +43,14 @@ from agent.turn.results import finish_simple
 from agent.turn.sequels import named_as_series, with_sequels_disliked, with_series_ruled_out
 from agent.turn.series_wish import slate_subject, with_series_wish
 from agent.turn.slate import (
+    balanced_by_liked,
     build_slate,
     defining_tones,
     either,
-    genre_fit,
+    fit_to_each,
     genres_unknown,
     hated_genres,
     parodies_unwished,
-    shared_genres,
     slate_fit,
 )
 from agent.turn.understand import parse
@@ -172,11 +171,15 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
     emit("tool_start", {"tool": "recommend", "arguments": {"request": _brief(req)}})
     # with the best films of an asked genre beyond the top ones: the slate orders by fit (build_slate)
     ranked = services.recommender.recommend(req, k=RANK_DEPTH, extra=bus.ids(), genre_depth=RANK_DEPTH)
-    # "a movie about dogs", "a James Bond movie": the films the words or the series find go first
     subject = slate_subject(services.recommender, cat, req, state.wish_text, services.series)
-    if about := subject.films:  # the same ranker orders them; they lead the list
+    if about := subject.films:  # "about dogs", "a James Bond movie": those films, ranked alike, lead the list
         ranked = [*services.recommender.recommend(req, k=len(about), only=about),
                   *(r for r in ranked if r.item_id not in about)]
+    # the films the slate is like: the anchor of a "something like X" wish, else the films this message says
+    # were loved (slate.fit_to_each); two such films take turns ("I loved Toy Story and The Godfather")
+    focus_liked = [i for i in state.focus if i in state.liked and i in cat] or [
+        r.item_id for r in u.liked if r.item_id in state.liked and r.item_id in cat]
+    ranked = ranked if about else balanced_by_liked(services.recommender, req, ranked, focus_liked)
     rec_ms = (time.perf_counter() - t2) * 1000
     rec_record = ToolCallRecord("recommend", {"request": _brief(req), "planner_nominations": len(bus)},
                                 round(rec_ms, 2), True, f"{len(ranked)} ranked", None)
@@ -188,22 +191,14 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
     # a film named ambiguously ("a horror movie like It") is none of the cards, whichever one was meant
     ambiguous = [c.item_id for x in u.unresolved if x.reason == "ambiguous" for c in x.candidates]
     taken = [cat.get(i).title for i in (*state.excluded_ids(), *ambiguous) if i in cat]
-    # the films the slate is like: the anchor of a "something like X" wish, else the films this message
-    # says were loved ("I hated Transformers but loved Pacific Rim" listed Bad Moms fourth: with no
-    # anchor no genre told the slate what the films are like, and the ranker's popularity priors won)
-    focus_liked = [i for i in state.focus if i in state.liked and i in cat] or [
-        r.item_id for r in u.liked if r.item_id in state.liked and r.item_id in cat]
-    liked_genres = [film_genres(cat, i) for i in focus_liked]
     ordered = in_watch_order([r.item_id for r in ranked], lambda i: cat.get(i).title, lambda i: cat.get(i).year,
                              [(i, cat.get(i).year) for i in state.liked if i in cat],
                              of_note=of_note(cat), kin_of=lambda i: film_kin(cat.get(i)))
     slate = build_slate(ordered, lambda i: cat.get(i).title,
                         size=agent.settings.recs_per_turn, taken_titles=taken,
                         per_franchise=agent.settings.recs_per_turn if subject.series else 2,
-                        wanted=slate_fit(genre_fit(req, state.constraints.moods, cat,
-                                                   like=[g for gs in liked_genres for g in gs],
-                                                   tones=defining_tones(services.recommender, cat, focus_liked),
-                                                   core=shared_genres(liked_genres)),
+                        wanted=slate_fit(fit_to_each(req, state.constraints.moods, cat, focus_liked,
+                                                     defining_tones(services.recommender, cat, focus_liked)),
                                          (lambda i: int(i in about)) if about else None),
                         relaxed=lambda i: bool(by_id[i].relaxed), kin_of=lambda i: film_kin(cat.get(i)),
                         off_tone=either(parodies_unwished(req, state.constraints.moods, cat),

@@ -9,6 +9,7 @@ stage only shapes what is shown.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from agent.turn.film_genres import film_genres
@@ -97,6 +98,26 @@ def build_slate(ranked_ids: Sequence[str], title_of: Callable[[str], str], *, si
     if relaxed is not None and len(chosen) < size:
         chosen += [i for i in held if not relaxed(i)][: size - len(chosen)]
     return chosen
+
+
+def fit_to_each(req: Any, moods: Sequence[str], cat: Any, liked: Sequence[str],
+                tones: frozenset[str] | None = None) -> Callable[[str], int] | None:
+    """``genre_fit`` for the films ``liked`` (their genres, ``tones``, the genres they all share); with two or
+    more, a film's fit is its best fit to any one of them, as a share of that film's fit to itself (0-3).
+
+    Why: "I loved Toy Story and The Godfather" put every animated film before every crime film -- with one
+    genre list for both, a film with Toy Story's tone (animation, comedy) scored three and The Godfather
+    Part II one, so the slate never reached The Godfather's films whatever the ranking said.
+    """
+    liked_genres = [film_genres(cat, i) for i in liked]
+    core = shared_genres(liked_genres)
+    if len(liked) < 2:
+        return genre_fit(req, moods, cat, like=[g for gs in liked_genres for g in gs], tones=tones, core=core)
+    fits = [(fit, max(fit(i), 1)) for i, genres in zip(liked, liked_genres, strict=True)
+            if (fit := genre_fit(req, moods, cat, like=genres, tones=tones, core=core)) is not None]
+    if not fits:
+        return None
+    return lambda item_id: round(3 * max(min(fit(item_id) / top, 1.0) for fit, top in fits))
 
 
 def slate_fit(genre: Callable[[str], int] | None, topic: Callable[[str], int] | None) -> Callable[[str], int] | None:
@@ -278,3 +299,42 @@ def broad_genres(cat: Any) -> set[str]:
     """The catalog's genres on more than ``BROAD_GENRE_SHARE`` of its films with genres
     (``Catalog.genre_shares``, computed once per catalog)."""
     return {g for g, share in cat.genre_shares.items() if share > BROAD_GENRE_SHARE}
+
+
+#: how many of each liked film's own ranking ``balanced_by_liked`` takes turns with
+BALANCE_DEPTH = 20
+
+
+def balanced_by_liked(recommender: Any, req: Any, ranked: Sequence[Any], liked: Sequence[str],
+                      depth: int = BALANCE_DEPTH) -> list[Any]:
+    """``ranked`` (``RankedItem``s for ``req``) led by the films each of several ``liked`` films brings, taking
+    turns: each liked film's own ranking (``req`` with that film alone liked), first films first, the liked
+    film whose best film the joint ranking puts higher going first; the rest of ``ranked`` follows as it was.
+    Every film keeps the joint request's scores and features (``recommend(..., only=...)``), so its card
+    is explained by the request the user made. One liked film (or none): ``ranked`` unchanged.
+
+    Why: "I loved Toy Story and The Godfather" showed Up, Toy Story 2, Moana, Monsters, Inc. and Toy Story 3,
+    and "Amelie and Pulp Fiction" five Tarantino-like films: co-suggestion counts favour the better known
+    film, and the other one's neighbours were not even among the joint ranking's first 30.
+    """
+    liked = list(dict.fromkeys(liked))
+    if len(liked) < 2 or not ranked:
+        return list(ranked)
+    own = [[r.item_id for r in recommender.recommend(replace(req, liked=(f,)), k=depth)] for f in liked]
+    by_id = {r.item_id: r for r in ranked}
+    missing = frozenset(i for ids in own for i in ids) - by_id.keys()
+    if missing:
+        by_id.update((r.item_id, r) for r in recommender.recommend(req, k=len(missing), only=missing))
+    position = {r.item_id: n for n, r in enumerate(ranked)}
+    own = sorted((ids for ids in own if ids), key=lambda ids: min(position.get(i, len(ranked)) for i in ids))
+    queues = [[i for i in ids if i in by_id] for ids in own]
+    turns: list[str] = []
+    taken: set[str] = set()
+    while any(queues):
+        for q in queues:  # each liked film's turn goes to its best film not taken yet
+            while q and q[0] in taken:
+                q.pop(0)
+            if q:
+                taken.add(q[0])
+                turns.append(q.pop(0))
+    return [by_id[i] for i in turns] + [r for r in ranked if r.item_id not in taken]
