@@ -48,6 +48,53 @@ def test_a_named_subject_leads_the_slate(tmp_path, monkeypatch):
     assert "about space monsters" in r.reply
     import agent.turn.series_wish as series_wish
 
-    monkeypatch.setattr(series_wish, "wish_topic", lambda _texts: None)
+    monkeypatch.setattr(series_wish, "wish_topic", lambda _texts, _known=(): None)
     r = agent.turn(agent.new_session(), "I loved Toy Story. Now a movie about space monsters")
     assert len(r.recommendations) == 1 and "about" not in r.reply
+
+
+KNOWN = frozenset({"shark", "alien", "robot", "police chief", "date", "tom"})
+
+
+@pytest.mark.parametrize(("text", "topic"), [
+    # "a shark movie", "a good alien movie", "something with robots" listed Black Panther, It and Get Out
+    ("a shark movie", "shark"),
+    ("a good alien movie please", "alien"),
+    ("something with robots", "robots"),
+    ("any good police chief movies?", "police chief"),
+    # a name, an audience, a genre or kind, or a word the catalog's plot keywords do not know: no subject
+    ("a good Tom Hanks movie", None),
+    ("a good date movie", None),
+    ("a good horror movie", None),
+    ("a good zombie movie", None),
+    ("a good spaceship movie", None),
+    ("something with Tom Cruise", None),
+])
+def test_a_subject_the_catalog_knows_may_be_named_without_about(text, topic):
+    assert topic_of(text, KNOWN) == topic
+    assert topic_of(text) is None  # without the catalog's words, only "about ..." names a subject
+
+
+def test_the_keyword_vocabulary_holds_what_three_films_share():
+    from agent.turn.topic import keyword_vocabulary
+    from tools.catalog.catalog import Catalog, Item
+
+    def film(i: str, *keywords: str) -> Item:
+        return Item(i, f"Film {i}", 2000, attributes={"keywords": list(keywords)})
+
+    cat = Catalog((film("1", "shark", "beach"), film("2", "sharks", "police chief"), film("3", "shark", "Police chief"),
+                   film("4", "police chiefs")))
+    assert keyword_vocabulary(cat) == {"shark", "police chief"}
+
+
+@pytest.mark.parametrize(("text", "audience"), [
+    ("a good date movie", "date_night"),
+    ("any good kids movies?", "family"),
+    ("a movie for date night", "date_night"),
+])
+def test_who_watches_is_read_from_date_and_kids_movies(text, audience):
+    from agent.turn.understand import parse
+    from tools.catalog.catalog import load_catalog
+    from tools.resolve.titles import TitleResolver
+
+    assert parse(text, TitleResolver(load_catalog().items)).audience == audience

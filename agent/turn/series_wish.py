@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from agent.turn.state_update import StateUpdate, TitleRef
-from agent.turn.topic import subject_films, wish_topic
+from agent.turn.topic import keyword_vocabulary, subject_films, wish_topic
 
 
 def with_series_wish(u: StateUpdate, text: str, index: Any) -> StateUpdate:
@@ -85,7 +85,7 @@ def slate_subject(recommender: Any, cat: Any, req: Any, wish_text: Sequence[str]
             films = frozenset().union(*(m.films for m in found))
             kind = "series" if any(m.kind == "series" for m in found) else "studio"
             return SlateSubject(" and ".join(dict.fromkeys(m.name for m in found)) + " films", films, kind)
-    topic = wish_topic(wish_text)
+    topic = wish_topic(wish_text, keyword_vocabulary(cat))
     if not topic:
         return SlateSubject()
     return SlateSubject(f"about {topic}", subject_films(recommender, cat, req, topic), "topic")

@@ -7,16 +7,17 @@ ranks by what is suggested most, and the user's own words (the dense query over 
 Dog's Purpose, Cats & Dogs, Isle of Dogs -- so a subject the user names is read here and the slate
 puts the films whose plots match the words best first (``subject_films``, called by ``agent.turn.runner``).
 
-A subject is only what follows "about"/"involving" after a word for a film ("movies about",
-"something involving"), and only when it is not a genre, a mood or a kind the rest of the parser
-reads ("documentaries about music" is the genres documentary and music; "a movie about time travel"
-is the kind).
+A subject is what follows "about"/"involving" after a word for a film ("movies about",
+"something involving"), or a plot keyword the catalog knows named before "movie" or after "with"
+("a shark movie", "something with robots": they listed Black Panther, It and Get Out), and only when
+it is not a genre, a mood or a kind the rest of the parser reads ("documentaries about music" is the
+genres documentary and music; "a movie about time travel" and "a zombie movie" are kinds).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -42,8 +43,40 @@ _EMPTY = frozenset({"it", "this", "that", "them", "those", "these", "one", "ones
                     "stuff", "things", "life", "nothing", "everything", "what", "me", "us", "you"})
 
 
-def topic_of(text: str) -> str | None:
-    """The subject ``text`` asks films to be about, in the user's words, else None."""
+#: a subject named before "movie" ("a shark movie", "a good alien movie") or after "with" ("something with
+#: robots"): lower-case words only (a capitalised run is a name or a title), and only a word the catalog's plot
+#: keywords know (``keyword_vocabulary``): "a Tom Hanks movie" and "a good date movie" are no subjects
+_NOUN_RE = re.compile(r"\b(?:an?|any|some|another)\s+(?:(?:good|great|scary|funny|fun|cool|decent|classic|old|new|"
+                      r"recent|nice|cute|real|true)\s+){0,2}(?P<topic>[a-z][a-z-]{2,}(?:\s+[a-z][a-z-]{2,})?)\s+"
+                      r"(?:movies?|films?|flicks?)\b")
+_WITH_RE = re.compile(r"\b(?:something|anything|movies?|films?|ones?)\s+(?:with|featuring)\s+(?:an?\s+|some\s+|"
+                      r"lots\s+of\s+)?(?P<topic>[a-z][a-z-]{2,})\b")
+#: words for who watches or when, never what a film is about ("a date movie", "a kids movie")
+_NOT_SUBJECTS = frozenset({"date", "kid", "kids", "children", "child", "family", "teen", "teenager", "adult", "girl",
+                           "girls", "guy", "guys", "night", "weekend", "rainy", "day", "sunday", "popcorn", "cult",
+                           "foreign", "indie", "hollywood", "bollywood", "movie", "film", "good", "bad", "long", "short"})
+#: a plot keyword names a subject when this many films have it
+MIN_KEYWORD_FILMS = 3
+_VOCABULARY: dict[int, frozenset[str]] = {}
+
+
+def keyword_vocabulary(cat: Any) -> frozenset[str]:
+    """The singular plot keywords (``Item.keywords``) at least ``MIN_KEYWORD_FILMS`` catalog films have;
+    computed once per catalog."""
+    key = id(cat)
+    if key not in _VOCABULARY:
+        counts: dict[str, int] = {}
+        for it in cat.items:
+            for k in {" ".join(singular(w) for w in kw.lower().split()) for kw in it.keywords}:
+                counts[k] = counts.get(k, 0) + 1
+        _VOCABULARY[key] = frozenset(k for k, n in counts.items() if n >= MIN_KEYWORD_FILMS)
+    return _VOCABULARY[key]
+
+
+def topic_of(text: str, known: Collection[str] = ()) -> str | None:
+    """The subject ``text`` asks films to be about, in the user's words, else None. With ``known`` (the
+    catalog's plot keywords, ``keyword_vocabulary``), a subject may also be named without "about":
+    "a shark movie", "something with robots"."""
     for m in _TOPIC_RE.finditer(text or ""):
         topic = " ".join(m.group("topic").lower().split()).strip(" '-")
         words = topic.split()
@@ -54,14 +87,23 @@ def topic_of(text: str) -> str | None:
         if all(w in GENRE_WORDS or w in _EMPTY for w in words):
             continue
         return topic
+    if known:
+        for m in (*_NOUN_RE.finditer(text or ""), *_WITH_RE.finditer(text or "")):
+            topic = " ".join(m.group("topic").split())
+            words = topic.split()
+            if any(w in _NOT_SUBJECTS or w in _EMPTY or w in GENRE_WORDS or w in MOOD_WORDS for w in words) or (
+                    topic in KIND_WORDS or words[-1] in KIND_WORDS):
+                continue
+            if " ".join(singular(w) for w in words) in known:
+                return topic
     return None
 
 
-def wish_topic(wish_text: Sequence[str]) -> str | None:
+def wish_topic(wish_text: Sequence[str], known: Collection[str] = ()) -> str | None:
     """The subject of the current wish: the newest of its messages that names one ("none of those"
     after "a movie about dogs" is still about dogs; "… instead" starts the wish afresh)."""
     for text in reversed(wish_text):
-        if topic := topic_of(text):
+        if topic := topic_of(text, known):
             return topic
     return None
 

@@ -31,9 +31,10 @@ _AUDIENCE = (
                                   r"([1-9]|one|two|three|four|five|six|seven|eight|nine)[- ]?(year|yr)s?[- ]old|"
                                   r"[1-9] ?(yo|y/o)\b|ages? [1-8]\b)", re.I)),
     ("family", re.compile(r"\b((with|for) (the|my|our) (kids|children|family|son|daughter)|family (movie )?night|"
-                          r"whole family|kid[- ]friendly|all ages|(my|our) kids|1[0-5][- ]?(year|yr)s?[- ]old|(a|for) kids)\b", re.I)),
+                          r"whole family|kid[- ]friendly|all ages|(my|our) kids|1[0-5][- ]?(year|yr)s?[- ]old|(a|for) kids|"
+                          r"kids['’]? (movie|film)s?)\b", re.I)),
     ("date_night", re.compile(r"\b(date night|a date|on a date|(with|for) my (girlfriend|boyfriend|wife|husband|partner|"
-                              r"date)|romantic evening|"
+                              r"date)|romantic evening|date (movie|film|flick)s?|"
                               # "my girlfriend and I loved ...", "me and my wife": a couple choosing together
                               r"my (girlfriend|boyfriend|wife|husband|partner|fianc[eé]e?) and (i|me)|"
                               r"(i|me) and my (girlfriend|boyfriend|wife|husband|partner|fianc[eé]e?))\b", re.I)),
