@@ -591,6 +591,8 @@ def test_moods_the_user_wants_less_of_turn_around(resolver):
     ("a PG-13 action movie", ("age rating",)),
     # "a movie with a twist ending" listed It, Black Panther and Jumanji, as if nothing was asked
     ("a movie with a twist ending", ("plot twists",)),
+    ("an oscar winning drama", ("awards",)),
+    ("a highly rated thriller, anything on IMDb's top list", ("critics' scores",)),
     ("a thriller with a good twist", ("plot twists",)),
     ("I loved Oliver Twist", ()),
     ("a brazilian thriller, nothing too long", ("country or language", "running time")),

@@ -99,8 +99,8 @@ RESERVED = frozenset(GENRE_WORDS) | frozenset(MOOD_WORDS) | frozenset(w for w in
     w for w, k in KIND_WORDS.items() if KINDS[k].is_origin)
 
 GORE_FACET = "level of gore or violence"
-#: wishes about what the catalog does not record (some countries and languages, no studio, running time, age rating or
-#: gore level): said back to the user instead of being dropped in silence ("not french" was a greeting)
+#: wishes about what the catalog does not record (some countries and languages, studios other than the dozen in
+#: ``tools.catalog.film_studios``, running time, age rating, gore level, awards, critics' scores): said back to the user instead of being dropped in silence ("not french" was a greeting)
 UNSUPPORTED: tuple[tuple[str, re.Pattern[str]], ...] = tuple((facet, re.compile(rx, re.I)) for facet, rx in (
     # countries and languages are kinds now (CMU's languages and countries); a few are not recorded
     ("country or language", r"\b(brazilian|iranian|portuguese|turkish|polish|greek|thai|dubbed)\b"),
@@ -112,6 +112,11 @@ UNSUPPORTED: tuple[tuple[str, re.Pattern[str]], ...] = tuple((facet, re.compile(
                      r"shorter|less long|not as long|(?:something|anything|a|one|ones|bit|lot) longer(?! ago))\b"),
     ("age rating", r"(?<![\w-])(pg[- ]?13|pg|rated r|r[- ]rated|nc[- ]17|g[- ]rated)(?![\w-])"),
     (GORE_FACET, r"\b(gory|gore|bloody|blood|violent|violence)\b"),
+    # "an oscar winning drama" listed Titanic and Wonder as if nothing was asked: no awards or critics' scores
+    ("awards", r"\b(oscars?|academy awards?|award[- ]winning|golden globes?|oscar[- ](?:winning|winners?|nominated)|"
+               r"won (?:an?|the|any) (?:oscars?|awards?))\b"),
+    ("critics' scores", r"\b(imdb|rotten tomatoes|metacritic|critically acclaimed|highly rated|top[- ]rated|"
+                        r"best[- ]rated|critics'? (?:choice|favou?rites?|picks?))\b"),
     # four Wikipedia texts of 6,040 say "twist ending": too few to choose by
     ("plot twists", r"\b(twist endings?|plot twists?|surprise endings?|(?:with|has|have) an? (?:good |big |great |real )?twist|twisty)\b"),
 ))
