@@ -12,7 +12,7 @@ from typing import Any
 
 import typer
 
-from ui.cli_common import JSON_OPTION, emit, friendly_errors, get_settings
+from ui.cli_common import JSON_OPTION, emit, fail, friendly_errors, get_settings
 
 eval_app = typer.Typer(
     help=(
@@ -56,10 +56,17 @@ def dialogues_command(
     Scripts marked `llm: off` always run without the LLM. Schema: evals/dialogues/README.md.
     Exits 1 when a script fails or does not load (bad YAML, an unknown field), 0 when every one passes.
     """
+    from evals.dialogue_schema import load_scripts
     from evals.suites import DIALOGUES_DIR, run_dialogue_suite
 
+    wanted = [Path(p) for p in paths] if paths else [DIALOGUES_DIR]
+    scripts, load_errors = load_scripts(wanted)
+    if not scripts:  # nothing to run: say why before building the whole runtime
+        for e in load_errors:
+            typer.echo(f"load error: {e}")
+        fail("no dialogue script loaded; fix the errors above (schema: evals/dialogues/README.md)", code=1)
     settings = get_settings(ctx, llm_base_urls=[model] if model else None)
-    report, written = run_dialogue_suite(settings, [str(p) for p in paths] if paths else [str(DIALOGUES_DIR)],
+    report, written = run_dialogue_suite(settings, [str(p) for p in wanted],
                                          use_llm=not no_llm, workers=workers, out=out, progress=True)
     data = {"summary": {k: v for k, v in report["summary"].items() if k not in ("latencies_ms", "recommended_ids")},
             "fairness": report["fairness"], "config": report["config"], "load_errors": report["load_errors"],
