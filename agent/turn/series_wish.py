@@ -10,6 +10,7 @@ its films lead the ranked list, and the two-per-franchise cap gives way (five Bo
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -27,12 +28,10 @@ def with_series_wish(u: StateUpdate, text: str, index: Any) -> StateUpdate:
     if not found and not refused:
         return u
     spans = [(m.start, m.end) for m in (*found, *refused)]
-    lowered = text.casefold()
 
-    def inside(surface: str) -> bool:
-        s = surface.casefold()
-        at = [i for i in range(len(lowered)) if lowered.startswith(s, i)]
-        return bool(at) and all(any(a <= i and i + len(s) <= b for a, b in spans) for i in at)
+    def inside(surface: str) -> bool:  # every place the message says it lies inside a series' name
+        at = [m.span() for m in re.finditer(re.escape(surface), text, re.I)]
+        return bool(at) and all(any(a <= i and j <= b for a, b in spans) for i, j in at)
 
     def keep(refs: tuple) -> tuple:
         return tuple(r for r in refs if not inside(r.surface))

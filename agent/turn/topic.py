@@ -17,6 +17,8 @@ genres documentary and music; "a movie about time travel" and "a zombie movie" a
 from __future__ import annotations
 
 import re
+import weakref
+from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import replace
 from typing import Any
@@ -57,20 +59,21 @@ _NOT_SUBJECTS = frozenset({"date", "kid", "kids", "children", "child", "family",
                            "foreign", "indie", "hollywood", "bollywood", "movie", "film", "good", "bad", "long", "short"})
 #: a plot keyword names a subject when this many films have it
 MIN_KEYWORD_FILMS = 3
-_VOCABULARY: dict[int, frozenset[str]] = {}
+#: per catalog object (id -> a weak reference to it and its words): an id alone could hand a later catalog an
+#: earlier one's words once the first is gone and its id reused
+_VOCABULARY: dict[int, tuple[weakref.ref[Any], frozenset[str]]] = {}
 
 
 def keyword_vocabulary(cat: Any) -> frozenset[str]:
     """The singular plot keywords (``Item.keywords``) at least ``MIN_KEYWORD_FILMS`` catalog films have;
     computed once per catalog."""
-    key = id(cat)
-    if key not in _VOCABULARY:
-        counts: dict[str, int] = {}
-        for it in cat.items:
-            for k in {" ".join(singular(w) for w in kw.lower().split()) for kw in it.keywords}:
-                counts[k] = counts.get(k, 0) + 1
-        _VOCABULARY[key] = frozenset(k for k, n in counts.items() if n >= MIN_KEYWORD_FILMS)
-    return _VOCABULARY[key]
+    cached = _VOCABULARY.get(id(cat))
+    if cached is None or cached[0]() is not cat:
+        counts = Counter(k for it in cat.items
+                         for k in {" ".join(singular(w) for w in kw.lower().split()) for kw in it.keywords})
+        cached = (weakref.ref(cat), frozenset(k for k, n in counts.items() if n >= MIN_KEYWORD_FILMS))
+        _VOCABULARY[id(cat)] = cached
+    return cached[1]
 
 
 def topic_of(text: str, known: Collection[str] = ()) -> str | None:

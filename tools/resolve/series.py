@@ -40,11 +40,11 @@ _ASK_BEFORE = re.compile(r"\b(?:a|an|any|another|some|more|other|which|one|the\s
 _ASK_AFTER = re.compile(r"\s+(?:movies?|films?|flicks?|ones?|series|franchise|saga|trilogy)\b", re.I)
 #: a studio asked for without "movie" after it: "something from Pixar", "anything by Studio Ghibli"
 _STUDIO_BEFORE = re.compile(r"\b(?:from|by)\s+$", re.I)
+_REFUSAL = r"\b(?:not|no|nothing|never|except|without|anything\s+but|other\s+than)\s+"
 #: a refusal before the asking words: "not a Star Wars movie", "nothing from the Marvel series"
-_REFUSED = re.compile(r"\b(?:not|no|nothing|never|except|without|anything\s+but|other\s+than)\s+$", re.I)
+_REFUSED = re.compile(_REFUSAL + "$", re.I)
 #: a studio turned down: "no Disney movies", "not Marvel", "nothing from Disney", "except by Pixar"
-_STUDIO_REFUSED = re.compile(r"\b(?:not|no|nothing|never|except|without|anything\s+but|other\s+than)\s+"
-                             r"(?:(?:a|an|any|from|by|the)\s+)?$", re.I)
+_STUDIO_REFUSED = re.compile(_REFUSAL + r"(?:(?:a|an|any|from|by|the)\s+)?$", re.I)
 
 Kind = Literal["series", "studio"]
 
