@@ -16,6 +16,7 @@ import functools
 import json
 import logging
 import re
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -30,9 +31,10 @@ from agent.turn.understand import parse
 from tools.catalog.catalog import Catalog
 from tools.datasets.redial import iter_dialogues
 from tools.errors import DataError
+from tools.recsys.blend import BLEND_FILE, DEBIASED_DIR, load_ranker
 from tools.recsys.cooccurrence import CoSuggestionStats
 from tools.recsys.item_space import ItemSpace
-from tools.recsys.ranker import LearnedRanker, RankerConfig
+from tools.recsys.ranker import RankerConfig
 from tools.recsys.recommender import Recommender
 from tools.recsys.redial_samples import RedialSample, episodes, extract_samples
 from tools.recsys.request import RecRequest
@@ -107,12 +109,13 @@ def sources_factory(space: ItemSpace, embed: Callable[[str], np.ndarray] | None
 def train(catalog: Catalog, catalog_dir: Path | None, redial_dir: Path, out_dir: Path, *,
           embed: Callable[[str], np.ndarray] | None, config: RankerConfig | None = None,
           depth: int = 300, serve_depth: int = 200, progress: bool = True, weighting: str = "none",
-          clip: float | None = None, power: float = 1.0) -> dict[str, Any]:
+          clip: float | None = None, power: float = 1.0, blend: float | None = None) -> dict[str, Any]:
     """Fit statistics and the ranker on ``train_partial.jsonl``; save under ``out_dir``; return the info.
 
     ``weighting`` "ipw"/"snips" weights training rows by inverse exposure propensity
     (``tools.recsys.debias``; measured by ``evals/bench_debias.py``), ``clip`` its propensity floor,
-    ``power`` its tempering exponent.
+    ``power`` its tempering exponent, ``blend`` the weighted model's share when it is mixed with the
+    unweighted one (``tools.recsys.blend``).
     ``serve_depth``: candidates per source in a served request (training pools use ``depth``); on ReDial
     validation 200 ranked as well as 300 (R@10/R@50 equal to 0.001) at about 1.6x the turns per second.
     """
@@ -131,8 +134,10 @@ def train(catalog: Catalog, catalog_dir: Path | None, redial_dir: Path, out_dir:
     ranker, stats, info = train_ranker(samples, episodes(dialogues), space, sources_factory(space, embed),
                                        reader.sample_request, depth=depth, config=config, progress=progress,
                                        weighting=weighting, clip=clip, power=power, dialogues=dialogues,
-                                       graph={}, talk=talk)
+                                       graph={}, talk=talk, blend=blend)
     out_dir = Path(out_dir)
+    for stale in (out_dir / BLEND_FILE, out_dir / DEBIASED_DIR):  # an earlier blend must not outlive this model
+        shutil.rmtree(stale) if stale.is_dir() else stale.unlink(missing_ok=True)
     ranker.save(out_dir)
     stats.save(out_dir / "stats")
     meta = {"catalog_version": catalog.version, "train_file": str(train_path), "train_dialogues": len(dialogues),
@@ -158,5 +163,5 @@ def load(catalog: Catalog, catalog_dir: Path | None, model_dir: Path, *,
                         f"not {catalog.version}; run `whyrec train ranker --force`")
     space = ItemSpace.load(catalog, catalog_dir)
     stats = CoSuggestionStats.load(model_dir / "stats")
-    return Recommender(space, stats, sources_factory(space, embed)(stats), LearnedRanker.load(model_dir),
+    return Recommender(space, stats, sources_factory(space, embed)(stats), load_ranker(model_dir),
                        depth=int(meta.get("serve_depth", meta.get("depth", 300))))

@@ -201,22 +201,22 @@ def test_exposure_weights_find_popularity_and_undo_it():
     per_request = np.bincount(owner, weights=raw * pos) / np.bincount(owner, weights=pos)
     assert np.allclose(d.weights, per_request[owner] / per_request[owner].mean())
     # the cached propensity gives other weights without rediscovery or refitting
-    again = exposure_weights(table, [], ids, method="snips", graph=d.graph, propensity=d.propensity)
+    again = exposure_weights(table, [], ids, method="snips", choice=d.choice, propensity=d.propensity)
     assert again.propensity is d.propensity
     assert again.weights.mean() == pytest.approx(1.0)
     assert again.weights.max() > d.weights.max()  # unclipped: the rarest exposures weigh more
     assert again.weights[pos].max() / again.weights[pos].min() > 2
     # tempered: (1/p) ** power per request, mean 1; the spread shrinks with the power, power 1 is ipw itself
-    half = exposure_weights(table, [], ids, method="ipw", clip=0.01, power=0.5, graph=d.graph,
+    half = exposure_weights(table, [], ids, method="ipw", clip=0.01, power=0.5, choice=d.choice,
                             propensity=d.propensity)
     tempered = np.bincount(owner, weights=np.sqrt(raw) * pos) / np.bincount(owner, weights=pos)
     assert np.allclose(half.weights, tempered[owner] / tempered[owner].mean())
     assert half.weights.max() < d.weights.max() and half.info()["weighting_power"] == 0.5
-    full = exposure_weights(table, [], ids, method="ipw", clip=0.01, power=1.0, graph=d.graph, propensity=d.propensity)
+    full = exposure_weights(table, [], ids, method="ipw", clip=0.01, power=1.0, choice=d.choice, propensity=d.propensity)
     assert np.allclose(full.weights, d.weights)
     for bad in (0.0, 1.5, -1.0):
         with pytest.raises(ValueError, match=r"power must be in \(0, 1\]"):
-            exposure_weights(table, [], ids, method="ipw", clip=0.01, power=bad, graph=d.graph,
+            exposure_weights(table, [], ids, method="ipw", clip=0.01, power=bad, choice=d.choice,
                              propensity=d.propensity)
 
 
@@ -279,6 +279,15 @@ def test_train_ranker_with_weights_end_to_end_on_the_known_world():
     _, _, plain = train_ranker(samples, episodes(dialogues), space, sources_for, request, depth=10,
                                config=config, progress=False)
     assert plain["weighting"] == "none" and "adjustment_set" not in plain
+    from tools.recsys.blend import BlendedRanker
+
+    blended, _, mixed = train_ranker(samples, episodes(dialogues), space, sources_for, request, depth=10,
+                                     config=config, progress=False, weighting="snips", dialogues=dialogues, blend=0.5)
+    assert isinstance(blended, BlendedRanker) and mixed["blend_share"] == 0.5 == blended.info["blend_share"]
+    for bad, why in ((0.5, "pass weighting='ipw' or 'snips' too"), (1.0, "between 0 and 1")):
+        with pytest.raises(ValueError, match=why):
+            train_ranker(samples, episodes(dialogues), space, sources_for, request, depth=10, config=config,
+                         progress=False, weighting="none" if bad == 0.5 else "snips", dialogues=dialogues, blend=bad)
 
 
 def test_bench_says_when_the_served_default_disagrees_with_its_choice(monkeypatch):
@@ -287,9 +296,11 @@ def test_bench_says_when_the_served_default_disagrees_with_its_choice(monkeypatc
 
     report = {"quick": False, "chosen": "ipw clip 0.001 power 0.75",
               "variants": {"ipw clip 0.001 power 0.75": {"weighting": "ipw", "clip": 0.001, "power": 0.75}}}
-    monkeypatch.setattr(weighting, "SERVED_WEIGHTING", ("none", None, 1.0))
+    monkeypatch.setattr(weighting, "SERVED_WEIGHTING", ("none", None, 1.0, None))
     assert "does not agree" in bench_debias.served_line(report)
-    monkeypatch.setattr(weighting, "SERVED_WEIGHTING", ("ipw", 0.001, 0.75))
+    monkeypatch.setattr(weighting, "SERVED_WEIGHTING", ("ipw", 0.001, 0.75, 0.7))  # a blend is another ranker
+    assert "does not agree" in bench_debias.served_line(report)
+    monkeypatch.setattr(weighting, "SERVED_WEIGHTING", ("ipw", 0.001, 0.75, None))
     assert bench_debias.served_line(report).endswith("agrees.")
     assert "does not decide" in bench_debias.served_line({**report, "quick": True})
 
@@ -314,3 +325,44 @@ def test_the_benchmarks_shared_pools_rank_as_the_recommender_does():
     req = RecRequest(liked=("1",), exclude=frozenset({"1"}))
     for kw in ({}, {"only": {"2", "3"}}):
         assert [r.item_id for r in shared.recommend(req, k=4, **kw)] == [r.item_id for r in plain.recommend(req, k=4, **kw)]
+
+
+def test_stable_adjustment_keeps_the_variables_most_discovery_samples_adjust_for(monkeypatch):
+    """Known answer for the selection rule: scripted per-sample adjustment sets, share 0.5."""
+    from tools.recsys import debias
+
+    scripted = iter([(("popularity", "year"), "identified"), (("popularity",), "identified"),
+                     (("popularity", "seeker_first"), "identified"), (("year",), "not_identifiable")])
+    graphs: list[object] = []
+
+    def fake_graph(frame, *, seed, bootstrap):
+        assert bootstrap
+        graphs.append(object())
+        return graphs[-1]
+
+    monkeypatch.setattr(debias, "exposure_graph", fake_graph)
+    monkeypatch.setattr(debias, "adjustment_set", lambda g: (*next(scripted), "why"))
+    choice = debias.stable_adjustment({}, resamples=4, seed=3, share=0.5)
+    assert choice.variables == ("popularity", "year")
+    assert choice.frequency == {"popularity": 0.75, "year": 0.5, "seeker_first": 0.25}
+    assert choice.identified_share == 0.75 and choice.status == "identified"
+    assert choice.graph is graphs[0]  # no sample's own set was {popularity, year}: the first sample's graph
+    assert "popularity 75%" in choice.explanation and "{popularity, year}" in choice.explanation
+    scripted = iter([(("popularity", "year"), "identified"), (("popularity",), "identified"),
+                     (("popularity", "seeker_first"), "identified"), (("year",), "not_identifiable")])
+    assert debias.stable_adjustment({}, resamples=4).variables == ("popularity",)  # default share 0.7
+    for bad in ({"resamples": 0}, {"share": 0.0}, {"share": 1.5}):
+        with pytest.raises(ValueError):
+            debias.stable_adjustment({}, **bad)
+
+
+def test_stable_adjustment_on_resampled_rows_finds_the_real_confounder_every_time():
+    from tools.recsys.debias import DialogueFacts, exposure_table, stable_adjustment
+
+    table, ids, _ = _synthetic_rank_table()
+    frame = exposure_table(table, DialogueFacts({}, {}, frozenset()), ids)
+    choice = stable_adjustment(frame, resamples=6)
+    assert "popularity" in choice.variables and choice.frequency["popularity"] >= 0.8
+    assert not {"position", "n_mentioned", "seeker_led"} & set(choice.variables)
+    # each sample is drawn with replacement: the graphs are discovered on different rows
+    assert choice.resamples == 6 and 0.0 <= choice.identified_share <= 1.0

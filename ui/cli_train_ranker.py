@@ -24,7 +24,7 @@ def _human(r: dict[str, Any]) -> str:
 
 
 def saved_ranker_if_current(out: Path, catalog_version: str, weighting: str, clip: float | None,
-                            power: float) -> dict[str, Any] | None:
+                            power: float, blend: float | None = None) -> dict[str, Any] | None:
     """The saved training metadata when the ranker in ``out`` is what this command would train now:
     same catalog, weighting, features and LightGBM settings; None means train again (a changed
     default in RankerConfig must not leave a stale model behind the cache)."""
@@ -40,6 +40,7 @@ def saved_ranker_if_current(out: Path, catalog_version: str, weighting: str, cli
     config = RankerConfig()
     current = (meta.get("catalog_version") == catalog_version and meta.get("weighting", "none") == weighting
                and meta.get("weighting_clip") == clip and meta.get("weighting_power", 1.0) == power
+               and meta.get("blend_share") == blend
                and meta.get("stopping", "holdout") == "cv"  # rounds chosen by cross-validation, as train_ranker does now
                and saved.get("features") == list(FEATURES)
                and saved.get("config") == config.__dict__ | {"drop": list(config.drop)})
@@ -59,6 +60,9 @@ def train_ranker(
     power: float = typer.Option(SERVED_WEIGHTING[2], "--power", min=0.01, max=1.0,
                                 help="Temper the weights to (1/propensity)**power: 1 = the full correction, "
                                      "smaller = gentler (see evals/results/debias.md)."),
+    blend: float = typer.Option(SERVED_WEIGHTING[3], "--blend", min=0.01, max=0.99,
+                                help="Serve the unweighted ranker mixed with the --weighting one, this being the "
+                                     "weighted one's share of the score (see evals/results/debias.md)."),
     json_out: bool = JSON_OPTION,
 ) -> None:
     """Train the LightGBM LambdaRank ranker and the collaborative statistics it serves.
@@ -71,24 +75,28 @@ def train_ranker(
       whyrec train ranker
       whyrec train ranker --force --json
       whyrec train ranker --force --weighting snips
+      whyrec train ranker --force --weighting ipw --clip 0.0005 --power 1 --blend 0.7
     """
     from agent import recommender_assets as ra
     from agent.runtime import load_active_catalog, make_embedder
     from tools.catalog.active import resolve_catalog_dir
     from tools.datasets.redial import default_redial_dir
 
+    if blend is not None and weighting == "none":
+        raise typer.BadParameter("--blend mixes the unweighted ranker with a weighted one: add --weighting ipw "
+                                 "(or snips)", param_hint="--blend")
     if weighting == "ipw" and clip is None:
         clip = IPW_DEFAULT_CLIP
     settings = get_settings(ctx)
     catalog = load_active_catalog(settings)
     out = settings.models_dir / ra.RANKER_DIRNAME
     if not force:
-        cached = saved_ranker_if_current(out, catalog.version, weighting, clip, power)
+        cached = saved_ranker_if_current(out, catalog.version, weighting, clip, power, blend)
         if cached is not None:
             emit({**cached, "cached": True, "model_dir": str(out)}, json_out, _human)
             return
     embed = ra.make_query_embedder(make_embedder(settings))
     meta = ra.train(catalog, resolve_catalog_dir(settings.data_dir, settings.catalog_path),
                     redial or default_redial_dir(), out, embed=embed, depth=depth, progress=not json_out,
-                    weighting=weighting, clip=clip, power=power)
+                    weighting=weighting, clip=clip, power=power, blend=blend)
     emit({**meta, "model_dir": str(out)}, json_out, _human)

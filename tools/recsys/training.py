@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from tools.recsys.blend import BlendedRanker
 from tools.recsys.cooccurrence import CoSuggestionStats, Episode
 from tools.recsys.features import FEATURES, build_features
 from tools.recsys.item_space import ItemSpace
@@ -237,18 +238,30 @@ def fit_ranker(table: RankTable, *, holdout: float = 0.15, seed: int = 7, config
     return ranker
 
 
+def fit_blend(table: RankTable, plain: LearnedRanker, sample_weight: np.ndarray, share: float) -> BlendedRanker:
+    """``plain`` mixed with a model fitted on the same table under ``sample_weight`` (``tools.recsys.blend``).
+
+    The weighted model gets ``plain``'s rounds: early stopping on the plain NDCG would stop it where the
+    head is best, which is what its weights are there to trade away."""
+    rounds = int(plain.info.get("best_iteration") or plain.config.n_estimators)
+    partner = LearnedRanker.fit((table.x, table.y, table.groups), None, replace(plain.config, n_estimators=rounds),
+                                sample_weight=sample_weight)
+    return BlendedRanker(plain, partner, share)
+
+
 def train_ranker(samples: Sequence[RedialSample], episodes: Sequence[Episode], space: ItemSpace,
                  sources_for: SourcesFactory, build_request: RequestBuilder, *, folds: int = 5,
                  holdout: float = 0.15, depth: int = 200, seed: int = 7, config: RankerConfig | None = None,
                  progress: bool = True, weighting: str = "none", clip: float | None = None,
                  power: float = 1.0, dialogues: Sequence | None = None, graph: dict | None = None,
-                 stopping: str = "cv", talk: TalkMemory | None = None
-                 ) -> tuple[LearnedRanker, CoSuggestionStats, dict[str, Any]]:
+                 stopping: str = "cv", talk: TalkMemory | None = None, blend: float | None = None
+                 ) -> tuple[LearnedRanker | BlendedRanker, CoSuggestionStats, dict[str, Any]]:
     """(ranker, statistics over all episodes, info); ``stopping`` chooses the boosting rounds (``fit_ranker``).
 
     ``weighting`` "ipw"/"snips" weights rows by their inverse exposure propensity
     (``tools.recsys.debias``; needs the training ``dialogues``), ``clip`` its propensity floor,
-    ``power`` its tempering exponent.
+    ``power`` its tempering exponent; with ``blend`` (a share in (0, 1)) the weighted model is mixed
+    with the unweighted one (``fit_blend``) instead of served alone.
     ``graph`` (a LightGCN config, {} = defaults) adds LightGCN item embeddings to every fold's statistics;
     ``talk`` (``talk_memory`` of the same samples) adds the talk source's memory, out of fold likewise.
     """
@@ -259,6 +272,10 @@ def train_ranker(samples: Sequence[RedialSample], episodes: Sequence[Episode], s
     if weighting != "none" and not dialogues:
         raise ValueError(f"weighting={weighting!r} needs the training dialogues (who mentioned what first, and "
                          "the seekers' answers); pass dialogues=")
+    if blend is not None and weighting == "none":
+        raise ValueError("a blend mixes the unweighted ranker with a weighted one; pass weighting='ipw' or 'snips' too")
+    if blend is not None and not 0.0 < blend < 1.0:
+        raise ValueError(f"blend is the weighted model's share of the score, between 0 and 1; got {blend}")
     table = out_of_fold_table(samples, episodes, space, sources_for, build_request, folds=folds, depth=depth,
                               seed=seed, progress=progress, graph=graph, talk=talk)
     weights = None
@@ -270,8 +287,14 @@ def train_ranker(samples: Sequence[RedialSample], episodes: Sequence[Episode], s
                                     seed=seed)
         weights = debiased.weights
         info.update(debiased.info())
-    ranker = fit_ranker(table, holdout=holdout, seed=seed, config=config, sample_weight=weights, stopping=stopping,
-                        progress=progress)
+    ranker: LearnedRanker | BlendedRanker
+    if blend is None:
+        ranker = fit_ranker(table, holdout=holdout, seed=seed, config=config, sample_weight=weights,
+                            stopping=stopping, progress=progress)
+    else:
+        plain = fit_ranker(table, holdout=holdout, seed=seed, config=config, stopping=stopping, progress=progress)
+        ranker = fit_blend(table, plain, weights, blend)
+        info["blend_share"] = blend
     info = {"pool_recall_train": table.covered / max(1, table.total), "train_requests": float(len(table.groups)),
             "stopping": stopping,
             "folds": float(folds), "depth": float(depth), **info}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 #: none | ipw (clipped inverse exposure propensity) | snips (self-normalised); see tools.recsys.debias
 WEIGHTINGS = ("none", "ipw", "snips")
-#: (weighting, propensity clip, power) that ``whyrec train ranker`` uses unless told otherwise: the
+#: (weighting, propensity clip, power, blend share: None = the weighted model alone) that ``whyrec train ranker`` uses unless told otherwise: the
 #: variant ``evals/bench_debias.py`` chose on the full validation split (its report says whether this
 #: still agrees with the measurement)
-SERVED_WEIGHTING: tuple[str, float | None, float] = ("none", None, 1.0)
+SERVED_WEIGHTING: tuple[str, float | None, float, float | None] = ("none", None, 1.0, None)
