@@ -37,3 +37,22 @@ def test_other_features_catalog_weighting_or_stopping_retrain(tmp_path):
     for sub in "abcd":
         assert saved_ranker_if_current(tmp_path / sub, "demo-1", "none", None, 1.0) is None
     assert saved_ranker_if_current(tmp_path / "missing", "demo-1", "none", None, 1.0) is None
+
+
+def test_a_blend_is_reused_only_for_the_same_share(tmp_path):
+    _save(tmp_path)
+    meta = json.loads((tmp_path / "training.json").read_text())
+    (tmp_path / "training.json").write_text(json.dumps({**meta, "blend_share": 0.7}))
+    assert saved_ranker_if_current(tmp_path, "demo-1", "none", None, 1.0, 0.7) is not None
+    assert saved_ranker_if_current(tmp_path, "demo-1", "none", None, 1.0, 0.6) is None
+    assert saved_ranker_if_current(tmp_path, "demo-1", "none", None, 1.0) is None  # a plain ranker is asked for
+
+
+def test_blend_without_a_weighting_is_refused_before_any_work(tmp_path):
+    from typer.testing import CliRunner
+
+    from ui.cli import app
+
+    res = CliRunner().invoke(app, ["--data-dir", str(tmp_path), "train", "ranker", "--blend", "0.5"])
+    assert res.exit_code != 0 and "add --weighting ipw" in res.output
+    assert not (tmp_path / "models").exists()

@@ -375,23 +375,3 @@ def test_recommend_within_given_ids_and_one_sources_scores():
     with pytest.raises(ValueError, match="no source 'nope'"):
         rec.source_scores(req, "nope")
 
-
-def test_plot_closeness_to_the_films_collaborative_scores_point_at():
-    """After Alien, recommenders suggested Aliens: a candidate nobody suggested is scored by how close its
-    plot is to Aliens' (the untitled film's [0.7, 0.7] beats Toy Story's [0, 1]); the talk source's
-    scores pointing at Up give Toy Story (plot next to Up's) the highest talk_content."""
-    req = RecRequest(liked=("1",), exclude=frozenset({"1"}))
-    rows = SPACE.rows(["3", "5", "6"])
-    talk = np.zeros(len(SPACE))
-    talk[SPACE.index["4"]] = 2.0
-    f = build_features(req, RequestRows.of(req, SPACE), rows, SPACE, STATS, {"talk": talk})
-    aliens = SPACE.vectors[SPACE.index["2"]]
-    assert f[:, FEATURES.index("cosuggest_content")] == pytest.approx(SPACE.vectors[rows] @ aliens, abs=1e-5)
-    assert np.argmax(f[:, FEATURES.index("cosuggest_content")]) == 2  # the untitled film, never suggested
-    up = SPACE.vectors[SPACE.index["4"]]
-    assert f[:, FEATURES.index("talk_content")] == pytest.approx(SPACE.vectors[rows] @ up, abs=1e-5)
-    assert np.argmax(f[:, FEATURES.index("talk_content")]) == 0  # Toy Story
-    # nothing named and no talk: neither applies (NaN, not 0)
-    empty = build_features(RecRequest(), RequestRows.of(RecRequest(), SPACE), rows, SPACE, STATS, {})
-    assert np.isnan(empty[:, FEATURES.index("cosuggest_content")]).all()
-    assert np.isnan(empty[:, FEATURES.index("talk_content")]).all()

@@ -42,6 +42,10 @@ def test_instead_replaces(resolver):
     assert first.genres_liked == ("horror",) and (first.year_min, first.year_max) == (1980, 1989)
     second = parse("actually, something funny instead", resolver, last_slate=SLATE)
     assert second.act == "replace" and "comedy" in second.genres_liked and second.year_min is None
+    # only other years "instead": the same wish, moved in time (a refinement, not a new wish)
+    for text in ("something older instead", "actually, newer ones instead"):
+        u = parse(text, resolver, last_slate=SLATE)
+        assert u.act == "refine" and u.relative_era in ("older", "newer") and u.genres_liked == ()
 
 
 @pytest.mark.parametrize("text", [

@@ -190,6 +190,13 @@ def parse(text: str, resolver: TitleResolver, *, people: PeopleIndex | None = No
                                   or year_max or era or audience or unresolved), bool(last_slate))
     if act == "refine" and (buckets["liked"] or buckets["more_like"]) and new_anchor(masked):
         act = "replace"
+    if act == "replace" and era in ("older", "newer") and not (
+            spans or refs or person_hits or genres_liked or genres_disliked or moods or kinds or year_min or year_max
+            or audience or unresolved):
+        # "something older instead" asks for these films' kind from other years, not for a new wish: after
+        # "I loved Amélie" it listed Groundhog Day, Monty Python and Titanic (the wish, its words and the
+        # film it was like were dropped); "80s horror", then "older instead": older horror
+        act = "refine"
     wishes = buckets["liked"] or buckets["disliked"] or buckets["more_like"] or genres_liked or genres_disliked or kinds
     if act == "recommend" and not wishes and re.search(ACCEPT_RX + r"\s+(out\s+)?_", masked, re.I):
         act = "chit_chat"  # "I'll check out Step Brothers, thanks": taking a suggestion, no new preference

@@ -65,10 +65,7 @@ RELATION_FEATURES: dict[Relation, tuple[str, ...]] = {
     Relation.LIKED_ALSO: ("cosuggest", "cosuggest_max", "comention", "graph", "cosuggest_recent",
                           "comention_recent", "graph_max", "graph_recent", "rank_cosuggest", "rank_comention",
                           "rank_graph", "cosuggest_lift"),
-    # closeness of its story to the films the co-suggestion and talk statistics point at is a story reason
-    # too (claimed as closeness to a film the user named, and only when that closeness is real)
-    Relation.SIMILAR_TO: ("content", "content_mean", "content_recent", "rank_content", "cosuggest_content",
-                          "talk_content"),
+    Relation.SIMILAR_TO: ("content", "content_mean", "content_recent", "rank_content"),
     Relation.UNLIKE: ("cosuggest_disliked", "content_disliked", "genre_disliked_overlap", "graph_disliked"),
     Relation.MATCHES_GENRE: ("genre_request_match", "genre_request_miss", "rank_attributes"),
     Relation.SHARES_GENRE: ("genre_liked_overlap", "genre_novel_share"),

@@ -52,8 +52,6 @@ FEATURE_WORDS: dict[str, str] = {
     "rank_talk": "its place among films suggested to people who asked like you",
     "rank_people": "its place among films with people from the films you liked",
     "talk_lift": "how much more often than usual it was suggested to people who asked like you",
-    "cosuggest_content": "how close its story is to the films people suggested after yours",
-    "talk_content": "how close its story is to the films suggested to people who asked like you",
 }
 
 

@@ -29,12 +29,7 @@ FEATURES: tuple[str, ...] = (
     "year", "year_gap", "in_year_range",
     "n_context", "n_liked",
     "talk", "rank_talk", "talk_lift", "rank_people",
-    "cosuggest_content", "talk_content",
 )
-
-#: how many of the catalog's films a collaborative score points at most strongly are the plot
-#: "profile" a candidate is compared with (``_pointed_profile``)
-PROFILE_FILMS = 20
 
 
 #: sources whose whole-catalog rank of a candidate is a feature (a score's scale differs per request,
@@ -78,27 +73,6 @@ class CandidateTable:
 def _norm_rows(m: np.ndarray) -> np.ndarray:
     n = np.linalg.norm(m, axis=-1, keepdims=True)
     return np.divide(m, n, out=np.zeros_like(m), where=n > 0)
-
-
-def _pointed_profile(scores: np.ndarray, vectors: np.ndarray, exclude: np.ndarray) -> np.ndarray | None:
-    """The score-weighted mean plot vector of the ``PROFILE_FILMS`` films ``scores`` rates highest
-    (the conversation's own films left out); None when the scores point nowhere.
-
-    Why: co-suggestion and talk statistics know only films the training dialogues named, so a film
-    nobody named (a fifth of ReDial's validation targets) gets nothing from them. How close its plot is
-    to the films they point at carries their judgement over to it: after The Thing, people suggested
-    Alien and The Fly; an unnamed body-horror film is close to those, a romantic comedy is not.
-    """
-    s = np.where(np.isfinite(scores), scores, 0.0).astype(np.float64)
-    if len(exclude):
-        s[exclude] = 0.0
-    top = np.argpartition(-s, min(PROFILE_FILMS, len(s) - 1))[:PROFILE_FILMS]
-    top = top[s[top] > 0]
-    if not len(top):
-        return None
-    profile = s[top] @ vectors[top]
-    norm = np.linalg.norm(profile)
-    return profile / norm if norm > 0 else None
 
 
 def build_features(req: RecRequest, rr: RequestRows, rows: np.ndarray, space: ItemSpace,
@@ -152,12 +126,6 @@ def build_features(req: RecRequest, rr: RequestRows, rows: np.ndarray, space: It
             put("content_mean", sims.mean(axis=1))
         if len(rr.disliked):
             put("content_disliked", (space.vectors[rows] @ space.vectors[rr.disliked].T).max(axis=1))
-    if space.vectors is not None:
-        pointed = {"cosuggest_content": rr.cached("suggest", lambda: stats.suggest_scores(rr.context, rr.context_weights))[0]
-                   if len(rr.context) else None, "talk_content": source_scores.get("talk")}
-        for name, scores in pointed.items():
-            if scores is not None and (profile := _pointed_profile(scores, space.vectors, rr.context)) is not None:
-                put(name, space.vectors[rows] @ profile)
     put("suggested_prior", np.log1p(stats.suggested[rows]))
     put("mentioned_prior", np.log1p(stats.mentioned[rows]))
     put("suggest_rate", stats.suggested[rows] / (stats.mentioned[rows] + 2.0))
