@@ -374,4 +374,3 @@ def test_recommend_within_given_ids_and_one_sources_scores():
     assert rec.source_scores(RecRequest(), "query") is None
     with pytest.raises(ValueError, match="no source 'nope'"):
         rec.source_scores(req, "nope")
-
