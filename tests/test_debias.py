@@ -366,3 +366,25 @@ def test_stable_adjustment_on_resampled_rows_finds_the_real_confounder_every_tim
     assert not {"position", "n_mentioned", "seeker_led"} & set(choice.variables)
     # each sample is drawn with replacement: the graphs are discovered on different rows
     assert choice.resamples == 6 and 0.0 <= choice.identified_share <= 1.0
+
+
+def test_exposure_graph_samples_rows_with_the_shared_bootstrap(monkeypatch):
+    """A table no larger than the discovery sample is resampled by ``causal.bootstrap`` (one resampler
+    for the project); a larger one is subsampled without replacement; without ``bootstrap`` it is used whole."""
+    from causal.bootstrap import resample_indices
+    from tools.recsys import debias
+
+    seen: list[dict[str, np.ndarray]] = []
+    monkeypatch.setattr(debias, "discover", lambda data, *a, **k: seen.append(data) or "graph")
+    rng = np.random.default_rng(0)
+    n = 40
+    frame = {k: rng.normal(size=n) for k in debias.COLUMNS}
+    frame[debias.TREATMENT] = (np.arange(n) % 4 == 0).astype(float)
+    frame["position"] = np.arange(n, dtype=float)  # the row number, to read the sample back
+    assert debias.exposure_graph(frame, seed=5, bootstrap=True, rows=100) == "graph"
+    assert np.array_equal(seen[-1]["position"], np.sort(next(resample_indices(n, 1, 5))))
+    debias.exposure_graph(frame, seed=5, rows=100)
+    assert np.array_equal(seen[-1]["position"], np.arange(n))
+    debias.exposure_graph(frame, seed=5, rows=10)
+    picked = seen[-1]["position"]
+    assert len(picked) == 10 and len(set(picked.tolist())) == 10

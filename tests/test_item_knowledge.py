@@ -11,7 +11,7 @@ from tools.catalog.catalog import DEMO_CATALOG_DIR, Catalog, Item, load_catalog
 from tools.catalog.demo_builder import is_placeholder
 from tools.catalog.movie_genres import map_wikipedia_genres, wikipedia_genre_labels
 from tools.catalog.tag_mining import KeywordExtractor
-from tools.catalog.wikipedia_knowledge import clean_cast, split_directors
+from tools.catalog.wikipedia_knowledge import clean_cast, split_directors, wikipedia_year
 from tools.errors import InputError
 from tools.retrieval.filters import CatalogFacets, SearchFilters
 from tools.retrieval.item_vectors import (
@@ -130,6 +130,29 @@ def test_edited_item_is_not_given_a_stale_vector(demo) -> None:
 
 
 # -- rules, on small inputs --------------------------------------------------------------------
+
+def test_a_title_without_a_year_takes_its_wikipedia_year_only_when_the_row_is_trusted() -> None:
+    article = {"wikipedia_title": "Zootopia", "wikipedia_year": 2016}
+    assert wikipedia_year(article) == 2016
+    by_name_only = {"wikipedia_title": None, "wikipedia_year": 1956}  # "The Naked Gun" -> another film
+    assert wikipedia_year(by_name_only) is None
+    assert wikipedia_year(by_name_only, cmu_year=1957) == 1956  # a second opinion within a year
+    assert wikipedia_year(by_name_only, cmu_year=1988) is None
+    assert wikipedia_year({"wikipedia_title": "X", "wikipedia_year": "1987"}) is None  # not a number
+    assert wikipedia_year({"wikipedia_title": "X", "wikipedia_year": 3021}) is None
+    assert wikipedia_year(None) is None
+
+
+def test_yearless_redial_titles_get_their_year_in_the_demo_catalog(demo) -> None:
+    by_title = {it.title: it for it in demo.items if it.attributes.get("year_source") == "wikipedia"}
+    assert by_title["Dirty Dancing"].year == 1987
+    assert by_title["Zootopia"].year == 2016
+    assert by_title["Dirty Dancing"].display_title == "Dirty Dancing (1987)"
+    # a title-only CMU match of another year was another film and is dropped with its genres
+    moana = next(it for it in demo.items if it.title == "Moana" and it.attributes.get("year_source"))
+    assert moana.year == 2016 and "cmu_year" not in moana.attributes and "documentary" not in moana.genres
+    assert sum(1 for it in demo.items if it.year is None) < 250
+
 
 def test_people_cleaning_and_director_splitting() -> None:
     assert split_directors("Joel and Ethan Coen") == ["Joel Coen", "Ethan Coen"]

@@ -5,7 +5,8 @@ so every derived value must be traceable to an input and a rule, and running the
 twice must give byte-identical files (no timestamps; gzip mtime 0; sorted output).
 
 What goes in (see ``tools/data/demo/LICENSE.md`` for the attribution):
-- items: ReDial's 6,924 movies, title/year parsed by ``tools.datasets.redial.parse_title``,
+- items: ReDial's 6,924 movies, title/year parsed by ``tools.datasets.redial.parse_title`` (a title
+  without a year takes its Wikipedia row's, ``wikipedia_knowledge.wikipedia_year``),
   popularity = ReDial mention count; rows that are no film (empty titles, "Production of …")
   are kept but marked ``attributes["recommendable"] = False`` (``Item.is_recommendable``);
 - genres: joined from the CMU Movie Summary Corpus by ``tools.catalog.movie_genres``; where CMU has
@@ -51,7 +52,7 @@ from tools.catalog.movie_genres import (
     simplify_genres,
 )
 from tools.catalog.tag_mining import KeywordExtractor, mention_contexts, mine_tags
-from tools.catalog.wikipedia_knowledge import item_knowledge, load_wikipedia, wikipedia_text
+from tools.catalog.wikipedia_knowledge import item_knowledge, load_wikipedia, wikipedia_text, wikipedia_year
 from tools.datasets.redial import Dialogue, MovieLabel, iter_dialogues, load_movies
 from tools.errors import DataError
 
@@ -203,7 +204,13 @@ def derive_demo_catalog(
         title = m.title.strip() or f"Untitled ReDial movie {m.movie_id}"
         placeholder = m.movie_id in placeholders
         match = index.match(m.title, m.year) if m.title.strip() and not placeholder else None
+        row = None if placeholder else wiki.get(m.movie_id)
+        year = m.year
         attributes: dict[str, Any] = {}
+        if year is None and (year := wikipedia_year(row, match.movie.year if match else None)) is not None:
+            # a title-only CMU match of another year is another film (Moana -> a 1926 documentary)
+            attributes["year_source"] = "wikipedia"
+            match = index.match(m.title, year) if match is not None else None
         genres: tuple[str, ...] = ()
         if match is not None:
             genres = simplify_genres(match.movie.genres)
@@ -221,7 +228,6 @@ def derive_demo_catalog(
             if match.movie.countries:
                 attributes["countries"] = list(match.movie.countries)
         cmu_with_genres += bool(genres)
-        row = None if placeholder else wiki.get(m.movie_id)
         genres, unsupported = corroborated_genres(genres, row, match.movie.genres if match else ())
         if unsupported:
             attributes["cmu_genres_unsupported"] = list(unsupported)
@@ -252,8 +258,8 @@ def derive_demo_catalog(
             attributes["recommendable"] = False
         genre_counts.update(genres)
         tag_counts.update(tags)
-        items.append(Item(m.movie_id, title, m.year, genres, tags, float(m.mentions),
-                          describe(m.year, genres, tags), attributes))
+        items.append(Item(m.movie_id, title, year, genres, tags, float(m.mentions),
+                          describe(year, genres, tags), attributes))
     if texts is not None:
         texts.update(wiki_texts)
 

@@ -42,6 +42,7 @@ import numpy as np
 
 from causal import Background, CausalGraph, discover
 from causal.adjustment import identify
+from causal.bootstrap import resample_indices
 from causal.propensity import Propensity, effective_sample_size, fit_propensity
 from tools.recsys.features import FEATURES
 from tools.recsys.redial_samples import merged_utterances
@@ -143,20 +144,33 @@ class Debiasing:
     method: str
     clip: float | None
     weights: np.ndarray
-    graph: CausalGraph
-    adjustment: tuple[str, ...]
-    identification: str
-    explanation: str
     propensity: Propensity
+    #: the adjustment set over the discovery resamples, and the graph and words behind it
+    choice: AdjustmentChoice
     power: float = 1.0
-    choice: AdjustmentChoice | None = None
+
+    @property
+    def graph(self) -> CausalGraph:
+        return self.choice.graph
+
+    @property
+    def adjustment(self) -> tuple[str, ...]:
+        return self.choice.variables
+
+    @property
+    def identification(self) -> str:
+        return self.choice.status
+
+    @property
+    def explanation(self) -> str:
+        return self.choice.explanation
 
     def info(self) -> dict[str, Any]:
         """Flat facts for ``training.json`` and the benchmark report."""
         pos = self.weights[self.propensity.treated == 1]
         return {"weighting": self.method, "weighting_clip": self.clip, "weighting_power": self.power,
                 "adjustment_set": list(self.adjustment),
-                "adjustment_frequency": dict(self.choice.frequency) if self.choice else {},
+                "adjustment_frequency": dict(self.choice.frequency),
                 "identification": self.identification, "propensity_auc": round(self.propensity.auc, 4),
                 "weight_max": round(float(self.weights.max()), 3),
                 "weight_positive_mean": round(float(pos.mean()), 3) if len(pos) else None,
@@ -171,11 +185,11 @@ def exposure_graph(frame: dict[str, np.ndarray], *, alpha: float = 0.01, seed: i
     ``bootstrap``: a table no larger than ``rows`` is drawn with replacement instead of used whole
     (a larger one is always subsampled, which already differs per seed)."""
     n = len(frame[TREATMENT])
-    rng = np.random.default_rng(seed)
+    pick: np.ndarray | slice = slice(None)
     if n > rows:
-        pick = np.sort(rng.choice(n, size=rows, replace=False))
-    else:
-        pick = np.sort(rng.choice(n, size=n, replace=True)) if bootstrap else slice(None)
+        pick = np.sort(np.random.default_rng(seed).choice(n, size=rows, replace=False))
+    elif bootstrap:
+        pick = np.sort(next(resample_indices(n, 1, seed)))
     sample = {k: np.asarray(frame[k])[pick] for k in COLUMNS}
     # a column that never varies (no seeker answered, every pool the same size) says nothing: leave it out
     keep = [k for k in COLUMNS if np.ptp(sample[k]) > 0]
@@ -279,8 +293,7 @@ def exposure_weights(table: Any, dialogues: Iterable[Any], item_ids: Sequence[st
     elif choice is None:
         raise ValueError("pass the adjustment choice the propensity was fitted on (choice=) with propensity=")
     w = per_request(propensity.weights(method, clip) ** power, propensity.treated, table.groups)
-    return Debiasing(method, clip, w / w.mean(), choice.graph, choice.variables, choice.status, choice.explanation,
-                     propensity, power, choice)
+    return Debiasing(method, clip, w / w.mean(), propensity, choice, power)
 
 
 def per_request(row_weights: np.ndarray, positive: np.ndarray, groups: Sequence[int]) -> np.ndarray:
