@@ -807,3 +807,27 @@ def test_a_question_about_one_film_ends_the_earlier_wishes_but_not_what_was_rule
     # nor is a question that also says what it wants ("any horror like The Matrix?")
     apply_update(state, StateUpdate(act="recommend", mentioned=(matrix,), genres_liked=("horror",)), question=True)
     assert state.constraints.tags_include == ["horror"]
+
+
+def test_older_and_newer_move_past_the_years_asked_for_else_past_the_last_slate():
+    """Found by chatting: "80s horror please" after an Amélie slate, then "something older instead", listed
+    films up to 1998 (the median year of the last two slates) instead of horror from before 1980."""
+    state = DialogueState()
+    apply_update(state, StateUpdate(act="recommend", genres_liked=("horror",), year_min=1980, year_max=1989),
+                 [2001, 2001, 2003, 1999, 2001])
+    apply_update(state, StateUpdate(act="refine", relative_era="older"), [1980, 1984, 1980, 1988, 1982])
+    assert (state.constraints.year_min, state.constraints.year_max) == (None, 1979)
+    apply_update(state, StateUpdate(act="refine", relative_era="older"), [1973, 1978, 1960, 1976, 1979])
+    assert (state.constraints.year_min, state.constraints.year_max) == (None, 1975)  # below the slate's median
+    state = DialogueState()
+    apply_update(state, StateUpdate(act="recommend", genres_liked=("comedy",), year_min=1990, year_max=1999))
+    apply_update(state, StateUpdate(act="refine", relative_era="newer"), [1993, 1994, 1993, 1998, 1990])
+    assert (state.constraints.year_min, state.constraints.year_max) == (2000, None)
+    state = DialogueState()
+    apply_update(state, StateUpdate(act="refine", relative_era="newer"), [2010, 2012, 2016, 1986, 2009])
+    assert (state.constraints.year_min, state.constraints.year_max) == (2011, None)
+    apply_update(state, StateUpdate(act="refine", relative_era="older"))  # older than "from 2011 on"
+    assert (state.constraints.year_min, state.constraints.year_max) == (None, 2010)
+    state = DialogueState()
+    apply_update(state, StateUpdate(act="refine", relative_era="older"))  # nothing shown, no years: a default
+    assert (state.constraints.year_min, state.constraints.year_max) == (None, 1995)

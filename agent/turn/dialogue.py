@@ -79,7 +79,7 @@ def apply_update(state: DialogueState, u: StateUpdate, shown_years: Sequence[int
                  question: bool = False) -> bool:
     """Fold one message's update into the state (in place).
 
-    ``shown_years``: years of the films on recent slates, for "older"/"newer" with no year given;
+    ``shown_years``: years of the films on the last slate, for "older"/"newer" with no year given;
     ``question``: the message asks something ("...?"), so one film named alone is what it asks about.
     Returns whether the message starts a fresh wish ("…instead", a switch to other genres, or
     "something like X" alone): the earlier messages' words then no longer describe what the user wants.
@@ -156,12 +156,16 @@ def apply_update(state: DialogueState, u: StateUpdate, shown_years: Sequence[int
         if c.year_max is not None and c.year_max < c.year_min:
             c.year_max = None
     elif u.relative_era is not None:
+        # older / newer than the years asked for ("80s horror", then "older": before 1980), else than the
+        # slate shown (its median year); "80s horror" after an Amélie slate and "older" gave films up to 1998
         years = sorted(shown_years)
         mid = years[len(years) // 2] if years else None
         if u.relative_era == "older":
-            c.year_max, c.year_min = (mid - 1 if mid else 1995), None
+            edge = c.year_min if c.year_min is not None else mid
+            c.year_max, c.year_min = (edge - 1 if edge else 1995), None
         else:
-            c.year_min, c.year_max = (mid + 1 if mid else 2010), None
+            edge = c.year_max if c.year_max is not None else mid
+            c.year_min, c.year_max = (edge + 1 if edge else 2010), None
     if c.year_min is not None and c.year_max is not None and c.year_min > c.year_max:
         c.year_min, c.year_max = c.year_max, c.year_min
     if u.act == "reject_slate":
@@ -289,7 +293,7 @@ def replay(history: Sequence[tuple[str, str]], understand: Callable[[str], State
         if role == "user":
             update = understand(text)
             if updates_wish(update):
-                note_wish(state, text, apply_update(state, update, shown_years(state.shown[-10:]),
+                note_wish(state, text, apply_update(state, update, shown_years(state.last_slate),
                                                     question=text.rstrip().endswith("?")), update)
         else:
             named = list(titles_in(text))

@@ -140,7 +140,7 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
         reply = why_answer(rank, rec) if rec else no_such_card(u, len(state.last_slate))
         return finish(reply, "ask_why")
 
-    fresh = apply_update(state, u, [y for i in state.shown[-10:] if i in cat and (y := cat.get(i).year)],
+    fresh = apply_update(state, u, [y for i in state.last_slate if i in cat and (y := cat.get(i).year)],
                          question=text.rstrip().endswith("?"))
     note_wish(state, text, fresh, u)
     question = question_for(u.unresolved) if u.unresolved else ""
