@@ -86,14 +86,11 @@ def wikipedia_year(row: dict[str, Any] | None, cmu_year: int | None = None) -> i
     within a year; a row without an article title was matched by name alone and is sometimes another
     film ("The Naked Gun" -> a 1956 film), so then it needs that second opinion.
     """
-    if not row or not isinstance(row.get("wikipedia_year"), int):
+    year = row.get("wikipedia_year") if row else None
+    if not isinstance(year, int) or not 1870 <= year <= 2030:
         return None
-    year = int(row["wikipedia_year"])
-    if not 1870 <= year <= 2030:
-        return None
-    if row.get("wikipedia_title") or (cmu_year is not None and abs(int(cmu_year) - year) <= 1):
-        return year
-    return None
+    trusted = bool(row and row.get("wikipedia_title")) or (cmu_year is not None and abs(cmu_year - year) <= 1)
+    return year if trusted else None
 
 
 def item_knowledge(row: dict[str, Any] | None, keywords: Sequence[str]) -> dict[str, Any]:
