@@ -190,7 +190,7 @@ def test_slate_keeps_strict_matches_before_fillers_whatever_the_genre():
 
 def test_parodies_go_after_the_films_they_spoof_unless_comedy_was_wished():
     """"I loved Alien" showed Spaceballs first (ReDial seekers who talk about Alien are offered it)."""
-    from agent.turn.slate import is_parody
+    from agent.turn.off_tone import is_parody
     from tools.catalog.catalog import Item
 
     spaceballs = Item("s", "Spaceballs", 1987, ("comedy", "science fiction"), attributes={"cmu_genres": ["Parody"]})

@@ -666,7 +666,8 @@ def _genre_catalog(genres: dict[str, tuple[str, ...]]):
 def test_a_genre_only_the_hated_film_has_goes_last():
     """"I hated La La Land but loved Whiplash" showed The Greatest Showman: the musical sets the
     hated film apart; drama (broad, and shared with the liked film) says nothing of the dislike."""
-    from agent.turn.slate import build_slate, either, hated_genres
+    from agent.turn.off_tone import either, hated_genres
+    from agent.turn.slate import build_slate
 
     genres = {"lalaland": ("romance", "musical", "drama"), "whiplash": ("drama", "music"),
               "showman": ("drama", "musical"), "swan": ("drama", "thriller"), "amadeus": ("drama", "music"),
@@ -685,7 +686,7 @@ def test_a_hated_films_common_secondary_tags_are_not_what_was_hated():
     """"I loved Alien but hated Prometheus" put Aliens, Predator and The Thing after Alien Dead and
     Creature: Prometheus is also tagged action and thriller, tags a quarter of the catalog carries. A
     tone the hated film has alone (comedy) still goes last however common it is."""
-    from agent.turn.slate import hated_genres
+    from agent.turn.off_tone import hated_genres
 
     genres = {"alien": ("adventure", "horror", "science fiction"),
               "prometheus": ("action", "adventure", "drama", "horror", "science fiction", "thriller"),
@@ -742,7 +743,8 @@ def test_an_uncredited_row_without_genres_borrows_its_credited_twins():
 def test_films_without_genres_go_after_known_ones_when_genres_are_ruled_out():
     """"I loved Spirited Away", then "more like that but not animated", listed two Naruto films (anime,
     no genres in the catalog) third and fifth: nothing said they were animated."""
-    from agent.turn.slate import build_slate, genres_unknown
+    from agent.turn.off_tone import genres_unknown
+    from agent.turn.slate import build_slate
     from tools.catalog.catalog import Catalog, Item
 
     cat = Catalog((Item("naruto", "The Last: Naruto the Movie", 2014),
@@ -831,3 +833,22 @@ def test_older_and_newer_move_past_the_years_asked_for_else_past_the_last_slate(
     state = DialogueState()
     apply_update(state, StateUpdate(act="refine", relative_era="older"))  # nothing shown, no years: a default
     assert (state.constraints.year_min, state.constraints.year_max) == (None, 1995)
+
+
+def test_the_lead_names_only_liked_films_the_cards_stand_on(agent):
+    """"80s horror please" after "I loved Amélie" led with "Since you liked Amélie" above horror films
+    that owe Amélie nothing."""
+    sid = agent.new_session()
+    first = agent.turn(sid, "I loved Alien")
+    assert "Since you liked Alien" in first.reply, first.reply
+    r = agent.turn(sid, "an animated film please")
+    assert {"Toy Story", "Up"} & set(_titles(r))
+    assert "you liked" not in r.reply, r.reply
+
+
+def test_a_film_without_the_asked_genre_is_said_to_leave_it_out(agent):
+    """An asked genre orders the slate but does not filter it: "a documentary about food" ended with
+    Ratatouille, under a lead that promised documentaries."""
+    r = agent.turn(agent.new_session(), "a musical please")
+    assert _titles(r)[0] == "The Sound of Music"  # the one musical comes first
+    assert "the other one leaves out “musical”" in r.reply, r.reply

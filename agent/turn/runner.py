@@ -21,20 +21,21 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from agent import replies
 from agent.llm_gate import REFUSED_SLOW
 from agent.state import DialogueState
 from agent.turn.acts import no_such_card, question_for, why_answer, why_target
-from agent.turn.cards import make_cards
+from agent.turn.cards import liked_films_cited, make_cards, unmet_wishes
 from agent.turn.clarify import PendingClarification, answer_to, declines, pending_for, pick_by_context, settle
 from agent.turn.dialogue import ANSWER_ONLY_ACTS, apply_update, note_wish, request_for, without_titles
 from agent.turn.events import chunks
 from agent.turn.explain_stage import explain_now, follow_up_job
 from agent.turn.franchise import film_kin, in_watch_order, of_note
 from agent.turn.lexicon import GORE_FACET, GORE_KIND
+from agent.turn.off_tone import either, genres_unknown, hated_genres, parodies_unwished
 from agent.turn.plan_stage import (
     PLAN_RESERVE_S as PLAN_RESERVE_S,  # re-export: agent/admission.py reads it here
 )
@@ -42,17 +43,7 @@ from agent.turn.plan_stage import run_planner
 from agent.turn.results import finish_simple
 from agent.turn.sequels import named_as_series, with_sequels_disliked, with_series_ruled_out
 from agent.turn.series_wish import slate_subject, with_series_wish
-from agent.turn.slate import (
-    balanced_by_liked,
-    build_slate,
-    defining_tones,
-    either,
-    fit_to_each,
-    genres_unknown,
-    hated_genres,
-    parodies_unwished,
-    slate_fit,
-)
+from agent.turn.slate import balanced_by_liked, build_slate, defining_tones, fit_to_each, slate_fit
 from agent.turn.understand import parse
 from agent.types import ToolCallRecord, TurnResult
 from tools.toolbox.agent_tools import ToolOutcome
@@ -220,14 +211,16 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
     typed_alone = [r for r in u.mentioned if r.item_id in req.recent and (r.surface.casefold() == bare or asked)]
     anchor = u.more_like[0].title if u.more_like else (focus[0] if focus else (
         typed_alone[0].title if typed_alone and not req.liked else None))
+    named_liked = [cat.get(i).display_title for i in liked_films_cited(cards, req.liked, [r.item_id for r in u.liked])
+                   if i in cat]
     lead = replies.NOTHING_FOUND if not cards else (replies.film_facts(cat.get(typed_alone[0].item_id)) + " "
                                                       if asked and typed_alone else "") + replies.slate_lead(
-        len(cards), [cat.get(i).display_title for i in req.liked if i in cat], anchor,
+        len(cards), named_liked, anchor,
         "; ".join(x for x in (state.constraints.describe(getattr(services.people, "canonical", None)),
                               subject.label) if x)) + subject.note([c.item_id for c in cards])
-    if left_out := _left_out([by_id[c.item_id] for c in cards], req):
-        n_relaxed = sum(1 for c in cards if by_id[c.item_id].relaxed)
-        lead += " " + replies.relaxed_note(len(cards) - n_relaxed, n_relaxed, left_out)
+    n_unmet, left_out = unmet_wishes([by_id[c.item_id] for c in cards], req)
+    if left_out:
+        lead += " " + replies.relaxed_note(len(cards) - n_unmet, n_unmet, left_out)
     facets = u.unsupported
     if GORE_FACET in facets and GORE_KIND in (*u.kinds, *u.kinds_disliked) and cards:
         # read as its nearest fact (lexicon.GORE_RE): say which, instead of "not chosen by that"
@@ -264,19 +257,6 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
     emit("final", {**result.to_dict(), "intent": u.act})
     # LLM sentences stream in after the answer, outside the session lock (agent/loop.py runs the job)
     return follow_up_job(agent, cards, bundles, emit, degraded=model_down)
-
-
-def _left_out(shown: Sequence[Any], req: Any) -> list[str]:
-    """The wishes the shown films that filled the list do not meet, in the user's terms."""
-    dropped = {f for r in shown for f in r.relaxed}
-    out = []
-    if "kinds" in dropped and req.kinds:
-        out.append("“" + ", ".join(req.kinds) + "”")
-    if "people_include" in dropped and req.people_include:
-        out.append("“with " + ", ".join(p.title() for p in req.people_include) + "”")
-    if dropped & {"year_min", "year_max"}:
-        out.append("the years")
-    return out
 
 
 def _brief(req: Any) -> dict[str, Any]:

@@ -214,11 +214,14 @@ def _attitude_on_subject(toks: list[str], subject: list[tuple[int, int]], others
     return None
 
 
-def claim_violations(sentences: Sequence[Sentence], claims: Sequence[Claim]) -> list[str]:
-    """Polarity, relation and "mainly" violations of ``sentences`` against this card's ``claims``."""
+def claim_violations(sentences: Sequence[Sentence], claims: Sequence[Claim], title: str | None = None) -> list[str]:
+    """Polarity, relation and "mainly" violations of ``sentences`` against this card's ``claims``.
+
+    ``title``: the card's own title, a name whatever the card's claims (a card with none said "Toy Story
+    is here on the overall pattern ..." and its "Story" read as a claim about the plot)."""
     by_key = {c.key: c for c in claims}
     top = next((c for c in claims if c.top), None)
-    titles = {c.subject_title for c in claims}
+    titles = {c.subject_title for c in claims} | ({title} if title else set())
     out: list[str] = []
     for si, s in enumerate(sentences, 1):
         where = f"sentence {si}"
@@ -279,7 +282,7 @@ def check_card(sentences: Sequence[Sentence], facts: dict, claims: Sequence[Clai
                display_title: str | None = None, max_sentences: int = 3) -> CheckResult:
     """The lexical check and the claim check together: passes only when both do."""
     lexical = check_sentences(sentences, facts, index, display_title=display_title, max_sentences=max_sentences)
-    extra = claim_violations(sentences, claims)
+    extra = claim_violations(sentences, claims, title=facts.get("item.title"))
     total = lexical.claims_total + len(extra)
     return CheckResult(lexical.passed and not extra, [*lexical.violations, *extra], total,
                        min(lexical.claims_supported, total))

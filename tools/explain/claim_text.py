@@ -133,6 +133,10 @@ def template_from_claims(claims: Sequence[Claim], title: str, max_sentences: int
                 groups[-1].append((c, piece))
             for g, group in enumerate(groups):
                 text = _and([t for _c, t in group])
+                if len(group) == 1 and group[0][0].relation is Relation.ASKED_ALIKE:
+                    # on its own the clause names nothing the card's facts hold ("... were pointed to it"
+                    # failed our own check), so it names the film its fact is about
+                    text = text.removesuffix(" to it") + f" to {name}"
                 out.append(Sentence(("Also, " + text if g == 0 else _cap(text)) + ".", tuple(c.key for c, _t in group)))
     elif constraints:
         c = constraints[0]
