@@ -25,9 +25,11 @@ from typing import Any
 
 import numpy as np
 
-from agent.turn.dialogue import replay, request_for
+from agent.turn.dialogue import request_for
+from agent.turn.replay import replay
 from agent.turn.state_update import StateUpdate
 from agent.turn.understand import parse
+from agent.turn.years import slate_years
 from tools.catalog.catalog import Catalog
 from tools.datasets.redial import iter_dialogues
 from tools.errors import DataError
@@ -75,7 +77,7 @@ class DialogueReader:
                                    if s.resolution.status == "resolved" and s.resolution.item is not None))
 
     def shown_years(self, ids: Sequence[str]) -> list[int]:
-        return [y for i in ids if i in self.catalog and (y := self.catalog.get(i).year)]
+        return slate_years(self.catalog, ids)
 
     def request(self, history: Sequence[tuple[str, str]], *, exclude_mentioned: bool = True) -> RecRequest:
         """The ranker's request after ``history`` [(role, text)], as a live session would build it."""

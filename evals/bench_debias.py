@@ -44,7 +44,7 @@ RESULTS = Path(__file__).resolve().parent / "results" / "debias.md"
 #: the code this benchmark's numbers describe (a result older than their last change is stale)
 MEASURES = ("tools/recsys", "tools/catalog/movie_kinds.py", "agent/turn/lexicon.py", "causal/propensity.py", "causal/discovery.py", "causal/adjustment.py",
             "causal/background.py", "causal/graph.py", "causal/table.py", "agent/recommender_assets.py",
-            "agent/turn/understand.py", "agent/turn/title_context.py", "agent/turn/dialogue.py", "agent/turn/wish_genres.py", "agent/turn/state_update.py",
+            "agent/turn/understand.py", "agent/turn/title_context.py", "agent/turn/dialogue.py", "agent/turn/replay.py", "agent/turn/wish_genres.py", "agent/turn/state_update.py",
             "tools/resolve/titles.py", "tools/resolve/title_resolution.py", "tools/resolve/people.py", "tools/catalog/catalog.py", "tools/data/demo",
             "evals/bench_debias.py", "evals/redial_protocol.py")
 HEAD_FILMS = 500

@@ -277,6 +277,8 @@ def test_a_causal_claim_only_for_an_effect_whose_segment_interval_excludes_zero(
     bundle = _bundle(ctx, claims)
     right = template_from_claims(claims, "Aliens")[-1]
     assert "lowered" in right.text and check_claim_sentences([right], bundle, None).passed
+    # an effect against the film is said as a caution, not read as one more reason for it
+    assert right.text.startswith("One caution: in past conversations about science fiction films"), right.text
     wrong = Sentence(right.text.replace("lowered", "raised"), right.evidence_keys)
     assert "direction of the effect" in " ".join(check_claim_sentences([wrong], bundle, None).violations)
 

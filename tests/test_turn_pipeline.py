@@ -262,7 +262,7 @@ def test_a_child_audience_drops_the_earlier_genres_it_rules_out():
 
 def test_a_genre_switch_restarts_the_content_query(agent):
     """The live turn and the replayed dialogue both drop the earlier words after a switch."""
-    from agent.turn.dialogue import replay
+    from agent.turn.replay import replay
     from agent.turn.understand import parse
 
     resolver = TitleResolver(CAT.items)
@@ -278,7 +278,7 @@ def test_a_genre_switch_restarts_the_content_query(agent):
 def test_only_the_words_of_the_wish_reach_the_content_query(agent):
     """A why-question, a greeting and the words before "…instead" describe no film the user wants:
     they stay out of the query on every later turn, live and replayed alike."""
-    from agent.turn.dialogue import replay
+    from agent.turn.replay import replay
     from agent.turn.understand import parse
 
     sid = agent.new_session()

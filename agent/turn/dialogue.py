@@ -8,7 +8,7 @@ request the ranker sees is built identically in both (issue: "one code path").
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from agent.state import Constraints, DialogueState
 from agent.turn.state_update import StateUpdate
@@ -276,28 +276,3 @@ def note_wish(state: DialogueState, text: str, fresh: bool, u: StateUpdate | Non
 def moves_years_only(u: StateUpdate) -> bool:
     """Whether ``u`` says nothing but "older" / "newer" about the films wished for."""
     return u.relative_era is not None and not u.with_(relative_era=None).has_preferences
-
-
-def replay(history: Sequence[tuple[str, str]], understand: Callable[[str], StateUpdate],
-           titles_in: Callable[[str], Sequence[str]], shown_years: Callable[[Sequence[str]], Sequence[int]]
-           = lambda ids: ()) -> tuple[DialogueState, list[str]]:
-    """Replay a dialogue ``[(role, text)]`` exactly as live turns would have built the state.
-
-    User messages go through ``understand`` and, when a live turn would fold them in
-    (``updates_wish``), ``apply_update`` and ``note_wish``; the assistant's messages only mark the
-    titles it named as mentioned (and as its last slate). Returns the state and the words of its
-    wish (newest last), which ``request_for`` reads for the content query.
-    """
-    state = DialogueState()
-    for role, text in history:
-        if role == "user":
-            update = understand(text)
-            if updates_wish(update):
-                note_wish(state, text, apply_update(state, update, shown_years(state.last_slate),
-                                                    question=text.rstrip().endswith("?")), update)
-        else:
-            named = list(titles_in(text))
-            for i in named:
-                state.mention(i)
-            state.record_shown(named)
-    return state, list(state.wish_text)

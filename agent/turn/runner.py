@@ -45,6 +45,7 @@ from agent.turn.sequels import named_as_series, with_sequels_disliked, with_seri
 from agent.turn.series_wish import slate_subject, with_series_wish
 from agent.turn.slate import balanced_by_liked, build_slate, defining_tones, fit_to_each, slate_fit
 from agent.turn.understand import parse
+from agent.turn.years import slate_years
 from agent.types import ToolCallRecord, TurnResult
 from tools.toolbox.agent_tools import ToolOutcome
 from tools.toolbox.candidate_bus import CandidateBus
@@ -131,8 +132,7 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
         reply = why_answer(rank, rec) if rec else no_such_card(u, len(state.last_slate))
         return finish(reply, "ask_why")
 
-    fresh = apply_update(state, u, [y for i in state.last_slate if i in cat and (y := cat.get(i).year)],
-                         question=text.rstrip().endswith("?"))
+    fresh = apply_update(state, u, slate_years(cat, state.last_slate), question=text.rstrip().endswith("?"))
     note_wish(state, text, fresh, u)
     question = question_for(u.unresolved) if u.unresolved else ""
     if question:

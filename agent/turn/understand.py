@@ -186,13 +186,13 @@ def parse(text: str, resolver: TitleResolver, *, people: PeopleIndex | None = No
     era = era_of(masked)
     audience = audience_of(masked)
     why_rank, why_item = None, None
-    act = message_act(text, masked, bool(spans or refs or person_hits or genres_liked or genres_disliked or moods or kinds or year_min
-                                  or year_max or era or audience or unresolved), bool(last_slate))
+    # anything the message says about films besides "older"/"newer"
+    said_besides_era = bool(spans or refs or person_hits or genres_liked or genres_disliked or moods or kinds
+                            or year_min or year_max or audience or unresolved)
+    act = message_act(text, masked, said_besides_era or bool(era), bool(last_slate))
     if act == "refine" and (buckets["liked"] or buckets["more_like"]) and new_anchor(masked):
         act = "replace"
-    if act == "replace" and era in ("older", "newer") and not (
-            spans or refs or person_hits or genres_liked or genres_disliked or moods or kinds or year_min or year_max
-            or audience or unresolved):
+    if act == "replace" and era in ("older", "newer") and not said_besides_era:
         # "something older instead" asks for these films' kind from other years, not for a new wish: after
         # "I loved Amélie" it listed Groundhog Day, Monty Python and Titanic (the wish, its words and the
         # film it was like were dropped); "80s horror", then "older instead": older horror

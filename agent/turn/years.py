@@ -8,6 +8,8 @@ and polarity, each by its own small grammar ("the late 80s", "between 1990 and 1
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from typing import Any
 
 ERA = (("older", re.compile(r"\b(older|classics?|old[- ]school|vintage|old (?:movies?|films?|ones|stuff)|"
                             r"(?:too|very|really|that) old|golden age)\b", re.I)),
@@ -115,3 +117,9 @@ def audience_of(masked: str) -> str | None:
         age = int(m_age.group(1)) if m_age.group(1).isdigit() else _NUMBER_WORDS[m_age.group(1).lower()]
         audience = "young_children" if age <= 9 else "family" if age <= 15 else audience
     return audience
+
+
+def slate_years(catalog: Any, ids: Sequence[str]) -> list[int]:
+    """The known years of the films ``ids`` (a slate): what "older"/"newer" move past when the user
+    asked for no years (``dialogue.apply_update``), read the same way by a live turn and a replay."""
+    return [y for i in ids if i in catalog and (y := catalog.get(i).year)]

@@ -208,9 +208,11 @@ def derive_demo_catalog(
         year = m.year
         attributes: dict[str, Any] = {}
         if year is None and (year := wikipedia_year(row, match.movie.year if match else None)) is not None:
-            # a title-only CMU match of another year is another film (Moana -> a 1926 documentary)
+            # matched again with the year: a title-only CMU match of another year is another film (Moana ->
+            # a 1926 documentary), and a name CMU holds several films under is now one (Home Alone 1990,
+            # Star Wars 1977 -> Episode IV)
             attributes["year_source"] = "wikipedia"
-            match = index.match(m.title, year) if match is not None else None
+            match = index.match(m.title, year)
         genres: tuple[str, ...] = ()
         if match is not None:
             genres = simplify_genres(match.movie.genres)

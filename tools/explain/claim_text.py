@@ -78,8 +78,11 @@ def clause(c: Claim, *, again: bool = False) -> str:
     if c.relation is Relation.CAUSAL_EFFECT:
         lo, hi = c.interval or (0.0, 0.0)
         way = "raised" if (c.value or 0) >= 0 else "lowered"
-        return (f"in past conversations about {obj}, being suggested {way} the chance that the person liked the film "
-                f"by {abs(c.value or 0):.2f} (95% interval {lo:.2f} to {hi:.2f})")
+        # an effect against the film is no reason for it: said as the caution it is, not read as one more reason
+        # ("Interstellar is here because ... being suggested lowered the chance ...")
+        caution = "one caution: " if (c.value or 0) < 0 else ""
+        return (f"{caution}in past conversations about {obj}, being suggested {way} the chance that the person liked "
+                f"the film by {abs(c.value or 0):.2f} (95% interval {lo:.2f} to {hi:.2f})")
     raise ValueError(f"no template for relation {c.relation!r}; add one in tools/explain/claim_text.py")
 
 
