@@ -271,3 +271,29 @@ def test_unchanged_inputs_reuse_the_vectors_file(tmp_path) -> None:
     assert meta["reused"] is True
     assert blob == item_vectors_bytes(ids, q, scale, ["new1", "new2"], fingerprint(MODEL_NAME, ids, texts))
     assert fingerprint(MODEL_NAME, ids, ["a film about a whale", texts[1]]) != meta["fingerprint"]
+
+
+def test_an_animated_film_of_a_childrens_studio_is_a_family_film_unless_called_adult() -> None:
+    from tools.catalog.family_animation import is_family_animation
+
+    pets = ("The Secret Life of Pets is a 2016 American computer-animated comedy film produced by Illumination "
+            "Entertainment and distributed by Universal Pictures.")
+    assert is_family_animation(("animation", "comedy"), pets)
+    sausage = ("Sausage Party is a 2016 adult computer-animated black comedy film produced by Annapurna "
+               "Pictures and Sony Pictures Animation.")
+    assert not is_family_animation(("animation", "comedy"), sausage)  # called adult animation
+    anomalisa = "Anomalisa is a 2015 American adult stop motion animated psychological comedy-drama film."
+    assert not is_family_animation(("animation", "comedy"), anomalisa)
+    akira = "Akira is a 1988 Japanese animated cyberpunk action film directed by Katsuhiro Otomo."
+    assert not is_family_animation(("animation", "science fiction"), akira)  # no children's studio named
+    live = "Beauty and the Beast is a 2017 American musical romantic fantasy film produced by Walt Disney Pictures."
+    assert not is_family_animation(("fantasy", "musical"), live)  # not animated
+    assert not is_family_animation(("animation",), None)
+
+
+def test_recent_childrens_animation_is_family_in_the_demo_catalog(demo) -> None:
+    by_title = {it.title: it for it in demo.items}
+    for title in ("The Secret Life of Pets", "Despicable Me 3", "The Emoji Movie", "Toy Story 4"):
+        assert "family" in by_title[title].genres, title
+    for title in ("Sausage Party", "Anomalisa"):
+        assert "family" not in by_title[title].genres, title

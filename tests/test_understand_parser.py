@@ -593,6 +593,7 @@ def test_moods_the_user_wants_less_of_turn_around(resolver):
     ("something that isn't too bloody", ("level of gore or violence",)),
     ("a comedy under 90 minutes", ("running time",)),
     ("any good space movies that aren't too long?", ("running time",)),
+    ("Interstellar was great but too long", ("running time",)),
     ("a PG-13 action movie", ("age rating",)),
     # "a movie with a twist ending" listed It, Black Panther and Jumanji, as if nothing was asked
     ("a movie with a twist ending", ("plot twists",)),

@@ -107,7 +107,9 @@ UNSUPPORTED: tuple[tuple[str, re.Pattern[str]], ...] = tuple((facet, re.compile(
     ("studio", r"\b(disney|pixar|dreamworks|ghibli|a24|netflix|blumhouse|warner bros|hallmark|lionsgate|paramount)\b"),
     ("running time", r"\b(runtime|run time|running time|(?:under|less than|at most|no more than|over|"
                      r"longer than|shorter than) (?:\d+|an?|one|two|three) (?:minutes?|mins?|hours?|hrs?)|"
-                     r"(?:not|isn't|isnt|aren't|arent|nothing) (?:too|that|so|very|overly) long(?! ago)|short (?:movies?|films?|ones?)|"
+                     r"(?:not|isn't|isnt|aren't|arent|nothing) (?:too|that|so|very|overly) long(?! ago)|"
+                     # "Interstellar was great but too long": said of a film, about its running time
+                     r"(?:was|were|is|but|bit|way|kinda|little) too long(?! ago)|short (?:movies?|films?|ones?)|"
                      # "something shorter" after a slate: a wish about running time, not "no longer"
                      r"shorter|less long|not as long|(?:something|anything|a|one|ones|bit|lot) longer(?! ago))\b"),
     ("age rating", r"(?<![\w-])(pg[- ]?13|pg|rated r|r[- ]rated|nc[- ]17|g[- ]rated)(?![\w-])"),

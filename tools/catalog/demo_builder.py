@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.catalog.catalog import Interaction, Item, write_catalog
+from tools.catalog.family_animation import is_family_animation
 from tools.catalog.genre_corroboration import confirmed_wikipedia_genres, corroborated_genres
 from tools.catalog.movie_genres import (
     CLEAN_GENRES,
@@ -251,6 +252,9 @@ def derive_demo_catalog(
                 genres_dropped.update(unsupported)
             if genres:
                 attributes["genre_source"] = "wikipedia"
+        if row is not None and is_family_animation(genres, row.get("extract")):
+            genres = tuple(g for g in CLEAN_GENRES if g in genres or g == "family")
+            attributes["family_from_producer"] = True
         if genres:
             genre_sources[attributes["genre_source"]] += 1
         tags = mined.tags.get(m.movie_id, ())
