@@ -423,3 +423,31 @@ def _replace_value(c: Claim, value: float) -> Claim:
     from dataclasses import replace
 
     return replace(c, value=value)
+
+
+def test_a_talk_reason_standing_alone_after_another_names_the_film_and_passes(ctx):
+    """"Also, people who asked ... were pointed to it." named nothing its fact holds: our own check
+    rejected the template at run time (You've Got Mail under "Tom Hanks")."""
+    req = RecRequest(query_text="a scary space film", said="a scary space film")
+    card = RankedItem("2", 1.0, {"talk": 0.5}, {"talk": 0.5, "rank_talk": 0.0, "mentioned_prior": 1.6},
+                      {"mentioned_prior": 0.7, "talk": 0.3})
+    claims = build_claims(card, req, ctx)
+    sents = template_from_claims(claims, "Aliens")
+    alone = [s for s in sents if s.evidence_keys == ("asked_alike",)]
+    assert alone and alone[0].text.endswith("were pointed to Aliens."), [s.text for s in sents]
+    assert check_claim_sentences(sents, _bundle(ctx, claims), TitleIndex.coerce(ctx.catalog)).passed
+    # the unnamed form is what the check must keep rejecting
+    unnamed = Sentence("Also, people who asked for something like this in past conversations were pointed to it.",
+                       ("asked_alike",))
+    assert not check_claim_sentences([sents[0], unnamed], _bundle(ctx, claims), TitleIndex.coerce(ctx.catalog)).passed
+
+
+def test_the_cards_own_title_is_a_name_not_a_claim_about_its_story():
+    """A card without claims said "Toy Story is here on the overall pattern ...", and its title's
+    "Story" was read as a claim about the plot."""
+    plain = Sentence("Toy Story is here on the overall pattern of what you said; no single reason stood out for it.",
+                     ("item.title",))
+    assert claim_violations([plain], [], title="Toy Story") == []
+    assert claim_violations([plain], [])  # without the title it reads as a story claim
+    story = Sentence("Toy Story is here because its story is close to Alien.", ("item.title",))
+    assert any("talks about" in v for v in claim_violations([story], [], title="Toy Story"))

@@ -844,6 +844,10 @@ def test_the_lead_names_only_liked_films_the_cards_stand_on(agent):
     r = agent.turn(sid, "an animated film please")
     assert {"Toy Story", "Up"} & set(_titles(r))
     assert "you liked" not in r.reply, r.reply
+    # two animated films for a fresh wish: no film is said to leave the genre out
+    both = agent.turn(agent.new_session(), "an animated film please")
+    assert set(_titles(both)) == {"Toy Story", "Up"}, _titles(both)
+    assert "leave" not in both.reply, both.reply
 
 
 def test_a_film_without_the_asked_genre_is_said_to_leave_it_out(agent):
