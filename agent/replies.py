@@ -11,6 +11,9 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from agent.types import RecCard
+from tools.explain.claims import Polarity
+
 #: the status line when no language model is configured at all (`whyrec chat --no-llm`, scripts): the
 #: recommender and the checked templates answer; nothing is "unavailable" or "coming back"
 NO_LLM_NOTE = "Running without a language model: built-in recommender and template explanations."
@@ -139,3 +142,39 @@ def film_facts(item: Any) -> str:
     if item.cast:
         parts.append(f"with {_join(list(item.cast[:3]))}")
     return ", ".join(parts) + "."
+
+
+def liked_films_cited(cards: Sequence[RecCard], liked: Sequence[str], said_now: Sequence[str] = ()) -> list[str]:
+    """The liked films (in ``liked`` order) this message names as liked (``said_now``: the request is
+    built on them) or that some card's evidence draws on: a film it came up with, is close to, or
+    shares a person with. Why: the reply's "Since you liked Amélie" is a claim about the whole slate,
+    so a film liked turns ago may be named only if the cards stand on it ("80s horror please" after
+    Amélie gives horror films that owe Amélie nothing)."""
+    cited = {c.object_id for card in cards for c in card.evidence["bundle"].claims
+             if c.polarity is Polarity.LIKED and c.object_id} | set(said_now)
+    return [i for i in liked if i in cited]
+
+
+def unmet_wishes(shown: Sequence[Any], req: Any) -> tuple[int, list[str]]:
+    """How many of the shown ranked films miss part of the request, and which wishes, in the user's
+    terms. A film misses what its relaxed request dropped (``RankedItem.relaxed``) and, since an asked
+    genre is a preference the slate orders by rather than a filter, an asked genre it has none of:
+    "a documentary about food" may end with Ratatouille, and the reply must say it is not one."""
+    def misses(r: Any) -> set[str]:
+        out = set(r.relaxed)
+        if req.genres_include and r.features.get("genre_request_match", 1.0) == 0:
+            out.add("genres_include")
+        return out
+
+    per_film = [misses(r) for r in shown]
+    unmet = set().union(*per_film) if per_film else set()
+    labels = []
+    if "genres_include" in unmet:
+        labels.append("“" + ", ".join(req.genres_include) + "”")
+    if "kinds" in unmet and req.kinds:
+        labels.append("“" + ", ".join(req.kinds) + "”")
+    if "people_include" in unmet and req.people_include:
+        labels.append("“with " + ", ".join(p.title() for p in req.people_include) + "”")
+    if unmet & {"year_min", "year_max"}:
+        labels.append("the years")
+    return (sum(1 for m in per_film if m), labels) if labels else (0, [])

@@ -108,6 +108,9 @@ class DialogueState:
     #: the films a "something like X" wish is about (X alone): while set, the request anchors on them and
     #: the films liked before stay only context (a Pineapple Express wish is not pulled toward Alien)
     focus: list[str] = field(default_factory=list)
+    #: the liked films the last slate was fit to (the anchor, or the films that message loved): a refinement
+    #: naming no film ("something older", "funnier instead") changes that slate, so it fits them still
+    slate_liked: list[str] = field(default_factory=list)
     #: a question asked and not yet answered (unknown or ambiguous title), as shown to the user
     pending_question: str = ""
     #: what that question was about, so "yes" / "the second one" can settle it (agent/turn/clarify.py)

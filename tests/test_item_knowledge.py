@@ -289,6 +289,15 @@ def test_an_animated_film_of_a_childrens_studio_is_a_family_film_unless_called_a
     live = "Beauty and the Beast is a 2017 American musical romantic fantasy film produced by Walt Disney Pictures."
     assert not is_family_animation(("fantasy", "musical"), live)  # not animated
     assert not is_family_animation(("animation",), None)
+    # the studios table says which studios make children's animation: "produced by Illumination" credits the
+    # studio a user can ask for by name, and makes its animated film a family film
+    from tools.catalog.film_studios import credits_childrens_animation, film_studios
+    minions = "Minions is a 2015 American computer-animated comedy film produced by Illumination for Universal Pictures."
+    assert film_studios(minions) == ["Illumination"] and is_family_animation(("animation", "comedy"), minions)
+    # a credit nobody asks for by name still counts (a children's television series), but is no studio
+    rugrats = "The Rugrats Movie is a 1998 animated film based on the Nickelodeon animated television series Rugrats."
+    assert film_studios(rugrats) == [] and credits_childrens_animation(rugrats)
+    assert not credits_childrens_animation("Heat is a 1995 crime film produced by Warner Bros.")
 
 
 def test_recent_childrens_animation_is_family_in_the_demo_catalog(demo) -> None:

@@ -141,3 +141,25 @@ def test_a_studio_wish_is_recorded_and_a_studio_turned_down_is_left_out():
     # five Pixar films are no five Toy Story films: the franchise cap stays
     assert subject.films == {"p1", "p2"} and subject.kind == "studio" and not subject.series
     assert subject.note(["p1", "d1"]) == " Only 1 of these is one of the Pixar films; the other one is another pick."
+
+
+@pytest.mark.parametrize(("text", "refused"), [
+    ("no James Bond movies please", ["James Bond"]),
+    ("a spy movie, nothing from the James Bond series", ["James Bond"]),
+    ("action movies, no Fast and Furious movies", ["Fast & Furious"]),
+    ("nothing with aliens please", []),  # a subject in lower case, no series
+    ("not a good James Bond", []),  # no film of it named
+])
+def test_a_series_turned_down_by_name(text, refused):
+    assert [m.name for m in INDEX.find_refused(text)] == refused
+
+
+def test_a_series_turned_down_is_left_out_unless_a_title_names_it():
+    """"any good heist movies?", then "no Ocean's movies" listed Ocean's Eleven and Ocean's Twelve: "Ocean's" is
+    no film's title, so only the studio refusals were read. A series whose name is a title ("no Alien movies")
+    stays a disliked title, the whole series with it (``agent.turn.sequels.with_series_ruled_out``)."""
+    u = with_series_wish(StateUpdate(act="refine"), "no James Bond movies", INDEX)
+    assert {r.item_id for r in u.left_out} == {"b1", "b2", "b3"} and not u.disliked and not u.series
+    alien = TitleRef("a1", "Alien", "Alien")
+    u = with_series_wish(StateUpdate(act="recommend", disliked=(alien,)), "no Alien movies", INDEX)
+    assert u.disliked == (alien,) and not u.left_out

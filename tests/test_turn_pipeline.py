@@ -422,6 +422,14 @@ def test_the_slate_puts_films_fitting_every_asked_genre_and_the_mood_first():
     funnier = genre_fit(RecRequest(genres_include=("comedy",)), (), cat, like=("drama", "war"))
     genres["hang"] = ("comedy",)
     assert build_slate(["hang", "lion", "mash"], str, size=2, wanted=funnier) == ["mash", "hang"]
+    # "something like Star Wars" (action, adventure, family, fantasy, science fiction) listed Coco and Moana:
+    # an animated film sharing its labels comes after a live-action one sharing as many; an animated film's
+    # look-alikes may be animated
+    genres.update(coco=("animation", "family", "fantasy"), et=("adventure", "family", "science fiction"))
+    star_wars = genre_fit(RecRequest(), (), cat, like=("action", "adventure", "family", "fantasy", "science fiction"))
+    assert build_slate(["coco", "et"], str, size=2, wanted=star_wars) == ["et", "coco"]
+    shrek = genre_fit(RecRequest(), (), cat, like=("animation", "comedy", "family", "fantasy"))
+    assert build_slate(["coco", "et"], str, size=2, wanted=shrek) == ["coco", "et"]
 
 
 def test_a_tone_defines_a_liked_film_only_when_the_films_talked_about_with_it_share_it():
@@ -856,3 +864,22 @@ def test_a_film_without_the_asked_genre_is_said_to_leave_it_out(agent):
     r = agent.turn(agent.new_session(), "a musical please")
     assert _titles(r)[0] == "The Sound of Music"  # the one musical comes first
     assert "the other one leaves out “musical”" in r.reply, r.reply
+
+
+def test_a_refinement_naming_no_film_fits_the_films_the_last_slate_was_fit_to(agent):
+    """"I loved Inception", then "something funnier instead" listed Game Night, Bad Moms and The Hangover:
+    the slate's genre fit forgot the loved film once the message named none. A refinement keeps the films
+    the last slate was fit to; a new wish ("... instead" with a new genre) or a new loved film replaces them."""
+    from agent.state import DialogueState
+
+    sid = agent.new_session()
+    agent.turn(sid, "I loved Alien")
+    assert DialogueState.from_dict(agent.store.load_state(sid)).slate_liked == ["1"]
+    agent.turn(sid, "something scarier instead")
+    assert DialogueState.from_dict(agent.store.load_state(sid)).slate_liked == ["1"]
+    agent.turn(sid, "none of those")
+    assert DialogueState.from_dict(agent.store.load_state(sid)).slate_liked == ["1"]
+    agent.turn(sid, "an animated film instead")
+    assert DialogueState.from_dict(agent.store.load_state(sid)).slate_liked == []
+    agent.turn(sid, "I loved Toy Story")
+    assert DialogueState.from_dict(agent.store.load_state(sid)).slate_liked == ["3"]

@@ -46,6 +46,13 @@ def test_instead_replaces(resolver):
     for text in ("something older instead", "actually, newer ones instead"):
         u = parse(text, resolver, last_slate=SLATE)
         assert u.act == "refine" and u.relative_era in ("older", "newer") and u.genres_liked == ()
+    # a comparative alone "instead" changes the films on the table, like "older instead"
+    for text in ("something funnier instead", "darker instead please"):
+        u = parse(text, resolver, last_slate=SLATE)
+        assert u.act == "refine" and (u.genres_liked or u.moods), u
+    # ... but with a new genre, film or years besides it, "instead" starts over
+    for text in ("something funnier instead, a romance", "a darker one from the 90s instead"):
+        assert parse(text, resolver, last_slate=SLATE).act == "replace", text
 
 
 @pytest.mark.parametrize("text", [

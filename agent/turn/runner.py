@@ -28,7 +28,7 @@ from agent import replies
 from agent.llm_gate import REFUSED_SLOW
 from agent.state import DialogueState
 from agent.turn.acts import no_such_card, question_for, why_answer, why_target
-from agent.turn.cards import liked_films_cited, make_cards, unmet_wishes
+from agent.turn.cards import make_cards
 from agent.turn.clarify import PendingClarification, answer_to, declines, pending_for, pick_by_context, settle
 from agent.turn.dialogue import ANSWER_ONLY_ACTS, apply_update, note_wish, request_for, without_titles
 from agent.turn.events import chunks
@@ -167,9 +167,14 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
         ranked = [*services.recommender.recommend(req, k=len(about), only=about),
                   *(r for r in ranked if r.item_id not in about)]
     # the films the slate is like: the anchor of a "something like X" wish, else the films this message says
-    # were loved (slate.fit_to_each); two such films take turns ("I loved Toy Story and The Godfather")
+    # were loved (slate.fit_to_each); two such films take turns ("I loved Toy Story and The Godfather"); a
+    # refinement naming no film, or "none of those", keeps the last slate's: "I loved Inception", then
+    # "something funnier instead" listed Game Night, Bad Moms and The Hangover, comedies owing Inception nothing
     focus_liked = [i for i in state.focus if i in state.liked and i in cat] or [
-        r.item_id for r in u.liked if r.item_id in state.liked and r.item_id in cat]
+        r.item_id for r in u.liked if r.item_id in state.liked and r.item_id in cat] or (
+        [i for i in state.slate_liked if i in state.liked and i in cat]
+        if u.act in ("refine", "reject_slate") and not fresh else [])
+    state.slate_liked = focus_liked
     ranked = ranked if about else balanced_by_liked(services.recommender, req, ranked, focus_liked)
     rec_ms = (time.perf_counter() - t2) * 1000
     rec_record = ToolCallRecord("recommend", {"request": _brief(req), "planner_nominations": len(bus)},
@@ -211,14 +216,14 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
     typed_alone = [r for r in u.mentioned if r.item_id in req.recent and (r.surface.casefold() == bare or asked)]
     anchor = u.more_like[0].title if u.more_like else (focus[0] if focus else (
         typed_alone[0].title if typed_alone and not req.liked else None))
-    named_liked = [cat.get(i).display_title for i in liked_films_cited(cards, req.liked, [r.item_id for r in u.liked])
-                   if i in cat]
+    cited = replies.liked_films_cited(cards, req.liked, [r.item_id for r in u.liked])
+    named_liked = [cat.get(i).display_title for i in cited if i in cat]
     lead = replies.NOTHING_FOUND if not cards else (replies.film_facts(cat.get(typed_alone[0].item_id)) + " "
                                                       if asked and typed_alone else "") + replies.slate_lead(
         len(cards), named_liked, anchor,
         "; ".join(x for x in (state.constraints.describe(getattr(services.people, "canonical", None)),
                               subject.label) if x)) + subject.note([c.item_id for c in cards])
-    n_unmet, left_out = unmet_wishes([by_id[c.item_id] for c in cards], req)
+    n_unmet, left_out = replies.unmet_wishes([by_id[c.item_id] for c in cards], req)
     if left_out:
         lead += " " + replies.relaxed_note(len(cards) - n_unmet, n_unmet, left_out)
     facets = u.unsupported

@@ -21,10 +21,19 @@ from agent.turn.topic import keyword_vocabulary, subject_films, wish_topic
 
 def with_series_wish(u: StateUpdate, text: str, index: Any) -> StateUpdate:
     """``u`` with the series and studios ``text`` asks for a film of (``StateUpdate.series``), without the
-    titles and unresolved names found inside those names, and with the films of a studio it turns down
+    titles and unresolved names found inside those names, and with the films of a studio or series it turns down
     ("no Disney movies") left out; ``u`` itself when it names none."""
     found = index.find(text) if index is not None else []
-    refused = index.find_refused(text) if index is not None else []
+    titled = [r.surface for r in (*u.liked, *u.more_like, *u.disliked, *u.seen, *u.mentioned)]
+
+    def names_a_title(m: Any) -> bool:  # "no Star Wars movies": a title turned down, the whole series with it
+        return any(m.start <= t.start() and t.end() <= m.end for surface in titled
+                   for t in re.finditer(re.escape(surface), text, re.I))
+
+    # a series turned down by a name no film has ("no Ocean's movies" listed Ocean's Eleven and Twelve) is
+    # left out here; one named by its title is a disliked title (``agent.turn.sequels.with_series_ruled_out``)
+    refused = [m for m in (index.find_refused(text) if index is not None else [])
+               if m.kind == "studio" or not names_a_title(m)]
     if not found and not refused:
         return u
     spans = [(m.start, m.end) for m in (*found, *refused)]

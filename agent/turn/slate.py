@@ -193,9 +193,15 @@ def genre_fit(req: Any, moods: Sequence[str], cat: Any, like: Sequence[str] = ()
         shared = {g.lower() for g in core} - asked - {g.lower() for g in req.genres_exclude} - broad_genres(cat)
         shared = shared if len(shared) >= 2 else set()
 
+        # animation is a form, not only a label: "something like Star Wars" (action, adventure, family,
+        # fantasy, science fiction to CMU) listed Coco and Moana, animated films sharing its family and fantasy
+        # labels, beside E.T.; a live-action film's look-alikes with as much in common come first
+        live_action = "animation" not in {g.lower() for g in like}
+
         def like(item_id: str) -> int:
             have = {g.lower() for g in cat.get(item_id).genres}
-            return 2 * bool(tone & have) + bool(like_set & have) + (len(shared & have) >= 2)
+            fit = 2 * bool(tone & have) + bool(like_set & have) + (len(shared & have) >= 2)
+            return fit - (1 if fit and live_action and "animation" in have else 0)
 
         return like
     mood_genres = {g for m in moods for g in MOOD_GENRES.get(m, ((), ()))[0]}

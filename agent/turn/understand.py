@@ -102,6 +102,9 @@ def _ref(sm: SpanMatch) -> TitleRef:
 
 #: a mood the user turns down -> the mood they are asking for instead ("not too sad" -> light); moods
 #: without a clear opposite ("not scary": a comedy? a drama?) ask for nothing
+#: a wish said as how the films on the table should change ("funnier", "scarier"): with "instead" it still
+#: changes those films rather than starting over (``_changes_the_slate``)
+_COMPARATIVE = re.compile(r"\b(funnier|scarier|darker|lighter|sadder|happier|sillier|creepier|gorier|weirder)\b", re.I)
 _OPPOSITE_MOOD = {"sad": "light", "dark": "light"}
 
 
@@ -197,6 +200,11 @@ def parse(text: str, resolver: TitleResolver, *, people: PeopleIndex | None = No
         # "I loved Amélie" it listed Groundhog Day, Monty Python and Titanic (the wish, its words and the
         # film it was like were dropped); "80s horror", then "older instead": older horror
         act = "refine"
+    elif act == "replace" and _changes_the_slate(masked_g, bool(spans or refs or person_hits or kinds or year_min
+                                                                or year_max or audience or unresolved or era)):
+        # "something funnier instead" after "I loved Inception" listed Grown Ups and Zoolander: the comparative
+        # asks for those films' kind made funnier, as "The Godfather but funnier" does; the liked film stays
+        act = "refine"
     wishes = buckets["liked"] or buckets["disliked"] or buckets["more_like"] or genres_liked or genres_disliked or kinds
     if act == "recommend" and not wishes and re.search(ACCEPT_RX + r"\s+(out\s+)?_", masked, re.I):
         act = "chit_chat"  # "I'll check out Step Brothers, thanks": taking a suggestion, no new preference
@@ -213,6 +221,15 @@ def parse(text: str, resolver: TitleResolver, *, people: PeopleIndex | None = No
         why_rank=why_rank, why_item=why_item, unresolved=tuple(unresolved), additive=bool(_ADDITIVE.search(text)),
         unsupported=unsupported_wishes(masked_g), sequels_disliked=sequels_disliked, kinds=kinds,
         kinds_disliked=kinds_disliked)
+
+
+def _changes_the_slate(masked_g: str, said_more: bool) -> bool:
+    """The message's only wish is a comparative ("something funnier instead", "darker instead please"):
+    no film, person, kind, years or audience, and no genre or mood word besides the comparative."""
+    if said_more or not _COMPARATIVE.search(masked_g):
+        return False
+    rest = _COMPARATIVE.sub(" ", masked_g)
+    return not genre_phrases(rest) and not MOOD_RE.search(rest)
 
 
 def wished_kinds(masked_g: str, masked: str, clause_of) -> tuple[tuple[str, ...], tuple[str, ...]]:

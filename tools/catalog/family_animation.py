@@ -10,7 +10,7 @@ DreamWorks Animation, Illumination, Blue Sky, Sony Pictures Animation, Warner An
 Laika, Aardman, Nickelodeon, Paramount Animation -- or of a children's television series or toy line
 (Nickelodeon, Cartoon Network, Disney Channel, Hasbro) is a family film, unless the same paragraph
 calls it adult animation ("a 2016 adult computer-animated black comedy": Sausage Party; Anomalisa).
-A fact read off the text, like the studios (``film_studios``); no sentence of it is kept.
+A fact read off the text with the studios table (``film_studios.CHILDRENS_ANIMATION``); no sentence of it is kept.
 """
 
 from __future__ import annotations
@@ -18,14 +18,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-#: how the opening paragraph credits a studio whose animated features are made for children
-FAMILY_ANIMATION_STUDIO = re.compile(
-    r"\b(?:Walt\s+Disney\s+(?:Animation\s+Studios|Feature\s+Animation|Pictures|Productions)|Disneytoon\s+Studios|"
-    r"Pixar|DreamWorks\s+Animation|Illumination|Blue\s+Sky\s+Studios|Sony\s+Pictures\s+Animation|"
-    r"Warner\s+Animation\s+Group|Laika|Aardman|Nickelodeon|Paramount\s+Animation|"
-    # a film of a children's television series or toy line: "based on the Nickelodeon animated television
-    # series Rugrats", "Hasbro's My Little Pony toyline"
-    r"Hasbro|Cartoon\s+Network|Disney\s+(?:Channel|Junior))\b")
+from tools.catalog.film_studios import credits_childrens_animation
+
 #: "an adult computer-animated", "an American adult stop motion animated" (up to three words between)
 ADULT_ANIMATION = re.compile(r"\badult(?:[\s-]+[\w-]+){0,3}?[\s-]+animat", re.I)
 
@@ -34,4 +28,4 @@ def is_family_animation(genres: Sequence[str], extract: str | None) -> bool:
     """Whether an animated film without the family genre is one by its producer (see the module)."""
     if "animation" not in genres or "family" in genres or not extract:
         return False
-    return bool(FAMILY_ANIMATION_STUDIO.search(extract)) and not ADULT_ANIMATION.search(extract)
+    return credits_childrens_animation(extract) and not ADULT_ANIMATION.search(extract)

@@ -27,7 +27,8 @@ STUDIOS: dict[str, str] = {
     "DC": r"\bDC\s+(?:Comics|Films|Entertainment|Extended\s+Universe)\b",
     "DreamWorks": r"\bDreamWorks(?:\s+(?:Animation|Pictures|SKG))?\b(?!['’]s\s+[A-Z])",
     "Studio Ghibli": r"\bStudio\s+Ghibli\b",
-    "Illumination": r"\bIllumination\s+(?:Entertainment|Mac\s+Guff)\b",
+    # "produced by Illumination" as often as "Illumination Entertainment"
+    "Illumination": r"\bIllumination(?:\s+(?:Entertainment|Mac\s+Guff))?\b",
     "Laika": r"\bLaika\b",
     "Aardman": r"\bAardman\b",
     "Blue Sky": r"\bBlue\s+Sky\s+Studios\b",
@@ -43,6 +44,22 @@ ALIASES: dict[str, str] = {"Ghibli": "Studio Ghibli", "DC Comics": "DC", "Marvel
 #: a studio whose films people count as another's too: Pixar's are Disney films ("an animated movie but nothing
 #: from Disney" listed Inside Out first)
 PART_OF = {"Pixar": "Disney"}
+
+
+#: the studios of ``STUDIOS`` whose animated features are made for children (``family_animation``)
+CHILDRENS_ANIMATION = ("Pixar", "Disney", "DreamWorks", "Illumination", "Laika", "Aardman", "Blue Sky")
+#: other credits that make an animated film a children's film, though nobody asks for them by name: the
+#: children's animation arms of other studios, and a children's television series or toy line ("based on the
+#: Nickelodeon animated television series Rugrats", "Hasbro's My Little Pony toyline")
+CHILDRENS_CREDITS = re.compile(
+    r"\b(?:Sony\s+Pictures\s+Animation|Warner\s+Animation\s+Group|Paramount\s+Animation|Nickelodeon|Hasbro|"
+    r"Cartoon\s+Network|Disney\s+(?:Channel|Junior))\b")
+
+
+def credits_childrens_animation(extract: str | None) -> bool:
+    """Whether the opening paragraph credits a maker of children's animation (the table above)."""
+    return bool(extract) and (any(s in CHILDRENS_ANIMATION for s in film_studios(extract))
+                              or bool(CHILDRENS_CREDITS.search(extract or "")))
 
 
 def film_studios(extract: str | None) -> list[str]:

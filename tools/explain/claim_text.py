@@ -29,9 +29,10 @@ def _attitude(c: Claim) -> str:
             Polarity.DISLIKED: "which you did not like"}.get(c.polarity, "")
 
 
-def clause(c: Claim, *, again: bool = False) -> str:
+def clause(c: Claim, *, again: bool = False, subject: str = "it") -> str:
     """One clause (no leading capital, no full stop) stating exactly claim ``c``; ``again``: its object was
-    already introduced with the user's attitude, so it is not repeated."""
+    already introduced with the user's attitude, so it is not repeated; ``subject``: how the clause names the
+    card's film where it names it as an object ("it", or the title when the clause stands alone)."""
     obj = _and(c.objects)
     if again and c.relation in (Relation.LIKED_ALSO, Relation.SIMILAR_TO):
         if c.relation is Relation.SIMILAR_TO:
@@ -65,7 +66,7 @@ def clause(c: Claim, *, again: bool = False) -> str:
         return (f"it matches your words: {obj}" if obj else
                 f"its description is close to what you asked for (similarity {c.value:.2f})")
     if c.relation is Relation.ASKED_ALIKE:
-        return "people who asked for something like this in past conversations were pointed to it"
+        return f"people who asked for something like this in past conversations were pointed to {subject}"
     if c.relation is Relation.POPULAR:
         return f"it is a well-known pick, mentioned in {n} past conversations"
     if c.relation is Relation.SAME_ERA:
@@ -135,11 +136,11 @@ def template_from_claims(claims: Sequence[Claim], title: str, max_sentences: int
                     groups.append([])
                 groups[-1].append((c, piece))
             for g, group in enumerate(groups):
-                text = _and([t for _c, t in group])
                 if len(group) == 1 and group[0][0].relation is Relation.ASKED_ALIKE:
                     # on its own the clause names nothing the card's facts hold ("... were pointed to it"
                     # failed our own check), so it names the film its fact is about
-                    text = text.removesuffix(" to it") + f" to {name}"
+                    group = [(group[0][0], clause(group[0][0], subject=name))]
+                text = _and([t for _c, t in group])
                 out.append(Sentence(("Also, " + text if g == 0 else _cap(text)) + ".", tuple(c.key for c, _t in group)))
     elif constraints:
         c = constraints[0]

@@ -43,8 +43,9 @@ _STUDIO_BEFORE = re.compile(r"\b(?:from|by)\s+$", re.I)
 _REFUSAL = r"\b(?:not|no|nothing|never|except|without|anything\s+but|other\s+than)\s+"
 #: a refusal before the asking words: "not a Star Wars movie", "nothing from the Marvel series"
 _REFUSED = re.compile(_REFUSAL + "$", re.I)
-#: a studio turned down: "no Disney movies", "not Marvel", "nothing from Disney", "except by Pixar"
-_STUDIO_REFUSED = re.compile(_REFUSAL + r"(?:(?:a|an|any|from|by|the)\s+)?$", re.I)
+#: a studio or series turned down: "no Disney movies", "not Marvel", "nothing from Disney", "except by Pixar",
+#: "nothing from the James Bond series"
+_STUDIO_REFUSED = re.compile(_REFUSAL + r"(?:(?:a|an|any|from|by|of|the)\s+){0,2}$", re.I)
 
 Kind = Literal["series", "studio"]
 
@@ -125,10 +126,16 @@ class SeriesIndex:
         return out
 
     def find_refused(self, text: str) -> list[SeriesMention]:
-        """The studios ``text`` turns down: "no Disney movies", "any Marvel movie but not DC", "nothing from Pixar".
-        (A series turned down is a title turned down: ``agent.turn.sequels.with_series_ruled_out``.)"""
-        return [mention for m, mention in self._mentions(text)
-                if mention.kind == "studio" and _STUDIO_REFUSED.search(text[: m.start()])]
+        """The studios and series ``text`` turns down: "no Disney movies", "any Marvel movie but not DC",
+        "nothing from Pixar", "no Ocean's movies". A series whose name is also a film's title ("no Star Wars
+        movies") is the caller's to tell apart (``agent.turn.series_wish.with_series_wish``)."""
+        out = []
+        for m, mention in self._mentions(text):
+            if mention.kind == "series" and not (_ASK_AFTER.match(text[m.end():]) and m.group(1)[:1].isupper()):
+                continue  # "nothing with aliens" is about aliens; "no Alien movies" turns the series down
+            if _STUDIO_REFUSED.search(text[: m.start()]):
+                out.append(mention)
+        return out
 
     def _mentions(self, text: str) -> list[tuple[re.Match[str], SeriesMention]]:
         if self._pattern is None or not text:
