@@ -159,7 +159,25 @@ def test_a_series_turned_down_is_left_out_unless_a_title_names_it():
     no film's title, so only the studio refusals were read. A series whose name is a title ("no Alien movies")
     stays a disliked title, the whole series with it (``agent.turn.sequels.with_series_ruled_out``)."""
     u = with_series_wish(StateUpdate(act="refine"), "no James Bond movies", INDEX)
-    assert {r.item_id for r in u.left_out} == {"b1", "b2", "b3"} and not u.disliked and not u.series
+    # the 1999 film titled "James Bond" goes with the series' name, though it is no film of it
+    assert {r.item_id for r in u.left_out} == {"b1", "b2", "b3", "j1"} and not u.disliked and not u.series
     alien = TitleRef("a1", "Alien", "Alien")
     u = with_series_wish(StateUpdate(act="recommend", disliked=(alien,)), "no Alien movies", INDEX)
     assert u.disliked == (alien,) and not u.left_out
+
+
+def test_a_series_seen_in_full_is_left_out_and_its_best_known_films_are_talk():
+    """"I've seen all the Marvel movies, what else is good?" listed Black Panther, The Avengers and Thor: Ragnarok;
+    "I watched all of the Harry Potter films, something similar" listed Harry Potter films, then (left out) Black
+    Panther and It: the films seen say what the user watches."""
+    from agent.turn.series_wish import SEEN_ALL_CONTEXT
+
+    films = [Item(f"h{n}", f"Harry Potter {n}", 2000 + n, popularity=float(n), attributes={"series": ["Harry Potter"]})
+             for n in range(1, 6)]
+    index = SeriesIndex((*films, Item("hx", "Harry Potter", None)))
+    [mention] = index.find_refused("I watched all of the Harry Potter films, something similar")
+    assert mention.seen_all and not index.find("I watched all of the Harry Potter films")
+    u = with_series_wish(StateUpdate(act="recommend"), "I watched all of the Harry Potter films, something similar", index)
+    assert [r.item_id for r in u.seen] == ["h5", "h4", "h3"][:SEEN_ALL_CONTEXT]  # the best known are talk
+    assert {r.item_id for r in u.left_out} == {"h1", "h2", "hx"}  # the rest, and the row titled the name, left out
+    assert not index.find_refused("any Harry Potter films?")

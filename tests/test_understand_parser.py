@@ -751,3 +751,11 @@ def test_another_card_asked_about_after_a_slate_is_a_why(resolver, text, rank):
     u = parse(text, resolver, last_slate=(*SLATE, "Jaws (1975)", "Heat (1995)"))
     assert u.act == "ask_why" and u.why_rank == rank
     assert parse(text, resolver).act != "ask_why"  # no slate: no card to ask about
+
+
+def test_a_film_said_not_to_be_for_kids_is_for_adults(resolver):
+    """"a christmas movie that isn't for kids" read "for kids" and asked for family films."""
+    assert parse("a christmas movie that isn't for kids", resolver).audience == "adults"
+    assert parse("nothing kid-friendly please, a comedy", resolver).audience == "adults"
+    assert parse("a movie that's not just for kids", resolver).audience == "family"  # for them too
+    assert parse("a christmas movie for kids", resolver).audience == "family"

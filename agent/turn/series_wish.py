@@ -18,13 +18,18 @@ from typing import Any, Literal
 from agent.turn.state_update import StateUpdate, TitleRef
 from agent.turn.topic import keyword_vocabulary, subject_films, wish_topic
 
+#: how many of a series' films seen in full count as films the user talked about
+SEEN_ALL_CONTEXT = 3
+
 
 def with_series_wish(u: StateUpdate, text: str, index: Any) -> StateUpdate:
     """``u`` with the series and studios ``text`` asks for a film of (``StateUpdate.series``), without the
     titles and unresolved names found inside those names, and with the films of a studio or series it turns down
     ("no Disney movies") left out; ``u`` itself when it names none."""
     found = index.find(text) if index is not None else []
-    titled = [r.surface for r in (*u.liked, *u.more_like, *u.disliked, *u.seen, *u.mentioned)]
+    # a title read as liked or disliked is a taste the title path turns into the series'; one seen ("I watched
+    # all of the Harry Potter films") is one more film of the series to leave out
+    titled = [r.surface for r in (*u.liked, *u.more_like, *u.disliked)]
 
     def names_a_title(m: Any) -> bool:  # "no Star Wars movies": a title turned down, the whole series with it
         return any(m.start <= t.start() and t.end() <= m.end for surface in titled
@@ -47,9 +52,17 @@ def with_series_wish(u: StateUpdate, text: str, index: Any) -> StateUpdate:
 
     wished = {i for m in found for i in m.films}
     placed = {r.item_id for r in (*u.liked, *u.more_like, *u.disliked, *u.left_out)}
-    left_out = tuple(TitleRef(i, m.name, index.titles[i]) for m in refused for i in sorted(m.films)
+    left_out = tuple(TitleRef(i, m.name, index.titles[i]) for m in refused
+                     for i in sorted(m.films | index.titled(m.name)) if i not in placed and i not in wished)
+    # a series seen in full says what the user watches: "I watched all of the Harry Potter films, something
+    # similar" listed Black Panther and It once the films were left out; its best-known films are seen films,
+    # talk the ranking reads (``SEEN_ALL_CONTEXT`` of them: a studio has hundreds), the rest only left out
+    seen_all = tuple(TitleRef(i, m.name, index.titles[i]) for m in refused if m.seen_all
+                     for i in sorted(m.films, key=lambda i: -index.popularity.get(i, 0.0))[:SEEN_ALL_CONTEXT]
                      if i not in placed and i not in wished)
-    return u.with_(liked=keep(u.liked), disliked=keep(u.disliked), seen=keep(u.seen), mentioned=keep(u.mentioned),
+    left_out = tuple(r for r in left_out if r not in seen_all)
+    return u.with_(liked=keep(u.liked), disliked=keep(u.disliked), seen=keep(u.seen) + seen_all,
+                   mentioned=keep(u.mentioned),
                    more_like=keep(u.more_like), unresolved=keep(u.unresolved), left_out=u.left_out + left_out,
                    series=tuple(dict.fromkeys((*u.series, *(m.name for m in found)))),
                    # the studio is recorded now: no "my catalog doesn't record a film's studio"

@@ -108,8 +108,17 @@ def year_bounds(masked: str) -> tuple[int | None, int | None]:
     return lo, hi
 
 
+#: a film said not to be for children: "a christmas movie that isn't for kids" asked for family films
+#: ("for kids" matched); "not just for kids" still is a family film
+_NOT_FOR_KIDS = re.compile(r"\b(?:not|isn['’]?t|aren['’]?t|nothing|no)\s+(?:(?:really|meant|made|suitable|appropriate)\s+)?"
+                           r"(?:for\s+(?:the\s+|my\s+|our\s+)?(?:kids|children|little ones)|(?:a\s+)?kids['’]?\s+"
+                           r"(?:movie|film)s?|kid[- ]friendly|family[- ]friendly)\b", re.I)
+
+
 def audience_of(masked: str) -> str | None:
     """Who the film is for: a named audience, or one implied by a child's age ("for my 6 year old")."""
+    if _NOT_FOR_KIDS.search(masked):
+        return "adults"
     audience = next((name for name, rx in _AUDIENCE if rx.search(masked)), None)
     m_age = re.search(r"\b(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
                       r"(?:[- ]?(?:year|yr)s?[- ]old| ?(?:yo|y/o)\b)", masked, re.I)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from tools.catalog.catalog import Item
@@ -47,6 +47,8 @@ _REFUSED = re.compile(_REFUSAL + "$", re.I)
 #: "nothing from the James Bond series"
 _STUDIO_REFUSED = re.compile(_REFUSAL + r"(?:(?:a|an|any|from|by|of|the)\s+){0,2}$", re.I)
 
+#: films of it all seen: "I've seen all the Marvel movies", "watched every one of the Bond films" -- none to show
+_SEEN_ALL = re.compile(r"\b(?:seen|watched|saw)\s+(?:all|every(?:\s+one)?|each)\s+(?:of\s+)?(?:the\s+|those\s+)?$", re.I)
 Kind = Literal["series", "studio"]
 
 
@@ -59,6 +61,8 @@ class SeriesMention:
     start: int
     end: int
     kind: Kind = "series"
+    #: turned down because the user has seen them all ("I've seen all the Marvel movies"), not disliked
+    seen_all: bool = False
 
 
 class SeriesIndex:
@@ -96,6 +100,8 @@ class SeriesIndex:
         self._names = {k: shown[k] for k in self._films}
         self._kind = {k: kind[k] for k in self._films}
         self.titles = {it.item_id: it.title for it in items_list}
+        #: how often each film was mentioned: a series seen in full is talked of through its best-known films
+        self.popularity = {it.item_id: it.popularity for it in items_list}
         #: what users call a studio ("Ghibli") -> the index's key
         self._alias = {_key(a): _key(n) for a, n in ALIASES.items() if _key(n) in self._films}
         spellings = sorted({*self._films, *self._alias}, key=len, reverse=True)
@@ -104,6 +110,12 @@ class SeriesIndex:
 
     def __len__(self) -> int:
         return len(self._films)
+
+    def titled(self, name: str) -> frozenset[str]:
+        """The films titled the series' name itself, whether or not they are of it (a yearless "Harry Potter"
+        row; "James Bond", a 2015 comedy): turned down or seen with the series, they go with it."""
+        key = _key(name)
+        return frozenset(i for i, t in self.titles.items() if _key(t) == key)
 
     def films(self, name: str) -> frozenset[str]:
         """The catalog films of the series or studio ``name`` (as the catalog or a user writes it); empty when unknown."""
@@ -118,7 +130,8 @@ class SeriesIndex:
             asked = _ASK_BEFORE.search(before) if _ASK_AFTER.match(after) else None
             if mention.kind == "studio" and not asked:
                 asked = _STUDIO_BEFORE.search(before)
-            if not asked or _REFUSED.search(before[: asked.start()]) or _STUDIO_REFUSED.search(before):
+            if (not asked or _REFUSED.search(before[: asked.start()]) or _STUDIO_REFUSED.search(before)
+                    or _SEEN_ALL.search(before)):
                 continue
             if mention.kind == "series" and " " not in _key(m.group(1)) and not m.group(1)[:1].isupper():
                 continue  # "a good alien movie" is about aliens, "a good Alien movie" is of the series
@@ -126,14 +139,16 @@ class SeriesIndex:
         return out
 
     def find_refused(self, text: str) -> list[SeriesMention]:
-        """The studios and series ``text`` turns down: "no Disney movies", "any Marvel movie but not DC",
-        "nothing from Pixar", "no Ocean's movies". A series whose name is also a film's title ("no Star Wars
+        """The studios and series ``text`` turns down or has seen all of: "no Disney movies", "any Marvel movie
+        but not DC", "nothing from Pixar", "no Ocean's movies", "I've seen all the Marvel movies". A series whose name is also a film's title ("no Star Wars
         movies") is the caller's to tell apart (``agent.turn.series_wish.with_series_wish``)."""
         out = []
         for m, mention in self._mentions(text):
             if mention.kind == "series" and not (_ASK_AFTER.match(text[m.end():]) and m.group(1)[:1].isupper()):
                 continue  # "nothing with aliens" is about aliens; "no Alien movies" turns the series down
-            if _STUDIO_REFUSED.search(text[: m.start()]):
+            if _SEEN_ALL.search(text[: m.start()]):
+                out.append(replace(mention, seen_all=True))
+            elif _STUDIO_REFUSED.search(text[: m.start()]):
                 out.append(mention)
         return out
 
