@@ -451,3 +451,40 @@ def test_the_cards_own_title_is_a_name_not_a_claim_about_its_story():
     assert claim_violations([plain], [])  # without the title it reads as a story claim
     story = Sentence("Toy Story is here because its story is close to Alien.", ("item.title",))
     assert any("talks about" in v for v in claim_violations([story], [], title="Toy Story"))
+
+
+def test_a_story_is_close_only_when_more_alike_than_most_pairs_of_the_catalogs_films():
+    """Once the films' own titles left the vector texts, random pairs of films grew more alike (median cosine
+    .21 -> .25) and the fixed 0.3 let "its story is close to Amélie" onto Friday the 13th: "close" is now
+    the catalog's own 90th percentile of random pairs."""
+    import numpy as np
+
+    from tools.catalog.catalog import Catalog, Item
+    from tools.recsys.cooccurrence import CoSuggestionStats
+    from tools.recsys.item_space import CLOSE_STORY_DEFAULT, ItemSpace
+
+    rng = np.random.default_rng(1)
+    vectors = rng.normal(size=(400, 16))
+    vectors[:, 0] += 3.5  # every plot shares a common part: random pairs are alike
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    items = [Item(str(n), f"Film {n}", 2000, ("drama",)) for n in range(400)]
+    cat = Catalog(items=tuple(items), name="alike")
+    space = ItemSpace.from_catalog(cat, ([it.item_id for it in items], vectors.astype(np.float32)))
+    sims = vectors @ vectors.T
+    every_pair = sims[np.triu_indices(400, 1)]
+    assert space.close_story == pytest.approx(np.percentile(every_pair, 90), abs=0.02)
+    assert space.close_story > CLOSE_STORY_DEFAULT
+    # a liked film as alike as a typical pair: no "its story is close to" claim, though the feature pushed
+    typical = int(np.argmin(np.abs(sims[0, 1:] - np.median(every_pair)))) + 1
+    closest = int(np.argmax(sims[0, 1:])) + 1
+    ctx = ClaimContext(space, CoSuggestionStats.fit([], space), cat)
+
+    def claims_for(row: int) -> list:
+        ranked = RankedItem(str(row), 1.0, {"content": 1.0}, {"content": float(sims[0, row])},
+                            {"content": 0.5, "suggested_prior": 0.1})
+        return [c.relation for c in build_claims(ranked, RecRequest(liked=("0",)), ctx)]
+
+    assert Relation.SIMILAR_TO not in claims_for(typical)
+    assert Relation.SIMILAR_TO in claims_for(closest)
+    # a tiny catalog's random pairs say little: the fixed floor
+    assert world()[1].close_story == CLOSE_STORY_DEFAULT

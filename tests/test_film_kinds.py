@@ -109,6 +109,10 @@ def test_where_a_film_is_from_combines_with_what_it_is():
     ("I love pirate movies", ("swashbuckler",), "adventure"),
     ("classic black and white movies", ("black-and-white",), None),
     ("a b&w comedy", ("black-and-white",), "comedy"),
+    # "I hate Star Wars movies. Something with space?" listed Black Panther, Jumanji, It, Get Out and Coco
+    ("I hate Star Wars movies. Something with space?", ("space",), "science fiction"),
+    ("a movie with astronauts", ("space",), "science fiction"),
+    ("something in outer space", ("space",), "science fiction"),
 ])
 def test_the_parser_reads_the_kind_and_its_genre(text, kinds, genre):
     u = parse(text, TitleResolver(load_catalog().items))

@@ -112,6 +112,27 @@ def test_vectors_file_loads_aligned_and_normalised(demo) -> None:
         load_item_vectors(DEMO_CATALOG_DIR / "nowhere")
 
 
+def test_a_shared_title_word_is_no_closeness_of_story(demo) -> None:
+    """"I loved Alien and The Thing", then "none of those", showed Alien Dead (1980), a zombie film, "its
+    story close to Alien": both texts opened with the word "Alien". Without the films' own titles in the
+    vector text, Alien's story is closer to The Thing's and Event Horizon's than to Alien Dead's."""
+    ids, matrix = load_item_vectors(DEMO_CATALOG_DIR)
+    alien, dead, thing, horizon = (matrix[ids.index(_find(demo, t, y).item_id)] for t, y in
+                                   (("Alien", 1979), ("Alien Dead", 1980), ("The Thing", 1982),
+                                    ("Event Horizon", 1997)))
+    assert alien @ thing > alien @ dead and alien @ horizon > alien @ dead
+
+
+def test_the_own_title_leaves_the_vector_text() -> None:
+    from tools.catalog.wikipedia_knowledge import without_own_title
+
+    text = "Alien Dead is a 1980 film. It was made. In Alien Dead's finale, it eats Aliens."
+    assert without_own_title(text, ["Alien Dead", "", "Alien Dead"]) == "is a 1980 film. It was made. In finale, it eats Aliens."
+    # whole words as written: "It" (a title) spares "it"; a sequel's text keeps the first film's title
+    assert without_own_title("It is a film based on it.", ["It"]) == "is a film based on it."
+    assert without_own_title("Toy Story 2 follows Toy Story.", ["Toy Story 2"]) == "follows Toy Story."
+
+
 def test_plot_query_finds_jaws_with_the_real_vectors(demo, embedder) -> None:
     """Pure vector search over the shipped plot vectors (what the index stores for the demo)."""
     ids, matrix = load_item_vectors(DEMO_CATALOG_DIR)

@@ -53,6 +53,30 @@ def test_incremental_build_and_persistence(tmp_path, embedder):
     assert cfg["hnsw"]["space"] == "cosine"
 
 
+def test_a_rebuilt_vectors_file_reaches_the_index(tmp_path, embedder):
+    """The demo catalog's plot vectors were recomputed (without the films' own titles) and `whyrec index build`
+    said "6924 unchanged": it compared content hashes only, so the index kept the old vectors."""
+    from tools.retrieval.item_vectors import VECTORS_FILE, item_vectors_bytes, quantise
+
+    items = small_items()[:3]
+    folder = tmp_path / "catalog"
+    folder.mkdir()
+
+    def ship(matrix: np.ndarray, fp: str) -> Catalog:
+        q, scale = quantise(matrix.astype(np.float32))
+        (folder / VECTORS_FILE).write_bytes(item_vectors_bytes([it.item_id for it in items], q, scale,
+                                                               [it.content_hash() for it in items], fp))
+        return Catalog(tuple(items), name="shipped", source_dir=folder)
+
+    client = open_chroma_client("embedded", tmp_path / "chroma")
+    assert build_index(ship(np.eye(3, 384), "one"), client, "col", embedder, progress=False).embedded == 3
+    assert build_index(ship(np.eye(3, 384), "one"), client, "col", embedder, progress=False).embedded == 0
+    report = build_index(ship(np.eye(3, 384)[::-1], "two"), client, "col", embedder, progress=False)
+    assert (report.embedded, report.unchanged) == (3, 0)
+    stored = client.get_collection("col").get(ids=[items[0].item_id], include=["embeddings"])["embeddings"][0]
+    assert int(np.argmax(stored)) == 2  # the new file's vector, not the old one
+
+
 def test_rebuild_embeds_everything(tmp_path, embedder):
     cat = _catalog(small_items()[:3])
     client = open_chroma_client("embedded", tmp_path)

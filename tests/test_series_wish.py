@@ -181,3 +181,9 @@ def test_a_series_seen_in_full_is_left_out_and_its_best_known_films_are_talk():
     assert [r.item_id for r in u.seen] == ["h5", "h4", "h3"][:SEEN_ALL_CONTEXT]  # the best known are talk
     assert {r.item_id for r in u.left_out} == {"h1", "h2", "hx"}  # the rest, and the row titled the name, left out
     assert not index.find_refused("any Harry Potter films?")
+    assert index.best_known("harry potter") == ("h5", "h4", "h3", "h2", "h1") and index.titled("Harry Potter") == {"hx"}
+    # a film the message already placed is no talk to add: the next best known takes its place
+    h5 = TitleRef("h5", "Harry Potter 5", "Harry Potter 5")
+    u = with_series_wish(StateUpdate(act="recommend", disliked=(h5,)),
+                         "I watched all of the Harry Potter films, something similar", index)
+    assert [r.item_id for r in u.seen] == ["h4", "h3", "h2"][:SEEN_ALL_CONTEXT]

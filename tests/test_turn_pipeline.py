@@ -428,6 +428,9 @@ def test_the_slate_puts_films_fitting_every_asked_genre_and_the_mood_first():
     genres.update(coco=("animation", "family", "fantasy"), et=("adventure", "family", "science fiction"))
     star_wars = genre_fit(RecRequest(), (), cat, like=("action", "adventure", "family", "fantasy", "science fiction"))
     assert build_slate(["coco", "et"], str, size=2, wanted=star_wars) == ["et", "coco"]
+    # ... and after a live-action film sharing fewer (Star Trek II: no family tone), not only as many
+    genres["trek"] = ("action", "science fiction")
+    assert build_slate(["coco", "trek"], str, size=2, wanted=star_wars) == ["trek", "coco"]
     shrek = genre_fit(RecRequest(), (), cat, like=("animation", "comedy", "family", "fantasy"))
     assert build_slate(["coco", "et"], str, size=2, wanted=shrek) == ["coco", "et"]
 
@@ -484,7 +487,7 @@ def test_films_having_the_genres_several_liked_films_share_go_before_the_tone_al
     from types import SimpleNamespace
 
     from agent.turn.film_genres import film_genres
-    from agent.turn.slate import build_slate, genre_fit, shared_genres
+    from agent.turn.slate import LIVE_ACTION_FIRST, build_slate, genre_fit, shared_genres
     from tools.catalog.catalog import genre_shares
     from tools.recsys.request import RecRequest
 
@@ -512,7 +515,7 @@ def test_films_having_the_genres_several_liked_films_share_go_before_the_tone_al
     # two of three shared genres are enough: a crime thriller is like two action crime thrillers
     crime = genre_fit(RecRequest(), (), cat, like=[*genres["heat"], *genres["collateral"]],
                       core=shared_genres([film_genres(cat, i) for i in ("heat", "collateral")]))
-    assert crime("dogs") == crime("collateral") == 2 and crime("c1") == 0
+    assert crime("dogs") == crime("collateral") == 2 * LIVE_ACTION_FIRST and crime("c1") == 0
 
 
 def test_a_genre_on_half_the_catalog_does_not_say_what_a_film_is_like():
@@ -841,6 +844,34 @@ def test_older_and_newer_move_past_the_years_asked_for_else_past_the_last_slate(
     state = DialogueState()
     apply_update(state, StateUpdate(act="refine", relative_era="older"))  # nothing shown, no years: a default
     assert (state.constraints.year_min, state.constraints.year_max) == (None, 1995)
+
+
+def test_older_and_newer_move_past_the_film_the_slate_is_like():
+    """Found by chatting: "something like Jurassic Park" (1993), then "older instead", gave Waterworld and
+    Independence Day: the slate's median year (its sequels', 1997) was the edge, not the film it was like."""
+    from agent.turn.dialogue import era_reference, liked_the_slate_fits
+
+    jp = TitleRef("jp", "Jurassic Park", "Jurassic Park")
+    state = DialogueState()
+    u = StateUpdate(act="recommend", more_like=(jp,))
+    assert era_reference(state, u) == ["jp"]  # "something like Jurassic Park but older": that film
+    fresh = apply_update(state, u)
+    state.slate_liked = liked_the_slate_fits(state, u, fresh)
+    state.record_shown(["lost", "jp3", "et", "jaws", "mib"])
+    older = StateUpdate(act="refine", relative_era="older")
+    assert era_reference(state, older) == ["jp"]
+    # no film liked: the slate shown
+    state = DialogueState()
+    state.record_shown(["a", "b"])
+    assert era_reference(state, older) == ["a", "b"]
+    # "I loved Amélie", then "none of those": still the films that message loved
+    amelie = TitleRef("am", "Amélie", "Amélie")
+    state = DialogueState()
+    u = StateUpdate(act="recommend", liked=(amelie,))
+    state.slate_liked = liked_the_slate_fits(state, u, apply_update(state, u))
+    assert state.slate_liked == ["am"]
+    reject = StateUpdate(act="reject_slate")
+    assert liked_the_slate_fits(state, reject, apply_update(state, reject)) == ["am"]
 
 
 def test_the_lead_names_only_liked_films_the_cards_stand_on(agent):

@@ -50,6 +50,9 @@ def test_instead_replaces(resolver):
     for text in ("something funnier instead", "darker instead please"):
         u = parse(text, resolver, last_slate=SLATE)
         assert u.act == "refine" and (u.genres_liked or u.moods), u
+    # both said relative to the table is still one change of it (was a fresh wish: "older" with a mood besides)
+    u = parse("something older and funnier instead", resolver, last_slate=SLATE)
+    assert u.act == "refine" and u.relative_era == "older", u
     # ... but with a new genre, film or years besides it, "instead" starts over
     for text in ("something funnier instead, a romance", "a darker one from the 90s instead"):
         assert parse(text, resolver, last_slate=SLATE).act == "replace", text

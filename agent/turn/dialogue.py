@@ -157,7 +157,8 @@ def apply_update(state: DialogueState, u: StateUpdate, shown_years: Sequence[int
             c.year_max = None
     elif u.relative_era is not None:
         # older / newer than the years asked for ("80s horror", then "older": before 1980), else than the
-        # slate shown (its median year); "80s horror" after an Amélie slate and "older" gave films up to 1998
+        # films of ``era_reference`` (their median year); "80s horror" after an Amélie slate and "older" gave
+        # films up to 1998
         years = sorted(shown_years)
         mid = years[len(years) // 2] if years else None
         if u.relative_era == "older":
@@ -171,6 +172,26 @@ def apply_update(state: DialogueState, u: StateUpdate, shown_years: Sequence[int
     if u.act == "reject_slate":
         state.reject_slate()
     return switch or anchor or u.act == "replace"
+
+
+def era_reference(state: DialogueState, u: StateUpdate) -> list[str]:
+    """The films "older"/"newer" move past (``apply_update``'s ``shown_years`` are theirs): the film ``u`` is
+    anchored on ("something like Alien but newer"), else the liked films the last slate was like, else that
+    slate. "something like Jurassic Park" (1993), then "older instead", gave Waterworld and Independence Day:
+    the slate's median year (its sequels', 1997) was the edge."""
+    return ([r.item_id for r in u.more_like] or [i for i in state.slate_liked if i in state.liked]
+            or list(state.last_slate))
+
+
+def liked_the_slate_fits(state: DialogueState, u: StateUpdate, fresh: bool) -> list[str]:
+    """The liked films the slate is like (``DialogueState.slate_liked``, after ``apply_update``): the anchor of a
+    "something like X" wish, else the films this message says were loved; a refinement naming no film, or
+    "none of those", keeps the last slate's: "I loved Inception", then "something funnier instead" listed
+    Game Night, Bad Moms and The Hangover, comedies owing Inception nothing."""
+    return [i for i in state.focus if i in state.liked] or [
+        r.item_id for r in u.liked if r.item_id in state.liked] or (
+        [i for i in state.slate_liked if i in state.liked]
+        if u.act in ("refine", "reject_slate") and not fresh else [])
 
 
 def request_for(state: DialogueState, recent_user_text: Sequence[str], *, exclude_mentioned: bool = True) -> RecRequest:

@@ -59,7 +59,8 @@ KIND_WORDS: dict[str, str] = {w.replace("_", " "): k for ws, k in (
     ("monster monsters creature_feature creature_features", "monster"),
     ("alien_invasion alien_invasions", "alien invasion"), ("time_travel time-travel time_machine", "time travel"),
     ("dystopian dystopia dystopias post-apocalyptic apocalyptic cyberpunk", "dystopian"),
-    ("space_opera set_in_space in_space space_movie space_movies", "space"),
+    ("space_opera space_operas set_in_space in_space with_space outer_space space_movie space_movies space_adventure "
+     "space_adventures space_travel space_exploration spaceship spaceships astronaut astronauts", "space"),
     ("black_comedy black_comedies dark_comedy dark_comedies", "black comedy"),
     ("satire satires satirical", "satire"), ("stoner stoner_comedy stoner_comedies", "stoner comedy"),
     ("mockumentary mockumentaries", "mockumentary"), ("screwball", "screwball comedy"),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from agent.state import DialogueState
-from agent.turn.dialogue import apply_update, note_wish, updates_wish
+from agent.turn.dialogue import apply_update, era_reference, liked_the_slate_fits, note_wish, updates_wish
 from agent.turn.state_update import StateUpdate
 
 
@@ -30,8 +30,10 @@ def replay(history: Sequence[tuple[str, str]], understand: Callable[[str], State
         if role == "user":
             update = understand(text)
             if updates_wish(update):
-                note_wish(state, text, apply_update(state, update, shown_years(state.last_slate),
-                                                    question=text.rstrip().endswith("?")), update)
+                fresh = apply_update(state, update, shown_years(era_reference(state, update)),
+                                     question=text.rstrip().endswith("?"))
+                note_wish(state, text, fresh, update)
+                state.slate_liked = liked_the_slate_fits(state, update, fresh)
         else:
             named = list(titles_in(text))
             for i in named:

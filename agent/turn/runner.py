@@ -30,7 +30,15 @@ from agent.state import DialogueState
 from agent.turn.acts import no_such_card, question_for, why_answer, why_target
 from agent.turn.cards import make_cards
 from agent.turn.clarify import PendingClarification, answer_to, declines, pending_for, pick_by_context, settle
-from agent.turn.dialogue import ANSWER_ONLY_ACTS, apply_update, note_wish, request_for, without_titles
+from agent.turn.dialogue import (
+    ANSWER_ONLY_ACTS,
+    apply_update,
+    era_reference,
+    liked_the_slate_fits,
+    note_wish,
+    request_for,
+    without_titles,
+)
 from agent.turn.events import chunks
 from agent.turn.explain_stage import explain_now, follow_up_job
 from agent.turn.franchise import film_kin, in_watch_order, of_note
@@ -132,7 +140,7 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
         reply = why_answer(rank, rec) if rec else no_such_card(u, len(state.last_slate))
         return finish(reply, "ask_why")
 
-    fresh = apply_update(state, u, slate_years(cat, state.last_slate), question=text.rstrip().endswith("?"))
+    fresh = apply_update(state, u, slate_years(cat, era_reference(state, u)), question=text.rstrip().endswith("?"))
     note_wish(state, text, fresh, u)
     question = question_for(u.unresolved) if u.unresolved else ""
     if question:
@@ -166,14 +174,9 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
     if about := subject.films:  # "about dogs", "a James Bond movie": those films, ranked alike, lead the list
         ranked = [*services.recommender.recommend(req, k=len(about), only=about),
                   *(r for r in ranked if r.item_id not in about)]
-    # the films the slate is like: the anchor of a "something like X" wish, else the films this message says
-    # were loved (slate.fit_to_each); two such films take turns ("I loved Toy Story and The Godfather"); a
-    # refinement naming no film, or "none of those", keeps the last slate's: "I loved Inception", then
-    # "something funnier instead" listed Game Night, Bad Moms and The Hangover, comedies owing Inception nothing
-    focus_liked = [i for i in state.focus if i in state.liked and i in cat] or [
-        r.item_id for r in u.liked if r.item_id in state.liked and r.item_id in cat] or (
-        [i for i in state.slate_liked if i in state.liked and i in cat]
-        if u.act in ("refine", "reject_slate") and not fresh else [])
+    # the films the slate is like (the anchor, else the films loved now or by the slate refined); two such
+    # films take turns ("I loved Toy Story and The Godfather")
+    focus_liked = [i for i in liked_the_slate_fits(state, u, fresh) if i in cat]
     state.slate_liked = focus_liked
     ranked = ranked if about else balanced_by_liked(services.recommender, req, ranked, focus_liked)
     rec_ms = (time.perf_counter() - t2) * 1000

@@ -32,8 +32,7 @@ def with_series_wish(u: StateUpdate, text: str, index: Any) -> StateUpdate:
     titled = [r.surface for r in (*u.liked, *u.more_like, *u.disliked)]
 
     def names_a_title(m: Any) -> bool:  # "no Star Wars movies": a title turned down, the whole series with it
-        return any(m.start <= t.start() and t.end() <= m.end for surface in titled
-                   for t in re.finditer(re.escape(surface), text, re.I))
+        return any(_within(i, j, [(m.start, m.end)]) for surface in titled for i, j in _places(surface, text))
 
     # a series turned down by a name no film has ("no Ocean's movies" listed Ocean's Eleven and Twelve) is
     # left out here; one named by its title is a disliked title (``agent.turn.sequels.with_series_ruled_out``)
@@ -44,8 +43,8 @@ def with_series_wish(u: StateUpdate, text: str, index: Any) -> StateUpdate:
     spans = [(m.start, m.end) for m in (*found, *refused)]
 
     def inside(surface: str) -> bool:  # every place the message says it lies inside a series' name
-        at = [m.span() for m in re.finditer(re.escape(surface), text, re.I)]
-        return bool(at) and all(any(a <= i and j <= b for a, b in spans) for i, j in at)
+        at = _places(surface, text)
+        return bool(at) and all(_within(i, j, spans) for i, j in at)
 
     def keep(refs: tuple) -> tuple:
         return tuple(r for r in refs if not inside(r.surface))
@@ -58,8 +57,8 @@ def with_series_wish(u: StateUpdate, text: str, index: Any) -> StateUpdate:
     # similar" listed Black Panther and It once the films were left out; its best-known films are seen films,
     # talk the ranking reads (``SEEN_ALL_CONTEXT`` of them: a studio has hundreds), the rest only left out
     seen_all = tuple(TitleRef(i, m.name, index.titles[i]) for m in refused if m.seen_all
-                     for i in sorted(m.films, key=lambda i: -index.popularity.get(i, 0.0))[:SEEN_ALL_CONTEXT]
-                     if i not in placed and i not in wished)
+                     for i in [i for i in index.best_known(m.name) if i not in placed and i not in wished][
+                         :SEEN_ALL_CONTEXT])
     left_out = tuple(r for r in left_out if r not in seen_all)
     return u.with_(liked=keep(u.liked), disliked=keep(u.disliked), seen=keep(u.seen) + seen_all,
                    mentioned=keep(u.mentioned),
@@ -68,6 +67,16 @@ def with_series_wish(u: StateUpdate, text: str, index: Any) -> StateUpdate:
                    # the studio is recorded now: no "my catalog doesn't record a film's studio"
                    unsupported=tuple(f for f in u.unsupported if f != "studio"),
                    act="recommend" if u.act == "chit_chat" and found else u.act)
+
+
+def _places(surface: str, text: str) -> list[tuple[int, int]]:
+    """Every (start, end) where ``text`` says ``surface``, in any case."""
+    return [m.span() for m in re.finditer(re.escape(surface), text, re.I)]
+
+
+def _within(start: int, end: int, spans: Sequence[tuple[int, int]]) -> bool:
+    """Whether [start, end) lies inside one of ``spans``."""
+    return any(a <= start and end <= b for a, b in spans)
 
 
 @dataclass(frozen=True)

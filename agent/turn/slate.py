@@ -120,6 +120,9 @@ def slate_fit(genre: Callable[[str], int] | None, topic: Callable[[str], int] | 
 TONE_GENRES = frozenset({"comedy", "horror", "animation", "documentary", "musical", "family"})
 
 
+#: a live-action film's fit is scaled by this past any animated film's (at most 4): ``genre_fit``
+LIVE_ACTION_FIRST = 5
+
 #: co-mentions of a liked film needed before they, not its genre list, say which of its tones define it
 MIN_TONE_SUPPORT = 5.0
 
@@ -195,13 +198,15 @@ def genre_fit(req: Any, moods: Sequence[str], cat: Any, like: Sequence[str] = ()
 
         # animation is a form, not only a label: "something like Star Wars" (action, adventure, family,
         # fantasy, science fiction to CMU) listed Coco and Moana, animated films sharing its family and fantasy
-        # labels, beside E.T.; a live-action film's look-alikes with as much in common come first
+        # labels, beside E.T. -- and, with one point off, still before Star Trek II, which shares only one.
+        # For a live-action film, any live-action look-alike comes first (its fit scaled past the largest,
+        # 4), then the animated ones by theirs
         live_action = "animation" not in {g.lower() for g in like}
 
         def like(item_id: str) -> int:
             have = {g.lower() for g in cat.get(item_id).genres}
             fit = 2 * bool(tone & have) + bool(like_set & have) + (len(shared & have) >= 2)
-            return fit - (1 if fit and live_action and "animation" in have else 0)
+            return fit if not live_action or "animation" in have else LIVE_ACTION_FIRST * fit
 
         return like
     mood_genres = {g for m in moods for g in MOOD_GENRES.get(m, ((), ()))[0]}

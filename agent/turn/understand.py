@@ -103,7 +103,7 @@ def _ref(sm: SpanMatch) -> TitleRef:
 #: a mood the user turns down -> the mood they are asking for instead ("not too sad" -> light); moods
 #: without a clear opposite ("not scary": a comedy? a drama?) ask for nothing
 #: a wish said as how the films on the table should change ("funnier", "scarier"): with "instead" it still
-#: changes those films rather than starting over (``_changes_the_slate``)
+#: changes those films rather than starting over (``_relative_to_slate``)
 _COMPARATIVE = re.compile(r"\b(funnier|scarier|darker|lighter|sadder|happier|sillier|creepier|gorier|weirder)\b", re.I)
 _OPPOSITE_MOOD = {"sad": "light", "dark": "light"}
 
@@ -189,21 +189,17 @@ def parse(text: str, resolver: TitleResolver, *, people: PeopleIndex | None = No
     era = era_of(masked)
     audience = audience_of(masked)
     why_rank, why_item = None, None
-    # anything the message says about films besides "older"/"newer"
-    said_besides_era = bool(spans or refs or person_hits or genres_liked or genres_disliked or moods or kinds
-                            or year_min or year_max or audience or unresolved)
-    act = message_act(text, masked, said_besides_era or bool(era), bool(last_slate))
+    said_about_films = bool(spans or refs or person_hits or genres_liked or genres_disliked or moods or kinds
+                            or year_min or year_max or audience or unresolved or era)
+    act = message_act(text, masked, said_about_films, bool(last_slate))
     if act == "refine" and (buckets["liked"] or buckets["more_like"]) and new_anchor(masked):
         act = "replace"
-    if act == "replace" and era in ("older", "newer") and not said_besides_era:
-        # "something older instead" asks for these films' kind from other years, not for a new wish: after
-        # "I loved Amélie" it listed Groundhog Day, Monty Python and Titanic (the wish, its words and the
-        # film it was like were dropped); "80s horror", then "older instead": older horror
-        act = "refine"
-    elif act == "replace" and _changes_the_slate(masked_g, bool(spans or refs or person_hits or kinds or year_min
-                                                                or year_max or audience or unresolved or era)):
-        # "something funnier instead" after "I loved Inception" listed Grown Ups and Zoolander: the comparative
-        # asks for those films' kind made funnier, as "The Godfather but funnier" does; the liked film stays
+    if act == "replace" and _relative_to_slate(masked_g, era, bool(spans or refs or person_hits or kinds or year_min
+                                                                 or year_max or audience or unresolved)):
+        # "something older instead" after "I loved Amélie" listed Groundhog Day, Monty Python and Titanic, and
+        # "something funnier instead" after "I loved Inception" Grown Ups and Zoolander: a wish said only
+        # relative to the films on the table asks for their kind changed that way, as "The Godfather but
+        # funnier" does; the wish, its words and the liked film stay ("80s horror", then "older instead": older horror)
         act = "refine"
     wishes = buckets["liked"] or buckets["disliked"] or buckets["more_like"] or genres_liked or genres_disliked or kinds
     if act == "recommend" and not wishes and re.search(ACCEPT_RX + r"\s+(out\s+)?_", masked, re.I):
@@ -223,10 +219,11 @@ def parse(text: str, resolver: TitleResolver, *, people: PeopleIndex | None = No
         kinds_disliked=kinds_disliked)
 
 
-def _changes_the_slate(masked_g: str, said_more: bool) -> bool:
-    """The message's only wish is a comparative ("something funnier instead", "darker instead please"):
-    no film, person, kind, years or audience, and no genre or mood word besides the comparative."""
-    if said_more or not _COMPARATIVE.search(masked_g):
+def _relative_to_slate(masked_g: str, era: str | None, said_absolute: bool) -> bool:
+    """The message's only wish is relative to the films on the table: "older"/"newer" (``era``) or a
+    comparative ("something funnier instead", "darker instead please") -- no film, person, kind, years or
+    audience (``said_absolute``), and no genre or mood word besides the comparative."""
+    if said_absolute or not (era in ("older", "newer") or _COMPARATIVE.search(masked_g)):
         return False
     rest = _COMPARATIVE.sub(" ", masked_g)
     return not genre_phrases(rest) and not MOOD_RE.search(rest)

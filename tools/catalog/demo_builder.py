@@ -53,7 +53,13 @@ from tools.catalog.movie_genres import (
     simplify_genres,
 )
 from tools.catalog.tag_mining import KeywordExtractor, mention_contexts, mine_tags
-from tools.catalog.wikipedia_knowledge import item_knowledge, load_wikipedia, wikipedia_text, wikipedia_year
+from tools.catalog.wikipedia_knowledge import (
+    item_knowledge,
+    load_wikipedia,
+    wikipedia_text,
+    wikipedia_year,
+    without_own_title,
+)
 from tools.datasets.redial import Dialogue, MovieLabel, iter_dialogues, load_movies
 from tools.errors import DataError
 
@@ -339,9 +345,18 @@ def derive_demo_catalog(
     return items, interactions, meta
 
 
+def _own_titles(item: Item) -> list[str]:
+    """The names a film's Wikipedia text calls it by: its title, its article's ("Alien (film)" -> "Alien"), CMU's."""
+    attrs = item.attributes or {}
+    article = re.sub(r"\s*\([^)]*\)\s*$", "", str(attrs.get("wikipedia_title") or ""))
+    return [item.title, article, str(attrs.get("cmu_title") or "")]
+
+
 def _vector_texts(items: Sequence[Item], texts: dict[str, str]) -> list[str]:
-    """What each item's vector is computed from: its Wikipedia text, else its catalog text."""
-    return [texts.get(it.item_id) or it.content_text() for it in items]
+    """What each item's vector is computed from: its Wikipedia text without its own title
+    (``without_own_title``: a shared title word is no similarity), else its catalog text."""
+    return [without_own_title(t, _own_titles(it)) if (t := texts.get(it.item_id)) else it.content_text()
+            for it in items]
 
 
 def build_demo_catalog(shared_dir: Path, out_dir: Path, progress: bool = True,

@@ -226,7 +226,7 @@ def build_claims(ranked: RankedItem, req: RecRequest, ctx: ClaimContext) -> tupl
             if anchor:
                 sims = space.vectors[_rows(space, anchor)] @ space.vectors[row]
                 best = int(np.argmax(sims))
-                if sims[best] > 0.3:
+                if sims[best] > space.close_story:
                     x = anchor[best]
                     reason(Relation.SIMILAR_TO, Polarity.LIKED if x in liked else Polarity.MENTIONED,
                            (_title(cat, x),), object_id=x, value=round(float(sims[best]), 2))

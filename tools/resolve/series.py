@@ -99,9 +99,14 @@ class SeriesIndex:
                        if len(v) >= (MIN_STUDIO_FILMS if kind[k] == "studio" else MIN_FILMS)}
         self._names = {k: shown[k] for k in self._films}
         self._kind = {k: kind[k] for k in self._films}
+        #: each series' films, best-known (most mentioned) first: a series seen in full is talked of through them
+        self._best_known = {k: tuple(sorted(v, key=lambda i: (-(by_id[i].popularity or 0.0), i)))
+                            for k, v in self._films.items()}
         self.titles = {it.item_id: it.title for it in items_list}
-        #: how often each film was mentioned: a series seen in full is talked of through its best-known films
-        self.popularity = {it.item_id: it.popularity for it in items_list}
+        titled: dict[str, set[str]] = defaultdict(set)
+        for it in items_list:
+            titled[_key(it.title)].add(it.item_id)
+        self._titled = {k: frozenset(v) for k, v in titled.items() if k in self._films}
         #: what users call a studio ("Ghibli") -> the index's key
         self._alias = {_key(a): _key(n) for a, n in ALIASES.items() if _key(n) in self._films}
         spellings = sorted({*self._films, *self._alias}, key=len, reverse=True)
@@ -114,8 +119,12 @@ class SeriesIndex:
     def titled(self, name: str) -> frozenset[str]:
         """The films titled the series' name itself, whether or not they are of it (a yearless "Harry Potter"
         row; "James Bond", a 2015 comedy): turned down or seen with the series, they go with it."""
+        return self._titled.get(_key(name), frozenset())
+
+    def best_known(self, name: str) -> tuple[str, ...]:
+        """The films of the series or studio ``name``, most mentioned first (empty when unknown)."""
         key = _key(name)
-        return frozenset(i for i, t in self.titles.items() if _key(t) == key)
+        return self._best_known.get(self._alias.get(key, key), ())
 
     def films(self, name: str) -> frozenset[str]:
         """The catalog films of the series or studio ``name`` (as the catalog or a user writes it); empty when unknown."""

@@ -139,7 +139,7 @@ def build_item_vectors(ids: Sequence[str], texts: Sequence[str], content_hashes:
     meta = {
         "file": VECTORS_FILE, "model": MODEL_NAME, "dim": EMBEDDING_DIM, "rows": len(ids),
         "quantisation": "int8 with a float32 scale per row (vector = q * scale / 127), rows L2-normalised on load",
-        "text": f"first {CHUNK_WORDS * MAX_CHUNKS} words of the Wikipedia opening paragraph + plot, in "
+        "text": f"first {CHUNK_WORDS * MAX_CHUNKS} words of the Wikipedia opening paragraph + plot without the film's own title, in "
                 f"{CHUNK_WORDS}-word chunks, mean of unit chunk vectors, renormalised; items without "
                 "Wikipedia text: Item.content_text()",
         "fingerprint": fp, "sha256": hashlib.sha256(blob).hexdigest(), "bytes": len(blob),

@@ -177,11 +177,14 @@ def open_collection(client: Any, name: str, embedder: Any, catalog: Catalog) -> 
     return col
 
 
-def _item_metadata(item: Item) -> dict[str, Any]:
+def _item_metadata(item: Item, vector_source: str = "") -> dict[str, Any]:
     meta: dict[str, Any] = {
         "title": item.title,
         "popularity": float(item.popularity),
         "content_hash": item.content_hash(),
+        # where the vector came from (the shipped file's fingerprint, "given", or "" when embedded here): a
+        # rebuilt vectors file changes vectors of items whose content did not change
+        "vector_source": vector_source,
     }
     if item.year:
         meta["year"] = int(item.year)
@@ -206,14 +209,15 @@ def index_document(item: Item) -> str:
     return ". ".join(parts)
 
 
-def _existing_hashes(col: Any, page: int = 5000) -> dict[str, str]:
-    out: dict[str, str] = {}
+def _existing_hashes(col: Any, page: int = 5000) -> dict[str, tuple[str, str]]:
+    """item id -> (content hash, vector source) of what the index holds."""
+    out: dict[str, tuple[str, str]] = {}
     offset = 0
     while True:
         got = col.get(include=["metadatas"], limit=page, offset=offset)
         ids = got["ids"]
         for i, m in zip(ids, got["metadatas"] or [{}] * len(ids), strict=True):
-            out[i] = (m or {}).get("content_hash", "")
+            out[i] = ((m or {}).get("content_hash", ""), (m or {}).get("vector_source", ""))
         if len(ids) < page:
             return out
         offset += page
@@ -246,13 +250,15 @@ def build_index(
         raise InputError(f"vectors must have shape ({len(catalog.items)}, {embedder.dim}), got {vectors.shape}")
     from tqdm import tqdm
 
-    from tools.retrieval.item_vectors import precomputed_rows
+    from tools.retrieval.item_vectors import precomputed_rows, read_fingerprint
 
     usable = np.ones(len(catalog.items), dtype=bool) if vectors is not None else None
+    source = "given" if vectors is not None else ""
     if vectors is None:
         shipped = precomputed_rows(catalog, embedder.dim)
         if shipped is not None:
             vectors, usable = shipped
+            source = read_fingerprint(catalog.source_dir) or "shipped"
     t0 = time.perf_counter()
     if rebuild and _get_collection_or_none(client, collection_name, embedder) is not None:
         client.delete_collection(collection_name)
@@ -275,7 +281,11 @@ def build_index(
 
     existing = _existing_hashes(col)
     row_of = {it.item_id: row for row, it in enumerate(catalog.items)}
-    changed = [it for it in catalog.items if existing.get(it.item_id) != it.content_hash()]
+    def vector_source(row: int) -> str:
+        return source if usable is not None and usable[row] else ""
+
+    changed = [it for it in catalog.items
+               if existing.get(it.item_id) != (it.content_hash(), vector_source(row_of[it.item_id]))]
     stale = [i for i in existing if i not in row_of]
     max_batch = min(batch_size, int(client.get_max_batch_size()))
     for chunk in _chunks(stale, max_batch):
@@ -293,7 +303,7 @@ def build_index(
             col.upsert(
                 ids=[it.item_id for it in chunk],
                 embeddings=embs,
-                metadatas=[_item_metadata(it) for it in chunk],
+                metadatas=[_item_metadata(it, vector_source(r)) for it, r in zip(chunk, rows, strict=True)],
                 documents=[index_document(it) for it in chunk],
             )
             bar.update(len(chunk))
