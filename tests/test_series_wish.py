@@ -187,3 +187,32 @@ def test_a_series_seen_in_full_is_left_out_and_its_best_known_films_are_talk():
     u = with_series_wish(StateUpdate(act="recommend", disliked=(h5,)),
                          "I watched all of the Harry Potter films, something similar", index)
     assert [r.item_id for r in u.seen] == ["h4", "h3", "h2"][:SEEN_ALL_CONTEXT]
+
+
+def test_more_like_a_series_by_its_name_leaves_its_films_out_and_talks_of_the_best_known():
+    """"something like Harry Potter" opened with the Philosopher's Stone and the Chamber of Secrets: whoever
+    names a series by a name none of its films has knows its films. The films titled with the name are the talk (Fantastic Beasts,
+    of the series by Wikipedia, is no "which you mentioned"); a film named by its own title keeps its kin."""
+    from agent.turn.series_wish import SEEN_ALL_CONTEXT
+
+    films = [Item(f"h{n}", f"Harry Potter {n}", 2000 + n, popularity=float(n), attributes={"series": ["Harry Potter"]})
+             for n in range(1, 6)]
+    beasts = Item("fb", "Fantastic Beasts", 2016, popularity=99.0, attributes={"series": ["Harry Potter"]})
+    index = SeriesIndex((*films, beasts, Item("hx", "Harry Potter", None)))
+    row = TitleRef("hx", "Harry Potter", "Harry Potter")
+    u = with_series_wish(StateUpdate(act="recommend", more_like=(row,)), "something like Harry Potter", index)
+    assert [r.item_id for r in u.seen] == ["h5", "h4", "h3"][:SEEN_ALL_CONTEXT]
+    assert {r.item_id for r in u.left_out} == {"h1", "h2", "fb"}
+    assert u.more_like == (row,) and not u.series
+    # a film of the series by its full title, a sequel number, a series liked outright: no change
+    h2 = TitleRef("h2", "Harry Potter 2", "Harry Potter 2")
+    for plain, text in ((StateUpdate(act="recommend", more_like=(h2,)), "something like Harry Potter 2"),
+                        (StateUpdate(act="recommend", liked=(row,)), "I loved Harry Potter")):
+        assert with_series_wish(plain, text, index) is plain
+    # a name that is a series but the film resolved outside it; a film titled the name that is of the series
+    # ("like The Matrix" may mean the 1999 film, whose sequels are fair picks)
+    other = TitleRef("zz", "Harry Potter", "Harry Potter Tribute")
+    assert with_series_wish(StateUpdate(act="recommend", more_like=(other,)), "like Harry Potter", index).left_out == ()
+    toy = TitleRef("t1", "Toy Story", "Toy Story")
+    plain = StateUpdate(act="recommend", more_like=(toy,))
+    assert with_series_wish(plain, "something like Toy Story", INDEX) is plain

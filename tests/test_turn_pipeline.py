@@ -914,3 +914,39 @@ def test_a_refinement_naming_no_film_fits_the_films_the_last_slate_was_fit_to(ag
     assert DialogueState.from_dict(agent.store.load_state(sid)).slate_liked == []
     agent.turn(sid, "I loved Toy Story")
     assert DialogueState.from_dict(agent.store.load_state(sid)).slate_liked == ["3"]
+
+
+def test_films_from_where_the_liked_films_are_from_fit_better():
+    """"I loved Oldboy" (2003) listed The Game, National Treasure and Taken, each sharing its thriller label,
+    while Lady Vengeance ranked 26th; "I loved Amélie" leaned to American romantic comedies."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from agent.turn.slate import build_slate, genre_fit, origin_films, shared_origin
+    from tools.catalog.catalog import Catalog, Item
+    from tools.recsys.request import RecRequest
+
+    def film(i: str, genres: tuple[str, ...], langs: list[str], countries: list[str]) -> Item:
+        return Item(i, i, 2005, genres=genres, attributes={"languages": langs, "countries": countries})
+
+    cat = Catalog((film("oldboy", ("thriller", "mystery"), ["Korean"], ["South Korea"]),
+                   film("lady", ("thriller", "mystery"), ["Korean"], ["South Korea"]),
+                   film("game", ("thriller", "mystery"), ["English"], ["United States"]),
+                   film("amelie", ("comedy", "romance"), ["French", "Russian"], ["France"]),
+                   film("deli", ("comedy",), ["French"], ["France"]),
+                   film("notting", ("comedy", "romance"), ["English"], ["United Kingdom"])))
+    assert shared_origin(cat, ["oldboy"]) == {"Korean"}
+    assert shared_origin(cat, ["amelie"]) == {"French"}  # its first language, not the Russian also spoken
+    assert shared_origin(cat, ["oldboy", "amelie"]) == shared_origin(cat, ["game"]) == shared_origin(cat, []) == set()
+    fit = genre_fit(RecRequest(), (), cat, like=["thriller", "mystery"], origin=shared_origin(cat, ["oldboy"]))
+    assert build_slate(["game", "lady"], str, size=2, wanted=fit) == ["lady", "game"]
+    # without an origin the ranked order stands: the same genre fit (the defect's order)
+    plain = genre_fit(RecRequest(), (), cat, like=["thriller", "mystery"])
+    assert build_slate(["game", "lady"], str, size=2, wanted=plain) == ["game", "lady"]
+    # the films joining the ranked list: the recommendable ones of that origin, by the item space's kind masks
+    space = SimpleNamespace(ids=["oldboy", "lady", "game"], recommendable=np.array([True, True, False]),
+                            kinds={"Korean": np.array([True, True, True])})
+    assert origin_films(SimpleNamespace(space=space), frozenset({"Korean"})) == {"oldboy", "lady"}
+    assert origin_films(SimpleNamespace(space=space), frozenset({"French"})) == frozenset()
+    assert origin_films(object(), frozenset({"Korean"})) == frozenset()

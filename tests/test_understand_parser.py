@@ -78,6 +78,12 @@ def test_thriller_wish_survives_the_phrase(resolver):
 def test_real_title_when_written_as_one(resolver):
     assert titles(parse("Get Out was brilliant", resolver).liked) == ["Get Out"]
     assert titles(parse('I liked "Big"', resolver).liked) == ["Big"]
+    # a whole title with a verb inside in lower case ("I loved Life is Beautiful" asked which "Life" was meant);
+    # capitals at both ends are the user writing a title, a capital at one end is not
+    for text in ("I loved Life is Beautiful", "Life is Beautiful was great", "I loved Life is Beautiful and Heat"):
+        u = parse(text, resolver)
+        assert titles(u.liked)[:1] == ["Life Is Beautiful"] and not u.unresolved, text
+    assert not parse("I think Life is beautiful", resolver).liked
 
 
 @pytest.mark.parametrize(("text", "rank"), [

@@ -51,7 +51,15 @@ from agent.turn.plan_stage import run_planner
 from agent.turn.results import finish_simple
 from agent.turn.sequels import named_as_series, with_sequels_disliked, with_series_ruled_out
 from agent.turn.series_wish import slate_subject, with_series_wish
-from agent.turn.slate import balanced_by_liked, build_slate, defining_tones, fit_to_each, slate_fit
+from agent.turn.slate import (
+    balanced_by_liked,
+    build_slate,
+    defining_tones,
+    fit_to_each,
+    origin_films,
+    shared_origin,
+    slate_fit,
+)
 from agent.turn.understand import parse
 from agent.turn.years import slate_years
 from agent.types import ToolCallRecord, TurnResult
@@ -65,6 +73,8 @@ SIMPLE_REPLIES = {"prompt_leak": replies.REFUSE_PROMPT, "other_data": replies.RE
                   "off_topic": replies.OFF_TOPIC}
 #: how deep the ranked list goes before the slate rules cut it to the cards shown
 RANK_DEPTH = 40
+#: how many films from where the liked films are from join the ranked list (``slate.origin_films``)
+ORIGIN_DEPTH = 10
 
 
 def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, state: DialogueState,
@@ -179,6 +189,12 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
     focus_liked = [i for i in liked_the_slate_fits(state, u, fresh) if i in cat]
     state.slate_liked = focus_liked
     ranked = ranked if about else balanced_by_liked(services.recommender, req, ranked, focus_liked)
+    if not about and (origin := origin_films(services.recommender, shared_origin(cat, focus_liked))):
+        # "I loved Oldboy": the best films from where it is from join the list (same scores), and the slate's
+        # fit puts them first among their look-alikes (``slate.genre_fit``'s ``origin``)
+        listed = {r.item_id for r in ranked}
+        ranked = [*ranked, *(r for r in services.recommender.recommend(req, k=ORIGIN_DEPTH, only=origin)
+                             if r.item_id not in listed)]
     rec_ms = (time.perf_counter() - t2) * 1000
     rec_record = ToolCallRecord("recommend", {"request": _brief(req), "planner_nominations": len(bus)},
                                 round(rec_ms, 2), True, f"{len(ranked)} ranked", None)

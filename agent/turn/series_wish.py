@@ -24,8 +24,52 @@ SEEN_ALL_CONTEXT = 3
 
 def with_series_wish(u: StateUpdate, text: str, index: Any) -> StateUpdate:
     """``u`` with the series and studios ``text`` asks for a film of (``StateUpdate.series``), without the
-    titles and unresolved names found inside those names, and with the films of a studio or series it turns down
-    ("no Disney movies") left out; ``u`` itself when it names none."""
+    titles and unresolved names found inside those names, with the films of a studio or series it turns down
+    ("no Disney movies") left out, and with the films of a series it wants more *like* left out
+    (``with_series_liked_whole``); ``u`` itself when it names none."""
+    return with_series_liked_whole(_with_series_named(u, text, index), index)
+
+
+def with_series_liked_whole(u: StateUpdate, index: Any) -> StateUpdate:
+    """``u`` with the films of each series it asks for more like by the series' name left out of the slate, its
+    best-known ones as films seen (the talk the ranking reads); ``u`` itself when there is none.
+
+    Why: "something like Harry Potter" opened with Harry Potter and the Philosopher's Stone and the Chamber of
+    Secrets: whoever names a series as the measure knows its films and asks for others. Only a name no film of
+    the series has counts -- it resolves to the catalog's row titled the name ("Harry Potter", "The Lord of the
+    Rings" as ReDial users wrote it), which can only mean the series. "like The Matrix" or "like Die Hard" may
+    mean the first film, whose sequels are fair picks (two at most: the slate's franchise cap), and a series
+    liked outright ("I loved Harry Potter") is a taste the title path reads as before.
+    """
+    if index is None or not u.more_like:
+        return u
+    placed = {r.item_id for r in (*u.liked, *u.more_like, *u.disliked, *u.left_out, *u.seen)}
+    seen: dict[str, TitleRef] = {}
+    out: dict[str, TitleRef] = {}
+    for ref in u.more_like:
+        name = ref.surface
+        if re.search(r"\d", name) or not index.is_series(name):
+            continue
+        films = index.films(name)
+        if ref.item_id in films or ref.item_id not in index.titled(name):
+            continue  # a film titled the name itself (Star Wars, The Matrix) may be meant; or none of the series
+        films |= index.titled(name)
+        # the films the user means by the name carry it in their titles: Harry Potter and the Goblet of Fire is
+        # talk of Harry Potter, Fantastic Beasts (of the series by Wikipedia) is not "which you mentioned"
+        words = name.lower().removeprefix("the ").strip()
+        talk = [i for i in index.best_known(name) if i not in placed and words in index.titles[i].lower()]
+        for i in talk[:SEEN_ALL_CONTEXT]:
+            seen.setdefault(i, TitleRef(i, name, index.titles[i]))
+        for i in sorted(films):
+            if i not in placed and i not in seen:
+                out.setdefault(i, TitleRef(i, name, index.titles[i]))
+    if not seen and not out:
+        return u
+    return u.with_(seen=u.seen + tuple(seen.values()), left_out=u.left_out + tuple(out.values()))
+
+
+def _with_series_named(u: StateUpdate, text: str, index: Any) -> StateUpdate:
+    """``u`` with the series and studios ``text`` asks for or turns down (see ``with_series_wish``)."""
     found = index.find(text) if index is not None else []
     # a title read as liked or disliked is a taste the title path turns into the series'; one seen ("I watched
     # all of the Harry Potter films") is one more film of the series to leave out

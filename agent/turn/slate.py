@@ -15,6 +15,7 @@ from typing import Any
 from agent.turn.film_genres import film_genres
 from agent.turn.franchise import franchise_tokens, title_key
 from agent.turn.wish_genres import MOOD_GENRES
+from tools.catalog.movie_kinds import KINDS, kinds_of
 
 
 def build_slate(ranked_ids: Sequence[str], title_of: Callable[[str], str], *, size: int,
@@ -97,13 +98,51 @@ def fit_to_each(req: Any, moods: Sequence[str], cat: Any, liked: Sequence[str],
     """
     liked_genres = [film_genres(cat, i) for i in liked]
     core = shared_genres(liked_genres)
+    origin = shared_origin(cat, liked)
     if len(liked) < 2:
-        return genre_fit(req, moods, cat, like=[g for gs in liked_genres for g in gs], tones=tones, core=core)
+        return genre_fit(req, moods, cat, like=[g for gs in liked_genres for g in gs], tones=tones, core=core,
+                         origin=origin)
     fits = [(fit, max(fit(i), 1)) for i, genres in zip(liked, liked_genres, strict=True)
-            if (fit := genre_fit(req, moods, cat, like=genres, tones=tones, core=core)) is not None]
+            if (fit := genre_fit(req, moods, cat, like=genres, tones=tones, core=core, origin=origin)) is not None]
     if not fits:
         return None
     return lambda item_id: round(3 * max(min(fit(item_id) / top, 1.0) for fit, top in fits))
+
+
+#: the origin kinds (``movie_kinds``) that say where a film is from in a language of its own
+_LANGUAGE_ORIGINS = frozenset(k.name for k in KINDS.values() if k.languages and k.name != "English-language")
+
+
+def shared_origin(cat: Any, liked: Sequence[str]) -> frozenset[str]:
+    """Where every one of the ``liked`` films is from, when that is a language other than English ("Korean",
+    "French"; ``movie_kinds``): a film from there is more like them (``genre_fit``'s ``origin``). Empty when
+    none is liked, or they are from different places or in English."""
+    kinds = [_first_origin(cat.get(i)) for i in liked if i in cat]
+    return frozenset(set.intersection(*map(set, kinds))) if kinds else frozenset()
+
+
+def _first_origin(film: Any) -> frozenset[str]:
+    """The film's origin kinds in a language of its own; of several, the one of its first listed language
+    (CMU lists Amélie's languages as French, Russian)."""
+    if not getattr(film, "attributes", None):
+        return frozenset()  # nothing known of where it is from
+    kinds = kinds_of(film) & _LANGUAGE_ORIGINS
+    if len(kinds) < 2:
+        return kinds
+    first = next((str(x).strip().lower() for x in (film.attributes or {}).get("languages") or ()), "")
+    return frozenset(k for k in kinds if first in KINDS[k].languages) or kinds
+
+
+def origin_films(recommender: Any, origin: frozenset[str]) -> frozenset[str]:
+    """The recommendable films from every place in ``origin`` (``shared_origin``), by the recommender's item space
+    (empty without one)."""
+    space = getattr(recommender, "space", None)
+    if space is None or not origin or any(k not in space.kinds for k in origin):
+        return frozenset()
+    mask = space.recommendable.copy()
+    for k in origin:
+        mask &= space.kinds[k]
+    return frozenset(space.ids[n] for n in mask.nonzero()[0])
 
 
 def slate_fit(genre: Callable[[str], int] | None, topic: Callable[[str], int] | None) -> Callable[[str], int] | None:
@@ -120,8 +159,8 @@ def slate_fit(genre: Callable[[str], int] | None, topic: Callable[[str], int] | 
 TONE_GENRES = frozenset({"comedy", "horror", "animation", "documentary", "musical", "family"})
 
 
-#: a live-action film's fit is scaled by this past any animated film's (at most 4): ``genre_fit``
-LIVE_ACTION_FIRST = 5
+#: a live-action film's fit is scaled by this past any animated film's (at most 5): ``genre_fit``
+LIVE_ACTION_FIRST = 6
 
 #: co-mentions of a liked film needed before they, not its genre list, say which of its tones define it
 MIN_TONE_SUPPORT = 5.0
@@ -161,7 +200,8 @@ def defining_tones(recommender: Any, cat: Any, liked: Sequence[str]) -> frozense
 
 
 def genre_fit(req: Any, moods: Sequence[str], cat: Any, like: Sequence[str] = (),
-              tones: frozenset[str] | None = None, core: Collection[str] = ()) -> Callable[[str], int] | None:
+              tones: frozenset[str] | None = None, core: Collection[str] = (),
+              origin: frozenset[str] = frozenset()) -> Callable[[str], int] | None:
     """How well a film fits the asked genres, for the slate's order (higher first; None: nothing asked).
 
     Each asked genre it has counts, and when it has one, a genre of the mood counts too. Why:
@@ -181,7 +221,12 @@ def genre_fit(req: Any, moods: Sequence[str], cat: Any, like: Sequence[str] = ()
     none of them science fiction, the other genre both films have. With two or more such genres, a
     film having two of them goes before one with the tone alone (two, not all: catalog genre lists are
     incomplete, and Reservoir Dogs, crime and thriller, is still like Heat and Collateral, which share
-    action, crime and thriller)."""
+    action, crime and thriller).
+
+    ``origin`` (``shared_origin``): where the liked films are from, in a language of its own. A film from there
+    fits one point better. "I loved Oldboy" (2003) listed The Game, National Treasure, The Da Vinci Code,
+    Taken and Die Hard, each sharing its thriller label, while Lady Vengeance, by the same director, ranked
+    26th; "I loved Amélie" leaned to American romantic comedies."""
     asked = {g.lower() for g in req.genres_include}
     like_set = {g.lower() for g in like} - asked - {g.lower() for g in req.genres_exclude}
     if len(like_set) > 1:  # "drama" on half the catalog says little of The Godfather beside "crime"
@@ -200,12 +245,14 @@ def genre_fit(req: Any, moods: Sequence[str], cat: Any, like: Sequence[str] = ()
         # fantasy, science fiction to CMU) listed Coco and Moana, animated films sharing its family and fantasy
         # labels, beside E.T. -- and, with one point off, still before Star Trek II, which shares only one.
         # For a live-action film, any live-action look-alike comes first (its fit scaled past the largest,
-        # 4), then the animated ones by theirs
+        # 5), then the animated ones by theirs
         live_action = "animation" not in {g.lower() for g in like}
 
         def like(item_id: str) -> int:
-            have = {g.lower() for g in cat.get(item_id).genres}
-            fit = 2 * bool(tone & have) + bool(like_set & have) + (len(shared & have) >= 2)
+            film = cat.get(item_id)
+            have = {g.lower() for g in film.genres}
+            fit = (2 * bool(tone & have) + bool(like_set & have) + (len(shared & have) >= 2)
+                   + bool(origin and origin & kinds_of(film)))
             return fit if not live_action or "animation" in have else LIVE_ACTION_FIRST * fit
 
         return like

@@ -239,6 +239,11 @@ def make_acceptor(text: str, resolver: TitleResolver, reserved: Collection[str])
             return w[:1].isupper() or w[:1].isdigit()
 
         cased = up(toks[0]) and up(toks[-1]) and all(up(w) or normalise(w) in SMALL for w in toks)
+        if (not cased and not lower_text and not fuzzy and len(toks) >= 3 and up(toks[0]) and up(toks[-1])
+                and any(normalise(i.title) == key for i in resolver.exact(key))):
+            # a film's whole title with its first and last words capitalised, a verb inside in lower case:
+            # "I loved Life is Beautiful" asked which "Life" was meant (the rest read as a verdict on it)
+            return True
         if not cased and any(w in ("movie", "movies", "film", "films") for w in words):
             return False
         all_common = all(w in EVERYDAY or w in SMALL for w in words)

@@ -126,6 +126,11 @@ class SeriesIndex:
         key = _key(name)
         return self._best_known.get(self._alias.get(key, key), ())
 
+    def is_series(self, name: str) -> bool:
+        """Whether ``name`` (as the catalog or a user writes it) is a film series of the index, not a studio."""
+        key = _key(name)
+        return self._kind.get(self._alias.get(key, key)) == "series"
+
     def films(self, name: str) -> frozenset[str]:
         """The catalog films of the series or studio ``name`` (as the catalog or a user writes it); empty when unknown."""
         key = _key(name)
