@@ -53,6 +53,25 @@ def test_blend_without_a_weighting_is_refused_before_any_work(tmp_path):
 
     from ui.cli import app
 
-    res = CliRunner().invoke(app, ["--data-dir", str(tmp_path), "train", "ranker", "--blend", "0.5"])
+    res = CliRunner().invoke(app, ["--data-dir", str(tmp_path), "train", "ranker", "--weighting", "none",
+                                   "--blend", "0.5"])
     assert res.exit_code != 0 and "add --weighting ipw" in res.output
     assert not (tmp_path / "models").exists()
+
+
+def test_what_is_not_given_comes_from_the_served_choice_and_an_explicit_weighting_starts_alone(monkeypatch):
+    import pytest
+    import typer
+
+    from ui import cli_train_ranker as cli
+
+    monkeypatch.setattr(cli, "SERVED_WEIGHTING", ("ipw", 0.0005, 1.0, 0.7))
+    assert cli.chosen_weighting(None, None, None, None) == ("ipw", 0.0005, 1.0, 0.7)
+    assert cli.chosen_weighting(None, None, None, 0.6) == ("ipw", 0.0005, 1.0, 0.6)
+    assert cli.chosen_weighting("none", None, None, None) == ("none", None, 1.0, None)
+    assert cli.chosen_weighting("snips", None, 0.75, None) == ("snips", None, 0.75, None)
+    assert cli.chosen_weighting("ipw", None, None, None) == ("ipw", cli.IPW_DEFAULT_CLIP, 1.0, None)
+    with pytest.raises(typer.BadParameter, match="add --weighting ipw"):
+        cli.chosen_weighting("none", None, None, 0.5)
+    monkeypatch.setattr(cli, "SERVED_WEIGHTING", ("none", None, 1.0, None))
+    assert cli.chosen_weighting(None, None, None, None) == ("none", None, 1.0, None)

@@ -23,6 +23,29 @@ def _human(r: dict[str, Any]) -> str:
             f"{r['pool_recall_train']:.3f} at depth {r['depth']}; saved to {r['model_dir']}")
 
 
+def chosen_weighting(weighting: str | None, clip: float | None, power: float | None, blend: float | None
+                     ) -> tuple[str, float | None, float, float | None]:
+    """(weighting, clip, power, blend) to train with: the served default (``SERVED_WEIGHTING``, which
+    ``evals/bench_debias.py`` chose) for what was not given; an explicit ``--weighting`` starts from that
+    weighting alone (ipw at ``IPW_DEFAULT_CLIP``, full power, no blend) so ``--weighting snips`` does not
+    inherit the served ipw floor and blend.
+
+    Why resolved here and not as option defaults: a default blend with ``--weighting none`` would be a
+    contradiction the user never typed.
+    """
+    if weighting is None:
+        weighting, served_clip, served_power, served_blend = SERVED_WEIGHTING
+        clip = served_clip if clip is None else clip
+        power = served_power if power is None else power
+        blend = served_blend if blend is None else blend
+    if blend is not None and weighting == "none":
+        raise typer.BadParameter("--blend mixes the unweighted ranker with a weighted one: add --weighting ipw "
+                                 "(or snips)", param_hint="--blend")
+    if weighting == "ipw" and clip is None:
+        clip = IPW_DEFAULT_CLIP
+    return weighting, clip, 1.0 if power is None else power, blend
+
+
 def saved_ranker_if_current(out: Path, catalog_version: str, weighting: str, clip: float | None,
                             power: float, blend: float | None = None) -> dict[str, Any] | None:
     """The saved training metadata when the ranker in ``out`` is what this command would train now:
@@ -53,14 +76,16 @@ def train_ranker(
     redial: Path = typer.Option(None, "--redial", help="ReDial folder with train_partial.jsonl (default: ../shared/data/redial)."),
     depth: int = typer.Option(300, "--depth", min=10, help="Candidates each source nominates per request."),
     force: bool = typer.Option(False, "--force", help="Retrain even if a ranker for this catalog exists."),
-    weighting: str = typer.Option(SERVED_WEIGHTING[0], "--weighting", help="none | ipw (clipped inverse exposure propensity) | "
-                                  "snips (self-normalised); see evals/results/debias.md."),
-    clip: float = typer.Option(SERVED_WEIGHTING[1], "--clip", help="Propensity floor for --weighting (weights <= 1/clip); "
+    weighting: str = typer.Option(None, "--weighting", help="none | ipw (clipped inverse exposure propensity) | "
+                                  "snips (self-normalised). Default: the served choice "
+                                  f"{SERVED_WEIGHTING} (weighting, clip, power, blend), which "
+                                  "evals/results/debias.md measured."),
+    clip: float = typer.Option(None, "--clip", help="Propensity floor for --weighting (weights <= 1/clip); "
                                f"ipw defaults to {IPW_DEFAULT_CLIP}, snips to none."),
-    power: float = typer.Option(SERVED_WEIGHTING[2], "--power", min=0.01, max=1.0,
+    power: float = typer.Option(None, "--power", min=0.01, max=1.0,
                                 help="Temper the weights to (1/propensity)**power: 1 = the full correction, "
                                      "smaller = gentler (see evals/results/debias.md)."),
-    blend: float = typer.Option(SERVED_WEIGHTING[3], "--blend", min=0.01, max=0.99,
+    blend: float = typer.Option(None, "--blend", min=0.01, max=0.99,
                                 help="Serve the unweighted ranker mixed with the --weighting one, this being the "
                                      "weighted one's share of the score (see evals/results/debias.md)."),
     json_out: bool = JSON_OPTION,
@@ -74,6 +99,7 @@ def train_ranker(
     Examples:
       whyrec train ranker
       whyrec train ranker --force --json
+      whyrec train ranker --force --weighting none      (the plain LambdaRank ranker)
       whyrec train ranker --force --weighting snips
       whyrec train ranker --force --weighting ipw --clip 0.0005 --power 1 --blend 0.7
     """
@@ -82,11 +108,7 @@ def train_ranker(
     from tools.catalog.active import resolve_catalog_dir
     from tools.datasets.redial import default_redial_dir
 
-    if blend is not None and weighting == "none":
-        raise typer.BadParameter("--blend mixes the unweighted ranker with a weighted one: add --weighting ipw "
-                                 "(or snips)", param_hint="--blend")
-    if weighting == "ipw" and clip is None:
-        clip = IPW_DEFAULT_CLIP
+    weighting, clip, power, blend = chosen_weighting(weighting, clip, power, blend)
     settings = get_settings(ctx)
     catalog = load_active_catalog(settings)
     out = settings.models_dir / ra.RANKER_DIRNAME
