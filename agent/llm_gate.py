@@ -12,7 +12,12 @@ so (limited mode). Nothing waits in a queue: a refused turn costs no time at all
 - predicted latency = EWMA of recent call times x (1 + calls in flight): on a CPU server the
   concurrent calls share the cores. Refused when that exceeds the turn's remaining plan budget.
 - probing: when everything is refused on latency, one call every ``llm_probe_interval_s`` is let
-  through with nothing else in flight, so the estimate recovers when the server does.
+  through with nothing else in flight, so the estimate recovers when the server does. A probe that
+  itself ran past its budget doubles the wait before the next one (up to ``MAX_PROBE_BACKOFF`` times
+  the interval); one that fits resets it. Why: on a server that is simply slower than a turn (SmolLM2
+  in bfloat16 on an AVX2-only CPU: ~1.2 s to plan against ~1.05 s left), a chat turn comes more than
+  5 s after the last, so every turn was a probe, cut off at its budget: ~1.1 s added to each answer
+  for no plan (bench_explain: answer p50 1252 ms against 44 ms template-only).
 
 The circuit breaker ("the LLM is down until T") lives in the store (``store.shared`` flag
 ``llm_down_until``, wall-clock seconds), so when one app process finds the server dead every
@@ -38,6 +43,8 @@ BREAKER_KEY = "llm_down_until"
 BREAKER_CACHE_S = 0.25
 #: weight of the newest call in the latency estimate
 EWMA_ALPHA = 0.3
+#: the longest wait between probes, in multiples of the probe interval (5 s -> at most 320 s)
+MAX_PROBE_BACKOFF = 64
 
 
 #: how a refusal's reason starts (``LLMGate.try_admit``)
@@ -51,13 +58,18 @@ class Slot:
     gate: LLMGate
     started: float = field(default_factory=time.perf_counter)
     probe: bool = False
+    #: the seconds the call had when it was admitted (None: no budget)
+    budget_s: float | None = None
     observe: bool = True
     released: bool = False
 
     def release(self, *, observed: bool = True) -> None:
         if not self.released:
             self.released = True
-            self.gate._release(time.perf_counter() - self.started if observed and self.observe else None)
+            took = time.perf_counter() - self.started
+            if self.probe:
+                self.gate._probe_done(fitted=self.budget_s is None or took < self.budget_s)
+            self.gate._release(took if observed and self.observe else None)
 
 
 class LLMGate:
@@ -73,6 +85,8 @@ class LLMGate:
         self.counts = {"admitted": 0, "probes": 0, "refused_queue": 0, "refused_latency": 0}
         self._lock = threading.Lock()
         self._last_probe = float("-inf")
+        #: probes in a row that ran past their budget (each doubles the wait before the next)
+        self.failed_probes = 0
         self._breaker = (0.0, float("-inf"))  # (down-until wall time, when read, monotonic)
         self._recover: Callable[[], bool] | None = None
         self._recover_hold_s = 0.0
@@ -95,7 +109,7 @@ class LLMGate:
             predicted = (self.latency_s or 0.0) * (1 + self.inflight)
             probe = False
             if budget_s is not None and predicted > budget_s:
-                if self.inflight or now - self._last_probe < self.probe_interval_s:
+                if self.inflight or now - self._last_probe < self.probe_wait_s():
                     self.counts["refused_latency"] += 1
                     code = REFUSED_BUSY if self.inflight else REFUSED_SLOW
                     return None, f"{code}: predicted {predicted:.2f} s > {budget_s:.2f} s left in the turn"
@@ -104,7 +118,15 @@ class LLMGate:
                 self.counts["probes"] += 1
             self.inflight += 1
             self.counts["admitted"] += 1
-        return Slot(self, probe=probe), "admitted"
+        return Slot(self, probe=probe, budget_s=budget_s), "admitted"
+
+    def probe_wait_s(self) -> float:
+        """Seconds between probes now: the interval, doubled for each probe in a row that ran past its budget."""
+        return self.probe_interval_s * min(MAX_PROBE_BACKOFF, 2 ** self.failed_probes)
+
+    def _probe_done(self, *, fitted: bool) -> None:
+        with self._lock:
+            self.failed_probes = 0 if fitted else min(self.failed_probes + 1, MAX_PROBE_BACKOFF.bit_length())
 
     def saturated(self) -> bool:
         """Every call slot of this process is taken: optional model work would queue behind them."""
@@ -132,7 +154,7 @@ class LLMGate:
         with self._lock:
             return {"inflight": self.inflight, "max_inflight": self.max_inflight,
                     "latency_s": None if self.latency_s is None else round(self.latency_s, 3), **self.counts,
-                    "recoveries": dict(self.recoveries)}
+                    "failed_probes": self.failed_probes, "recoveries": dict(self.recoveries)}
 
     # -- the shared circuit breaker -------------------------------------------------------------------
     def down_until(self) -> float:

@@ -151,6 +151,11 @@ def build_runtime(settings: Settings, *, use_llm: bool = True, chat_model: Any |
         retriever.search("warm up", k=1)
         if hasattr(retriever, "load_vectors"):
             retriever.load_vectors()
+        # every turn reads the catalog's plot-keyword vocabulary (agent/turn/topic.py): built here, not in a
+        # fresh process's first turn (~0.5 s there: that turn was the no-LLM p95 in evals/results/agent.md)
+        from agent.turn.topic import keyword_vocabulary
+
+        keyword_vocabulary(catalog)
     default_scorer = settings.scorer if settings.scorer in scorers else (
         "lightgcn" if "lightgcn" in scorers else "popularity")
     study = _causal(settings, notes)

@@ -310,6 +310,36 @@ def test_measured_latency_over_the_budget_refuses_then_probes():
     assert gate.try_admit(1.0)[0] is not None  # the server answers fast again: admitted
 
 
+def test_probes_that_run_past_their_budget_wait_longer_each_time_and_one_that_fits_resets():
+    """A server slower than a turn made every chat turn a probe cut off at its budget (~1.1 s for no plan)."""
+    from agent.llm_gate import MAX_PROBE_BACKOFF, LLMGate
+
+    gate = LLMGate(store=None, max_inflight=4, probe_interval_s=0.05, initial_latency_s=3.0)
+    waits = []
+    for _ in range(3):
+        time.sleep(gate.probe_wait_s() + 0.01)
+        probe, _ = gate.try_admit(0.02)
+        assert probe is not None and probe.probe
+        time.sleep(0.03)  # the probe runs past its 0.02 s budget
+        probe.release()
+        waits.append(gate.probe_wait_s())
+    assert waits == [0.1, 0.2, 0.4] and gate.snapshot()["failed_probes"] == 3
+    refused, why = gate.try_admit(0.02)  # 0.4 s have not passed: no probe yet
+    assert refused is None and why.startswith("slow:")
+    time.sleep(0.41)
+    probe, _ = gate.try_admit(10.0 + gate.latency_s)  # a roomy budget: admitted outright, not a probe
+    assert probe is not None and not probe.probe
+    probe.release()
+    gate.latency_s = 3.0
+    time.sleep(gate.probe_wait_s() + 0.01)
+    probe, _ = gate.try_admit(1.0)
+    assert probe is not None and probe.probe
+    probe.release()  # answered within its budget
+    assert gate.probe_wait_s() == 0.05 and gate.failed_probes == 0
+    gate.failed_probes = 99
+    assert gate.probe_wait_s() == 0.05 * MAX_PROBE_BACKOFF
+
+
 def test_group_commit_shares_fsyncs_and_isolates_a_failing_write(store):
     sid = store.create_session()
     errors: list[BaseException] = []
