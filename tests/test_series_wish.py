@@ -216,3 +216,9 @@ def test_more_like_a_series_by_its_name_leaves_its_films_out_and_talks_of_the_be
     toy = TitleRef("t1", "Toy Story", "Toy Story")
     plain = StateUpdate(act="recommend", more_like=(toy,))
     assert with_series_wish(plain, "something like Toy Story", INDEX) is plain
+
+
+@pytest.mark.parametrize(("kind", "cap"), [("series", 5), ("studio", 1), ("topic", 2), ("", 2)])
+def test_a_slate_holds_one_film_per_franchise_for_a_studio_and_any_number_for_a_series(kind, cap):
+    """"any pixar movie ... he's seen Cars and Up" showed Toy Story 3, Cars 3, Cars 2, Coco and Toy Story."""
+    assert SlateSubject("x films", frozenset({"1"}), kind).per_franchise(5) == cap

@@ -3,7 +3,8 @@ co-suggestions outscored the other's, and one genre list for both put every anim
 
 from __future__ import annotations
 
-from agent.turn.slate import balanced_by_liked, fit_to_each
+from agent.turn.genre_fit import fit_to_each
+from agent.turn.slate import balanced_by_liked
 from tools.catalog.catalog import Catalog, Item
 from tools.recsys.request import RankedItem, RecRequest
 

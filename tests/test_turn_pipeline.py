@@ -395,7 +395,8 @@ def test_the_slate_puts_films_fitting_every_asked_genre_and_the_mood_first():
     documentary), "a war movie that is not too depressing" Schindler's List first."""
     from types import SimpleNamespace
 
-    from agent.turn.slate import build_slate, genre_fit
+    from agent.turn.genre_fit import genre_fit
+    from agent.turn.slate import build_slate
     from tools.catalog.catalog import genre_shares
     from tools.recsys.request import RecRequest
 
@@ -444,7 +445,8 @@ def test_a_tone_defines_a_liked_film_only_when_the_films_talked_about_with_it_sh
     import numpy as np
     import scipy.sparse as sp
 
-    from agent.turn.slate import MIN_TONE_SUPPORT, build_slate, defining_tones, genre_fit
+    from agent.turn.genre_fit import MIN_TONE_SUPPORT, defining_tones, genre_fit
+    from agent.turn.slate import build_slate
     from tools.catalog.catalog import genre_shares
     from tools.recsys.cooccurrence import CoSuggestionStats
     from tools.recsys.request import RecRequest
@@ -487,7 +489,8 @@ def test_films_having_the_genres_several_liked_films_share_go_before_the_tone_al
     from types import SimpleNamespace
 
     from agent.turn.film_genres import film_genres
-    from agent.turn.slate import LIVE_ACTION_FIRST, build_slate, genre_fit, shared_genres
+    from agent.turn.genre_fit import LIVE_ACTION_FIRST, genre_fit, shared_genres
+    from agent.turn.slate import build_slate
     from tools.catalog.catalog import genre_shares
     from tools.recsys.request import RecRequest
 
@@ -523,7 +526,8 @@ def test_a_genre_on_half_the_catalog_does_not_say_what_a_film_is_like():
     (comedies with "drama") before crime comedies: drama is on half the films."""
     from types import SimpleNamespace
 
-    from agent.turn.slate import broad_genres, build_slate, genre_fit
+    from agent.turn.genre_fit import broad_genres, genre_fit
+    from agent.turn.slate import build_slate
     from tools.catalog.catalog import genre_shares
     from tools.recsys.request import RecRequest
 
@@ -613,7 +617,8 @@ def test_the_genres_of_a_mood_are_alternatives_not_all_wanted():
     and Toy Story first: films having all three of the mood's genres outranked dark comedies."""
     from types import SimpleNamespace
 
-    from agent.turn.slate import build_slate, genre_fit
+    from agent.turn.genre_fit import genre_fit
+    from agent.turn.slate import build_slate
     from tools.catalog.catalog import genre_shares
     from tools.recsys.request import RecRequest
 
@@ -923,7 +928,8 @@ def test_films_from_where_the_liked_films_are_from_fit_better():
 
     import numpy as np
 
-    from agent.turn.slate import build_slate, genre_fit, origin_films, shared_origin
+    from agent.turn.genre_fit import genre_fit, origin_films, shared_origin
+    from agent.turn.slate import build_slate
     from tools.catalog.catalog import Catalog, Item
     from tools.recsys.request import RecRequest
 

@@ -676,6 +676,9 @@ def test_known_titles_joined_by_and_stay_known(resolver):
     ("something Italian from the 60s", ("Italian",), ()),  # not a mention of The Italian
     ("a British gangster movie", ("British", "gangster"), ()),
     ("no slashers", (), ()),  # a kind that is no origin, turned down, asks for none (its genre says it)
+    ("I'm tired of cop movies, something exciting", (), ("cop",)),  # no genre word says it: the kind is out
+    ("no time travel movies, a sci-fi film please", (), ("time travel",)),
+    ("a good cop movie", ("cop",), ()),
 ])
 def test_where_a_film_is_from_is_a_kind(resolver, text, kinds, ruled_out):
     """"a foreign film, maybe Korean" got "my catalog doesn't record a film's country or language": CMU does."""

@@ -65,6 +65,8 @@ KIND_WORDS: dict[str, str] = {w.replace("_", " "): k for ws, k in (
     ("satire satires satirical", "satire"), ("stoner stoner_comedy stoner_comedies", "stoner comedy"),
     ("mockumentary mockumentaries", "mockumentary"), ("screwball", "screwball comedy"),
     ("slapstick", "slapstick"), ("gross-out gross_out", "gross-out comedy"),
+    ("cop cops cop_movie cop_movies cop_film cop_films cop_show police police_movie police_movies "
+     "police_procedural police_procedurals", "cop"),
     ("buddy_cop buddy_cops buddy_movie buddy_movies buddy_comedy buddy_comedies", "buddy"),
     ("coming-of-age coming_of_age", "coming-of-age"), ("road_movie road_movies road_trip", "road movie"),
     ("courtroom legal_drama legal_thriller legal_thrillers", "courtroom"),

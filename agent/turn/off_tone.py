@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from agent.turn.film_genres import film_genres
-from agent.turn.slate import TONE_GENRES, broad_genres
+from agent.turn.genre_fit import TONE_GENRES, broad_genres
 
 #: genre words the catalog's CMU and Wikipedia genres use for a spoof
 _PARODY = ("parody", "spoof")

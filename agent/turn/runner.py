@@ -42,6 +42,7 @@ from agent.turn.dialogue import (
 from agent.turn.events import chunks
 from agent.turn.explain_stage import explain_now, follow_up_job
 from agent.turn.franchise import film_kin, in_watch_order, of_note
+from agent.turn.genre_fit import defining_tones, fit_to_each, origin_films, shared_origin, slate_fit
 from agent.turn.lexicon import GORE_FACET, GORE_KIND
 from agent.turn.off_tone import either, genres_unknown, hated_genres, parodies_unwished
 from agent.turn.plan_stage import (
@@ -51,15 +52,7 @@ from agent.turn.plan_stage import run_planner
 from agent.turn.results import finish_simple
 from agent.turn.sequels import named_as_series, with_sequels_disliked, with_series_ruled_out
 from agent.turn.series_wish import slate_subject, with_series_wish
-from agent.turn.slate import (
-    balanced_by_liked,
-    build_slate,
-    defining_tones,
-    fit_to_each,
-    origin_films,
-    shared_origin,
-    slate_fit,
-)
+from agent.turn.slate import balanced_by_liked, build_slate
 from agent.turn.understand import parse
 from agent.turn.years import slate_years
 from agent.types import ToolCallRecord, TurnResult
@@ -191,7 +184,7 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
     ranked = ranked if about else balanced_by_liked(services.recommender, req, ranked, focus_liked)
     if not about and (origin := origin_films(services.recommender, shared_origin(cat, focus_liked))):
         # "I loved Oldboy": the best films from where it is from join the list (same scores), and the slate's
-        # fit puts them first among their look-alikes (``slate.genre_fit``'s ``origin``)
+        # fit puts them first among their look-alikes (``genre_fit.genre_fit``'s ``origin``)
         listed = {r.item_id for r in ranked}
         ranked = [*ranked, *(r for r in services.recommender.recommend(req, k=ORIGIN_DEPTH, only=origin)
                              if r.item_id not in listed)]
@@ -211,7 +204,7 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
                              of_note=of_note(cat), kin_of=lambda i: film_kin(cat.get(i)))
     slate = build_slate(ordered, lambda i: cat.get(i).title,
                         size=agent.settings.recs_per_turn, taken_titles=taken,
-                        per_franchise=agent.settings.recs_per_turn if subject.series else 2,
+                        per_franchise=subject.per_franchise(agent.settings.recs_per_turn),
                         wanted=slate_fit(fit_to_each(req, state.constraints.moods, cat, focus_liked,
                                                      defining_tones(services.recommender, cat, focus_liked)),
                                          (lambda i: int(i in about)) if about else None),

@@ -137,6 +137,13 @@ class SlateSubject:
         Pixar films were not five Toy Story films)."""
         return self.kind == "series"
 
+    def per_franchise(self, size: int) -> int:
+        """How many films of one franchise a slate of ``size`` may hold: all of them for a series asked for
+        (five Bond films were asked for), one for a studio (a studio has many franchises, and "any Pixar movie
+        my 5 year old hasn't seen? he's seen Cars and Up" showed Toy Story 3, Cars 3, Cars 2, Coco and Toy Story:
+        two franchises twice, no Finding Nemo), else two."""
+        return size if self.kind == "series" else 1 if self.kind == "studio" else 2
+
     def note(self, card_ids: Sequence[str]) -> str:
         """Said after the lead when the series' or studio's films did not fill the slate (" Only 1 of these is
         one of the James Bond films; ..."), so "(James Bond films)" is never printed above other films alone.

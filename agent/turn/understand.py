@@ -233,7 +233,8 @@ def wished_kinds(masked_g: str, masked: str, clause_of) -> tuple[tuple[str, ...]
     """(kinds asked for, kinds ruled out) (``lexicon.KIND_WORDS``).
 
     A kind turned down ("no slashers") asks for none (its genre word, if any, rules the genre out as
-    before); a turned-down origin ("nothing with subtitles", "no French films") is ruled out. Gore is not in the catalog, but its nearest facts are: "nothing with gore", "not too
+    before); a turned-down origin ("nothing with subtitles", "no French films") or a kind no genre word names
+    ("tired of cop movies", "no time travel") is ruled out. Gore is not in the catalog, but its nearest facts are: "nothing with gore", "not too
     bloody" rule out slasher and splatter films, "something gory" asks for them (``lexicon.GORE_RE``)."""
     liked: list[str] = []
     disliked: list[str] = []
@@ -247,7 +248,9 @@ def wished_kinds(masked_g: str, masked: str, clause_of) -> tuple[tuple[str, ...]
         if not turned_down(m):
             if k not in liked:
                 liked.append(k)
-        elif KINDS[k].is_origin:  # "nothing with subtitles", "no French films": no genre word says it
+        elif KINDS[k].is_origin or m.group(1).lower() not in GENRE_WORDS:
+            # "nothing with subtitles", "no French films", "tired of cop movies", "no time travel": no genre word
+            # says it, so the kind itself is ruled out ("no heist movies" rules out crime by its genre word)
             disliked.append(k)
     for m in GORE_RE.finditer(masked_g):
         if turned_down(m):

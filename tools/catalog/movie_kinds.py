@@ -86,6 +86,10 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     _kind("slapstick", "comedy", ("slapstick",)),
     _kind("gross-out comedy", "comedy", ("gross out", "gross-out film")),
     _kind("buddy", None, ("buddy film", "buddy cop", "female buddy film"), ("buddy cop",)),
+    # "tired of cop movies": films about police work, by Wikipedia's labels or plot words (not "officer" or
+    # "sheriff": an officer is as often a soldier, and a sheriff rides in westerns)
+    _kind("cop", "crime", ("buddy cop", "police procedural", "detective", "detective fiction"),
+          ("cop", "cops", "policeman", "policemen", "precinct", "police detective", "police officer")),
     _kind("coming-of-age", None, ("coming of age", "coming-of-age film"), ("coming of age", "coming-of-age")),
     _kind("road movie", None, ("road movie", "road-horror"), ("road trip",)),
     _kind("courtroom", "drama", ("courtroom drama", "legal drama", "legal", "courtroom comedy", "law & crime"),
