@@ -148,3 +148,24 @@ def in_watch_order(ranked_ids: Sequence[str], title_of: Callable[[str], str], ye
         for p, item_id in zip(positions, films, strict=True):
             out[p] = item_id
     return out
+
+
+#: a turned-down franchise's films are left out only while this many times the slate's size remain
+TURNED_DOWN_DEPTH = 3
+
+
+def without_turned_down(ranked_ids: Sequence[str], turned_down: Sequence[str],
+                        kin_of: Callable[[str], frozenset[str]], size: int) -> list[str]:
+    """``ranked_ids`` without the films kin to one the user turned down (``DialogueState.rejected``: a slate
+    answered "none of those", or a card disliked), while ``TURNED_DOWN_DEPTH`` x ``size`` films remain.
+
+    Why: the franchise cap counts one slate only, so "I loved Alien and The Thing" showed Aliens and
+    Alien 3, and "none of those" then showed Alien: Resurrection and Alien vs. Predator, and once more
+    Alien: Covenant -- a sequel turned down says the series is not what the user wants now (or that they
+    have seen it). A series asked for by name is not passed through here (the runner's ``SlateSubject``).
+    """
+    tokens = frozenset().union(*(kin_of(i) for i in turned_down)) if turned_down else frozenset()
+    if not tokens:
+        return list(ranked_ids)
+    kept = [i for i in ranked_ids if not kin_of(i) & tokens]
+    return kept if len(kept) >= TURNED_DOWN_DEPTH * size else list(ranked_ids)
