@@ -22,9 +22,8 @@ from typing import Any, Protocol
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 
-from agent.llm.client import is_unavailable
 from agent.llm.structured import bind_agent_tools
-from tools.errors import LLMUnavailableError
+from tools.errors import LLMUnavailableError, is_llm_unavailable
 from tools.toolbox.agent_tools import Toolbox
 
 
@@ -49,7 +48,7 @@ def _invoke(runnable: Any, messages: list[BaseMessage], timeout_s: float, max_to
     except LLMUnavailableError:
         raise
     except Exception as exc:  # noqa: BLE001 - classify transport errors, re-raise the rest
-        if is_unavailable(exc):
+        if is_llm_unavailable(exc):
             raise LLMUnavailableError(f"LLM server unavailable: {type(exc).__name__}") from exc
         raise
 

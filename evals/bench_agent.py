@@ -25,7 +25,7 @@ from evals.provenance import header, invocation
 #: the code these numbers describe (tests/test_results_provenance.py checks they are not stale): a whole
 #: turn of the served agent (planning, tools, recommender, retrieval, explanations and their checks, store
 #: writes) and the LLM server it plans with
-MEASURES = ("agent", "tools/catalog/movie_kinds.py", "tools/toolbox/agent_tools.py", "tools/toolbox/candidate_bus.py", "tools/recsys", "tools/scorers", "tools/rl",
+MEASURES = ("agent", "tools/catalog/movie_kinds.py", "tools/toolbox", "tools/recsys", "tools/scorers", "tools/rl",
             "tools/retrieval/retriever.py", "tools/retrieval/filters.py", "tools/resolve/lexical.py", "tools/retrieval/vector_index.py",
             "tools/retrieval/vector_matrix.py", "tools/retrieval/item_vectors.py", "tools/retrieval/embeddings.py", "tools/resolve/titles.py", "tools/resolve/title_resolution.py",
             "tools/resolve/people.py", "tools/explain/evidence.py", "tools/explain/evidence_builder.py", "tools/explain/explainer.py", "tools/explain/templates.py",

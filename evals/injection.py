@@ -32,7 +32,7 @@ from evals.provenance import header, invocation
 #: the code (and cases) these results describe (tests/test_results_provenance.py checks they are not stale):
 #: the agent the attacks go through (planning, prompts, tool binding and validation, store, explanations and
 #: their checks), the tools it can call, the index it searches, and this suite with its cases
-MEASURES = ("agent", "tools/catalog/movie_kinds.py", "tools/toolbox/agent_tools.py", "tools/toolbox/candidate_bus.py", "tools/recsys", "tools/scorers/popularity.py",
+MEASURES = ("agent", "tools/catalog/movie_kinds.py", "tools/toolbox", "tools/recsys", "tools/scorers/popularity.py",
             "tools/scoring.py", "tools/retrieval/retriever.py", "tools/retrieval/filters.py", "tools/resolve/lexical.py",
             "tools/retrieval/vector_index.py", "tools/retrieval/vector_matrix.py", "tools/retrieval/embeddings.py", "tools/resolve/titles.py", "tools/resolve/title_resolution.py",
             "tools/resolve/people.py", "tools/explain/evidence.py", "tools/explain/evidence_builder.py", "tools/explain/explainer.py", "tools/explain/templates.py",

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from agent.llm.client import build_chat_model, check_llm, is_unavailable
+from agent.llm.client import build_chat_model, check_llm
 from agent.llm.failover import UrlRotation
 from agent.llm.server import LLMServer, process_matches, server_handle
 from agent.llm.spec import TEMPLATE_PATH, ServerSpec, cpu_spec, gpu_spec, omp_cores, replica_cores
@@ -33,7 +33,7 @@ from agent.llm.structured import (
 )
 from agent.settings import Settings
 from tests.fake_openai import FakeOpenAIServer
-from tools.errors import InputError, LLMUnavailableError, ModelNotReadyError
+from tools.errors import InputError, LLMUnavailableError, ModelNotReadyError, is_llm_unavailable
 
 MODEL = "fake-model"
 SEARCH_TOOL = {
@@ -230,10 +230,14 @@ def test_is_unavailable_classifies():
     import openai
 
     req = httpx.Request("POST", "http://x/v1/chat/completions")
-    assert is_unavailable(openai.APIConnectionError(request=req))
-    assert is_unavailable(openai.APITimeoutError(request=req))
-    assert is_unavailable(httpx.ConnectError("refused"))
-    assert not is_unavailable(ValueError("bad"))
+    assert is_llm_unavailable(openai.APIConnectionError(request=req))
+    assert is_llm_unavailable(openai.APITimeoutError(request=req))
+    assert is_llm_unavailable(httpx.ConnectError("refused"))
+    assert not is_llm_unavailable(ValueError("bad"))
+    # a gateway or overloaded server is down too (the failover's retryable statuses)
+    for status in (502, 503, 504):
+        assert is_llm_unavailable(openai.APIStatusError("down", response=httpx.Response(status, request=req), body=None))
+    assert not is_llm_unavailable(openai.APIStatusError("bad", response=httpx.Response(400, request=req), body=None))
 
 
 def test_url_rotation_penalises_failed_url():

@@ -27,12 +27,7 @@ from agent.llm.failover import failover_clients
 from agent.settings import Settings
 from tools.errors import LLMUnavailableError, is_llm_unavailable
 
-#: HTTP statuses that mean the server (not the request) is the problem.
 HOW_TO_START = "start it with `whyrec llm serve --background` or point WHYREC_LLM_BASE_URLS at a running server"
-
-
-#: kept under its old name for callers in agent/ and the tests
-is_unavailable = is_llm_unavailable
 
 
 @contextlib.contextmanager
@@ -43,7 +38,7 @@ def unavailable_as_error(where: str) -> Iterator[None]:
     except LLMUnavailableError:
         raise
     except Exception as exc:
-        if not is_unavailable(exc):
+        if not is_llm_unavailable(exc):
             raise
         raise LLMUnavailableError(
             f"LLM server {where} is unavailable ({type(exc).__name__}: {exc}); {HOW_TO_START}"

@@ -19,8 +19,11 @@ from collections.abc import Iterable
 
 import httpx
 
-#: Status codes that mean "this replica cannot serve now", worth trying another one.
-RETRYABLE_STATUS = frozenset({502, 503, 504})
+from tools.errors import UNAVAILABLE_STATUS
+
+#: Status codes that mean "this replica cannot serve now", worth trying another one: the same set
+#: that makes ``tools.errors.is_llm_unavailable`` call the model down once every replica gave it.
+RETRYABLE_STATUS = frozenset(UNAVAILABLE_STATUS)
 
 
 class UrlRotation:

@@ -24,6 +24,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from tools.errors import is_llm_unavailable
 from tools.explain.claim_check import check_card
 from tools.explain.claim_text import claim_sentence, clause, template_from_claims
 from tools.explain.claims import Claim, Relation
@@ -33,7 +34,6 @@ from tools.explain.explainer import (
     MIN_CALL_S,
     Explanation,
     StructuredOutputError,
-    _is_unavailable,
     _join,
     evidence_lines,
     structured_json_call,
@@ -177,7 +177,7 @@ def explain_with_claims(bundle: EvidenceBundle, chat_model: Any, index: TitleInd
             late = deadline is not None and time.monotonic() >= deadline - 0.05
             return template_explanation(bundle, index, t0=t0, attempts=attempt, rejected=rejected,
                                         error=DEADLINE_ERROR if late else f"{type(exc).__name__}: {exc}",
-                                        degraded=not late and _is_unavailable(exc), checks=checks)
+                                        degraded=not late and is_llm_unavailable(exc), checks=checks)
         passed: list[Sentence] = []
         for s in sents:
             if len(s.text.split()) < 5 or not re.search(r"\b(is|are|was|were|has|have|had|came|went|raised|lowered|"

@@ -184,9 +184,6 @@ def _sentences_from(obj: dict[str, Any]) -> list[Sentence]:
     return out
 
 
-_is_unavailable = is_llm_unavailable
-
-
 def _join(sentences: Sequence[Sentence]) -> str:
     parts = []
     for s in sentences:
@@ -280,7 +277,7 @@ def explain_item(bundle: EvidenceBundle, chat_model: Any, index: TitleIndex | An
                 # our own deadline cut the call short: late, not a sign that the server is down
                 return _template(bundle, index, t0=t0, attempts=attempt, rejected=rejected,
                                  error=DEADLINE_ERROR, degraded=False, checks=checks)
-            unavailable = _is_unavailable(exc)
+            unavailable = is_llm_unavailable(exc)
             if unavailable and llm_down is not None:
                 llm_down.set()
             log.warning("explanation LLM call failed for item %s: %s", bundle.item_id, exc)

@@ -30,7 +30,7 @@ from tools.explain.faithfulness_titles import (
     MASK,
     TOKEN_RE,
     TitleIndex,
-    fold,
+    fold_phrases,
     is_common,
     norm_token,
     norm_tokens,
@@ -235,7 +235,7 @@ def check_sentences(
                 violations.append(f"{where}: the number {m.group(0).strip()!r} is not in the cited facts "
                                   f"{list(s.evidence_keys)}")
         masked = _NUM_RE.sub(f" {MASK} ", masked)
-        folded = fold(masked)
+        folded = fold_phrases(masked)
         raw_tokens = list(TOKEN_RE.finditer(folded))
         ntoks = [norm_token(t.group()) for t in raw_tokens]
         handled: set[int] = set()

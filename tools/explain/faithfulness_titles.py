@@ -28,7 +28,9 @@ _PHRASE_FOLD = [
 # Normalisation
 # ---------------------------------------------------------------------------------------
 
-def fold(text: str) -> str:
+def fold_phrases(text: str) -> str:
+    """Two-word genre spellings as one token ("sci-fi" -> "scifi", "rom com" -> "romcom"), so the
+    checker's token lexicon has one entry for each; case, possessives and plurals are ``norm_token``'s."""
     for rx, rep in _PHRASE_FOLD:
         text = rx.sub(rep, text)
     return text
@@ -51,7 +53,7 @@ def norm_token(tok: str) -> str:
 def norm_tokens(text: str) -> tuple[str, ...]:
     """``text``'s normalised tokens. Cached: the checker normalises every phrase of a card's cited
     facts (cast, genres, tags) for each sentence, and the same phrases recur card after card."""
-    return tuple(norm_token(t) for t in TOKEN_RE.findall(fold(text)))
+    return tuple(norm_token(t) for t in TOKEN_RE.findall(fold_phrases(text)))
 
 
 def is_common(tok: str) -> bool:

@@ -35,13 +35,9 @@ POPULARITY_BANDS: dict[str, tuple[float, float]] = {
 
 
 def _norm(label: str) -> str:
+    """Case and runs of spaces only: a genre or tag label keeps its punctuation and accents, unlike
+    ``tools.text.normalise_name`` ("sci-fi" stays "sci-fi", not "sci fi")."""
     return " ".join(str(label).lower().split())
-
-
-def norm_person(name: str) -> str:
-    """'Renée  Zellweger' -> 'renee zellweger': the recommender's own name normaliser, so a people
-    filter and the ranker's people features compare names the same way."""
-    return normalise_name(str(name))
 
 
 def _people(values: Iterable[str] | str | None) -> tuple[str, ...]:
@@ -51,9 +47,9 @@ def _people(values: Iterable[str] | str | None) -> tuple[str, ...]:
         values = [values]
     out = []
     for v in values:
-        if not isinstance(v, str) or not norm_person(v):
+        if not isinstance(v, str) or not normalise_name(v):
             raise InputError(f"people entries must be names (got {v!r}); e.g. people=['Tom Hanks']")
-        out.append(norm_person(v))
+        out.append(normalise_name(v))
     return tuple(dict.fromkeys(out))
 
 
@@ -192,7 +188,7 @@ class CatalogFacets:
         person_rows: dict[str, list[int]] = defaultdict(list)
         for row, it in enumerate(items):
             names = it.people
-            for n in dict.fromkeys(norm_person(n) for n in names):
+            for n in dict.fromkeys(normalise_name(n) for n in names):
                 if n:
                     person_rows[n].append(row)
         self.person_rows = {k: np.asarray(v, dtype=np.int64) for k, v in person_rows.items()}

@@ -1,4 +1,5 @@
-"""The tools the agent's LLM can call, in one explicit registry: strict argument schemas + implementations.
+"""The tools the agent's LLM can call, in one explicit registry: names, implementations, and the
+strict argument schemas of ``tool_args``.
 
 Why a per-turn ``Toolbox``: tools need the turn's context (the session's preference
 state and the candidate bus) but must stay plain functions with strict JSON-schema
@@ -17,16 +18,27 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from tools.catalog.catalog import Catalog
 from tools.errors import WhyRecError
 from tools.resolve.titles import TitleResolver
 from tools.scoring import Scorer, ScoringContext
 from tools.toolbox.candidate_bus import CandidateBus
+from tools.toolbox.tool_args import (
+    COMPACT,
+    SCHEMAS,
+    CausalEffectArgs,
+    NoArgs,
+    PreferenceArgs,
+    RespondArgs,
+    ScoreArgs,
+    SearchArgs,
+    SimilarArgs,
+)
 
 log = logging.getLogger(__name__)
 _WORD = re.compile(r"[a-z0-9]+")
@@ -36,13 +48,35 @@ TOOL_NAMES = ("search_items", "similar_items", "score_candidates", "record_prefe
               "causal_graph", "causal_effect", "respond")
 
 
+class ToolConstraints(Protocol):
+    """The session's standing constraints that the tools read (agent.state.Constraints satisfies it)."""
+
+    @property
+    def year_min(self) -> int | None: ...
+    @property
+    def year_max(self) -> int | None: ...
+    @property
+    def tags_include(self) -> list[str]: ...
+    @property
+    def tags_exclude(self) -> list[str]: ...
+
+
 class PreferenceState(Protocol):
-    """What tools may read/change of the session (agent.state.DialogueState satisfies it)."""
+    """What tools may read/change of the session (agent.state.DialogueState satisfies it).
+
+    Why a Protocol and not the class: tools/ sits below agent/ and must not import it; the toolbox
+    names every field it touches here, so a renamed state field fails the type check, not a turn.
+    """
 
     liked: list[str]
     disliked: list[str]
     seen: list[str]
+    #: every title the user named in the session (grounding for the model's arguments)
+    mentioned: list[str]
     turn_count: int
+
+    @property
+    def constraints(self) -> ToolConstraints: ...
 
     def like(self, item_id: str) -> None: ...
     def dislike(self, item_id: str) -> None: ...
@@ -87,79 +121,6 @@ class ToolOutcome:
     error: str | None = None
 
 
-# -- argument schemas (strict: no extra keys) ----------------------------------------------
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class SearchArgs(_Strict):
-    query: str = Field(..., min_length=1, max_length=500, description="What the user wants, in words (genres, moods, themes, titles).")
-    year_min: int | None = Field(None, ge=1870, le=2100, description="Earliest release year, or null.")
-    year_max: int | None = Field(None, ge=1870, le=2100, description="Latest release year, or null.")
-    genres: list[str] = Field(default_factory=list, max_length=5, description="Genre words such as horror, comedy.")
-    k: int = Field(20, ge=1, le=100)
-
-
-class SimilarArgs(_Strict):
-    title: str = Field(..., min_length=1, max_length=200, description="A movie title from the conversation.")
-    k: int = Field(20, ge=1, le=100)
-
-
-class ScoreArgs(_Strict):
-    scorer: Literal["default", "popularity", "lightgcn", "rl"] = "default"
-
-
-class PreferenceArgs(_Strict):
-    liked: list[str] = Field(default_factory=list, max_length=20, description="Titles the user liked.")
-    disliked: list[str] = Field(default_factory=list, max_length=20, description="Titles the user disliked.")
-    seen: list[str] = Field(default_factory=list, max_length=20, description="Titles the user has already seen.")
-
-
-class CausalEffectArgs(_Strict):
-    treatment: str = Field("suggested", max_length=64)
-    outcome: str = Field("liked", max_length=64)
-
-
-class RespondArgs(_Strict):
-    message: str = Field(..., max_length=2000, description="The reply shown to the user.")
-    item_ids: list[str] = Field(default_factory=list, max_length=10, description="Ids of candidates to recommend.")
-
-
-class _NoArgs(_Strict):
-    pass
-
-
-_SCHEMAS: dict[str, tuple[type[BaseModel], str]] = {
-    "search_items": (SearchArgs, "Search the movie catalog by description, mood, genre or title. Use for new requests."),
-    "similar_items": (SimilarArgs, "Find movies similar to one the user named ('more like X')."),
-    "score_candidates": (ScoreArgs, "Rank the candidates found so far for this user (collaborative + RL policy)."),
-    "record_preference": (PreferenceArgs, "Remember titles the user liked, disliked or has seen."),
-    "causal_graph": (_NoArgs, "Summarise the causal graph discovered from past conversations."),
-    "causal_effect": (CausalEffectArgs, "Estimated causal effect of being suggested on being liked, from past data."),
-    "respond": (RespondArgs, "Send the final reply to the user, with the ids of the candidates to recommend."),
-}
-
-
-class PlanSearchArgs(_Strict):
-    query: str = Field(..., min_length=1, max_length=200, description="What the user wants, in a few words.")
-
-
-class PlanSimilarArgs(_Strict):
-    title: str = Field(..., min_length=1, max_length=120, description="The movie title the user named.")
-
-
-class PlanPreferenceArgs(_Strict):
-    liked: list[str] = Field(default_factory=list, max_length=5, description="Titles the user liked.")
-    disliked: list[str] = Field(default_factory=list, max_length=5, description="Titles the user disliked.")
-
-
-#: compact argument schemas for small models: every optional field is one more thing to get wrong
-#: (and more tokens to decode); years and genres come from the deterministic understanding instead
-_COMPACT: dict[str, type[BaseModel]] = {
-    "search_items": PlanSearchArgs, "similar_items": PlanSimilarArgs, "record_preference": PlanPreferenceArgs,
-}
-
-
 class Toolbox:
     """The tools for one turn, bound to the session state and the candidate bus."""
 
@@ -195,16 +156,16 @@ class Toolbox:
         Only the schemas go to the model; its calls come back to :meth:`run`, which validates and
         executes them (a LangChain tool object around ``run`` would add nothing but a second
         validation with different error messages). ``compact``: the small-model schemas (see
-        ``_COMPACT``); calls are still validated against the full schema, of which each compact one
+        ``tool_args.COMPACT``); calls are still validated against the full schema, of which each compact one
         is a subset.
         """
         from langchain_core.utils.function_calling import convert_to_openai_tool
 
         out = []
         for name in names or self.names():
-            schema, description = _SCHEMAS[name]
-            if compact and name in _COMPACT:
-                schema = _COMPACT[name]
+            schema, description = SCHEMAS[name]
+            if compact and name in COMPACT:
+                schema = COMPACT[name]
             spec = convert_to_openai_tool(schema, strict=True)
             spec["function"].update(name=name, description=description)
             out.append(spec)
@@ -220,7 +181,7 @@ class Toolbox:
             args = dict(arguments or {})
             if name not in self._impl or name not in self.names():
                 raise WhyRecError(f"unknown tool {name!r}; available tools: {', '.join(self.names())}")
-            schema = _SCHEMAS[name][0]
+            schema = SCHEMAS[name][0]
             parsed = schema.model_validate(args)
             data = self._impl[name](parsed)
             outcome = ToolOutcome(name, args, True, _render(data), data)
@@ -239,9 +200,9 @@ class Toolbox:
 
     # -- implementations ------------------------------------------------------------------------
     def _filters(self, year_min: int | None, year_max: int | None) -> dict[str, Any]:
-        c = getattr(self.state, "constraints", None)
-        y0 = year_min if year_min is not None else getattr(c, "year_min", None)
-        y1 = year_max if year_max is not None else getattr(c, "year_max", None)
+        c = self.state.constraints
+        y0 = year_min if year_min is not None else c.year_min
+        y1 = year_max if year_max is not None else c.year_max
         if y0 is not None and y1 is not None and y0 > y1:
             y0, y1 = y1, y0
         return {k: v for k, v in {"year_min": y0, "year_max": y1}.items() if v is not None}
@@ -267,9 +228,9 @@ class Toolbox:
         return query if words & context else self.default_query
 
     def _search(self, a: SearchArgs) -> dict[str, Any]:
-        c = getattr(self.state, "constraints", None)
-        include = list(dict.fromkeys([*a.genres, *getattr(c, "tags_include", [])]))
-        exclude = list(getattr(c, "tags_exclude", []))
+        c = self.state.constraints
+        include = list(dict.fromkeys([*a.genres, *c.tags_include]))
+        exclude = list(c.tags_exclude)
         base = self.grounded_query(a.query)
         query = base if not include else f"{base} {' '.join(g for g in include if g.lower() not in base.lower())}"
         hits = self.services.retriever.search(query, self._filters(a.year_min, a.year_max),
@@ -291,8 +252,8 @@ class Toolbox:
             return True
         if self._mentioned_ids is None:
             self._mentioned_ids = {m.item_id for m in self.services.resolver.find(self.user_text)}
-            for name in ("mentioned", "liked", "disliked", "seen"):
-                self._mentioned_ids.update(getattr(self.state, name, ()))
+            st = self.state
+            self._mentioned_ids.update((*st.mentioned, *st.liked, *st.disliked, *st.seen))
         return item_id in self._mentioned_ids
 
     def _similar(self, a: SimilarArgs) -> dict[str, Any]:
@@ -315,8 +276,7 @@ class Toolbox:
 
     def scoring_context(self) -> ScoringContext:
         feats: dict[str, dict[str, float]] = {"retrieval": {c: self.bus.get(c).retrieval_score for c in self.bus.ids()}}
-        c = getattr(self.state, "constraints", None)
-        query = " ".join([self.default_query, *getattr(c, "tags_include", [])]).strip()
+        query = " ".join([self.default_query, *self.state.constraints.tags_include]).strip()
         return ScoringContext(liked_ids=tuple(self.state.liked), disliked_ids=tuple(self.state.disliked),
                               seen_ids=tuple(self.state.seen), query=query, turn_index=self.state.turn_count,
                               features=feats)
@@ -349,8 +309,6 @@ class Toolbox:
             cand = self.bus.get(i)
             cand.scores[which] = float(raw)
             cand.final_score = float(b)
-        self.last_context = ctx
-        self.last_scorer = which
         return {"scorer": which, "ranked": self.bus.summary(limit=8)}
 
     def _record(self, a: PreferenceArgs) -> dict[str, Any]:
@@ -373,7 +331,7 @@ class Toolbox:
             out["ignored_not_mentioned_by_user"] = not_mentioned
         return out
 
-    def _causal_graph(self, _a: _NoArgs) -> dict[str, Any]:
+    def _causal_graph(self, _a: NoArgs) -> dict[str, Any]:
         return self.services.causal.graph_summary()  # type: ignore[union-attr]
 
     def _causal_effect(self, a: CausalEffectArgs) -> dict[str, Any]:
