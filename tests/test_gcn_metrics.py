@@ -3,33 +3,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 import numpy as np
 import pytest
 import torch
 
 from tools.datasets.gowalla import DEFAULT_GOWALLA_DIR, load_gowalla, read_user_lines
-from tools.ranking_metrics import evaluate_full_ranking, pairs_to_csr
-
-
-def metrics_from_topk(
-    topk: np.ndarray, test_sets: Sequence[set[int] | np.ndarray], ks: Sequence[int] = (20,)
-) -> dict[str, float]:
-    """Recall/NDCG from ranked item lists (rows of ``topk``, best first): the reference formula, one user
-    at a time, that the batched ``evaluate_full_ranking`` is checked against."""
-    out: dict[str, list[float]] = {f"{m}@{k}": [] for k in ks for m in ("recall", "ndcg")}
-    for row, truth in zip(topk, test_sets, strict=True):
-        truth = set(int(t) for t in truth)
-        if not truth:
-            continue
-        for k in ks:
-            hits = np.array([int(i) in truth for i in row[:k]], dtype=np.float64)
-            disc = 1.0 / np.log2(np.arange(2, k + 2))
-            idcg = disc[: min(len(truth), k)].sum()
-            out[f"recall@{k}"].append(hits.sum() / len(truth))
-            out[f"ndcg@{k}"].append(float((hits * disc[: len(hits)]).sum() / idcg))
-    return {key: float(np.mean(v)) if v else 0.0 for key, v in out.items()}
+from tools.ranking_metrics import evaluate_full_ranking, metrics_from_topk, pairs_to_csr
 
 
 def test_metrics_from_topk_hand_computed() -> None:

@@ -5,10 +5,6 @@ and NGCF rank ALL items for every test user, with the user's training items mask
 average per-user Recall@K = hits / |test items| and NDCG@K = DCG / IDCG (IDCG over
 min(|test|, K) hits). Users without test items are skipped. Scoring is batched: a score
 matrix for a batch of users, ``torch.topk``, then hit lookup in a dense 0/1 test matrix slice.
-
-Why in tools/ and not ``evals/metrics.py``: LightGCN training early-stops on these numbers, and
-tools/ may not import evals/. ``evals/metrics.py`` holds the rest: metrics of rankings with one
-target each (the ReDial protocol), which share no formula with this many-targets, batched one.
 """
 
 from __future__ import annotations
@@ -30,6 +26,24 @@ def pairs_to_csr(users: np.ndarray, items: np.ndarray, n_users: int, n_items: in
     )
     m.data[:] = 1.0
     return m
+
+
+def metrics_from_topk(
+    topk: np.ndarray, test_sets: Sequence[set[int] | np.ndarray], ks: Sequence[int] = (20,)
+) -> dict[str, float]:
+    """Recall/NDCG from ranked item lists (rows of ``topk``, best first) — the reference formula."""
+    out: dict[str, list[float]] = {f"{m}@{k}": [] for k in ks for m in ("recall", "ndcg")}
+    for row, truth in zip(topk, test_sets, strict=True):
+        truth = set(int(t) for t in truth)
+        if not truth:
+            continue
+        for k in ks:
+            hits = np.array([int(i) in truth for i in row[:k]], dtype=np.float64)
+            disc = 1.0 / np.log2(np.arange(2, k + 2))
+            idcg = disc[: min(len(truth), k)].sum()
+            out[f"recall@{k}"].append(hits.sum() / len(truth))
+            out[f"ndcg@{k}"].append(float((hits * disc[: len(hits)]).sum() / idcg))
+    return {key: float(np.mean(v)) if v else 0.0 for key, v in out.items()}
 
 
 def evaluate_full_ranking(

@@ -24,6 +24,22 @@ def _and(words: Sequence[str]) -> str:
     return w[0] if len(w) == 1 else ", ".join(w[:-1]) + " and " + w[-1] if w else ""
 
 
+def _joined(group: Sequence[tuple[Claim, str]]) -> str:
+    """One sentence's clauses joined by "and", the one about what people who asked alike were pointed to
+    last and after a semicolon.
+
+    Why: its words ("people who asked for something like this") sit next to the film the clause before
+    names, and "its story is close to The Matrix too and people who asked for ..." read, to our own check
+    (``claim_check``: the nearest attitude cue in the clause), as "you asked for The Matrix", a film the
+    user only mentioned: the sentence was dropped from the card. A semicolon ends the clause for the check
+    and for a reader alike."""
+    alike = [t for c, t in group if c.relation is Relation.ASKED_ALIKE]
+    rest = [t for c, t in group if c.relation is not Relation.ASKED_ALIKE]
+    if not alike or not rest:
+        return _and([t for _c, t in group])
+    return "; ".join([_and(rest), *alike])
+
+
 def _attitude(c: Claim) -> str:
     return {Polarity.LIKED: "which you liked", Polarity.MENTIONED: "which you mentioned",
             Polarity.DISLIKED: "which you did not like"}.get(c.polarity, "")
@@ -140,7 +156,7 @@ def template_from_claims(claims: Sequence[Claim], title: str, max_sentences: int
                     # on its own the clause names nothing the card's facts hold ("... were pointed to it"
                     # failed our own check), so it names the film its fact is about
                     group = [(group[0][0], clause(group[0][0], subject=name))]
-                text = _and([t for _c, t in group])
+                text = _joined(group)
                 out.append(Sentence(("Also, " + text if g == 0 else _cap(text)) + ".", tuple(c.key for c, _t in group)))
     elif constraints:
         c = constraints[0]

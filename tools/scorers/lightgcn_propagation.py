@@ -19,15 +19,16 @@ from typing import Any
 import numpy as np
 import torch
 
-from tools.ranking_metrics import pairs_to_csr
-
 
 def normalized_adjacency_scipy(users: np.ndarray, items: np.ndarray, n_users: int, n_items: int):
-    """Symmetric-normalised (n_users+n_items)^2 bipartite adjacency as a float32 scipy CSR
-    (duplicate user-item pairs are one edge)."""
+    """Symmetric-normalised (n_users+n_items)^2 bipartite adjacency as a float32 scipy CSR."""
     import scipy.sparse as sp
 
-    r = pairs_to_csr(users, items, n_users, n_items)
+    r = sp.csr_matrix(
+        (np.ones(len(users), dtype=np.float32), (np.asarray(users), np.asarray(items))),
+        shape=(n_users, n_items),
+    )
+    r.data[:] = 1.0  # duplicate pairs are one edge
     a = sp.bmat([[None, r], [r.T, None]], format="csr", dtype=np.float32)
     deg = np.asarray(a.sum(axis=1)).ravel()
     with np.errstate(divide="ignore"):
@@ -35,6 +36,18 @@ def normalized_adjacency_scipy(users: np.ndarray, items: np.ndarray, n_users: in
     a = (sp.diags(inv) @ a @ sp.diags(inv)).tocsr().astype(np.float32)
     a.sort_indices()
     return a
+
+
+def normalized_adjacency(users: np.ndarray, items: np.ndarray, n_users: int, n_items: int) -> torch.Tensor:
+    """The same adjacency as a torch float32 CSR tensor."""
+    a = normalized_adjacency_scipy(users, items, n_users, n_items)
+    return torch.sparse_csr_tensor(
+        torch.from_numpy(a.indptr.astype(np.int64)),
+        torch.from_numpy(a.indices.astype(np.int64)),
+        torch.from_numpy(a.data),
+        size=a.shape,
+        check_invariants=False,
+    )
 
 
 class Adjacency:
@@ -112,7 +125,7 @@ class _SymSpMM(torch.autograd.Function):
 
 
 def propagate(adj: Any, ego: torch.Tensor, layers: int) -> torch.Tensor:
-    """Layer-mean of E_0..E_K with E_{k+1} = Â E_k (``adj``: an ``Adjacency``)."""
+    """Layer-mean of E_0..E_K with E_{k+1} = Â E_k (``adj``: ``Adjacency`` or a torch sparse tensor)."""
     out = ego
     x = ego
     for _ in range(layers):
