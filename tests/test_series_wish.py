@@ -222,3 +222,19 @@ def test_more_like_a_series_by_its_name_leaves_its_films_out_and_talks_of_the_be
 def test_a_slate_holds_one_film_per_franchise_for_a_studio_and_any_number_for_a_series(kind, cap):
     """"any pixar movie ... he's seen Cars and Up" showed Toy Story 3, Cars 3, Cars 2, Coco and Toy Story."""
     assert SlateSubject("x films", frozenset({"1"}), kind).per_franchise(5) == cap
+
+
+def test_a_series_turned_down_without_movies_after_its_name_and_a_lookalike_title_read_for_it():
+    """"a heist movie, not Ocean's" showed Ocean's Thirteen: "Ocean's" alone was no refusal of the series, and the
+    title resolver had read it as Oceans (2010, a documentary) turned down -- a title of no film of the series."""
+    cat = load_catalog()
+    index = SeriesIndex(cat.items)
+    text = "I'm in the mood for a heist movie, not Ocean's"
+    assert [m.name for m in index.find_refused(text)] == ["Ocean's"]
+    assert [m.name for m in index.find_refused("I liked The Dark Knight but none of the other Batman movies")] == ["Batman"]
+    assert index.find_refused("not a good James Bond") == [] and index.find_refused("not Alien, something scary") == []
+    documentary = next(it for it in cat.items if it.title == "Oceans")
+    u = with_series_wish(StateUpdate(act="recommend", disliked=(TitleRef(documentary.item_id, "Ocean's", "Oceans"),)),
+                         text, index)
+    left_out = {cat.get(r.item_id).title for r in u.left_out}
+    assert {"Ocean's Eleven", "Ocean's Twelve", "Ocean's Thirteen"} <= left_out and not u.disliked

@@ -114,6 +114,18 @@ def test_bare_no_without_a_slate_is_not_a_rejection(resolver):
     assert parse("Nope.", resolver).act == "chit_chat"
 
 
+@pytest.mark.parametrize("text", ["nah, seen those", "I've seen them already", "seen all of those", "already watched those",
+                                  "thumbs down to all", "Thumbs down.", "yeah we saw those too"])
+def test_seen_or_thumbs_down_to_the_slate_rejects_it(resolver, text):
+    """With a slate shown these turn it down; each had got the greeting (read as chit-chat)."""
+    assert parse(text, resolver, last_slate=SLATE).act == "reject_slate"
+
+
+@pytest.mark.parametrize("text", ["seen those", "I've seen that", "I haven't seen those", "thumbs down to Alien"])
+def test_seen_without_a_slate_or_about_one_film_is_no_rejection(resolver, text):
+    assert parse(text, resolver).act != "reject_slate"
+
+
 def test_unknown_title_is_unknown_not_a_lookalike(resolver):
     u = parse("Recommend me Zorbulax Returns 3", resolver)
     assert not (u.liked or u.mentioned or u.more_like)

@@ -43,6 +43,15 @@ _ABOUT_CARD = re.compile(r"^\W*(?:(?:and|so|ok|okay|hmm)\W+)?(?:(?:what|how) abo
                          r"(?:the |number |#|no\. ?|card )?(?:" + "|".join(PLACES) + r"|last|\d{1,2})"
                          r"(?: one| pick| card| film| movie)?\W*$", re.I)
 _BARE_NO = re.compile(r"^\W*(no+|nope|nah|not really)\W*$", re.I)
+#: with a slate on screen, the whole message says the user has seen it, or turns every card down: "nah, seen
+#: those", "I've seen them already", "thumbs down to all" (each got the greeting, read as chit-chat: "seen those"
+#: without a slate is a remark about a film, "I've seen that")
+_SLATE_SEEN_OR_DOWN = re.compile(
+    r"^\W*(?:(?:no+|nope|nah|meh|ugh|yeah|yes|sorry|hmm+)\W+)*(?:(?:i|we)(?:'ve| have)?\s+)?(?:already\s+)?"
+    r"(?:(?:seen|watched|saw)\s+(?:those|these|them|all(?:\s+of)?\s+(?:those|these|them)|(?:those|these)\s+all|em)"
+    r"(?:\s+(?:already|before|too|all|ones))*"
+    r"|thumbs?\s+down(?:\s+(?:to|on|for))?(?:\s+(?:all|every(?:one|thing)|those|these|them|all of (?:those|these|them)))?)"
+    r"\W*$", re.I)
 _REPLACE = re.compile(r"\binstead\b|^\s*actually\b[,. ]+(something|make it|let'?s|i('d| would)? (want|prefer|rather)|"
                       r"how about|what about|can we|give me|show me|i'?m in the mood)|\bscratch that\b|\bforget (that|it|those|the)\b|"
                       r"\bchange of plans?\b|\bnever ?mind\b|\bon second thought", re.I)
@@ -91,7 +100,7 @@ def message_act(text: str, masked: str, has_content: bool, has_slate: bool = Fal
         return "ask_why"
     if has_slate and _ABOUT_CARD.match(masked):
         return "ask_why"
-    if _REJECT.search(masked) or (has_slate and _BARE_NO.match(masked)):
+    if _REJECT.search(masked) or (has_slate and (_BARE_NO.match(masked) or _SLATE_SEEN_OR_DOWN.match(masked))):
         return "reject_slate"
     if _REPLACE.search(masked) and (has_content or re.search(r"\bsomething\b", masked, re.I)):
         return "replace"

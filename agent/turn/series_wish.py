@@ -73,10 +73,13 @@ def _with_series_named(u: StateUpdate, text: str, index: Any) -> StateUpdate:
     found = index.find(text) if index is not None else []
     # a title read as liked or disliked is a taste the title path turns into the series'; one seen ("I watched
     # all of the Harry Potter films") is one more film of the series to leave out
-    titled = [r.surface for r in (*u.liked, *u.more_like, *u.disliked)]
+    titled = [(r.surface, r.item_id) for r in (*u.liked, *u.more_like, *u.disliked)]
 
     def names_a_title(m: Any) -> bool:  # "no Star Wars movies": a title turned down, the whole series with it
-        return any(_within(i, j, [(m.start, m.end)]) for surface in titled for i, j in _places(surface, text))
+        # ... when the film read is of the series: "a heist movie, not Ocean's" read "Ocean's" as Oceans, a
+        # documentary, and showed Ocean's Thirteen
+        return any(_within(i, j, [(m.start, m.end)]) for surface, item in titled
+                   if item in m.films or item in index.titled(m.name) for i, j in _places(surface, text))
 
     # a series turned down by a name no film has ("no Ocean's movies" listed Ocean's Eleven and Twelve) is
     # left out here; one named by its title is a disliked title (``agent.turn.sequels.with_series_ruled_out``)

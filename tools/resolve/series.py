@@ -40,12 +40,14 @@ _ASK_BEFORE = re.compile(r"\b(?:a|an|any|another|some|more|other|which|one|the\s
 _ASK_AFTER = re.compile(r"\s+(?:movies?|films?|flicks?|ones?|series|franchise|saga|trilogy)\b", re.I)
 #: a studio asked for without "movie" after it: "something from Pixar", "anything by Studio Ghibli"
 _STUDIO_BEFORE = re.compile(r"\b(?:from|by)\s+$", re.I)
-_REFUSAL = r"\b(?:not|no|nothing|never|except|without|anything\s+but|other\s+than)\s+"
+_REFUSAL = r"\b(?:not|no|none\s+of|nothing|never|except|without|anything\s+but|other\s+than)\s+"
 #: a refusal before the asking words: "not a Star Wars movie", "nothing from the Marvel series"
 _REFUSED = re.compile(_REFUSAL + "$", re.I)
 #: a studio or series turned down: "no Disney movies", "not Marvel", "nothing from Disney", "except by Pixar",
 #: "nothing from the James Bond series"
-_STUDIO_REFUSED = re.compile(_REFUSAL + r"(?:(?:a|an|any|from|by|of|the)\s+){0,2}$", re.I)
+_STUDIO_REFUSED = re.compile(_REFUSAL + r"(?:(?:a|an|any|from|by|of|the|other|more)\s+){0,3}$", re.I)
+#: where a series turned down without "movies" after its name ends: "a heist movie, not Ocean's"
+_CLAUSE_END = re.compile(r"\s*(?:[.,;:!?)]|$|please\b|and\b|but\b|or\b|though\b|tho\b)", re.I)
 
 #: films of it all seen: "I've seen all the Marvel movies", "watched every one of the Bond films" -- none to show
 _SEEN_ALL = re.compile(r"\b(?:seen|watched|saw)\s+(?:all|every(?:\s+one)?|each)\s+(?:of\s+)?(?:the\s+|those\s+)?$", re.I)
@@ -158,8 +160,11 @@ class SeriesIndex:
         movies") is the caller's to tell apart (``agent.turn.series_wish.with_series_wish``)."""
         out = []
         for m, mention in self._mentions(text):
-            if mention.kind == "series" and not (_ASK_AFTER.match(text[m.end():]) and m.group(1)[:1].isupper()):
-                continue  # "nothing with aliens" is about aliens; "no Alien movies" turns the series down
+            if mention.kind == "series" and not (m.group(1)[:1].isupper() and (
+                    _ASK_AFTER.match(text[m.end():]) or (_CLAUSE_END.match(text[m.end():]) and not self.titled(mention.name)))):
+                # "nothing with aliens" is about aliens; "no Alien movies" turns the series down, and so does "not
+                # Ocean's" (no film is titled the name, so the title resolver cannot read it as one film turned down)
+                continue
             if _SEEN_ALL.search(text[: m.start()]):
                 out.append(replace(mention, seen_all=True))
             elif _STUDIO_REFUSED.search(text[: m.start()]):
