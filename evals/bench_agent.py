@@ -27,7 +27,7 @@ from evals.provenance import header, invocation
 #: writes) and the LLM server it plans with
 MEASURES = ("agent", "tools/catalog/movie_kinds.py", "tools/toolbox", "tools/recsys", "tools/scorers", "tools/rl",
             "tools/retrieval/retriever.py", "tools/retrieval/filters.py", "tools/resolve/lexical.py", "tools/retrieval/vector_index.py",
-            "tools/retrieval/vector_matrix.py", "tools/retrieval/item_vectors.py", "tools/retrieval/embeddings.py", "tools/resolve/titles.py", "tools/resolve/title_resolution.py",
+            "tools/retrieval/vector_matrix.py", "tools/retrieval/item_vectors.py", "tools/retrieval/embeddings.py", "tools/resolve/titles.py", "tools/resolve/short_names.py", "tools/resolve/series.py", "tools/resolve/title_resolution.py",
             "tools/resolve/people.py", "tools/explain/evidence.py", "tools/explain/evidence_builder.py", "tools/explain/explainer.py", "tools/explain/templates.py",
             "tools/explain/claims.py", "tools/explain/claim_check.py", "tools/explain/claim_text.py", "tools/explain/claim_llm.py",
             "tools/explain/faithfulness.py", "tools/explain/faithfulness_titles.py", "tools/explain/faithfulness_lexicon.py",

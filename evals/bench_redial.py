@@ -25,7 +25,7 @@ RESULTS = Path(__file__).resolve().parent / "results" / "redial.md"
 #: the code this benchmark's numbers describe (a result older than their last change is stale)
 #: (the ranking path only: the slate, acts, evidence and runner of a live turn do not change these numbers)
 MEASURES = ("tools/recsys", "tools/catalog/movie_kinds.py", "agent/turn/lexicon.py", "agent/turn/understand.py", "agent/turn/title_context.py", "agent/turn/dialogue.py", "agent/turn/replay.py", "agent/turn/wish_genres.py", "agent/turn/state_update.py",
-            "agent/recommender_assets.py", "tools/resolve/titles.py", "tools/resolve/title_resolution.py", "tools/resolve/people.py", "tools/catalog/catalog.py",
+            "agent/recommender_assets.py", "tools/resolve/titles.py", "tools/resolve/short_names.py", "tools/resolve/title_resolution.py", "tools/resolve/people.py", "tools/catalog/catalog.py",
             "tools/data/demo", "evals/redial_bench.py", "evals/redial_protocol.py")
 
 

@@ -38,7 +38,7 @@ GOLD = ROOT / "evals" / "data" / "understanding_gold.jsonl"
 #: the code this benchmark's numbers describe (tests/test_results_provenance.py checks they are not stale)
 MEASURES = ("agent/turn/understand.py", "agent/turn/title_context.py", "agent/turn/state_update.py", "agent/turn/lexicon.py", "agent/turn/polarity.py",
             "agent/turn/message_act.py", "agent/turn/years.py", "agent/turn/title_slots.py",
-            "agent/turn/title_typos.py", "agent/turn/understand_llm.py", "tools/resolve/titles.py", "tools/resolve/title_resolution.py",
+            "agent/turn/title_typos.py", "agent/turn/understand_llm.py", "tools/resolve/titles.py", "tools/resolve/short_names.py", "tools/resolve/title_resolution.py",
             "tools/resolve/people.py", "evals/data/understanding_gold.jsonl")
 RESULTS = ROOT / "evals" / "results" / "understanding.md"
 SLOTS = ("liked", "disliked", "seen", "genres", "people", "years")

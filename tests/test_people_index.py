@@ -111,3 +111,14 @@ def test_a_misspelt_full_name_beside_a_cue_is_the_well_known_person():
     assert idx.find("a John Wick movie") == []  # a film's title, not a misspelt John Dick
     assert idx.near_name("Jim Carew") is None  # written right: an exact name, not a typo
     assert idx.near_name("Zzz Qqq") is None
+
+
+def test_a_bare_surname_ending_a_title_is_the_title_word():
+    """"I loved Toy Story, another Toy Story movie please" listed Tim Story's Ride Along and Barbershop."""
+    items = [Item("t", "Toy Story", 1995, popularity=400.0, attributes={"cast": ["Tom Hanks"]}),
+             Item("r", "Ride Along", 2014, popularity=600.0, attributes={"directors": ["Tim Story"]})]
+    idx = PeopleIndex(items)
+    assert idx.find("another Toy Story movie please") == []
+    assert idx.find("I loved Toy Story, a Toy Story movie") == []
+    assert [p.name for p in idx.find("more Story movies")] == ["Tim Story"]  # no title word before it
+    assert [p.name for p in idx.find("something directed by Tim Story")] == ["Tim Story"]

@@ -33,6 +33,10 @@ INDEX = SeriesIndex(CAT.items)
     ("something from the Fast and Furious franchise", ["Fast & Furious"]),
     ("another fast & furious movie please", ["Fast & Furious"]),
     ("a good Alien movie", ["Alien"]),
+    # a verb of wanting, or nothing at all, before "<series> movies" asks for its films too
+    ("I want to watch James Bond movies", ["James Bond"]),
+    ("show me some good Alien films", ["Alien"]),
+    ("James Bond movies please", ["James Bond"]),
     # a taste, a refusal, a subject in lower case, a series of fewer than three films: no wish
     ("I loved the James Bond movies", []),
     ("I loved Skyfall", []),
@@ -238,3 +242,15 @@ def test_a_series_turned_down_without_movies_after_its_name_and_a_lookalike_titl
                          text, index)
     left_out = {cat.get(r.item_id).title for r in u.left_out}
     assert {"Ocean's Eleven", "Ocean's Twelve", "Ocean's Thirteen"} <= left_out and not u.disliked
+
+
+def test_a_series_named_after_a_film_joins_that_films_series():
+    """The Dark Knight's paragraph calls it the sequel to Batman Begins: "Batman movies" never showed it."""
+    cat = [Item("b1", "Batman", 1989, attributes={"series": ["Batman"]}),
+           Item("b2", "Batman Returns", 1992, attributes={"series": ["Batman"]}),
+           Item("b3", "Batman Begins", 2005, attributes={"series": ["Batman"]}),
+           Item("d1", "The Dark Knight", 2008, attributes={"series": ["Batman Begins"]}),
+           Item("x1", "Heat", 1995, attributes={"series": ["Collateral"]})]
+    index = SeriesIndex(cat)
+    assert index.films("Batman") == {"b1", "b2", "b3", "d1"}
+    assert index.films("Collateral") == frozenset()  # no film is titled so: nothing to join

@@ -171,6 +171,8 @@ def _slot_accepts(t: str, start: int, end: int, key: str, fuzzy: bool, resolver:
     pointer = words[-1] in _DEICTIC and right not in ("qualifier", "year")  # "the others", "the last one"
     if all_common and left == "subject" and right not in ("qualifier", "year"):
         return False  # "date night was fun", "the house was great": more often the evening than the film
+    if len(words) == 1 and key not in reserved and resolver.short_name(key) is not None:
+        return True  # "loved shawshank and lebowski": a film's short name is no English word to mistake
     if len(content) == 1:  # one word ("alien", "the mist", "the thing"): a popular film under its whole
         # title ("birds" is not The Birds), never a genre word; an everyday word only with its article
         if content[0] in reserved or not popular or not any(normalise(i.title) == key for i in resolver.exact(key)):

@@ -103,8 +103,8 @@ def typo_plausible(sm: SpanMatch, resolver: TitleResolver, *, any_case: bool = F
     distinctive title ("the otters" is not The Others), a one-word one on a popular film ("the
     trailer" is not The Thriller); and a plural is a word, not a typo ("spiders" is not Spider)."""
     res = sm.resolution
-    if res.score >= 100:
-        return True
+    if res.score >= 100 or resolver.short_name(sm.surface) is not None:
+        return True  # the title as written, or a film's short name ("Shawshank", "LOTR"): no typo to doubt
     key = normalise(sm.surface)
     if res.item is None:
         return len(_content(key)) >= 2

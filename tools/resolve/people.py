@@ -88,8 +88,13 @@ class PeopleIndex:
         roles: dict[str, set[str]] = {}
         weight: dict[str, float] = {}
         self._titles: set[str] = set()  # a misspelt name that is a film's title is that film
+        #: the first two to four words of every title: a bare surname ending one ("another Toy Story movie") is
+        #: the title's word, not a person (Tim Story)
+        self._title_heads: set[str] = set()
         for it in items:
-            self._titles.add(" ".join(_WORD.findall(_fold(it.title))))
+            title_words = _WORD.findall(_fold(it.title))
+            self._titles.add(" ".join(title_words))
+            self._title_heads.update(" ".join(title_words[:k]) for k in range(2, min(4, len(title_words)) + 1))
             attrs = it.attributes or {}
             for field, role in (("cast", "cast"), ("directors", "director"), ("director", "director"),
                                 ("authors", "author")):
@@ -160,11 +165,13 @@ class PeopleIndex:
                     break
             i += 1
         out += self._misspelt(text, folded, words, used)
-        for m in _WORD.finditer(folded):
+        for j, m in enumerate(words):
             word = m.group(0)
             possessive = word.endswith("'s")
             name = self._surname.get(word[:-2] if possessive else word)
             if not name or any(s <= m.start() < e for s, e in used):
+                continue
+            if any(" ".join(w.group(0) for w in words[j - n : j + 1]) in self._title_heads for n in range(1, min(3, j) + 1)):
                 continue
             before = folded[: m.start()]
             weak = (_SURNAME_WEAK_CUES.search(before) or _SURNAME_AFTER.match(folded, m.end())) and (

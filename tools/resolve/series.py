@@ -8,7 +8,8 @@ movie" asked which of two obscure films titled "James Bond" (1999, 2015) was mea
 holds a dozen Bond films, and "any Pixar movie" got "my catalog doesn't record a film's studio".
 
 A series is wished for only when the message asks for a film *of* it -- "a/any/another/some (good)
-James Bond movie", "something from the Harry Potter series", "something by Pixar" -- never when it
+James Bond movie", "something from the Harry Potter series", "something by Pixar", "I want to watch Batman
+movies", "Batman movies please" -- never when it
 names a film the user liked ("I loved Star Wars", "I loved the Harry Potter movies": a taste, read by
 the title resolver) or turns it down ("no Star Wars movies": ``agent.turn.sequels``; a studio turned
 down, "no Disney movies", is ``find_refused``). A one-word series name ("Alien", "Rocky", "Scream") must
@@ -36,6 +37,11 @@ FIRST_FILM_YEARS = 5
 #: what asks for a film of the series, just before its name
 _ASK_BEFORE = re.compile(r"\b(?:a|an|any|another|some|more|other|which|one|the\s+best|from\s+the|of\s+the|in\s+the)\s+"
                          r"(?:(?:good|great|decent|fun|new|newer|recent|old|older|classic|early|later|other)\s+){0,2}$", re.I)
+#: a wish for films of it said with a verb or nothing at all: "I want to watch Batman movies", "show me some
+#: Star Trek films", "Batman movies please" (not "I loved the Batman movies": a taste, read by the title path)
+_WISH_BEFORE = re.compile(r"(?:^\s*|\b(?:watch|see|recommend(?:\s+me)?|suggest|show\s+me|give\s+me|find\s+me|looking\s+for|"
+                          r"mood\s+for|binge)\s+)(?:(?:some|a\s+few|all\s+the|the)\s+)?"
+                          r"(?:(?:good|great|decent|fun|new|newer|recent|old|older|classic|early|later|best)\s+){0,2}$", re.I)
 #: what follows the name when a film of it is asked for
 _ASK_AFTER = re.compile(r"\s+(?:movies?|films?|flicks?|ones?|series|franchise|saga|trilogy)\b", re.I)
 #: a studio asked for without "movie" after it: "something from Pixar", "anything by Studio Ghibli"
@@ -97,6 +103,7 @@ class SeriesIndex:
                         it.year and first[head] and first[head] - FIRST_FILM_YEARS <= it.year <= first[head]):
                     continue
                 films[head].add(it.item_id)
+        _join_series_named_after_films(films, kind, items_list)
         self._films = {k: frozenset(v) for k, v in films.items()
                        if len(v) >= (MIN_STUDIO_FILMS if kind[k] == "studio" else MIN_FILMS)}
         self._names = {k: shown[k] for k in self._films}
@@ -143,7 +150,7 @@ class SeriesIndex:
         out: list[SeriesMention] = []
         for m, mention in self._mentions(text):
             before, after = text[: m.start()], text[m.end():]
-            asked = _ASK_BEFORE.search(before) if _ASK_AFTER.match(after) else None
+            asked = (_ASK_BEFORE.search(before) or _WISH_BEFORE.search(before)) if _ASK_AFTER.match(after) else None
             if mention.kind == "studio" and not asked:
                 asked = _STUDIO_BEFORE.search(before)
             if (not asked or _REFUSED.search(before[: asked.start()]) or _STUDIO_REFUSED.search(before)
@@ -181,6 +188,26 @@ class SeriesIndex:
             if key in self._films:
                 out.append((m, SeriesMention(self._names[key], self._films[key], m.start(), m.end(), self._kind[key])))
         return out
+
+
+def _join_series_named_after_films(films: dict[str, set[str]], kind: dict[str, Kind], items: list[Item]) -> None:
+    """A "series" named after one film joins that film's own series (in place, one step, from the index as it was).
+
+    Why: Wikipedia's paragraph of The Dark Knight calls it the sequel to Batman Begins, so its series read
+    "Batman Begins", and "I want to watch Batman movies" never showed it (nor Batman & Robin, nor Toy Story 4 in
+    Toy Story). A film titled the name that is itself of another series says which series that was."""
+    titled: dict[str, set[str]] = defaultdict(set)
+    for it in items:
+        titled[_key(it.title)].add(it.item_id)
+    series_of: dict[str, set[str]] = defaultdict(set)
+    for key, ids in films.items():
+        if kind.get(key) == "series":
+            for i in ids:
+                series_of[i].add(key)
+    joins = [(parent, frozenset(films[key])) for key in films if kind.get(key) == "series"
+             for i in titled.get(key, ()) for parent in series_of[i] if parent != key]
+    for parent, ids in joins:
+        films[parent] |= ids
 
 
 def _key(name: str) -> str:

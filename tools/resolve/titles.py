@@ -14,12 +14,13 @@ typo and popularity rules) live in ``tools/resolve/title_resolution.py``.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
 from tools.catalog.catalog import Item
+from tools.resolve.short_names import acronym_aliases, english_words, is_acronym_surface, word_aliases
 from tools.resolve.title_resolution import (
     _COMMON_WORDS,
     FUZZY_CUTOFF,
@@ -35,6 +36,8 @@ MAX_FUZZY_NGRAM = 5
 MIN_VARIANT_WORDS = 5
 #: the score such a variant match carries: a typo's (the turn treats it as one, ``typo_plausible``)
 VARIANT_SCORE = 89.0
+#: the score a short name ("Shawshank", "LOTR") carries: certain enough to stand, not the title as written
+SHORT_NAME_SCORE = 95.0
 
 
 @dataclass(frozen=True)
@@ -58,8 +61,17 @@ class TitleResolver(TitleKeyIndex):
     Built once per catalog; ``find(text)`` is cheap (a few ms for a chat message).
     """
 
-    def __init__(self, items: Iterable[Item], fuzzy_cutoff: float = 90.0) -> None:
+    def __init__(self, items: Iterable[Item], fuzzy_cutoff: float = 90.0, *,
+                 english: Collection[str] | None = None) -> None:
+        """``english``: the everyday words a film's short name may not be (default: ``english_words()``;
+        an empty set turns short names off)."""
         super().__init__(items, fuzzy_cutoff)
+        films = list({it.item_id: it for lst in self._by_norm.values() for it in lst}.values())
+        words = english_words() if english is None else english
+        self._short_words = word_aliases(films, self.popular_floor, words, normalise, self._by_norm)
+        self._initials = acronym_aliases(films, self.popular_floor, words, normalise)
+        for lst in (*self._short_words.values(), *self._initials.values()):
+            lst.sort(key=lambda i: (-i.popularity, i.year or 0))
         # long titles by (first word, last word): where ``one_word_apart`` looks
         self._variant_keys: dict[tuple[str, str], list[tuple[str, ...]]] = {}
         for key in self._by_norm:
@@ -140,11 +152,31 @@ class TitleResolver(TitleKeyIndex):
                 exact((n,))
             if n >= MIN_VARIANT_WORDS:
                 variant(n)
+        def short() -> None:  # "Shawshank", "LOTR": one word, not the first of a longer capitalised name
+            for i in range(len(tokens)):
+                nxt = i + 1 < len(tokens) and not taken[i + 1] and tokens[i + 1][0][:1].isupper()
+                if taken[i] or nxt:
+                    continue
+                end = tokens[i][2]
+                res = self.short_name(tokens[i][0], self._year_after(text, end))
+                if res is not None and accept(text, tokens[i][1], end, normalise(tokens[i][0]), False):
+                    take(i, 1, res)
+
         typo(range(2, MAX_FUZZY_NGRAM + 1))
         exact((1,))
+        short()
         typo(range(1, 2))
         out.sort(key=lambda s: s.start)
         return out
+
+    def short_name(self, word: str, year: int | None = None) -> Resolution | None:
+        """What one word means as a film's short name (``tools/resolve/short_names.py``): initials when
+        written in capitals ("LOTR"), else a distinctive word of one popular title ("Shawshank"); None
+        if neither."""
+        key = normalise(word)
+        cands = self._initials.get(key) if is_acronym_surface(word) else None
+        cands = cands or self._short_words.get(key)
+        return self._decide(cands, year, SHORT_NAME_SCORE, key) if cands else None
 
     def one_word_apart(self, words: tuple[str, ...]) -> list[str]:
         """The index keys of at least ``MIN_VARIANT_WORDS`` words that ``words`` matches but for one word
