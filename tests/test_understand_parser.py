@@ -783,3 +783,15 @@ def test_a_film_said_not_to_be_for_kids_is_for_adults(resolver):
     assert parse("nothing kid-friendly please, a comedy", resolver).audience == "adults"
     assert parse("a movie that's not just for kids", resolver).audience == "family"  # for them too
     assert parse("a christmas movie for kids", resolver).audience == "family"
+
+
+@pytest.mark.parametrize(("text", "liked", "disliked"), [
+    # "Whiplash was incredible" left Whiplash a mere mention: the verdict words were a short closed list
+    ("Whiplash was incredible. Hated La La Land though", ["Whiplash"], ["La La Land"]),
+    ("Inception is mind-blowing", ["Inception"], []),
+    ("Titanic was a letdown, Avatar was stunning", ["Avatar"], ["Titanic"]),
+    ("Whiplash was so disappointing", [], ["Whiplash"]),
+])
+def test_verdict_words_after_a_title(resolver, text, liked, disliked):
+    u = parse(text, resolver)
+    assert (titles(u.liked), titles(u.disliked)) == (liked, disliked)

@@ -50,8 +50,12 @@ _FELT = (r"(made me (cry|laugh|tear up|smile|think)|blew (me|my mind) away|blew 
          r"stuck with me|never gets old)")
 VERDICT_POS = re.compile("(?:" + _VERDICT_HEAD + r"(great|good|awesome|amazing|fantastic|excellent|brilliant|fun|"
                          r"funny|hilarious|sweet|a classic|a masterpiece|(one of )?(my|our) (all[- ]time )?(fav\w*)|"
-                         r"the best)\b)|(?:^\W*(\(\d{4}\)\s*)?" + _ADVERBS + _FELT + r"\b)", re.I)
-VERDICT_NEG = re.compile(_VERDICT_HEAD + r"(boring|awful|terrible|bad|meh|the worst|overrated|"
+                         r"the best|incredible|wonderful|perfect|superb|outstanding|phenomenal|stunning|beautiful|"
+                         r"gorgeous|epic|lovely|cool|solid|underrated|unforgettable|mind[- ]?blowing|a gem|a blast)\b)"
+                         r"|(?:^\W*(\(\d{4}\)\s*)?" + _ADVERBS + _FELT + r"\b)", re.I)
+VERDICT_NEG = re.compile(_VERDICT_HEAD + r"(boring|awful|terrible|bad|meh|the worst|overrated|horrible|dreadful|"
+                         r"garbage|trash|dull|lame|disappointing|a (letdown|disappointment)|mediocre|stupid|dumb|"
+                         r"forgettable|pretentious|cringe\w*|unwatchable|"
                          r"not (good|great|for me|my (thing|speed|type|style|cup of tea)))\b", re.I)
 _STRONG_CUE = re.compile(r"(\b(lov|lik|enjoy|hat|dislik|ador)(e|ed|es|ing)|\bseen|\bsaw|\bwatched|\bwatching|\bthan|"
                          r"\bcalled|\btitled|\bnamed|\bsee|\bwatch|\brecommend me|\bsimilar to|\bsuch as|\bfavou?rite is|"
