@@ -41,3 +41,14 @@ def test_order_is_kept(size):
     ranked = ["z", "a3", "y", "x", "t", "c", "p2"] * 3
     kept = without_turned_down(ranked, ["a2"], kin, size=size)
     assert kept == [i for i in ranked if i != "a3"]
+
+
+def test_build_slate_leaves_a_turned_down_franchise_out():
+    """The slate stage owns the rule: the runner passes the films turned down, never filters before it."""
+    from agent.turn.slate import build_slate
+
+    titles = {"a2": "Aliens", "a3": "Alien 3", "a4": "Alien: Resurrection", **{f"f{n}": f"Film {n}" for n in range(20)}}
+    ranked = ["a4", *[f"f{n}" for n in range(20)]]
+    got = build_slate(ranked, titles.__getitem__, size=5, turned_down=["a2", "a3"])
+    assert "a4" not in got and len(got) == 5
+    assert build_slate(ranked, titles.__getitem__, size=5)[0] == "a4"  # nothing turned down: ranked order

@@ -41,7 +41,7 @@ from agent.turn.dialogue import (
 )
 from agent.turn.events import chunks
 from agent.turn.explain_stage import explain_now, follow_up_job
-from agent.turn.franchise import film_kin, in_watch_order, of_note, without_turned_down
+from agent.turn.franchise import film_kin, in_watch_order, of_note
 from agent.turn.genre_fit import defining_tones, fit_to_each, origin_films, shared_origin, slate_fit
 from agent.turn.lexicon import GORE_FACET, GORE_KIND
 from agent.turn.off_tone import either, genres_unknown, hated_genres, parodies_unwished
@@ -199,19 +199,20 @@ def run_turn(agent: Any, session_id: str, text: str, emit: Emit, t0: float, stat
     # a film named ambiguously ("a horror movie like It") is none of the cards, whichever one was meant
     ambiguous = [c.item_id for x in u.unresolved if x.reason == "ambiguous" for c in x.candidates]
     taken = [cat.get(i).title for i in (*state.excluded_ids(), *ambiguous) if i in cat]
+    def kin(item_id: str) -> frozenset[str]:  # a film's franchise, with the series the catalog names for it
+        return film_kin(cat.get(item_id))
+
     ordered = in_watch_order([r.item_id for r in ranked], lambda i: cat.get(i).title, lambda i: cat.get(i).year,
-                             [(i, cat.get(i).year) for i in state.liked if i in cat],
-                             of_note=of_note(cat), kin_of=lambda i: film_kin(cat.get(i)))
-    if not subject.series:  # "none of those" after Aliens and Alien 3: not Alien: Resurrection next
-        ordered = without_turned_down(ordered, [i for i in state.rejected if i in cat], lambda i: film_kin(cat.get(i)),
-                                      agent.settings.recs_per_turn)
+                             [(i, cat.get(i).year) for i in state.liked if i in cat], of_note=of_note(cat), kin_of=kin)
+    # "none of those" after Aliens and Alien 3: not Alien: Resurrection next (unless the Alien films were asked for)
+    turned_down = () if subject.series else [i for i in state.rejected if i in cat]
     slate = build_slate(ordered, lambda i: cat.get(i).title,
                         size=agent.settings.recs_per_turn, taken_titles=taken,
                         per_franchise=subject.per_franchise(agent.settings.recs_per_turn),
                         wanted=slate_fit(fit_to_each(req, state.constraints.moods, cat, focus_liked,
                                                      defining_tones(services.recommender, cat, focus_liked)),
                                          (lambda i: int(i in about)) if about else None),
-                        relaxed=lambda i: bool(by_id[i].relaxed), kin_of=lambda i: film_kin(cat.get(i)),
+                        relaxed=lambda i: bool(by_id[i].relaxed), kin_of=kin, turned_down=turned_down,
                         off_tone=either(parodies_unwished(req, state.constraints.moods, cat),
                                         hated_genres(cat, hated, req.liked, req.genres_include),
                                         genres_unknown(cat, req.genres_exclude)))

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from agent.turn.franchise import franchise_tokens, title_key
+from agent.turn.franchise import franchise_tokens, title_key, without_turned_down
 
 
 def build_slate(ranked_ids: Sequence[str], title_of: Callable[[str], str], *, size: int,
@@ -20,8 +20,13 @@ def build_slate(ranked_ids: Sequence[str], title_of: Callable[[str], str], *, si
                 wanted: Callable[[str], int] | None = None,
                 relaxed: Callable[[str], bool] | None = None,
                 off_tone: Callable[[str], bool] | None = None,
-                kin_of: Callable[[str], frozenset[str]] | None = None) -> list[str]:
+                kin_of: Callable[[str], frozenset[str]] | None = None,
+                turned_down: Sequence[str] = ()) -> list[str]:
     """The first ``size`` ids with ≤ ``per_franchise`` per franchise and no twin of a taken title.
+
+    ``turned_down``: films the user turned down ("none of those", a disliked card); their franchises are left
+    out while enough other films remain (``franchise.without_turned_down``). The caller passes none when a
+    series was asked for by name.
 
     ``kin_of``: a film's franchise tokens (the runner: ``film_kin``, the series the catalog names
     included); by default those of its title alone (``franchise_tokens``).
@@ -47,6 +52,7 @@ def build_slate(ranked_ids: Sequence[str], title_of: Callable[[str], str], *, si
     """
     if size < 1:
         raise ValueError("size must be at least 1")
+    ranked_ids = without_turned_down(ranked_ids, turned_down, kin_of or (lambda i: franchise_tokens(title_of(i))), size)
     if wanted is not None or relaxed is not None or off_tone is not None:
         def group(i: str) -> tuple[bool, int, bool]:
             return (relaxed is not None and relaxed(i), -int(wanted(i)) if wanted is not None else 0,

@@ -23,13 +23,13 @@ Catalogs without those attributes give an empty index, which finds nothing.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
 from tools.catalog.catalog import Item
+from tools.text import fold
 
 _WORD = re.compile(r"[^\W_]+(?:['\-.][^\W_]+)*")
 _SURNAME_CUES = re.compile(r"(?:\bwith|\bby|\bstarring|\bdirected by|\bfeaturing)\s+$", re.I)
@@ -51,11 +51,6 @@ TYPO_NAME_WEIGHT = 50.0
 TYPO_NAME_CUTOFF = 84.0
 TYPO_NAME_MARGIN = 4.0
 _FIRST_NAME_CUES = re.compile(r"(?:\bwith|\bby|\bstarring|\bdirected by|\bfeaturing|\bmore|\banother)\s+$", re.I)
-
-
-def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
 
 
 def _names(value: object) -> list[str]:
@@ -92,7 +87,7 @@ class PeopleIndex:
         #: the title's word, not a person (Tim Story)
         self._title_heads: set[str] = set()
         for it in items:
-            title_words = _WORD.findall(_fold(it.title))
+            title_words = _WORD.findall(fold(it.title))
             self._titles.add(" ".join(title_words))
             self._title_heads.update(" ".join(title_words[:k]) for k in range(2, min(4, len(title_words)) + 1))
             attrs = it.attributes or {}
@@ -104,12 +99,12 @@ class PeopleIndex:
                         weight[name] = weight.get(name, 0.0) + float(it.popularity or 0.0) + 1.0
         self._role = {n: ("both" if len(r) > 1 else next(iter(r))) for n, r in roles.items()}
         self._weight = weight
-        self._by_fold = {_fold(n): n for n in roles}
+        self._by_fold = {fold(n): n for n in roles}
         surnames: dict[str, set[str]] = {}
         for n in roles:
             parts = n.split()
             if len(parts) >= 2 and len(parts[-1]) >= 3:
-                surnames.setdefault(_fold(parts[-1]), set()).add(n)
+                surnames.setdefault(fold(parts[-1]), set()).add(n)
         # a bare surname must be at least 4 letters ("with Leo and Kate" is not Melissa Leo) and name
         # one person clearly: the only one, or one far better known than every namesake
         self._surname = {}
@@ -121,7 +116,7 @@ class PeopleIndex:
         for n in roles:
             parts = n.split()
             if len(parts) >= 2:
-                firsts.setdefault(_fold(parts[0]), set()).add(n)
+                firsts.setdefault(fold(parts[0]), set()).add(n)
         self._first = {f: next(iter(ns)) for f, ns in firsts.items()
                        if len(ns) == 1 and len(f) >= 5 and f.isalpha() and f not in self._surname}
         # names are looked up by word n-grams (a dict hit per n-gram), not one huge regex: catalogs hold
@@ -137,17 +132,17 @@ class PeopleIndex:
         return len(self._role)
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and _fold(name) in self._by_fold
+        return isinstance(name, str) and fold(name) in self._by_fold
 
     def canonical(self, name: str) -> str | None:
         """The catalog spelling of ``name`` (full name, case/accents ignored), else None."""
-        return self._by_fold.get(_fold(name.strip()))
+        return self._by_fold.get(fold(name.strip()))
 
     def find(self, text: str) -> list[PersonMatch]:
         """People named in ``text``, in order; full names first, then cued unique surnames and first names."""
         if not text or not self._role:
             return []
-        folded = _fold(text)
+        folded = fold(text)
         if len(folded) != len(text):  # folding changed offsets (rare ligatures): fall back to lower()
             folded = text.lower()
         out: list[PersonMatch] = []
@@ -193,7 +188,7 @@ class PeopleIndex:
         """The one well-known person whose full name ``written`` misspells ("jim carey" -> Jim Carrey),
         else None: same first letter, ``TYPO_NAME_CUTOFF`` or closer, ``TYPO_NAME_MARGIN`` ahead of
         the next name, and not itself a film's title."""
-        key = " ".join(_WORD.findall(_fold(written)))
+        key = " ".join(_WORD.findall(fold(written)))
         if not key or key in self._titles or key in self._by_words:
             return None
         got = process.extract(key, self._typo_keys.get(key[0], ()), scorer=fuzz.ratio,
