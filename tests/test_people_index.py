@@ -122,3 +122,14 @@ def test_a_bare_surname_ending_a_title_is_the_title_word():
     assert idx.find("I loved Toy Story, a Toy Story movie") == []
     assert [p.name for p in idx.find("more Story movies")] == ["Tim Story"]  # no title word before it
     assert [p.name for p in idx.find("something directed by Tim Story")] == ["Tim Story"]
+
+
+def test_a_bare_surname_opening_the_message_on_its_own_names_a_director_or_star():
+    """"Tarantino but not too violent" got "tell me a genre, a decade, an actor or director"."""
+    idx = PeopleIndex([Item("4", "Pulp Fiction", 1994, popularity=600.0, attributes={"directors": ["Quentin Tarantino"]}),
+                       Item("3", "Little Children", 2006, popularity=3.0, attributes={"cast": ["Elizabeth Marvel"]})])
+    for text in ("Tarantino but not too violent", "Tarantino please", "Tarantino?", "Tarantino's style"):
+        assert [p.name for p in idx.find(text)] == ["Quentin Tarantino"], text
+    assert idx.find("Tarantino films are my thing") != []  # "films" after it, as before
+    assert idx.find("Marvel, please") == []  # a supporting actor's surname alone names nobody
+    assert idx.find("Tarantino is a genius, what else is like that") == []  # not on its own

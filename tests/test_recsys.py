@@ -160,6 +160,9 @@ def test_slate_caps_franchises_and_twins():
     assert franchise_key("Toy Story 3") == franchise_key("Toy Story") != franchise_key("Up")
     # "I liked Heat" showed The Heat (2013, a Sandra Bullock comedy) third, as Heat's sequel
     assert franchise_key("The Heat") != franchise_key("Heat") and franchise_key("The Fly II") == franchise_key("The Fly")
+    # "Any other shark movies?" after Jaws showed Jaws 2, Jaws: The Revenge and Jaws 3-D: "3-D" hid the sequel number
+    assert franchise_key("Jaws 3-D") == franchise_key("Jaws") and franchise_key("Saw 3D") == franchise_key("Saw")
+    assert franchise_key("Step Up 3D") == franchise_key("Step Up") != franchise_key("3D Rarities")
     from agent.turn.franchise import in_watch_order
 
     heat = {"s": "Southpaw", "h95": "Heat", "th": "The Heat", "r": "Raging Bull"}

@@ -62,6 +62,12 @@ KNOWN = frozenset({"shark", "alien", "robot", "police chief", "date", "tom"})
     ("a good alien movie please", "alien"),
     ("something with robots", "robots"),
     ("any good police chief movies?", "police chief"),
+    # "I loved Jaws. Any other shark movies?" read no subject: "other" and a message opening on the subject
+    ("I loved Jaws. Any other shark movies?", "shark"),
+    ("shark movies please", "shark"),
+    ("Some more shark movies", "shark"),
+    ("A Tom Hanks movie", None),
+    ("date movies", None),
     # a name, an audience, a genre or kind, or a word the catalog's plot keywords do not know: no subject
     ("a good Tom Hanks movie", None),
     ("a good date movie", None),

@@ -23,6 +23,8 @@ _ORDINAL_PHRASE = re.compile(
     r"\s+(?:(?:part|chapter)\s+(?:one|two|three|four|five|six|seven|eight|nine|ten)"
     r"|the\s+(?:second|third|fourth|fifth|sixth|seventh|final(?:\s+chapter)?)|forever\s+after)$")
 _ARTICLE = re.compile(r"^(the|a|an)\s+")
+#: a sequel number fused with "D" (3-D), as the title's words come out: "jaws 3 d", "saw 3d"
+_IN_3D = re.compile(r"\s+(\d)\s*d$")
 
 
 def title_key(title: str) -> str:
@@ -39,6 +41,7 @@ def franchise_key(title: str) -> str:
     """
     main = re.split(r"\s*[:–—-]\s+", title.lower(), maxsplit=1)[0]
     main = " ".join(re.findall(r"[a-z0-9']+", main))
+    main = _IN_3D.sub(r" \1", main)  # "Jaws 3-D", "Saw 3D": the number is the sequel's, "D" the format
     unnumbered = _ORDINAL_PHRASE.sub("", _ROMAN_OR_NUMBER.sub("", main)).strip()
     main = _ARTICLE.sub("", unnumbered).strip()
     words = main.split()[:2]

@@ -45,11 +45,11 @@ _EMPTY = frozenset({"it", "this", "that", "them", "those", "these", "one", "ones
                     "stuff", "things", "life", "nothing", "everything", "what", "me", "us", "you"})
 
 
-#: a subject named before "movie" ("a shark movie", "a good alien movie") or after "with" ("something with
-#: robots"): lower-case words only (a capitalised run is a name or a title), and only a word the catalog's plot
+#: a subject named before "movie" ("a shark movie", "any other shark movies?", "shark movies please") or after
+#: "with" ("something with robots"): lower-case words only (a capitalised run is a name or a title), and only a word the catalog's plot
 #: keywords know (``keyword_vocabulary``): "a Tom Hanks movie" and "a good date movie" are no subjects
-_NOUN_RE = re.compile(r"\b(?:an?|any|some|another)\s+(?:(?:good|great|scary|funny|fun|cool|decent|classic|old|new|"
-                      r"recent|nice|cute|real|true)\s+){0,2}(?P<topic>[a-z][a-z-]{2,}(?:\s+[a-z][a-z-]{2,})?)\s+"
+_NOUN_RE = re.compile(r"(?:^\W*(?!(?i:an?|any|some|another|more|other)\s)|\b(?i:an?|any|some|another|more|other)\s+)(?:(?:good|great|scary|funny|fun|cool|decent|"
+                      r"classic|old|new|recent|nice|cute|real|true|other|more)\s+){0,2}(?P<topic>[a-z][a-z-]{2,}(?:\s+[a-z][a-z-]{2,})?)\s+"
                       r"(?:movies?|films?|flicks?)\b")
 _WITH_RE = re.compile(r"\b(?:something|anything|movies?|films?|ones?)\s+(?:with|featuring)\s+(?:an?\s+|some\s+|"
                       r"lots\s+of\s+)?(?P<topic>[a-z][a-z-]{2,})\b")

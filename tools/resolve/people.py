@@ -9,7 +9,8 @@ when one indexed person has that surname or outweighs every namesake threefold i
 mentions (Christopher Nolan, not Lloyd Nolan; "Scott" stays nobody: Ridley Scott vs Adam Scott)
 -- surnames alone are too often ordinary words. A person cue before it ("with", "by",
 "starring", "directed by", "featuring") is enough; a weaker one ("from", "more", "another", or
-a refusal -- "not", "no", "except", "without" -- before it, "films"/"movies" or "'s films" after it: "more Nolan please", "Tarantino's films")
+a refusal -- "not", "no", "except", "without" -- before it, "films"/"movies" or "'s films" after it: "more Nolan please", "Tarantino's films";
+or the name opening the message on its own: "Tarantino but not too violent")
 also needs a director or a star (``STAR_WEIGHT``): "Marvel movies" is not Elizabeth Marvel,
 "Mr. Bean's Holiday" not Sean Bean. A bare first
 name ("more Keanu please") likewise, after those cues or "more"/"another", when exactly one
@@ -37,6 +38,9 @@ _SURNAME_CUES = re.compile(r"(?:\bwith|\bby|\bstarring|\bdirected by|\bfeaturing
 #: Reservoir Dogs and Kill Bill: Volume 2 first)
 _SURNAME_WEAK_CUES = re.compile(r"(?:\bfrom|\bmore|\banother|\bnot|\bno|\bexcept|\bwithout|\bbesides)\s+$", re.I)
 _SURNAME_AFTER = re.compile(r"\s+(?:films?|movies?|flicks?)\b", re.I)
+#: what may follow a bare surname that opens the message on its own: "Tarantino but not too violent",
+#: "Spielberg please", "Nolan?" (each got "tell me a genre, a decade, an actor or director")
+_NAME_ALONE_AFTER = re.compile(r"(?:'s)?\s*(?:$|[,.!?;:]|(?:but|please|pls|and|or|though|style|vibes?)\b)", re.I)
 #: catalog mentions (summed over a person's films) that make an actor a star a bare surname can name
 STAR_WEIGHT = 500.0
 #: a surname shared by several people names the one whose films are mentioned this many times more
@@ -169,7 +173,8 @@ class PeopleIndex:
             if any(" ".join(w.group(0) for w in words[j - n : j + 1]) in self._title_heads for n in range(1, min(3, j) + 1)):
                 continue
             before = folded[: m.start()]
-            weak = (_SURNAME_WEAK_CUES.search(before) or _SURNAME_AFTER.match(folded, m.end())) and (
+            alone = not before.strip(" \t\"'“(") and _NAME_ALONE_AFTER.match(folded, m.end())
+            weak = (_SURNAME_WEAK_CUES.search(before) or _SURNAME_AFTER.match(folded, m.end()) or alone) and (
                 self._role[name] != "cast" or self._weight[name] >= STAR_WEIGHT)
             cued = _SURNAME_CUES.search(before) or weak
             if cued and text[m.start()].isupper() and not _NAME_GOES_ON.match(text, m.end()):
