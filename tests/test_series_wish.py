@@ -77,7 +77,7 @@ def test_the_slate_subject_is_the_newest_series_and_says_when_its_films_ran_out(
     subject = slate_subject(None, CAT, None, ["a good James Bond movie", "something more recent"], INDEX)
     assert subject.series and subject.films == {"b1", "b2", "b3"} and subject.label == "James Bond films"
     assert subject.note(["b1", "b2"]) == ""
-    assert subject.note(["b1", "h1"]) == " Only 1 of these is one of the James Bond films; the other one is another pick."
+    assert subject.note(["b1", "h1"]) == " Only 1 of these is one of the James Bond films I know of; the other one is another pick."
     assert "None of the James Bond films" in subject.note(["h1", "a1"])
     assert SlateSubject().note(["h1"]) == "" and slate_subject(None, CAT, None, ["hello"], INDEX) == SlateSubject()
 
@@ -128,6 +128,9 @@ def test_film_studios_reads_the_studios_people_ask_for(extract, studios):
     ("an animated movie but nothing from Disney", [], ["Disney"]),
     ("no Disney movies please", [], ["Disney"]),
     ("I love Pixar", [], []),  # a taste, no wish for a film of it
+    # ... but its films liked as a whole ask for more of them ("I loved Ghibli movies" was an unknown film)
+    ("I loved Ghibli movies, especially Spirited Away", ["Studio Ghibli"], []),
+    ("I'm a big fan of Pixar films", ["Pixar"], []),
     ("a DreamWorks movie", [], []),  # one film: no studio to ask for
 ])
 def test_a_studio_is_asked_for_or_turned_down(text, asked, refused):
@@ -144,7 +147,7 @@ def test_a_studio_wish_is_recorded_and_a_studio_turned_down_is_left_out():
     subject = slate_subject(None, STUDIO_CAT, None, ["a Pixar movie"], STUDIOS)
     # five Pixar films are no five Toy Story films: the franchise cap stays
     assert subject.films == {"p1", "p2"} and subject.kind == "studio" and not subject.series
-    assert subject.note(["p1", "d1"]) == " Only 1 of these is one of the Pixar films; the other one is another pick."
+    assert subject.note(["p1", "d1"]) == " Only 1 of these is one of the Pixar films I know of; the other one is another pick."
 
 
 @pytest.mark.parametrize(("text", "refused"), [

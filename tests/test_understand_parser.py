@@ -628,6 +628,7 @@ def test_moods_the_user_wants_less_of_turn_around(resolver):
     ("an oscar winning drama", ("awards",)),
     ("a highly rated thriller, anything on IMDb's top list", ("critics' scores",)),
     ("a thriller with a good twist", ("plot twists",)),
+    ("I like horror but not jump scares", ("jump scares",)),
     ("I loved Oliver Twist", ()),
     ("a brazilian thriller, nothing too long", ("country or language", "running time")),
     # countries and languages the catalog records are kinds (test_where_a_film_is_from_is_a_kind)

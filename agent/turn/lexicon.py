@@ -122,6 +122,8 @@ UNSUPPORTED: tuple[tuple[str, re.Pattern[str]], ...] = tuple((facet, re.compile(
                r"won (?:an?|the|any) (?:oscars?|awards?))\b"),
     ("critics' scores", r"\b(imdb|rotten tomatoes|metacritic|critically acclaimed|highly rated|top[- ]rated|"
                         r"best[- ]rated|critics'? (?:choice|favou?rites?|picks?))\b"),
+    # "horror but not jump scares" listed Insidious and The Conjuring without a word: no film records its scares
+    ("jump scares", r"\b(jump[- ]?scares?|jumpscares?)\b"),
     # four Wikipedia texts of 6,040 say "twist ending": too few to choose by
     ("plot twists", r"\b(twist endings?|plot twists?|surprise endings?|(?:with|has|have) an? (?:good |big |great |real )?twist|twisty)\b"),
 ))

@@ -158,7 +158,9 @@ class SlateSubject:
             return f" None of the {self.label} I know fits that (or I have shown them all), so these are other picks."
         rest = len(card_ids) - n
         others = "the other one is another pick" if rest == 1 else f"the other {rest} are other picks"
-        return f" Only {n} of these {'is one of' if n == 1 else 'are'} the {self.label}; {others}."
+        # "I know of": the catalog's studio and series facts come from Wikipedia's paragraphs and miss films
+        # (Spirited Away has none: "Only 2 of these are the Studio Ghibli films" was said over Totoro and Kiki)
+        return f" Only {n} of these {'is one of' if n == 1 else 'are'} the {self.label} I know of; {others}."
 
 
 def slate_subject(recommender: Any, cat: Any, req: Any, wish_text: Sequence[str], index: Any) -> SlateSubject:

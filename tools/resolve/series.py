@@ -46,6 +46,10 @@ _WISH_BEFORE = re.compile(r"(?:^\s*|\b(?:watch|see|recommend(?:\s+me)?|suggest|s
 _ASK_AFTER = re.compile(r"\s+(?:movies?|films?|flicks?|ones?|series|franchise|saga|trilogy)\b", re.I)
 #: a studio asked for without "movie" after it: "something from Pixar", "anything by Studio Ghibli"
 _STUDIO_BEFORE = re.compile(r"\b(?:from|by)\s+$", re.I)
+#: a studio's films liked as a whole ("I loved Ghibli movies", "I'm a big fan of Pixar films"): more of them is the
+#: wish (a series liked so is a taste of its films, read by the title path)
+_STUDIO_TASTE = re.compile(r"\b(?:love[ds]?|like[ds]?|enjoy(?:ed|s)?|adored?|into|fan\s+of)\s+(?:the\s+|all\s+(?:the\s+)?)?$",
+                           re.I)
 _REFUSAL = r"\b(?:not|no|none\s+of|nothing|never|except|without|anything\s+but|other\s+than)\s+"
 #: a refusal before the asking words: "not a Star Wars movie", "nothing from the Marvel series"
 _REFUSED = re.compile(_REFUSAL + "$", re.I)
@@ -152,7 +156,7 @@ class SeriesIndex:
             before, after = text[: m.start()], text[m.end():]
             asked = (_ASK_BEFORE.search(before) or _WISH_BEFORE.search(before)) if _ASK_AFTER.match(after) else None
             if mention.kind == "studio" and not asked:
-                asked = _STUDIO_BEFORE.search(before)
+                asked = _STUDIO_BEFORE.search(before) or (_STUDIO_TASTE.search(before) if _ASK_AFTER.match(after) else None)
             if (not asked or _REFUSED.search(before[: asked.start()]) or _STUDIO_REFUSED.search(before)
                     or _SEEN_ALL.search(before)):
                 continue
